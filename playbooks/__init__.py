@@ -1,0 +1,1 @@
+"""Response playbooks as data, and the engine that picks one (built in a later issue)."""

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up repmon on a fresh machine: a virtual environment in .venv/ with everything installed.
+#   bash scripts/setup.sh          the product
+#   bash scripts/setup.sh --dev    the product and the test tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+if [ ! -x .venv/bin/python ]; then
+  if ! "$PY" -m venv .venv 2>/dev/null; then
+    # Debian's python3 ships venv separately.
+    echo "setup: installing python3-venv with apt" >&2
+    rm -rf .venv
+    apt-get update -qq && apt-get install -y -qq python3-venv python3.11-venv >/dev/null 2>&1 || apt-get install -y -qq python3-venv
+    "$PY" -m venv .venv
+  fi
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+# torch first, pinned: the CPU wheel. An unpinned torch would pull a multi-GB CUDA build.
+.venv/bin/python -m pip install -q torch==2.13.0
+if [ "${1:-}" = "--dev" ]; then
+  .venv/bin/python -m pip install -q -e ".[dev]"
+else
+  .venv/bin/python -m pip install -q -e .
+fi
+echo "setup: done (.venv ready; the offline encoder is converted on first use)" >&2

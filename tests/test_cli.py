@@ -1,0 +1,135 @@
+"""The `repmon` command, run in-process on the real classifier."""
+
+import json
+
+import pytest
+
+from classifiers import LABELS
+from monitor.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def lines(out):
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_settings_lists_every_setting(capsys):
+    code, out, _ = run(capsys, "settings")
+    assert code == 0
+    for name in (
+        "REPMON_ENCODER",
+        "REPMON_MODEL_CACHE",
+        "REPMON_HEAD_DIR",
+        "REPMON_THREADS",
+        "REPMON_CONFIG",
+    ):
+        assert f"{name}=" in out
+
+
+def test_missing_input_file_is_a_clear_error(capsys, tmp_path):
+    code, out, err = run(capsys, "classify", "--input", str(tmp_path / "nope.txt"))
+    assert (code, out) == (2, "")
+    assert "nope.txt does not exist: check the path given to --input" in err
+
+
+def test_classify_needs_something(capsys):
+    code, _, err = run(capsys, "classify")
+    assert code == 2 and "nothing to classify" in err
+
+
+@pytest.mark.slow
+def test_classify_arguments_one_json_object_per_text(capsys):
+    code, out, _ = run(capsys, "classify", "שירות מעולה, תודה!", "they steal from customers, it's a scam")
+    assert code == 0
+    rows = lines(out)
+    assert [r["text"] for r in rows] == ["שירות מעולה, תודה!", "they steal from customers, it's a scam"]
+    assert all(set(r) == {"text", "label", "scores", "language"} for r in rows)
+    assert all(set(r["scores"]) == set(LABELS) for r in rows)
+    assert [r["language"] for r in rows] == ["he", "en"]
+
+
+@pytest.mark.slow
+def test_classify_jsonl_with_a_broken_line_keeps_order(capsys, tmp_path):
+    path = tmp_path / "posts.jsonl"
+    path.write_text(
+        '{"text": "great coffee"}\n{broken json\n{"no_text": 1}\n{"text": ""}\n{"text": "אל תקנו שם"}\n',
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "classify", "--input", str(path))
+    rows = lines(out)
+    assert code == 1
+    assert [r.get("text", r.get("line")) for r in rows] == ["great coffee", 2, 3, "", "אל תקנו שם"]
+    assert rows[1]["error"].startswith(f"{path}:2: invalid JSON")
+    assert rows[2]["error"] == f"{path}:3: no 'text' field: each line needs one (see --text-column)"
+    assert rows[3]["label"] == "neutral" and rows[3]["notes"] == ["no words to classify"]
+    assert "2 of 5 lines could not be read" in err
+
+
+@pytest.mark.slow
+def test_classify_text_and_csv_files(capsys, tmp_path):
+    txt = tmp_path / "posts.txt"
+    txt.write_text("first post\n\nשלישי\n", encoding="utf-8")
+    code, out, _ = run(capsys, "classify", "--input", str(txt))
+    assert code == 0 and [r["text"] for r in lines(out)] == ["first post", "", "שלישי"]
+
+    csv_path = tmp_path / "posts.csv"
+    csv_path.write_text('id,body\n1,"hello, world"\n2,"multi\nline"\n', encoding="utf-8")
+    code, out, _ = run(capsys, "classify", "--input", str(csv_path), "--text-column", "body")
+    assert code == 0 and [r["text"] for r in lines(out)] == ["hello, world", "multi\nline"]
+
+    code, _, err = run(capsys, "classify", "--input", str(csv_path))
+    assert code == 2 and "no column 'text' (columns: id, body)" in err
+
+
+@pytest.mark.slow
+def test_evaluate_maps_gold_and_groups_predictions(capsys, tmp_path):
+    path = tmp_path / "gold.tsv"
+    path.write_text(
+        "comment\tlabel\n"
+        "השירות היה נוראי וחיכיתי שעה\t1\n"
+        "תודה רבה, שירות מצוין\t0\n"
+        "מה שעות הפתיחה?\t2\n"
+        "skip me\t9\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        "--input",
+        str(path),
+        "--text-column",
+        "comment",
+        "--label-column",
+        "label",
+        "--map",
+        "1=negative",
+        "--map",
+        "0=other",
+        "--map",
+        "2=other",
+        "--group",
+        "negative=complaint,defamation,boycott",
+        "--group",
+        "other=praise,neutral",
+        "--json",
+    )
+    result = json.loads(out)
+    assert code == 0
+    assert (result["n"], result["skipped"], result["accuracy"]) == (3, 1, 1.0)
+    assert set(result["labels"]) == {"negative", "other"}
+
+
+@pytest.mark.slow
+def test_bench_classify_reports_figures(capsys):
+    code, out, _ = run(capsys, "bench", "classify", "--n", "128")
+    result = json.loads(out)
+    assert code == 0
+    assert result["posts"] == 128
+    assert result["throughput_posts_per_s"] > 0
+    assert result["peak_rss_mb"] > 0
+    assert set(result) >= {"latency_ms_p50", "latency_ms_p95", "mean_tokens", "meets_targets"}

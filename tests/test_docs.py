@@ -1,0 +1,42 @@
+"""The README documents every command and setting, and starts with the two fresh-machine commands."""
+
+import re
+from pathlib import Path
+
+from monitor.cli import build_parser
+from monitor.settings import SETTINGS
+
+ROOT = Path(__file__).parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(parser, prefix=()):
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            for name, sub in action.choices.items():
+                yield (*prefix, name)
+                yield from _commands(sub, (*prefix, name))
+
+
+def test_every_cli_command_is_in_the_readme():
+    commands = [" ".join(c) for c in _commands(build_parser())]
+    assert {"classify", "evaluate", "train", "bench classify", "demo", "settings"} <= set(commands)
+    missing = [c for c in commands if f"repmon {c}" not in README]
+    assert missing == []
+
+
+def test_every_setting_is_in_the_readme():
+    assert [s.name for s in SETTINGS if f"`{s.name}`" not in README] == []
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
+    blocks = re.findall(r"```bash\n(.*?)\n```", README, re.S)
+    run_cmd, test_cmd = blocks[0].strip(), blocks[1].strip()
+    assert run_cmd.startswith("bash scripts/setup.sh") and "repmon" in run_cmd
+    assert "pytest" in test_cmd
+    assert test_cmd in (ROOT / ".ci" / "run").read_text()
+    assert README.index(run_cmd) < README.index("repmon is a")
+
+
+def test_no_placeholder_left_in_the_readme():
+    assert "BENCH_RESULTS" not in README

@@ -1,0 +1,27 @@
+from classifiers.metrics import multilabel_report, single_label_report
+
+
+def test_single_label_report_values():
+    gold = ["complaint", "complaint", "praise", "boycott"]
+    pred = ["complaint", "praise", "praise", "boycott"]
+    rep = single_label_report(gold, pred, ["complaint", "praise", "boycott"])
+    assert rep.as_dict() == {
+        "n": 4,
+        "accuracy": 0.75,
+        "macro_f1": round((2 / 3 + 2 / 3 + 1.0) / 3, 4),
+        "labels": {
+            "complaint": {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2},
+            "praise": {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "support": 1},
+            "boycott": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1},
+        },
+    }
+
+
+def test_multilabel_report_counts_each_label():
+    gold = [["defamation", "boycott"], ["complaint"]]
+    pred = [["defamation"], ["complaint", "boycott"]]
+    rep = multilabel_report(gold, pred, ["complaint", "defamation", "boycott"]).as_dict()
+    assert rep["labels"]["boycott"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert rep["labels"]["defamation"]["f1"] == 1.0
+    assert rep["accuracy"] == 0.0
+    assert "macro-F1" in multilabel_report(gold, pred, ["complaint"]).table()
