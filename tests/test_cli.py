@@ -133,3 +133,20 @@ def test_bench_classify_reports_figures(capsys):
     assert result["throughput_posts_per_s"] > 0
     assert result["peak_rss_mb"] > 0
     assert set(result) >= {"latency_ms_p50", "latency_ms_p95", "mean_tokens", "meets_targets"}
+
+
+@pytest.mark.slow
+def test_model_card_numbers_come_from_repmon_evaluate(capsys):
+    """The held-out figure in MODEL_CARD.md is what `repmon evaluate` measures now."""
+    import re
+    from pathlib import Path
+
+    from classifiers.training import TEST_FILE
+
+    card = (Path(__file__).parents[1] / "classifiers" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    stated = float(re.search(r"Held-out macro-F1 \(multi-label\): \*\*([0-9.]+)\*\*", card).group(1))
+    code, out, _ = run(capsys, "evaluate", "--input", str(TEST_FILE), "--label-column", "labels", "--json")
+    measured = json.loads(out)
+    assert code == 0
+    assert measured["macro_f1"] == pytest.approx(stated, abs=0.0015)
+    assert measured["model_version"].split("+")[0] in card
