@@ -9,9 +9,10 @@ import os
 import random
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.errors import ClassifierError, InputError, MonitorError
+from monitor.errors import ClassifierError, ConfigError, InputError, MonitorError
 from monitor.inputs import Row, read_rows
 from monitor.settings import SETTINGS, apply_file_settings, load_settings
 
@@ -229,6 +230,14 @@ def _typical_posts(n: int) -> list[str]:
     return [rng.choice(texts) for _ in range(n)]
 
 
+def cmd_bench_pipeline(args: argparse.Namespace) -> int:
+    from monitor.bench import bench_pipeline
+
+    result = bench_pipeline(_classifier(), sorted(set(_typical_posts(5000))), n=args.n, big=args.big)
+    print(json.dumps(result, indent=2))
+    return 0 if result["meets_targets"] or not args.check else 1
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import resource
     import statistics
@@ -268,17 +277,187 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if result["meets_targets"] or not args.check else 1
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from classifiers.demo_posts import DEMO_POSTS
+def _store(migrate: bool = True):  # noqa: ANN202 - a monitor.storage.Store
+    from monitor.settings import setting
+    from monitor.storage import Store
 
-    clf = _classifier()
-    preds = clf.predict(DEMO_POSTS)
-    print(f"repmon classifier demo ({clf.model_version})\n")
-    for text, pred in zip(DEMO_POSTS, preds):
-        top = ", ".join(
-            f"{lab} {score:.2f}" for lab, score in sorted(pred.scores.items(), key=lambda kv: -kv[1])[:2]
+    return Store.open(setting("REPMON_DATA_DIR"), setting("REPMON_DATABASE_URL") or None, migrate=migrate)
+
+
+def _sources() -> list:
+    from monitor.settings import setting
+    from monitor.sources.demo import DemoSource
+
+    wanted = [s.strip() for s in setting("REPMON_SOURCES").split(",") if s.strip()]
+    if wanted in ([], ["auto"]):
+        wanted = ["demo"]
+    known = {"demo": DemoSource}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise ConfigError(
+            f"REPMON_SOURCES names unknown source(s) {', '.join(unknown)}: "
+            f"known sources are {', '.join(known)}"
         )
-        print(f"[{pred.label:>10}] ({pred.language}) {text}\n             {top}")
+    return [known[w]() for w in wanted]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _run_pass(store, sources, clf) -> object:  # noqa: ANN001
+    from monitor.pipeline import run_pass
+
+    report = run_pass(store, sources, clf, _now())
+    for error in report.errors:
+        _err(f"repmon: {error}")
+    return report
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    store = _store()
+    print(f"database ready: {store.url.split('://')[0]} schema revision {store.schema_revision()}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import time
+
+    from monitor.settings import setting
+
+    store = _store()
+    clf = _classifier()
+    sources = _sources()
+    interval = float(args.interval or setting("REPMON_POLL_INTERVAL"))
+    report = _run_pass(store, sources, clf)
+    _err(
+        f"pass: {report.new_mentions} new mentions, {report.new_snapshots} metric snapshots, "
+        f"{report.classified} classified, {report.triaged} triaged"
+    )
+    print(render_queue(store.queue(limit=args.limit)))
+    if not args.no_dashboard:
+        _err("(the dashboard is not built yet: the queue is shown here)")
+    if args.once:
+        return 0
+    _err(f"polling every {interval:.0f} s; Ctrl-C to stop")
+    while True:
+        time.sleep(interval)
+        report = _run_pass(store, sources, clf)
+        if report.new_mentions:
+            _err(f"pass: {report.new_mentions} new mentions")
+            print(render_queue(store.queue(limit=args.limit)))
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    store = _store()
+    report = _run_pass(store, _sources(), _classifier())
+    print(json.dumps(report.as_dict(), ensure_ascii=False))
+    return 0 if not report.errors else 1
+
+
+def _age(delta_s: float) -> str:
+    sign = "-" if delta_s < 0 else ""
+    s = abs(int(delta_s))
+    if s >= 86400:
+        return f"{sign}{s // 86400}d{(s % 86400) // 3600}h"
+    if s >= 3600:
+        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{sign}{s // 60}m"
+
+
+def render_queue(items: Sequence, now: datetime | None = None) -> str:
+    """A readable table of queue items (priority, platform, label, virality, playbook, age vs SLA, ...)."""
+    now = now or _now()
+    if not items:
+        return "(the queue is empty)"
+    header = (
+        f"{'id':>5} {'prio':>5} {'plat':<4} {'label':<10} {'viral':>5} {'playbook':<14} "
+        f"{'age':>6} {'SLA':>8} {'author':<18} text"
+    )
+    lines = [header]
+    for it in items:
+        age = _age((now - it.created_at).total_seconds())
+        due = (it.sla_due_at - now).total_seconds()
+        sla = ("due " + _age(due)) if due >= 0 else ("LATE " + _age(-due))
+        text = " ".join(it.text.split())
+        excerpt = (text[:57] + "...") if len(text) > 60 else text
+        author = f"@{it.author}"[:12] + f" {_reach(it.author_followers)}"
+        demo = " [demo]" if it.is_demo else ""
+        lines.append(
+            f"{it.id:>5} {it.priority:>5.1f} {it.platform[:4]:<4} {(it.label or '?'):<10} "
+            f"{(it.virality or 0):>5.0f} {it.playbook:<14} {age:>6} {sla:>8} {author:<18} {excerpt}{demo}"
+        )
+    return "\n".join(lines)
+
+
+def _reach(followers: int | None) -> str:
+    if followers is None:
+        return "?"
+    if followers >= 1_000_000:
+        return f"{followers / 1_000_000:.1f}M"
+    if followers >= 1000:
+        return f"{followers / 1000:.0f}k"
+    return str(followers)
+
+
+def queue_json(item) -> dict[str, object]:  # noqa: ANN001
+    return {
+        "id": item.id,
+        "platform": item.platform,
+        "external_id": item.external_id,
+        "url": item.url,
+        "author": item.author,
+        "author_followers": item.author_followers,
+        "text": item.text,
+        "language": item.language,
+        "created_at": item.created_at.isoformat(),
+        "label": item.label,
+        "scores": item.scores,
+        "virality": item.virality,
+        "forecast_24h": item.forecast_24h,
+        "playbook": item.playbook,
+        "priority": item.priority,
+        "status": item.status,
+        "sla_due_at": item.sla_due_at.isoformat(),
+        "own_page": item.own_page,
+        "demo": item.is_demo,
+        "model_version": item.model_version,
+    }
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    store = _store()
+    items = store.queue(include_closed=args.all, limit=args.limit)
+    if args.json:
+        for item in items:
+            print(json.dumps(queue_json(item), ensure_ascii=False))
+    else:
+        print(render_queue(items))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    store = _store()
+    counts = store.counts()
+    print(f"database: {store.url.split('://')[0]}, schema {store.schema_revision()}")
+    print("counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print("sources:")
+    for src in store.sources() or []:
+        last = src.last_success_at.isoformat(timespec="seconds") if src.last_success_at else "never"
+        line = f"  {src.name:<10} {src.status:<12} last success {last}"
+        if src.last_error:
+            line += f"  error: {src.last_error}"
+        print(line)
+    if not store.sources():
+        print("  (none polled yet: run `repmon poll --once` or `repmon demo --once`)")
+    print("last runs:")
+    for job in store.last_jobs(5):
+        d = job.detail or {}
+        print(
+            f"  {job.started_at.isoformat(timespec='seconds')} {job.job} {job.status}: "
+            f"{d.get('new_mentions', 0)} new, {d.get('classified', 0)} classified, "
+            f"{d.get('triaged', 0)} triaged"
+        )
     return 0
 
 
@@ -338,9 +517,34 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--batch-size", type=int, default=32)
     b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     b.set_defaults(func=cmd_bench)
+    b = bench.add_parser("pipeline", help="ingest + classify + triage throughput, storage scaling")
+    b.add_argument("--n", type=int, default=10_000, help="posts through the whole pipeline (default 10000)")
+    b.add_argument("--big", type=int, default=100_000, help="mentions for the storage scaling run")
+    b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    b.set_defaults(func=cmd_bench_pipeline)
 
-    p = sub.add_parser("demo", help="classify a set of built-in example posts")
+    p = sub.add_parser("init", help="create the database, or migrate it to the newest schema")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("demo", help="run the monitor on the built-in demo stream (no credentials needed)")
+    p.add_argument("--once", action="store_true", help="run one pass, show the queue and exit")
+    p.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
+    p.add_argument("--interval", type=float, help="seconds between passes (default REPMON_POLL_INTERVAL)")
+    p.add_argument("--limit", type=int, default=20, help="queue rows to show (default 20)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("poll", help="one pass over the configured sources: poll, store, classify, triage")
+    p.add_argument("--once", action="store_true", required=True, help="run one pass and exit")
+    p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("queue", help="the triage queue, highest priority first")
+    p.add_argument("--json", action="store_true", help="JSON lines, one item per line")
+    p.add_argument("--all", action="store_true", help="include closed items")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_queue)
+
+    p = sub.add_parser("status", help="sources, counts and the last runs")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("settings", help="show every setting, its value and its help")
     p.set_defaults(func=cmd_settings)

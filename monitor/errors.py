@@ -10,6 +10,8 @@ MonitorError
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from classifiers.model import ClassifierError as _ClassifierError
 
 
@@ -27,3 +29,35 @@ class InputError(MonitorError):
 
 class ClassifierError(MonitorError, _ClassifierError):
     """The classifier could not be loaded or run."""
+
+
+class StorageError(MonitorError):
+    """The database cannot be opened, migrated or written."""
+
+
+class PlaybookError(MonitorError):
+    """A playbook or rules file is invalid."""
+
+
+class SourceError(MonitorError):
+    """A source (X, Facebook, demo) failed; ``source`` names it."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"source {source!r}: {message}")
+        self.source = source
+
+
+class RateLimited(SourceError):
+    """The platform refused for now; try again after ``reset_at``."""
+
+    def __init__(self, source: str, message: str, reset_at: datetime | None) -> None:
+        super().__init__(source, message)
+        self.reset_at = reset_at
+
+
+class AuthExpired(SourceError):
+    """The platform rejected the credentials (401/403)."""
+
+
+class BadPayload(SourceError):
+    """The platform sent something that is not what its documentation describes."""

@@ -6,6 +6,7 @@ Values come from environment variables ``REPMON_*``, or from a TOML file named b
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass
@@ -45,6 +46,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Encoder arithmetic: auto (bf16 where the CPU has bf16 instructions, else int8), bf16, int8 or fp32.",
     ),
     Setting("REPMON_THREADS", "0", "CPU threads for the classifier (0: all cores)."),
+    Setting("REPMON_DATA_DIR", "data", "Folder for the SQLite database (repmon.db) and other local data."),
+    Setting(
+        "REPMON_DATABASE_URL",
+        "",
+        "SQLAlchemy database URL; empty means SQLite in REPMON_DATA_DIR (e.g. postgresql+psycopg://...).",
+    ),
+    Setting(
+        "REPMON_SOURCES",
+        "auto",
+        "Sources to poll, comma-separated; auto: the built-in demo stream when no platform "
+        "credentials are set.",
+    ),
+    Setting("REPMON_POLL_INTERVAL", "60", "Seconds between passes while `repmon demo` keeps running."),
 )
 
 
@@ -68,13 +82,29 @@ def _file_values() -> dict[str, str]:
     return out
 
 
+def _check_environment() -> None:
+    known = {s.name for s in SETTINGS}
+    for name in os.environ:
+        if name.startswith("REPMON_") and name not in known:
+            near = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise ConfigError(f"unknown setting {name}{hint}: see `repmon settings` for the list")
+
+
 def load_settings() -> dict[str, str]:
     """Every setting's value: environment, then the TOML file, then the default."""
+    _check_environment()
     from_file = _file_values()
     return {s.name: os.environ.get(s.name, from_file.get(s.name, s.default)) for s in SETTINGS}
 
 
+def setting(name: str) -> str:
+    """One setting's value (environment, TOML file, default)."""
+    return load_settings()[name]
+
+
 def apply_file_settings() -> None:
     """Export settings found only in the TOML file, so every part of repmon sees one configuration."""
+    _check_environment()
     for name, value in _file_values().items():
         os.environ.setdefault(name, value)

@@ -11,3 +11,70 @@ def classifier():
     from monitor.cli import _classifier
 
     return _classifier()
+
+
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+from monitor.records import Mention, RawPayload  # noqa: E402
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fresh, migrated SQLite store in a temporary folder."""
+    from monitor.storage import Store
+
+    return Store.open(tmp_path / "data")
+
+
+@pytest.fixture
+def make_mention():
+    """Build a Mention with sensible defaults; any field can be overridden."""
+
+    def make(**overrides):
+        ext = overrides.pop("external_id", "1001")
+        body = overrides.pop("body", f'{{"id": "{ext}"}}'.encode())
+        values = {
+            "platform": "x",
+            "external_id": ext,
+            "url": f"https://x.com/someone/status/{ext}",
+            "author_id": "42",
+            "author_handle": "someone",
+            "author_name": "Some One",
+            "author_followers": 120,
+            "text": "the coffee was cold again",
+            "language": "en",
+            "created_at": NOW - timedelta(hours=1),
+            "raw": RawPayload(body=body, captured_at=NOW),
+            "source": "test",
+        }
+        values.update(overrides)
+        return Mention(**values)
+
+    return make
+
+
+class FakeClassifier:
+    """Deterministic stand-in for pipeline plumbing tests: a keyword per label."""
+
+    model_version = "fake-1"
+
+    def __init__(self):
+        self.seen = []
+
+    def predict(self, texts):
+        from classifiers import LABELS, Prediction
+
+        out = []
+        for t in texts:
+            self.seen.append(t)
+            label = next((lab for lab in LABELS if lab in t), "complaint")
+            scores = {lab: (0.9 if lab == label else 0.05) for lab in LABELS}
+            out.append(Prediction(label, scores, "en", self.model_version))
+        return out
+
+
+@pytest.fixture
+def fake_classifier():
+    return FakeClassifier()

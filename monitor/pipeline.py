@@ -1,0 +1,143 @@
+"""One pass of the monitor: poll -> store -> classify -> virality -> triage -> queue.
+
+Every stage is resumable and idempotent: pages are stored with their cursor in one transaction; a
+mention is classified once per model version; triage re-scores open items and never reopens closed ones.
+A source that fails mid-page loses nothing already stored and does not stop the other sources.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from classifiers.virality import score_virality
+from monitor.errors import MonitorError, RateLimited, SourceError
+from monitor.records import mention_problems
+from monitor.sources import Source
+from monitor.storage import Store
+from monitor.triage import decide
+
+log = logging.getLogger("repmon.pipeline")
+
+
+@dataclass
+class PassReport:
+    """What one pass did; ``errors`` holds a message per failed source or rejected mention."""
+
+    new_mentions: int = 0
+    new_snapshots: int = 0
+    classified: int = 0
+    triaged: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "new_mentions": self.new_mentions,
+            "new_snapshots": self.new_snapshots,
+            "classified": self.classified,
+            "triaged": self.triaged,
+            "rejected": self.rejected,
+            "errors": list(self.errors),
+        }
+
+
+def poll_source(store: Store, source: Source, now: datetime, report: PassReport) -> None:
+    """Fetch and store a source's pages one at a time; on failure, record it and return."""
+    state = store.source_state(source.name)
+    if state and state.status == "rate_limited" and state.reset_at and state.reset_at > now:
+        report.errors.append(
+            f"source {source.name!r}: rate limited until {state.reset_at.isoformat()}, skipped"
+        )
+        return
+    cursor = dict(state.cursor) if state else {}
+    try:
+        for page in source.fetch(cursor, now):
+            good = []
+            for m in page.mentions:
+                problems = mention_problems(m, now)
+                if problems:
+                    report.rejected += 1
+                    report.errors.append(
+                        f"source {source.name!r}: skipped {m.platform}/{m.external_id}: {'; '.join(problems)}"
+                    )
+                else:
+                    good.append(m)
+            saved = store.save_page(source.name, good, page.metrics, page.cursor, now)
+            report.new_mentions += saved.new_mentions
+            report.new_snapshots += saved.new_snapshots
+    except RateLimited as exc:
+        store.mark_source(source.name, now, status="rate_limited", error=str(exc), reset_at=exc.reset_at)
+        report.errors.append(str(exc))
+    except SourceError as exc:
+        store.mark_source(source.name, now, status="failing", error=str(exc))
+        report.errors.append(str(exc))
+    except MonitorError:
+        raise
+    except Exception as exc:
+        msg = f"source {source.name!r} failed: {type(exc).__name__}: {exc}"
+        log.exception(msg)
+        store.mark_source(source.name, now, status="failing", error=msg)
+        report.errors.append(msg)
+
+
+def classify_new(
+    store: Store, predict: Callable, model_version: str, now: datetime, batch_size: int = 8192
+) -> int:
+    """Classify every mention not yet classified by ``model_version``, in batches."""
+    done = 0
+    while True:
+        batch = store.unclassified(model_version, batch_size)
+        if not batch:
+            return done
+        preds = predict([text for _, text in batch])
+        done += store.save_classifications([(mid, p) for (mid, _), p in zip(batch, preds)], now)
+
+
+def triage_open(store: Store, model_version: str, now: datetime) -> int:
+    """Score virality and (re)triage every classified mention whose item is new or still open."""
+    total = 0
+    while True:
+        rows = store.triage_candidates(model_version, now, limit=5000, offset=total)
+        if not rows:
+            return total
+        snaps = store.snapshots([r["mention"].id for r in rows])
+        decisions = []
+        for r in rows:
+            m = r["mention"]
+            vir = score_virality(snaps.get(m.id, []), m.created_at, m.author_followers, now)
+            decision = decide(
+                r["label"],
+                r["scores"],
+                vir,
+                m.author_followers,
+                m.own_page,
+                m.created_at,
+                m.first_seen_at,
+                now,
+            )
+            decisions.append((m.id, decision, vir))
+        store.save_triage(decisions, now)
+        total += len(rows)
+
+
+def run_pass(
+    store: Store,
+    sources: Sequence[Source],
+    classifier: object,
+    now: datetime,
+    *,
+    batch_size: int = 8192,
+) -> PassReport:
+    """One full pass over every source; returns what it did. Records the run in ``job_runs``."""
+    report = PassReport()
+    for source in sources:
+        poll_source(store, source, now, report)
+    version = classifier.model_version
+    report.classified = classify_new(store, classifier.predict, version, now, batch_size)
+    report.triaged = triage_open(store, version, now)
+    status = "ok" if not report.errors else "partial"
+    store.record_job("pipeline", now, now, status, report.as_dict())
+    return report

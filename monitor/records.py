@@ -1,0 +1,148 @@
+"""The records parts of repmon pass to each other: small, frozen, timezone-aware.
+
+Vendor payloads become records at the edge (``monitor/sources/*``); the raw payload travels beside the
+record, byte for byte, because evidence needs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from classifiers.virality import MetricSnapshot, Virality
+
+__all__ = [
+    "Mention",
+    "MentionMetrics",
+    "MetricSnapshot",
+    "QueueItem",
+    "RawPayload",
+    "SourcePage",
+    "TriageDecision",
+    "Virality",
+    "mention_problems",
+]
+
+PLATFORMS = ("x", "facebook")
+MAX_FOLLOWERS = 2_000_000_000
+MAX_TEXT = 100_000
+
+
+@dataclass(frozen=True)
+class RawPayload:
+    """The bytes a platform sent for a post, as received, and when they were captured."""
+
+    body: bytes
+    captured_at: datetime
+    content_type: str = "application/json"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A post or comment about the business, from one platform."""
+
+    platform: str
+    external_id: str
+    url: str
+    author_id: str
+    author_handle: str
+    author_name: str
+    author_followers: int | None
+    text: str
+    language: str | None
+    created_at: datetime
+    raw: RawPayload
+    source: str
+    thread_id: str | None = None
+    parent_id: str | None = None
+    own_page: bool = False
+    is_demo: bool = False
+    from_business: bool = False  # the business's own post or reply: thread context, never queued
+
+
+@dataclass(frozen=True)
+class MentionMetrics:
+    """A metric snapshot for a post known by its platform id."""
+
+    platform: str
+    external_id: str
+    snapshot: MetricSnapshot
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    """One page from a source: its mentions, metric snapshots, and the cursor to save with them."""
+
+    mentions: tuple[Mention, ...]
+    metrics: tuple[MentionMetrics, ...] = ()
+    cursor: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TriageDecision:
+    """What to do about a mention: which playbook, how urgent (0-100), and by when."""
+
+    playbook: str
+    priority: float
+    sla_due_at: datetime
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One row of the triage queue, joined from the mention, its classification and triage."""
+
+    id: int
+    platform: str
+    external_id: str
+    url: str
+    author: str
+    author_followers: int | None
+    text: str
+    language: str | None
+    created_at: datetime
+    label: str | None
+    scores: dict[str, float]
+    virality: float | None
+    forecast_24h: float | None
+    playbook: str
+    priority: float
+    status: str
+    sla_due_at: datetime
+    own_page: bool
+    is_demo: bool
+    model_version: str | None
+
+
+def mention_problems(m: Mention, now: datetime) -> list[str]:
+    """What is wrong with a mention, if anything; an empty list means it can be stored."""
+    problems = []
+    if m.platform not in PLATFORMS:
+        problems.append(f"platform {m.platform!r} is not one of {', '.join(PLATFORMS)}")
+    if not isinstance(m.external_id, str) or not m.external_id.strip() or len(m.external_id) > 200:
+        problems.append("external_id is missing or longer than 200 characters")
+    if not isinstance(m.text, str):
+        problems.append("text is not a string")
+    elif len(m.text) > MAX_TEXT:
+        problems.append(f"text is longer than {MAX_TEXT:,} characters")
+    if not isinstance(m.created_at, datetime) or m.created_at.tzinfo is None:
+        problems.append("created_at is missing or has no timezone")
+    elif m.created_at > now + timedelta(days=1):
+        problems.append(f"created_at {m.created_at.isoformat()} is in the future")
+    elif m.created_at.year < 2006:
+        problems.append(f"created_at {m.created_at.isoformat()} is before social media existed")
+    f = m.author_followers
+    if f is not None and (not isinstance(f, int) or f < 0 or f > MAX_FOLLOWERS):
+        problems.append(f"author_followers {f!r} is not a count between 0 and {MAX_FOLLOWERS:,}")
+    if not isinstance(m.raw, RawPayload) or not isinstance(m.raw.body, bytes):
+        problems.append("raw payload is missing")
+    return problems
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,582 @@
+"""The one storage API. SQLite (WAL) by default, any SQLAlchemy URL otherwise.
+
+Writes are idempotent on ``(platform, external_id)``; a source page's mentions, snapshots and cursor are
+committed in one transaction, so a crash never loses or repeats work.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from classifiers.virality import MetricSnapshot
+from monitor.errors import StorageError
+from monitor.records import Mention, MentionMetrics, QueueItem, TriageDecision, Virality
+from monitor.storage.models import (
+    ClassificationRow,
+    JobRunRow,
+    MentionRow,
+    MetricSnapshotRow,
+    RawPayloadRow,
+    SourceStateRow,
+    TriageItemRow,
+)
+
+OPEN_STATUSES = ("new", "in_progress", "awaiting_approval", "escalated", "legal_review")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class SourceState:
+    name: str
+    cursor: dict[str, object]
+    status: str
+    last_error: str | None
+    last_success_at: datetime | None
+    reset_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SavedPage:
+    new_mentions: int
+    new_snapshots: int
+
+
+def database_url(data_dir: str | Path, url: str | None) -> str:
+    """The configured URL, or a SQLite file ``repmon.db`` in the data directory."""
+    if url:
+        return url
+    return f"sqlite:///{Path(data_dir).expanduser().resolve() / 'repmon.db'}"
+
+
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: indexes stay in memory as they grow
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+class Store:
+    """Everything the rest of repmon reads from or writes to the database goes through here."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = self._engine(url)
+
+    @staticmethod
+    def _engine(url: str) -> Engine:
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            path = Path(url.removeprefix("sqlite:///"))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                probe = path.parent / ".repmon-write-test"
+                probe.write_bytes(b"")
+                probe.unlink()
+            except OSError as exc:
+                raise StorageError(
+                    f"data directory {path.parent} is not writable ({exc.strerror}): "
+                    "set REPMON_DATA_DIR to a writable folder"
+                ) from exc
+        try:
+            engine = create_engine(url)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StorageError(
+                f"cannot use database URL {_redact(url)!r}: {exc}: check REPMON_DATABASE_URL"
+            ) from exc
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    @classmethod
+    def open(cls, data_dir: str | Path = "data", url: str | None = None, *, migrate: bool = True) -> Store:
+        """Open (and by default create or migrate) the configured database."""
+        store = cls(database_url(data_dir, url))
+        if migrate:
+            store.migrate()
+        return store
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def migrate(self) -> str:
+        """Create the schema or bring it to the newest Alembic revision; returns that revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                return self.schema_revision(conn)
+        except DatabaseError as exc:
+            raise self._storage_error(exc) from exc
+
+    def schema_revision(self, conn: object | None = None) -> str:
+        from alembic.runtime.migration import MigrationContext
+
+        def read(c: object) -> str:
+            return MigrationContext.configure(c).get_current_revision() or "none"
+
+        if conn is not None:
+            return read(conn)
+        with self.engine.connect() as c:
+            return read(c)
+
+    def _storage_error(self, exc: Exception) -> StorageError:
+        msg = str(getattr(exc, "orig", exc))
+        if "file is not a database" in msg or "malformed" in msg:
+            return StorageError(
+                f"database {_redact(self.url)} is corrupt or not a SQLite file ({msg}): "
+                "move it aside and run `repmon init` to start a new one"
+            )
+        if "unable to open database" in msg or "readonly" in msg:
+            return StorageError(f"cannot write database {_redact(self.url)} ({msg}): check REPMON_DATA_DIR")
+        return StorageError(f"database error on {_redact(self.url)}: {msg}")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any error."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except (DatabaseError, OperationalError) as exc:
+            raise self._storage_error(exc) from exc
+
+    # -- ingest ---------------------------------------------------------------------------------
+
+    def _insert(self, model: type):  # noqa: ANN202 - a dialect insert construct
+        """A Core INSERT (not the ORM bulk path, which is several times slower here)."""
+        table = model.__table__
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite":
+            return sqlite.insert(table)
+        if dialect == "postgresql":
+            return postgresql.insert(table)
+        raise StorageError(f"database dialect {dialect!r} is not supported: use SQLite or PostgreSQL")
+
+    def save_page(
+        self,
+        source: str,
+        mentions: Sequence[Mention],
+        metrics: Sequence[MentionMetrics],
+        cursor: dict[str, object] | None,
+        now: datetime,
+    ) -> SavedPage:
+        """Store a page of mentions, their snapshots and the source's cursor, in one transaction."""
+        with self.session() as s:
+            new = self._upsert_mentions(s, mentions, now)
+            snaps = self._insert_snapshots(s, metrics)
+            if cursor is not None:
+                self._save_source(s, source, now, cursor=cursor, status="ok", error=None, success=True)
+        return SavedPage(new, snaps)
+
+    def _upsert_mentions(self, s: Session, mentions: Sequence[Mention], now: datetime) -> int:
+        if not mentions:
+            return 0
+        rows = [
+            {
+                "platform": m.platform,
+                "external_id": m.external_id,
+                "source": m.source,
+                "url": m.url,
+                "author_id": m.author_id,
+                "author_handle": m.author_handle,
+                "author_name": m.author_name,
+                "author_followers": m.author_followers,
+                "text": m.text,
+                "language": m.language,
+                "created_at": m.created_at,
+                "thread_id": m.thread_id,
+                "parent_id": m.parent_id,
+                "own_page": m.own_page,
+                "is_demo": m.is_demo,
+                "from_business": m.from_business,
+                "first_seen_at": now,
+            }
+            for m in mentions
+        ]
+        unique = {(r["platform"], r["external_id"]): r for r in rows}
+        stmt = (
+            self._insert(MentionRow)
+            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+            .returning(MentionRow.id, MentionRow.platform, MentionRow.external_id)
+        )
+        # RETURNING with ON CONFLICT DO NOTHING yields exactly the rows that are new.
+        new_ids = {(p, e): i for i, p, e in s.execute(stmt, list(unique.values()))}
+        raws = [
+            {
+                "mention_id": new_ids[(m.platform, m.external_id)],
+                "body": m.raw.body,
+                "sha256": m.raw.sha256,
+                "content_type": m.raw.content_type,
+                "captured_at": m.raw.captured_at,
+            }
+            for m in {(m.platform, m.external_id): m for m in mentions}.values()
+            if (m.platform, m.external_id) in new_ids
+        ]
+        if raws:
+            s.execute(self._insert(RawPayloadRow).on_conflict_do_nothing(index_elements=["mention_id"]), raws)
+        return len(new_ids)
+
+    @staticmethod
+    def _ids_for(s: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        by_platform: dict[str, list[str]] = {}
+        for platform, ext in keys:
+            by_platform.setdefault(platform, []).append(ext)
+        out: dict[tuple[str, str], int] = {}
+        for platform, exts in by_platform.items():
+            for i in range(0, len(exts), 500):
+                chunk = exts[i : i + 500]
+                q = select(MentionRow.platform, MentionRow.external_id, MentionRow.id).where(
+                    MentionRow.platform == platform, MentionRow.external_id.in_(chunk)
+                )
+                out.update({(p, e): i_ for p, e, i_ in s.execute(q)})
+        return out
+
+    def _insert_snapshots(self, s: Session, metrics: Sequence[MentionMetrics]) -> int:
+        """Add snapshots that differ from the post's latest one (unchanged counters add nothing)."""
+        if not metrics:
+            return 0
+        ids = self._ids_for(s, [(m.platform, m.external_id) for m in metrics])
+        wanted = [
+            (ids[(m.platform, m.external_id)], m.snapshot)
+            for m in metrics
+            if (m.platform, m.external_id) in ids
+        ]
+        latest = self._latest_snapshots(s, [mid for mid, _ in wanted])
+        rows = []
+        for mid, snap in wanted:
+            counts = (snap.likes, snap.shares, snap.replies, snap.quotes, snap.views)
+            prev = latest.get(mid)
+            if prev is not None and (prev[1] == counts or prev[0] >= snap.at):
+                continue
+            latest[mid] = (snap.at, counts)
+            rows.append(
+                {
+                    "mention_id": mid,
+                    "at": snap.at,
+                    "likes": snap.likes,
+                    "shares": snap.shares,
+                    "replies": snap.replies,
+                    "quotes": snap.quotes,
+                    "views": snap.views,
+                }
+            )
+        if rows:
+            s.execute(
+                self._insert(MetricSnapshotRow).on_conflict_do_nothing(index_elements=["mention_id", "at"]),
+                rows,
+            )
+        return len(rows)
+
+    @staticmethod
+    def _latest_snapshots(s: Session, mention_ids: Sequence[int]) -> dict[int, tuple[datetime, tuple]]:
+        out: dict[int, tuple[datetime, tuple]] = {}
+        for i in range(0, len(mention_ids), 500):
+            chunk = mention_ids[i : i + 500]
+            latest = (
+                select(MetricSnapshotRow.mention_id, func.max(MetricSnapshotRow.at).label("at"))
+                .where(MetricSnapshotRow.mention_id.in_(chunk))
+                .group_by(MetricSnapshotRow.mention_id)
+                .subquery()
+            )
+            q = select(MetricSnapshotRow).join(
+                latest,
+                (MetricSnapshotRow.mention_id == latest.c.mention_id) & (MetricSnapshotRow.at == latest.c.at),
+            )
+            for r in s.scalars(q):
+                out[r.mention_id] = (r.at, (r.likes, r.shares, r.replies, r.quotes, r.views))
+        return out
+
+    # -- sources --------------------------------------------------------------------------------
+
+    def _save_source(
+        self,
+        s: Session,
+        name: str,
+        now: datetime,
+        *,
+        cursor: dict[str, object] | None = None,
+        status: str,
+        error: str | None,
+        success: bool = False,
+        reset_at: datetime | None = None,
+    ) -> None:
+        row = s.get(SourceStateRow, name)
+        if row is None:
+            row = SourceStateRow(name=name, cursor={}, status=status, updated_at=now)
+            s.add(row)
+        if cursor is not None:
+            row.cursor = dict(cursor)
+        row.status = status
+        row.last_error = error
+        row.reset_at = reset_at
+        row.updated_at = now
+        if success:
+            row.last_success_at = now
+
+    def source_state(self, name: str) -> SourceState | None:
+        with self.session() as s:
+            row = s.get(SourceStateRow, name)
+            if row is None:
+                return None
+            return SourceState(
+                row.name, dict(row.cursor), row.status, row.last_error, row.last_success_at, row.reset_at
+            )
+
+    def sources(self) -> list[SourceState]:
+        with self.session() as s:
+            rows = s.scalars(select(SourceStateRow).order_by(SourceStateRow.name)).all()
+            return [
+                SourceState(r.name, dict(r.cursor), r.status, r.last_error, r.last_success_at, r.reset_at)
+                for r in rows
+            ]
+
+    def mark_source(
+        self,
+        name: str,
+        now: datetime,
+        *,
+        status: str,
+        error: str | None = None,
+        reset_at: datetime | None = None,
+    ) -> None:
+        """Record a source's health (ok, failing, rate_limited) without touching its cursor."""
+        with self.session() as s:
+            self._save_source(
+                s, name, now, status=status, error=error, success=status == "ok", reset_at=reset_at
+            )
+
+    # -- classification -------------------------------------------------------------------------
+
+    def unclassified(self, model_version: str, limit: int) -> list[tuple[int, str]]:
+        """Mentions with no classification by this model version yet, oldest first."""
+        with self.session() as s:
+            done = select(ClassificationRow.mention_id).where(
+                ClassificationRow.model_version == model_version
+            )
+            q = (
+                select(MentionRow.id, MentionRow.text)
+                .where(MentionRow.id.not_in(done))
+                .order_by(MentionRow.id)
+                .limit(limit)
+            )
+            return [(i, t) for i, t in s.execute(q)]
+
+    def save_classifications(self, rows: Sequence[tuple[int, object]], now: datetime) -> int:
+        """Store predictions (``classifiers.Prediction``) for mention ids; a repeat is ignored."""
+        if not rows:
+            return 0
+        values = [
+            {
+                "mention_id": mid,
+                "model_version": p.model_version,
+                "label": p.label,
+                "scores": p.scores,
+                "language": p.language,
+                "created_at": now,
+            }
+            for mid, p in rows
+        ]
+        with self.session() as s:
+            stmt = self._insert(ClassificationRow).on_conflict_do_nothing(
+                index_elements=["mention_id", "model_version"]
+            )
+            s.execute(stmt, values)
+        return len(values)
+
+    # -- triage ---------------------------------------------------------------------------------
+
+    def triage_candidates(
+        self, model_version: str, now: datetime, limit: int = 10_000, offset: int = 0
+    ) -> list[dict]:
+        """Classified mentions needing a (re)triage: no item yet, or an open item to re-score."""
+        with self.session() as s:
+            q = (
+                select(MentionRow, ClassificationRow, TriageItemRow)
+                .join(ClassificationRow, ClassificationRow.mention_id == MentionRow.id)
+                .outerjoin(TriageItemRow, TriageItemRow.mention_id == MentionRow.id)
+                .where(ClassificationRow.model_version == model_version)
+                .where(MentionRow.from_business.is_(False))
+                .where((TriageItemRow.id.is_(None)) | (TriageItemRow.status.in_(OPEN_STATUSES)))
+                .order_by(MentionRow.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            out = []
+            for m, c, t in s.execute(q):
+                out.append({"mention": m, "label": c.label, "scores": dict(c.scores), "item": t})
+            return out
+
+    def snapshots(self, mention_ids: Sequence[int]) -> dict[int, list[MetricSnapshot]]:
+        out: dict[int, list[MetricSnapshot]] = {i: [] for i in mention_ids}
+        with self.session() as s:
+            for i in range(0, len(mention_ids), 500):
+                q = (
+                    select(MetricSnapshotRow)
+                    .where(MetricSnapshotRow.mention_id.in_(mention_ids[i : i + 500]))
+                    .order_by(MetricSnapshotRow.mention_id, MetricSnapshotRow.at)
+                )
+                for r in s.scalars(q):
+                    out[r.mention_id].append(
+                        MetricSnapshot(
+                            at=r.at,
+                            likes=r.likes,
+                            shares=r.shares,
+                            replies=r.replies,
+                            quotes=r.quotes,
+                            views=r.views,
+                        )
+                    )
+        return out
+
+    def save_triage(self, rows: Sequence[tuple[int, TriageDecision, Virality]], now: datetime) -> int:
+        """Create triage items, or re-score open ones (status and assignee are left as they are)."""
+        if not rows:
+            return 0
+        with self.session() as s:
+            existing = {
+                t.mention_id: t
+                for i in range(0, len(rows), 500)
+                for t in s.scalars(
+                    select(TriageItemRow).where(
+                        TriageItemRow.mention_id.in_([r[0] for r in rows[i : i + 500]])
+                    )
+                )
+            }
+            for mid, decision, vir in rows:
+                item = existing.get(mid)
+                if item is None:
+                    s.add(
+                        TriageItemRow(
+                            mention_id=mid,
+                            playbook=decision.playbook,
+                            priority=decision.priority,
+                            status="new",
+                            sla_due_at=decision.sla_due_at,
+                            virality=vir.score,
+                            forecast_24h=vir.forecast_24h,
+                            reasons=list(decision.reasons),
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                elif item.status in OPEN_STATUSES:
+                    item.playbook = decision.playbook
+                    item.priority = decision.priority
+                    item.sla_due_at = min(item.sla_due_at, decision.sla_due_at)
+                    item.virality = vir.score
+                    item.forecast_24h = vir.forecast_24h
+                    item.reasons = list(decision.reasons)
+                    item.updated_at = now
+        return len(rows)
+
+    def queue(self, *, include_closed: bool = False, limit: int = 50, offset: int = 0) -> list[QueueItem]:
+        """Triage items by priority (highest first), then SLA due time."""
+        with self.session() as s:
+            latest = (
+                select(ClassificationRow.mention_id, func.max(ClassificationRow.id).label("cid"))
+                .group_by(ClassificationRow.mention_id)
+                .subquery()
+            )
+            q = (
+                select(TriageItemRow, MentionRow, ClassificationRow)
+                .join(MentionRow, MentionRow.id == TriageItemRow.mention_id)
+                .outerjoin(latest, latest.c.mention_id == MentionRow.id)
+                .outerjoin(ClassificationRow, ClassificationRow.id == latest.c.cid)
+                .order_by(TriageItemRow.priority.desc(), TriageItemRow.sla_due_at, TriageItemRow.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            if not include_closed:
+                q = q.where(TriageItemRow.status.in_(OPEN_STATUSES))
+            return [
+                QueueItem(
+                    id=t.id,
+                    platform=m.platform,
+                    external_id=m.external_id,
+                    url=m.url,
+                    author=m.author_handle,
+                    author_followers=m.author_followers,
+                    text=m.text,
+                    language=(c.language if c else None) or m.language,
+                    created_at=m.created_at,
+                    label=c.label if c else None,
+                    scores=dict(c.scores) if c else {},
+                    virality=t.virality,
+                    forecast_24h=t.forecast_24h,
+                    playbook=t.playbook,
+                    priority=t.priority,
+                    status=t.status,
+                    sla_due_at=t.sla_due_at,
+                    own_page=m.own_page,
+                    is_demo=m.is_demo,
+                    model_version=c.model_version if c else None,
+                )
+                for t, m, c in s.execute(q)
+            ]
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def record_job(
+        self, job: str, started_at: datetime, finished_at: datetime, status: str, detail: dict
+    ) -> None:
+        with self.session() as s:
+            s.add(
+                JobRunRow(
+                    job=job, started_at=started_at, finished_at=finished_at, status=status, detail=detail
+                )
+            )
+
+    def last_jobs(self, limit: int = 5) -> list[JobRunRow]:
+        with self.session() as s:
+            return list(s.scalars(select(JobRunRow).order_by(JobRunRow.id.desc()).limit(limit)))
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as s:
+            count = lambda model: s.scalar(select(func.count()).select_from(model)) or 0  # noqa: E731
+            by_status = dict(
+                s.execute(select(TriageItemRow.status, func.count()).group_by(TriageItemRow.status)).all()
+            )
+            return {
+                "mentions": count(MentionRow),
+                "demo_mentions": s.scalar(select(func.count()).where(MentionRow.is_demo.is_(True))) or 0,
+                "snapshots": count(MetricSnapshotRow),
+                "classifications": count(ClassificationRow),
+                "triage_items": count(TriageItemRow),
+                "open_items": sum(v for k, v in by_status.items() if k in OPEN_STATUSES),
+            }
+
+    def raw_payload(self, platform: str, external_id: str) -> tuple[bytes, str, datetime] | None:
+        with self.session() as s:
+            q = (
+                select(RawPayloadRow.body, RawPayloadRow.sha256, RawPayloadRow.captured_at)
+                .join(MentionRow, MentionRow.id == RawPayloadRow.mention_id)
+                .where(MentionRow.platform == platform, MentionRow.external_id == external_id)
+            )
+            row = s.execute(q).first()
+            return (row[0], row[1], row[2]) if row else None
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"

@@ -1,0 +1,118 @@
+"""The monitor's commands on the real demo stream and the real classifier: init, demo, poll, queue, status."""
+
+import json
+from collections import Counter
+
+import pytest
+
+from monitor.cli import main
+
+pytestmark = pytest.mark.slow
+
+REQUIRED = {
+    "id",
+    "platform",
+    "external_id",
+    "url",
+    "author",
+    "author_followers",
+    "text",
+    "language",
+    "created_at",
+    "label",
+    "scores",
+    "virality",
+    "playbook",
+    "priority",
+    "status",
+    "sla_due_at",
+}
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("REPMON_DATABASE_URL", raising=False)
+    return tmp_path / "data"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def queue(capsys, *extra):
+    code, out, _ = run(capsys, "queue", "--json", "--limit", "1000", *extra)
+    assert code == 0
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_init_creates_and_migrates(capsys, data_dir):
+    code, out, _ = run(capsys, "init")
+    assert code == 0 and "schema revision 0001" in out
+    assert (data_dir / "repmon.db").is_file()
+    assert run(capsys, "init")[0] == 0
+
+
+def test_demo_once_fills_the_queue_and_a_second_run_adds_no_duplicates(capsys, data_dir):
+    code, out, _err = run(capsys, "demo", "--once", "--no-dashboard")
+    assert code == 0
+    assert "prio" in out.splitlines()[0] and "[demo]" in out
+    items = queue(capsys)
+    assert len(items) >= 250
+    assert all(REQUIRED <= set(item) for item in items)
+    assert all(item["demo"] and item["url"].startswith("https://demo.repmon.invalid/") for item in items)
+    assert {item["label"] for item in items} == {"praise", "neutral", "complaint", "defamation", "boycott"}
+    assert {item["platform"] for item in items} == {"x", "facebook"}
+    languages = Counter(item["language"] for item in items)
+    assert languages["he"] >= 0.35 * len(items) and languages["en"] >= 0.25 * len(items)
+    priorities = [item["priority"] for item in items]
+    assert priorities == sorted(priorities, reverse=True)
+    top = items[:10]
+    assert any(item["playbook"] == "escalate_legal" and item["virality"] >= 60 for item in top)
+    legal = lambda i: max(i["scores"]["defamation"], i["scores"]["boycott"]) >= 0.5  # noqa: E731
+    expected = {"complaint": "reply", "praise": "thank", "neutral": "monitor"}
+    assert all(i["playbook"] == "escalate_legal" for i in items if i["label"] in ("defamation", "boycott"))
+    assert all(
+        i["playbook"] == expected[i["label"]] for i in items if i["label"] in expected and not legal(i)
+    )
+    assert not any(i["author"] == "CafeLimonIL" for i in items)  # the business's own posts are not queued
+
+    code, _, _ = run(capsys, "demo", "--once", "--no-dashboard")
+    assert code == 0
+    again = queue(capsys)
+    assert len(again) == len(items)
+    assert len({i["external_id"] for i in again}) == len(again)
+
+
+def test_poll_status_and_all(capsys, data_dir):
+    code, out, _ = run(capsys, "poll", "--once")
+    report = json.loads(out)
+    assert code == 0 and report["new_mentions"] >= 250 and report["errors"] == []
+    code, out, _ = run(capsys, "status")
+    assert code == 0
+    assert "demo       ok" in out
+    assert "mentions" in out and "pipeline ok" in out
+    # closed items only show with --all
+    from monitor.storage import Store
+    from monitor.storage.models import TriageItemRow
+
+    store = Store.open(data_dir)
+    with store.session() as s:
+        s.get(TriageItemRow, 1).status = "resolved"
+    open_ids = {i["id"] for i in queue(capsys)}
+    all_ids = {i["id"] for i in queue(capsys, "--all")}
+    assert all_ids - open_ids == {1}
+
+
+def test_unknown_setting_and_corrupt_database_are_clear_errors(capsys, data_dir, monkeypatch):
+    monkeypatch.setenv("REPMON_DATA_DRI", "/tmp/x")
+    code, out, err = run(capsys, "queue")
+    assert (code, out) == (2, "")
+    assert "unknown setting REPMON_DATA_DRI (did you mean REPMON_DATA_DIR?)" in err
+    monkeypatch.delenv("REPMON_DATA_DRI")
+    data_dir.mkdir(parents=True)
+    (data_dir / "repmon.db").write_bytes(b"garbage" * 1000)
+    code, out, err = run(capsys, "init")
+    assert code == 2 and "corrupt or not a SQLite file" in err and "repmon init" in err

@@ -1,0 +1,109 @@
+"""The Store: idempotent writes, byte-exact payloads, one transaction per page, clear errors."""
+
+import hashlib
+import sqlite3
+from datetime import timedelta
+
+import pytest
+from conftest import NOW
+
+from classifiers import Prediction
+from monitor.errors import StorageError
+from monitor.records import MentionMetrics, MetricSnapshot
+from monitor.storage import Store
+
+
+def test_schema_is_migrated_to_head_and_sqlite_uses_wal(store):
+    assert store.schema_revision() == "0001"
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert store.migrate() == "0001"  # migrating again is a no-op
+
+
+def test_save_page_is_idempotent_and_keeps_the_cursor(store, make_mention):
+    page = [make_mention(external_id="1"), make_mention(external_id="2")]
+    first = store.save_page("x-search", page, [], {"since_id": "2"}, NOW)
+    again = store.save_page("x-search", page, [], {"since_id": "2"}, NOW)
+    assert (first.new_mentions, again.new_mentions) == (2, 0)
+    assert store.counts()["mentions"] == 2
+    assert store.source_state("x-search").cursor == {"since_id": "2"}
+    # same id on another platform is another mention
+    assert (
+        store.save_page("fb", [make_mention(platform="facebook", external_id="1")], [], {}, NOW).new_mentions
+        == 1
+    )
+
+
+def test_raw_payload_is_byte_exact_with_its_hash(store, make_mention):
+    body = '{"text": "שלום \\u05e9", "n": 1.50}'.encode() + b"\x00\xff"
+    store.save_page("s", [make_mention(external_id="9", body=body)], [], {}, NOW)
+    stored, sha, captured = store.raw_payload("x", "9")
+    assert stored == body
+    assert sha == hashlib.sha256(body).hexdigest()
+    assert captured == NOW
+
+
+def test_snapshots_are_added_only_when_counters_change(store, make_mention):
+    store.save_page("s", [make_mention(external_id="5")], [], {}, NOW)
+    snap = lambda h, likes: MentionMetrics("x", "5", MetricSnapshot(at=NOW + timedelta(hours=h), likes=likes))  # noqa: E731
+    saved = store.save_page("s", [], [snap(0, 3), snap(1, 3), snap(2, 10)], {}, NOW)
+    assert saved.new_snapshots == 2
+    assert store.save_page("s", [], [snap(2, 10)], {}, NOW).new_snapshots == 0
+    [(_mid, snaps)] = store.snapshots([1]).items()
+    assert [(s.at - NOW, s.likes) for s in snaps] == [(timedelta(0), 3), (timedelta(hours=2), 10)]
+
+
+def test_a_failing_page_writes_nothing(store, make_mention, monkeypatch):
+    calls = {"n": 0}
+    original = Store._insert_snapshots
+
+    def boom(self, s, metrics):
+        calls["n"] += 1
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Store, "_insert_snapshots", boom)
+    with pytest.raises(RuntimeError):
+        store.save_page("s", [make_mention(external_id="7")], [], {"since_id": "7"}, NOW)
+    monkeypatch.setattr(Store, "_insert_snapshots", original)
+    assert store.counts()["mentions"] == 0
+    assert store.source_state("s") is None
+    assert calls["n"] == 1
+
+
+def test_classification_once_per_model_version(store, make_mention):
+    store.save_page("s", [make_mention(external_id="1"), make_mention(external_id="2")], [], {}, NOW)
+    assert store.unclassified("m1", 10) == [
+        (1, "the coffee was cold again"),
+        (2, "the coffee was cold again"),
+    ]
+    pred = Prediction("complaint", {"complaint": 0.9}, "en", "m1")
+    store.save_classifications([(1, pred), (1, pred)], NOW)
+    assert store.unclassified("m1", 10) == [(2, "the coffee was cold again")]
+    assert len(store.unclassified("m2", 10)) == 2
+
+
+def test_corrupt_database_file_is_a_clear_error(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "repmon.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match=r"corrupt or not a SQLite file.*repmon init"):
+        Store.open(data)
+    assert (data / "repmon.db").read_bytes().startswith(b"this is not")  # left as it was
+
+
+def test_unwritable_data_directory_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StorageError, match=r"not writable.*REPMON_DATA_DIR"):
+        Store.open(blocker / "data")
+
+
+def test_bad_database_url_is_a_clear_error():
+    with pytest.raises(StorageError, match="REPMON_DATABASE_URL"):
+        Store.open(url="nosuchdb://user:secret@host/db")
+
+
+def test_sqlite_file_is_really_sqlite(store, make_mention, tmp_path):
+    store.save_page("s", [make_mention()], [], {}, NOW)
+    path = store.url.removeprefix("sqlite:///")
+    assert sqlite3.connect(path).execute("select count(*) from mentions").fetchone() == (1,)
