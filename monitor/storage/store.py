@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -529,6 +529,69 @@ class Store:
                 )
                 for t, m, c in s.execute(q)
             ]
+
+    # -- platform state of posts ---------------------------------------------------------------
+
+    def mark_deleted(self, platform: str, external_ids: Sequence[str], now: datetime) -> int:
+        """Record that posts are gone from the platform (first time seen gone); their evidence stays."""
+        if not external_ids:
+            return 0
+        with self.session() as s:
+            result = s.execute(
+                update(MentionRow)
+                .where(
+                    MentionRow.platform == platform,
+                    MentionRow.external_id.in_(list(external_ids)),
+                    MentionRow.deleted_at.is_(None),
+                )
+                .values(deleted_at=now)
+            )
+            return result.rowcount or 0
+
+    def deleted_at(self, platform: str, external_id: str) -> datetime | None:
+        with self.session() as s:
+            return s.scalar(
+                select(MentionRow.deleted_at).where(
+                    MentionRow.platform == platform, MentionRow.external_id == external_id
+                )
+            )
+
+    def open_mentions(self, platform: str, source: str | None = None, limit: int = 10_000) -> list[dict]:
+        """Posts of a platform with an open queue item and not deleted, with their latest counters.
+
+        Each row: ``external_id``, ``created_at``, ``parent_id``, ``last_at`` and ``engagement`` of
+        the latest snapshot (None if none), and ``previous`` engagement (the snapshot before it).
+        """
+        with self.session() as s:
+            q = (
+                select(MentionRow.id, MentionRow.external_id, MentionRow.created_at, MentionRow.parent_id)
+                .join(TriageItemRow, TriageItemRow.mention_id == MentionRow.id)
+                .where(
+                    MentionRow.platform == platform,
+                    MentionRow.deleted_at.is_(None),
+                    TriageItemRow.status.in_(OPEN_STATUSES),
+                )
+                .order_by(MentionRow.created_at.desc())
+                .limit(limit)
+            )
+            if source is not None:
+                q = q.where(MentionRow.source == source)
+            rows = s.execute(q).all()
+        snaps = self.snapshots([r[0] for r in rows])
+        out = []
+        for mid, ext, created, parent in rows:
+            history = snaps.get(mid, [])
+            out.append(
+                {
+                    "external_id": ext,
+                    "created_at": created,
+                    "parent_id": parent,
+                    "last_at": history[-1].at if history else None,
+                    "engagement": history[-1].engagement if history else None,
+                    "previous": history[-2].engagement if len(history) > 1 else None,
+                }
+            )
+        return out
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
