@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.errors import ClassifierError, ConfigError, InputError, MonitorError
+from monitor.errors import ClassifierError, InputError, MonitorError
 from monitor.inputs import Row, read_rows
 from monitor.settings import SETTINGS, apply_file_settings, load_settings
 
@@ -284,23 +284,6 @@ def _store(migrate: bool = True):  # noqa: ANN202 - a monitor.storage.Store
     return Store.open(setting("REPMON_DATA_DIR"), setting("REPMON_DATABASE_URL") or None, migrate=migrate)
 
 
-def _sources() -> list:
-    from monitor.settings import setting
-    from monitor.sources.demo import DemoSource
-
-    wanted = [s.strip() for s in setting("REPMON_SOURCES").split(",") if s.strip()]
-    if wanted in ([], ["auto"]):
-        wanted = ["demo"]
-    known = {"demo": DemoSource}
-    unknown = [w for w in wanted if w not in known]
-    if unknown:
-        raise ConfigError(
-            f"REPMON_SOURCES names unknown source(s) {', '.join(unknown)}: "
-            f"known sources are {', '.join(known)}"
-        )
-    return [known[w]() for w in wanted]
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -324,10 +307,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import time
 
     from monitor.settings import setting
+    from monitor.sources.demo import DemoSource
 
     store = _store()
     clf = _classifier()
-    sources = _sources()
+    sources = [DemoSource()]
     interval = float(args.interval or setting("REPMON_POLL_INTERVAL"))
     report = _run_pass(store, sources, clf)
     _err(
@@ -350,9 +334,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     store = _store()
-    report = _run_pass(store, _sources(), _classifier())
+    from monitor.wiring import build_sources
+
+    report = _run_pass(store, build_sources(store), _classifier())
     print(json.dumps(report.as_dict(), ensure_ascii=False))
     return 0 if not report.errors else 1
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from monitor.errors import BadPayload
+    from monitor.pipeline import classify_new, triage_open
+    from monitor.records import mention_problems
+
+    if args.platform == "x":
+        from monitor.sources.x import parse_response
+    else:
+        from monitor.sources.facebook import parse_response
+    store = _store()
+    now = _now()
+    source = f"import-{args.platform}"
+    summary: dict[str, object] = {
+        "files": len(args.files),
+        "new_mentions": 0,
+        "new_snapshots": 0,
+        "failed": [],
+    }
+    for name in args.files:
+        path = Path(name)
+        try:
+            parsed = parse_response(path.read_bytes(), now, source)
+        except OSError as exc:
+            reason = f"{path}: cannot read ({exc.strerror})"
+        except BadPayload as exc:
+            reason = f"{path}: not a {args.platform} API response: {exc}"
+        else:
+            good = [m for m in parsed.mentions if not mention_problems(m, now)]
+            for m in parsed.mentions:
+                if problems := mention_problems(m, now):
+                    _err(f"repmon: {path}: skipped {m.external_id}: {'; '.join(problems)}")
+            saved = store.save_page(source, good, parsed.metrics, None, now)
+            summary["new_mentions"] += saved.new_mentions
+            summary["new_snapshots"] += saved.new_snapshots
+            continue
+        _err(f"repmon: {reason}")
+        summary["failed"].append(reason)
+    if not args.defer:
+        clf = _classifier()
+        summary["classified"] = classify_new(store, clf.predict, clf.model_version, now)
+        summary["triaged"] = triage_open(store, clf.model_version, now)
+    print(json.dumps(summary, ensure_ascii=False))
+    return 1 if summary["failed"] else 0
 
 
 def _age(delta_s: float) -> str:
@@ -442,11 +473,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"database: {store.url.split('://')[0]}, schema {store.schema_revision()}")
     print("counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print("sources:")
+    now = _now()
     for src in store.sources() or []:
         last = src.last_success_at.isoformat(timespec="seconds") if src.last_success_at else "never"
-        line = f"  {src.name:<10} {src.status:<12} last success {last}"
+        line = f"  {src.name:<16} {src.status:<12} last success {last}"
+        if src.reset_at and src.reset_at > now:
+            line += f", next poll allowed {src.reset_at.isoformat(timespec='seconds')}"
+        reads = src.cursor.get("reads") if isinstance(src.cursor.get("reads"), dict) else {}
+        if reads.get("day") == now.date().isoformat():
+            line += f", reads today {reads.get('count', 0)}"
         if src.last_error:
-            line += f"  error: {src.last_error}"
+            line += f"\n      last error: {src.last_error}"
         print(line)
     if not store.sources():
         print("  (none polled yet: run `repmon poll --once` or `repmon demo --once`)")
@@ -462,9 +499,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
+    from monitor.settings import SECRETS, secret
+
     values = load_settings()
     for s in SETTINGS:
-        print(f"{s.name}={values[s.name]}\n    {s.help} (default: {s.default})")
+        value = ("(set)" if secret(s.name) else "(not set)") if s.name in SECRETS else values[s.name]
+        print(f"{s.name}={value}\n    {s.help} (default: {s.default or '(empty)'})")
     return 0
 
 
@@ -536,6 +576,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("poll", help="one pass over the configured sources: poll, store, classify, triage")
     p.add_argument("--once", action="store_true", required=True, help="run one pass and exit")
     p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("import", help="ingest saved API responses (one response body per file)")
+    p.add_argument("--platform", required=True, choices=["x", "facebook"])
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--defer", action="store_true", help="store only; leave classification and triage to workers"
+    )
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("queue", help="the triage queue, highest priority first")
     p.add_argument("--json", action="store_true", help="JSON lines, one item per line")

@@ -59,6 +59,39 @@ SETTINGS: tuple[Setting, ...] = (
         "credentials are set.",
     ),
     Setting("REPMON_POLL_INTERVAL", "60", "Seconds between passes while `repmon demo` keeps running."),
+    Setting(
+        "REPMON_SECRETS_FILE",
+        "",
+        "A TOML file holding the tokens (x_bearer_token, facebook_page_token), readable only by you; "
+        "the environment variables win over it.",
+    ),
+    Setting(
+        "REPMON_X_BEARER_TOKEN", "", "X API v2 app bearer token (secret: environment or secrets file only)."
+    ),
+    Setting(
+        "REPMON_X_ACCOUNT_ID", "", "Numeric X user id of the business's account, for its mentions timeline."
+    ),
+    Setting(
+        "REPMON_X_QUERY",
+        "",
+        "X recent-search query for the brand, e.g. '\"Cafe Limon\" OR קפה לימון -is:retweet'.",
+    ),
+    Setting(
+        "REPMON_X_WATCH_QUOTES",
+        "false",
+        "true: also read who quotes posts sent to legal (GET /2/tweets/:id/quote_tweets).",
+    ),
+    Setting(
+        "REPMON_X_DAILY_READ_BUDGET", "10000", "Most X posts read per UTC day across X sources (0: no limit)."
+    ),
+    Setting("REPMON_FACEBOOK_PAGE_ID", "", "The business's Facebook Page id."),
+    Setting(
+        "REPMON_FACEBOOK_PAGE_TOKEN",
+        "",
+        "Page access token with pages_read_engagement and pages_read_user_content "
+        "(secret: environment or secrets file only).",
+    ),
+    Setting("REPMON_FACEBOOK_GRAPH_VERSION", "v25.0", "Graph API version the Facebook poller calls."),
 )
 
 
@@ -78,6 +111,11 @@ def _file_values() -> dict[str, str]:
         name = key.upper() if key.upper().startswith("REPMON_") else f"REPMON_{key.upper()}"
         if name not in known:
             raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
+        if name in SECRETS:
+            raise ConfigError(
+                f"{path}: {key!r} is a token: put it in the environment or in REPMON_SECRETS_FILE, "
+                "not in the configuration file"
+            )
         out[name] = str(value)
     return out
 
@@ -96,6 +134,32 @@ def load_settings() -> dict[str, str]:
     _check_environment()
     from_file = _file_values()
     return {s.name: os.environ.get(s.name, from_file.get(s.name, s.default)) for s in SETTINGS}
+
+
+SECRETS = ("REPMON_X_BEARER_TOKEN", "REPMON_FACEBOOK_PAGE_TOKEN")
+
+
+def secret(name: str) -> str:
+    """A token: from the environment, else from REPMON_SECRETS_FILE; never from repmon.toml."""
+    if os.environ.get(name):
+        return os.environ[name]
+    path = os.environ.get("REPMON_SECRETS_FILE") or _file_values().get("REPMON_SECRETS_FILE", "")
+    if not path:
+        return ""
+    file = Path(path).expanduser()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"REPMON_SECRETS_FILE names {file}, which does not exist: fix or unset it"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{file}: not valid TOML ({exc.__class__.__name__}): fix the secrets file"
+        ) from None
+    short = name.removeprefix("REPMON_").lower()
+    value = data.get(short, data.get(name, ""))
+    return str(value)
 
 
 def setting(name: str) -> str:

@@ -92,7 +92,7 @@ def test_poll_status_and_all(capsys, data_dir):
     assert code == 0 and report["new_mentions"] >= 250 and report["errors"] == []
     code, out, _ = run(capsys, "status")
     assert code == 0
-    assert "demo       ok" in out
+    assert "demo             ok" in out
     assert "mentions" in out and "pipeline ok" in out
     # closed items only show with --all
     from monitor.storage import Store

@@ -83,6 +83,21 @@ def item_bytes(body: bytes | str, *path: str) -> list[bytes]:
         raise PayloadError(f"truncated or malformed JSON ({exc})") from exc
 
 
+def value_bytes(body: bytes | str, *path: str) -> bytes:
+    """The exact UTF-8 bytes of the value at ``path`` (e.g. a single-object ``"data"``)."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        start, end = 0, len(text)
+        for key in path:
+            found = next(((s, e) for k, s, e in _members(text[:end], start) if k == key), None)
+            if found is None:
+                raise PayloadError(f"no {key!r} in the body")
+            start, end = found
+        return text[start:end].encode("utf-8")
+    except (json.JSONDecodeError, UnicodeDecodeError, IndexError) as exc:
+        raise PayloadError(f"truncated or malformed JSON ({exc})") from exc
+
+
 def load_json(body: bytes) -> object:
     """Parse a response body, as ``PayloadError`` if it is not JSON."""
     try:

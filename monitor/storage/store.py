@@ -564,7 +564,13 @@ class Store:
         """
         with self.session() as s:
             q = (
-                select(MentionRow.id, MentionRow.external_id, MentionRow.created_at, MentionRow.parent_id)
+                select(
+                    MentionRow.id,
+                    MentionRow.external_id,
+                    MentionRow.created_at,
+                    MentionRow.parent_id,
+                    TriageItemRow.playbook,
+                )
                 .join(TriageItemRow, TriageItemRow.mention_id == MentionRow.id)
                 .where(
                     MentionRow.platform == platform,
@@ -579,13 +585,14 @@ class Store:
             rows = s.execute(q).all()
         snaps = self.snapshots([r[0] for r in rows])
         out = []
-        for mid, ext, created, parent in rows:
+        for mid, ext, created, parent, playbook in rows:
             history = snaps.get(mid, [])
             out.append(
                 {
                     "external_id": ext,
                     "created_at": created,
                     "parent_id": parent,
+                    "playbook": playbook,
                     "last_at": history[-1].at if history else None,
                     "engagement": history[-1].engagement if history else None,
                     "previous": history[-2].engagement if len(history) > 1 else None,

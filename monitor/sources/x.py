@@ -1,0 +1,444 @@
+"""X (Twitter) API v2 sources, through tweepy's ``Client``.
+
+- ``XSource(kind="mentions")``: GET /2/users/:id/mentions for the business's account.
+- ``XSource(kind="search")``: GET /2/tweets/search/recent for a brand query.
+- ``XSource(kind="quotes")``: GET /2/tweets/:id/quote_tweets for watched posts (the business's own posts
+  and posts sent to legal: who quoted an accusation matters, since sharing it is publication too).
+- ``XMetricsSource``: GET /2/tweets?ids= (up to 100 ids a call) to refresh the counters of open queue
+  items on a decaying schedule; posts that come back "not found" are marked deleted, evidence kept.
+
+Every response is read raw (``return_type=requests.Response``), so each tweet's JSON is stored exactly as
+received. Pagination follows ``next_token``; ``since_id`` advances only after the last page, and a
+pagination token in the cursor resumes an interrupted walk, so nothing is lost or repeated.
+Rate limits: tweepy never sleeps here (``wait_on_rate_limit=False``); a 429 records the endpoint's
+``x-rate-limit-reset`` and the pipeline skips that source until then. Reads are counted per UTC day
+against a budget. tweepy logs request headers, bearer token included, at DEBUG: its logger is kept at
+INFO or above.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import requests
+import tweepy
+
+from monitor.errors import AuthExpired, BadPayload, RateLimited, SourceError
+from monitor.records import Mention, MentionMetrics, MetricSnapshot, RawPayload, SourcePage
+from monitor.sources.payloads import PayloadError, item_bytes, load_json, value_bytes
+from monitor.sources.refresh import refresh_due
+
+log = logging.getLogger("repmon.sources.x")
+
+TWEET_FIELDS = [
+    "created_at",
+    "lang",
+    "public_metrics",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "entities",
+    "author_id",
+]
+USER_FIELDS = ["username", "name", "public_metrics", "verified"]
+EXPANSIONS = ["author_id"]
+TOKEN_SETTING = "REPMON_X_BEARER_TOKEN"
+
+
+def quiet_tweepy() -> None:
+    """tweepy logs the Authorization header at DEBUG: never let that level through."""
+    for name in ("tweepy", "tweepy.client"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
+class _TimeoutSession(requests.Session):
+    """A session whose requests time out (tweepy sets none)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, *args: object, **kwargs: object) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(*args, **kwargs)
+
+
+def make_client(token: str, timeout: float = 20.0) -> tweepy.Client:
+    quiet_tweepy()
+    client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False, return_type=requests.Response)
+    client.session = _TimeoutSession(timeout)
+    return client
+
+
+@dataclass(frozen=True)
+class ParsedResponse:
+    """One X API v2 response body turned into records."""
+
+    mentions: tuple[Mention, ...]
+    metrics: tuple[MentionMetrics, ...]
+    problems: tuple[str, ...] = ()
+    not_found: tuple[str, ...] = ()
+    next_token: str | None = None
+    newest_id: str | None = None
+    result_count: int = 0
+
+
+def _parse_time(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"created_at {value!r} is not a timestamp")
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _count(metrics: dict, key: str) -> int:
+    value = metrics.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"public_metrics.{key} {value!r} is not a count")
+    return value
+
+
+def parse_response(
+    body: bytes,
+    now: datetime,
+    source: str = "import",
+    own_account_id: str | None = None,
+    is_demo: bool = False,
+) -> ParsedResponse:
+    """Turn one X API v2 tweets response body (search, mentions, lookup, quotes) into records.
+
+    A tweet with missing or wrongly typed fields is skipped with a problem noted; a body that is an API
+    error, not JSON, or not an X response raises ``BadPayload``.
+    """
+    try:
+        obj = load_json(body)
+        if not isinstance(obj, dict):
+            raise PayloadError("the body is not a JSON object")
+        if "error" in obj and isinstance(obj["error"], dict):
+            raise PayloadError(
+                "this is a Facebook Graph API body, not an X API response (use --platform facebook)"
+            )
+        if "data" not in obj and ("title" in obj or "errors" in obj) and "meta" not in obj:
+            title = obj.get("title") or (obj.get("errors") or [{}])[0].get("title", "error")
+            detail = obj.get("detail") or (obj.get("errors") or [{}])[0].get("detail", "")
+            raise PayloadError(f"an X API error response: {title}: {detail}".rstrip(": "))
+        data = obj.get("data", [])
+        if isinstance(data, dict):  # a single-tweet lookup (GET /2/tweets/:id)
+            data, raws = [data], [value_bytes(body, "data")]
+        elif isinstance(data, list):
+            raws = item_bytes(body, "data")
+        else:
+            raise PayloadError("'data' is not a list of tweets")
+        if any(isinstance(t, dict) and "created_time" in t and "text" not in t for t in data):
+            raise PayloadError(
+                "this is a Facebook Graph API body, not an X API response (use --platform facebook)"
+            )
+    except PayloadError as exc:
+        raise BadPayload(source, str(exc)) from exc
+    includes = obj.get("includes") if isinstance(obj.get("includes"), dict) else {}
+    users = {u.get("id"): u for u in includes.get("users", []) if isinstance(u, dict)}
+    mentions, metrics, problems = [], [], []
+    for tweet, raw in zip(data, raws):
+        try:
+            mention, snap = _tweet(tweet, raw, users, now, source, own_account_id, is_demo)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            tid = tweet.get("id") if isinstance(tweet, dict) else None
+            problems.append(f"skipped tweet {tid or '(no id)'}: {exc}")
+            continue
+        mentions.append(mention)
+        metrics.append(snap)
+    not_found = tuple(
+        str(e.get("resource_id") or e.get("value"))
+        for e in obj.get("errors", []) or []
+        if isinstance(e, dict) and "not-found" in str(e.get("type", "")) + str(e.get("title", "")).lower()
+    )
+    meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+    return ParsedResponse(
+        mentions=tuple(mentions),
+        metrics=tuple(metrics),
+        problems=tuple(problems),
+        not_found=not_found,
+        next_token=meta.get("next_token"),
+        newest_id=meta.get("newest_id"),
+        result_count=len(data),
+    )
+
+
+def _tweet(
+    tweet: object,
+    raw: bytes,
+    users: dict,
+    now: datetime,
+    source: str,
+    own_account_id: str | None,
+    is_demo: bool,
+) -> tuple[Mention, MentionMetrics]:
+    if not isinstance(tweet, dict):
+        raise TypeError("a tweet is not a JSON object")
+    tid, text = tweet.get("id"), tweet.get("text")
+    if not isinstance(tid, str) or not tid.isdigit():
+        raise ValueError(f"id {tid!r} is not a tweet id")
+    if not isinstance(text, str):
+        raise ValueError("text is missing")
+    created = _parse_time(tweet.get("created_at"))
+    author_id = str(tweet.get("author_id") or "unknown")
+    user = users.get(author_id, {})
+    handle = user.get("username") or "unknown"
+    followers = (user.get("public_metrics") or {}).get("followers_count")
+    if not isinstance(followers, int) or isinstance(followers, bool):
+        followers = None
+    parent = next(
+        (r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
+    )
+    pm = tweet.get("public_metrics") or {}
+    if not isinstance(pm, dict):
+        raise ValueError("public_metrics is not an object")
+    views = pm.get("impression_count")
+    mention = Mention(
+        platform="x",
+        external_id=tid,
+        url=f"https://x.com/{handle if handle != 'unknown' else 'i'}/status/{tid}",
+        author_id=author_id,
+        author_handle=handle,
+        author_name=str(user.get("name") or handle),
+        author_followers=followers,
+        text=text,
+        language=tweet.get("lang") if isinstance(tweet.get("lang"), str) else None,
+        created_at=created,
+        raw=RawPayload(body=raw, captured_at=now),
+        source=source,
+        thread_id=tweet.get("conversation_id"),
+        parent_id=parent,
+        own_page=False,
+        is_demo=is_demo,
+        from_business=own_account_id is not None and author_id == own_account_id,
+    )
+    snap = MetricSnapshot(
+        at=now,
+        likes=_count(pm, "like_count"),
+        shares=_count(pm, "retweet_count"),
+        replies=_count(pm, "reply_count"),
+        quotes=_count(pm, "quote_count"),
+        views=views if isinstance(views, int) and not isinstance(views, bool) else None,
+    )
+    return mention, MentionMetrics("x", tid, snap)
+
+
+@dataclass
+class ReadBudget:
+    """Posts read per UTC day, against a daily budget (X bills reads per post)."""
+
+    limit: int
+    day: str = ""
+    count: int = 0
+
+    @classmethod
+    def from_cursor(cls, cursor: dict, limit: int, now: datetime) -> ReadBudget:
+        reads = cursor.get("reads") if isinstance(cursor.get("reads"), dict) else {}
+        today = now.date().isoformat()
+        count = int(reads.get("count", 0)) if reads.get("day") == today else 0
+        return cls(limit, today, count)
+
+    def as_cursor(self) -> dict[str, object]:
+        return {"day": self.day, "count": self.count}
+
+    def check(self, source: str, now: datetime) -> None:
+        if self.limit and self.count >= self.limit:
+            midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+            raise RateLimited(
+                source,
+                f"daily read budget of {self.limit:,} posts reached ({self.count:,} read today); "
+                "reads resume after midnight UTC (raise REPMON_X_DAILY_READ_BUDGET to read more)",
+                midnight,
+            )
+
+
+@dataclass
+class _Caller:
+    """Calls a tweepy method, translating its errors; 5xx and timeouts get bounded retries."""
+
+    source: str
+    retries: int = 3
+    backoff: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+    calls: list[str] = field(default_factory=list)
+
+    def __call__(self, fn: Callable[..., requests.Response], **params: object) -> requests.Response:
+        for attempt in range(self.retries):
+            try:
+                return fn(**params)
+            except tweepy.TooManyRequests as exc:
+                reset = exc.response.headers.get("x-rate-limit-reset")
+                reset_at = datetime.fromtimestamp(int(reset), UTC) if reset and reset.isdigit() else None
+                raise RateLimited(
+                    self.source, f"X rate limit reached (429); next request allowed at {reset_at}", reset_at
+                ) from None
+            except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+                status = exc.response.status_code
+                detail = "; ".join(exc.api_messages) if exc.api_messages else exc.response.reason
+                raise AuthExpired(
+                    self.source, f"X token rejected ({status}: {detail}): check {TOKEN_SETTING}"
+                ) from None
+            except tweepy.BadRequest as exc:
+                detail = "; ".join(exc.api_messages) or exc.response.reason
+                raise SourceError(self.source, f"X rejected the request (400): {detail}") from None
+            except (tweepy.TwitterServerError, requests.Timeout, requests.ConnectionError) as exc:
+                what = (
+                    f"server error {exc.response.status_code}"
+                    if isinstance(exc, tweepy.TwitterServerError)
+                    else type(exc).__name__
+                )
+                if attempt + 1 >= self.retries:
+                    raise SourceError(
+                        self.source,
+                        f"X API unavailable ({what}) after {self.retries} tries; will retry next run",
+                    ) from None
+                self.sleep(self.backoff * 2**attempt)
+            except tweepy.HTTPException as exc:
+                raise SourceError(self.source, f"X API error {exc.response.status_code}") from None
+        raise SourceError(self.source, "X API call did not complete")  # pragma: no cover
+
+
+class XSource:
+    """Mentions of the business's account, a brand search, or quotes of watched posts."""
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        client: tweepy.Client,
+        *,
+        account_id: str | None = None,
+        query: str | None = None,
+        watched: Callable[[], list[str]] | None = None,
+        daily_budget: int = 10_000,
+        max_results: int = 100,
+        retries: int = 3,
+        backoff: float = 1.0,
+    ) -> None:
+        if kind not in ("mentions", "search", "quotes"):
+            raise ValueError(f"unknown X source kind {kind!r}")
+        if kind == "mentions" and not account_id:
+            raise ValueError("the mentions source needs the business's account id (REPMON_X_ACCOUNT_ID)")
+        if kind == "search" and not query:
+            raise ValueError("the search source needs a query (REPMON_X_QUERY)")
+        self.name, self.kind, self.client = name, kind, client
+        self.account_id, self.query, self.watched = account_id, query, watched
+        self.daily_budget, self.max_results = daily_budget, max_results
+        self.call = _Caller(name, retries, backoff)
+
+    def _request(
+        self, since_id: str | None, token: str | None, tweet_id: str | None = None
+    ) -> requests.Response:
+        common = {
+            "tweet_fields": TWEET_FIELDS,
+            "user_fields": USER_FIELDS,
+            "expansions": EXPANSIONS,
+            "max_results": self.max_results,
+            "user_auth": False,
+        }
+        if self.kind == "search":
+            return self.call(
+                self.client.search_recent_tweets,
+                query=self.query,
+                since_id=since_id,
+                next_token=token,
+                **common,
+            )
+        if self.kind == "mentions":
+            return self.call(
+                self.client.get_users_mentions,
+                id=self.account_id,
+                since_id=since_id,
+                pagination_token=token,
+                **common,
+            )
+        return self.call(self.client.get_quote_tweets, id=tweet_id, pagination_token=token, **common)
+
+    def _pages(
+        self, cursor: dict, now: datetime, budget: ReadBudget, key: str | None, tweet_id: str | None = None
+    ) -> Iterator[SourcePage]:
+        """Walk one timeline; ``key`` names where its since_id lives in the cursor."""
+        state = dict(cursor.get(key, {})) if key else dict(cursor)
+        since, token, pending = state.get("since_id"), state.get("next_token"), state.get("pending_newest")
+        while True:
+            budget.check(self.name, now)
+            response = self._request(since if self.kind != "quotes" else None, token, tweet_id)
+            parsed = parse_response(response.content, now, self.name, self.account_id)
+            for problem in parsed.problems:
+                log.warning("source %r: %s", self.name, problem)
+            budget.count += parsed.result_count
+            if token is None and parsed.newest_id:
+                pending = parsed.newest_id
+            token = parsed.next_token
+            if token is None:  # the walk is complete: only now does since_id move on
+                since, pending = pending or since, None
+            state = {"since_id": since, "next_token": token, "pending_newest": pending}
+            new_cursor = dict(cursor)
+            if key:
+                new_cursor[key] = state
+            else:
+                new_cursor.update(state)
+            new_cursor["reads"] = budget.as_cursor()
+            cursor = new_cursor
+            yield SourcePage(parsed.mentions, parsed.metrics, new_cursor)
+            if token is None:
+                return
+
+    def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
+        budget = ReadBudget.from_cursor(cursor, self.daily_budget, now)
+        if self.kind != "quotes":
+            yield from self._pages(cursor, now, budget, None)
+            return
+        for tweet_id in self.watched() if self.watched else []:
+            pages = self._pages(cursor, now, budget, f"quotes:{tweet_id}", tweet_id)
+            for page in pages:
+                cursor = page.cursor
+                yield page
+
+
+class XMetricsSource:
+    """Refreshes counters of open X queue items, 100 ids a call, young and fast-growing posts first."""
+
+    def __init__(
+        self,
+        name: str,
+        client: tweepy.Client,
+        open_mentions: Callable[[], list[dict]],
+        mark_deleted: Callable[[list[str], datetime], object],
+        *,
+        daily_budget: int = 10_000,
+        retries: int = 3,
+        backoff: float = 1.0,
+    ) -> None:
+        self.name, self.client = name, client
+        self.open_mentions, self.mark_deleted = open_mentions, mark_deleted
+        self.daily_budget = daily_budget
+        self.call = _Caller(name, retries, backoff)
+
+    def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
+        budget = ReadBudget.from_cursor(cursor, self.daily_budget, now)
+        due = [r["external_id"] for r in self.open_mentions() if refresh_due(r, now)]
+        for start in range(0, len(due), 100):
+            budget.check(self.name, now)
+            ids = due[start : start + 100]
+            response = self.call(
+                self.client.get_tweets,
+                ids=ids,
+                tweet_fields=TWEET_FIELDS,
+                user_fields=USER_FIELDS,
+                expansions=EXPANSIONS,
+                user_auth=False,
+            )
+            parsed = parse_response(response.content, now, self.name)
+            budget.count += parsed.result_count
+            if parsed.not_found:
+                self.mark_deleted(list(parsed.not_found), now)
+            cursor = {**cursor, "reads": budget.as_cursor(), "last_refresh": now.isoformat()}
+            yield SourcePage(mentions=(), metrics=parsed.metrics, cursor=cursor)
+        if not due:
+            yield SourcePage(mentions=(), cursor={**cursor, "reads": budget.as_cursor()})

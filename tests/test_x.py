@@ -1,0 +1,201 @@
+"""The X pollers against cassettes built from the X API v2 reference (tests/cassettes/build_x.py)."""
+
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import vcr
+import yaml
+
+from monitor.errors import AuthExpired, BadPayload, RateLimited, SourceError
+from monitor.pipeline import run_pass
+from monitor.sources.x import XMetricsSource, XSource, make_client, parse_response
+
+CASSETTES = Path(__file__).parent / "cassettes" / "test_x"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+TOKEN = "AAAAAAAAAAAAAAAAAAAAAsecret-bearer-token-do-not-log"
+QUERY = "קפה לימון OR @CafeLimonIL"
+replay = vcr.VCR(
+    cassette_library_dir=str(CASSETTES),
+    record_mode="none",
+    match_on=["method", "scheme", "host", "path", "query"],
+    filter_headers=["authorization"],
+)
+
+
+def search(**kw):
+    return XSource("x-search", "search", make_client(TOKEN), query=QUERY, backoff=0, **kw)
+
+
+def cassette_items(name, index=0):
+    doc = yaml.safe_load((CASSETTES / f"{name}.yaml").read_text(encoding="utf-8"))
+    return doc["interactions"][index]["response"]["body"]["string"]
+
+
+def test_pagination_then_since_id(store, fake_classifier):
+    src = search()
+    with replay.use_cassette("search_paginated_then_since.yaml") as cas:
+        pages = list(src.fetch({}, NOW))
+        assert [[m.external_id for m in p.mentions] for p in pages] == [
+            ["1860000000000000003", "1860000000000000002"],
+            ["1860000000000000001"],
+        ]
+        # mid-walk the cursor keeps the old since_id and the pagination token; at the end since_id moves
+        assert pages[0].cursor["since_id"] is None and pages[0].cursor["next_token"] == "b26v89c19zqg8o3fpdg"
+        assert pages[1].cursor["since_id"] == "1860000000000000003"
+        assert pages[1].cursor["reads"] == {"day": "2026-11-20", "count": 3}
+        later = list(src.fetch(pages[1].cursor, NOW))
+        assert [m.external_id for m in later[0].mentions] == ["1860000000000000009"]
+        assert later[0].cursor["since_id"] == "1860000000000000009"
+        assert cas.play_count == 3
+
+
+def test_through_the_pipeline_nothing_lost_or_repeated(store, fake_classifier):
+    src = search()
+    with replay.use_cassette("search_paginated_then_since.yaml", allow_playback_repeats=False):
+        first = run_pass(store, [src], fake_classifier, NOW)
+        second = run_pass(store, [src], fake_classifier, NOW)
+        third = run_pass(store, [src], fake_classifier, NOW)
+    assert (first.new_mentions, second.new_mentions, third.new_mentions) == (3, 1, 0)
+    assert first.errors == second.errors == third.errors == []
+    assert store.counts()["mentions"] == 4
+
+
+def test_records_and_byte_exact_hebrew_payload():
+    raw = cassette_items("search_paginated_then_since").encode("utf-8")
+    parsed = parse_response(raw, NOW, "x-search")
+    he, en = parsed.mentions
+    assert he.text == "@CafeLimonIL הקפה הגיע קר שוב 😡☕ ממש לא בסדר"
+    assert (he.author_handle, he.author_name, he.author_followers, he.language) == (
+        "noa_k",
+        "נועה כ.",
+        340,
+        "he",
+    )
+    assert he.created_at == datetime(2026, 11, 20, 10, 15, 30, tzinfo=UTC)
+    assert he.url == "https://x.com/noa_k/status/1860000000000000003"
+    item = json.dumps(json.loads(raw)["data"][0], ensure_ascii=False, separators=(", ", ": ")).encode()
+    assert he.raw.body == item and he.raw.sha256 == hashlib.sha256(item).hexdigest()
+    assert he.raw.captured_at == NOW
+    assert (en.parent_id, en.thread_id, en.author_followers) == (
+        "1859999999999999000",
+        "1859999999999999000",
+        12500,
+    )
+    snap = parsed.metrics[1].snapshot
+    assert (snap.likes, snap.shares, snap.replies, snap.quotes, snap.views) == (40, 12, 5, 2, 9000)
+    assert parsed.next_token == "b26v89c19zqg8o3fpdg" and parsed.newest_id == "1860000000000000003"
+
+
+def test_mentions_timeline_marks_the_business_own_replies():
+    src = XSource("x-mentions", "mentions", make_client(TOKEN), account_id="42", backoff=0)
+    with replay.use_cassette("mentions_with_own_reply.yaml"):
+        [page] = list(src.fetch({}, NOW))
+    assert [(m.external_id, m.from_business) for m in page.mentions] == [
+        ("1860000000000000010", True),
+        ("1860000000000000003", False),
+    ]
+
+
+def test_429_records_the_reset_time_and_the_pipeline_skips_until_then(store, fake_classifier):
+    src = search()
+    with replay.use_cassette("rate_limited.yaml"), pytest.raises(RateLimited) as err:
+        list(src.fetch({}, NOW))
+    assert err.value.reset_at == datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    with replay.use_cassette("rate_limited.yaml"):
+        report = run_pass(store, [src], fake_classifier, NOW)
+    state = store.source_state("x-search")
+    assert (state.status, state.reset_at) == ("rate_limited", datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    with replay.use_cassette("rate_limited.yaml") as cas:  # before the reset: no request at all
+        report = run_pass(store, [src], fake_classifier, NOW)
+        assert cas.play_count == 0
+    assert "rate limited until 2026-11-28T12:00:00+00:00" in report.errors[0]
+
+
+def test_5xx_is_retried_a_bounded_number_of_times():
+    with replay.use_cassette("server_errors_then_ok.yaml") as cas:
+        [page] = list(search().fetch({}, NOW))
+        assert cas.play_count == 3
+    assert len(page.mentions) == 1
+    with (
+        replay.use_cassette("server_down.yaml"),
+        pytest.raises(SourceError, match=r"server error 503\) after 3 tries"),
+    ):
+        list(search().fetch({}, NOW))
+
+
+def test_401_names_the_setting_and_never_the_token(store, fake_classifier, caplog):
+    caplog.set_level(logging.DEBUG)
+    with replay.use_cassette("unauthorized.yaml"), pytest.raises(AuthExpired) as err:
+        list(search().fetch({}, NOW))
+    assert (
+        str(err.value)
+        == "source 'x-search': X token rejected (401: Unauthorized): check REPMON_X_BEARER_TOKEN"
+    )
+    with replay.use_cassette("unauthorized.yaml"):
+        run_pass(store, [search()], fake_classifier, NOW)
+    assert store.source_state("x-search").status == "failing"
+    with replay.use_cassette("search_paginated_then_since.yaml"):
+        list(search().fetch({}, NOW))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "api.twitter.com" in logged  # urllib3 did log the requests...
+    assert TOKEN not in logged and "Bearer" not in logged  # ...but never the token
+
+
+def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fake_classifier):
+    for index in (0, 1):
+        parsed = parse_response(
+            cassette_items("search_paginated_then_since", index).encode(), NOW, "x-search"
+        )
+        store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    later = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    src = XMetricsSource(
+        "x-metrics",
+        make_client(TOKEN),
+        lambda: [r for r in store.open_mentions("x") if r["external_id"] != "1860000000000000003"],
+        lambda ids, now: store.mark_deleted("x", ids, now),
+        backoff=0,
+    )
+    with replay.use_cassette("lookup_deleted.yaml"):
+        report = run_pass(store, [src], fake_classifier, later)
+    assert report.new_snapshots == 1
+    assert store.deleted_at("x", "1860000000000000001") == later
+    assert store.deleted_at("x", "1860000000000000002") is None
+    assert store.raw_payload("x", "1860000000000000001") is not None
+    snaps = store.snapshots([2])[2]
+    assert [(s.likes, s.shares) for s in snaps] == [(40, 12), (900, 300)]
+
+
+def test_malformed_tweets_are_skipped_and_bad_bodies_rejected():
+    parsed = parse_response(cassette_items("malformed").encode(), NOW, "x-search")
+    assert [m.external_id for m in parsed.mentions] == ["1860000000000000009"]
+    assert parsed.problems == (
+        "skipped tweet 1860000000000000003: created_at None is not a timestamp",
+        "skipped tweet 1860000000000000002: public_metrics.like_count 'many' is not a count",
+        "skipped tweet 12345: id 12345 is not a tweet id",
+    )
+    with pytest.raises(BadPayload, match="not JSON"):
+        parse_response(cassette_items("truncated").encode(), NOW, "x-search")
+    with pytest.raises(BadPayload, match="an X API error response: Unauthorized"):
+        parse_response(cassette_items("unauthorized").encode(), NOW)
+    with pytest.raises(BadPayload, match="Facebook Graph API body"):
+        parse_response(b'{"error": {"message": "x", "code": 190}}', NOW)
+    assert parse_response(b'{"meta": {"result_count": 0}}', NOW).mentions == ()
+
+
+def test_daily_read_budget_stops_reads(store, fake_classifier):
+    src = search(daily_budget=3)
+    with replay.use_cassette("search_paginated_then_since.yaml") as cas:
+        report = run_pass(store, [src], fake_classifier, NOW)
+        assert report.new_mentions == 3
+        report = run_pass(store, [src], fake_classifier, NOW)
+        assert cas.play_count == 2
+    assert report.errors == [
+        "source 'x-search': daily read budget of 3 posts reached (3 read today); reads resume after midnight "
+        "UTC (raise REPMON_X_DAILY_READ_BUDGET to read more)"
+    ]
+    assert store.source_state("x-search").reset_at == datetime(2026, 11, 21, tzinfo=UTC)
