@@ -1,0 +1,80 @@
+"""Sources from settings, tokens from the environment or a secrets file only, and the refresh schedule."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.cli import main
+from monitor.errors import ConfigError
+from monitor.settings import SETTINGS, secret
+from monitor.sources.refresh import refresh_due, refresh_interval
+from monitor.wiring import build_sources, wanted_sources
+
+TOKEN = "sekret-token-value"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for s in SETTINGS:
+        monkeypatch.delenv(s.name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_auto_is_the_demo_without_credentials():
+    assert wanted_sources() == ["demo"]
+
+
+def test_auto_picks_every_complete_platform(monkeypatch, store):
+    monkeypatch.setenv("REPMON_X_BEARER_TOKEN", TOKEN)
+    monkeypatch.setenv("REPMON_X_QUERY", "cafe")
+    assert wanted_sources() == ["x-search", "x-metrics"]
+    monkeypatch.setenv("REPMON_X_ACCOUNT_ID", "42")
+    monkeypatch.setenv("REPMON_X_WATCH_QUOTES", "true")
+    assert wanted_sources() == ["x-mentions", "x-search", "x-quotes", "x-metrics"]
+    assert [s.name for s in build_sources(store)] == ["x-mentions", "x-search", "x-quotes", "x-metrics"]
+
+
+def test_explicit_sources_and_missing_settings_are_clear(monkeypatch, store):
+    monkeypatch.setenv("REPMON_SOURCES", "x-search,nope")
+    with pytest.raises(ConfigError, match="unknown source"):
+        wanted_sources()
+    monkeypatch.setenv("REPMON_SOURCES", "x-search")
+    with pytest.raises(ConfigError, match="need REPMON_X_BEARER_TOKEN"):
+        build_sources(store)
+    monkeypatch.setenv("REPMON_X_BEARER_TOKEN", TOKEN)
+    with pytest.raises(ConfigError, match="needs REPMON_X_QUERY"):
+        build_sources(store)
+
+
+def test_tokens_come_from_env_or_secrets_file_never_the_config_file(monkeypatch, tmp_path, capsys):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'x_bearer_token = "{TOKEN}"\n')
+    monkeypatch.setenv("REPMON_SECRETS_FILE", str(secrets))
+    assert secret("REPMON_X_BEARER_TOKEN") == TOKEN
+    monkeypatch.setenv("REPMON_X_BEARER_TOKEN", "from-env")
+    assert secret("REPMON_X_BEARER_TOKEN") == "from-env"
+    assert main(["settings"]) == 0
+    out = capsys.readouterr()[0]
+    assert "REPMON_X_BEARER_TOKEN=(set)" in out and "from-env" not in out and TOKEN not in out
+    (tmp_path / "repmon.toml").write_text(f'x_bearer_token = "{TOKEN}"\n')
+    assert main(["settings"]) == 2
+    assert "is a token: put it in the environment or in REPMON_SECRETS_FILE" in capsys.readouterr()[1]
+
+
+def test_refresh_schedule_decays_and_speeds_up_for_fast_growth():
+    assert refresh_interval(timedelta(minutes=20)) == timedelta(minutes=5)
+    assert refresh_interval(timedelta(hours=3)) == timedelta(minutes=15)
+    assert refresh_interval(timedelta(hours=3), growth_per_hour=80) == timedelta(minutes=7, seconds=30)
+    assert refresh_interval(timedelta(hours=12)) == timedelta(hours=1)
+    assert refresh_interval(timedelta(days=2)) == timedelta(hours=6)
+    assert refresh_interval(timedelta(days=10)) == timedelta(days=1)
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    row = {
+        "created_at": now - timedelta(hours=3),
+        "last_at": now - timedelta(minutes=10),
+        "engagement": 10,
+        "previous": 9,
+    }
+    assert not refresh_due(row, now)
+    assert refresh_due({**row, "engagement": 200}, now)  # growing fast: due sooner
+    assert refresh_due({**row, "last_at": None}, now)
