@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from monitor.errors import ConfigError
 from monitor.settings import secret, setting
 from monitor.sources import Source
@@ -64,8 +66,10 @@ def build_sources(store: Store) -> list[Source]:
         budget = _int("REPMON_X_DAILY_READ_BUDGET")
 
         def watched() -> list[str]:
-            """Posts sent to legal: who quotes them matters as evidence."""
-            return [r["external_id"] for r in store.open_mentions("x") if r["playbook"] == "escalate_legal"]
+            """The business's own recent posts, and posts sent to legal (who quotes them is evidence)."""
+            legal = [r["external_id"] for r in store.open_mentions("x") if r["playbook"] == "escalate_legal"]
+            own = store.business_posts("x", datetime.now(UTC) - timedelta(days=7))
+            return list(dict.fromkeys(own + legal))
 
         for name in x_names:
             if name == "x-metrics":

@@ -199,3 +199,21 @@ def test_daily_read_budget_stops_reads(store, fake_classifier):
         "UTC (raise REPMON_X_DAILY_READ_BUDGET to read more)"
     ]
     assert store.source_state("x-search").reset_at == datetime(2026, 11, 21, tzinfo=UTC)
+
+
+def test_quotes_of_watched_posts_show_who_shared_them():
+    src = XSource(
+        "x-quotes", "quotes", make_client(TOKEN), watched=lambda: ["1860000000000000002"], backoff=0
+    )
+    with replay.use_cassette("quotes.yaml"):
+        [page] = list(src.fetch({}, NOW))
+    [quote] = page.mentions
+    assert (quote.external_id, quote.author_handle, quote.author_followers) == (
+        "1860000000000000020",
+        "noa_k",
+        340,
+    )
+    assert json.loads(quote.raw.body)["referenced_tweets"] == [
+        {"type": "quoted", "id": "1860000000000000002"}
+    ]
+    assert page.cursor["quotes:1860000000000000002"]["next_token"] is None

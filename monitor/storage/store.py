@@ -556,6 +556,17 @@ class Store:
                 )
             )
 
+    def business_posts(self, platform: str, since: datetime) -> list[str]:
+        """External ids of the business's own posts on a platform created since ``since``."""
+        with self.session() as s:
+            q = select(MentionRow.external_id).where(
+                MentionRow.platform == platform,
+                MentionRow.from_business.is_(True),
+                MentionRow.created_at >= since,
+                MentionRow.deleted_at.is_(None),
+            )
+            return list(s.scalars(q))
+
     def open_mentions(self, platform: str, source: str | None = None, limit: int = 10_000) -> list[dict]:
         """Posts of a platform with an open queue item and not deleted, with their latest counters.
 

@@ -219,6 +219,25 @@ CASSETTES = {
         ),
     ],
     "truncated": [search({}, payload=body(page([T1]))[:80])],
+    "quotes": [
+        interaction(
+            f"/2/tweets/{T2['id']}/quote_tweets",
+            {},
+            payload=page(
+                [
+                    {
+                        **tweet(
+                            "1860000000000000020",
+                            "כל מי שהזמין מהם - תבדקו את החיוב! 👇",
+                            "1001",
+                            "2026-11-20T11:00:00.000Z",
+                        ),
+                        "referenced_tweets": [{"type": "quoted", "id": T2["id"]}],
+                    }
+                ]
+            ),
+        )
+    ],
 }
 
 
