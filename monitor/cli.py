@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.errors import ClassifierError, InputError, MonitorError
+from monitor.errors import ClassifierError, ConfigError, InputError, MonitorError
 from monitor.inputs import Row, read_rows
 from monitor.settings import SETTINGS, apply_file_settings, load_settings
 
@@ -312,7 +312,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store = _store()
     clf = _classifier()
     sources = [DemoSource()]
-    interval = float(args.interval or setting("REPMON_POLL_INTERVAL"))
+    raw_interval = args.interval if args.interval is not None else setting("REPMON_POLL_INTERVAL")
+    try:
+        interval = float(raw_interval)
+    except ValueError:
+        raise ConfigError(f"REPMON_POLL_INTERVAL={raw_interval!r} is not a number of seconds") from None
+    if interval <= 0:
+        raise ConfigError(f"the poll interval must be more than 0 seconds, not {raw_interval}")
     report = _run_pass(store, sources, clf)
     _err(
         f"pass: {report.new_mentions} new mentions, {report.new_snapshots} metric snapshots, "

@@ -8,6 +8,7 @@ A source that fails mid-page loses nothing already stored and does not stop the 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,12 @@ from monitor.storage import Store
 from monitor.triage import decide
 
 log = logging.getLogger("repmon.pipeline")
+_SECRETS = re.compile(r"(Bearer\s+|access_token=|OAuth\s+)[^\s'\"&]+", re.IGNORECASE)
+
+
+def redact(message: str) -> str:
+    """Remove anything that looks like a token from a message before it is logged or stored."""
+    return _SECRETS.sub(r"\1[redacted]", message)
 
 
 @dataclass
@@ -72,13 +79,13 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
         store.mark_source(source.name, now, status="rate_limited", error=str(exc), reset_at=exc.reset_at)
         report.errors.append(str(exc))
     except SourceError as exc:
-        store.mark_source(source.name, now, status="failing", error=str(exc))
-        report.errors.append(str(exc))
+        store.mark_source(source.name, now, status="failing", error=redact(str(exc)))
+        report.errors.append(redact(str(exc)))
     except MonitorError:
         raise
     except Exception as exc:
-        msg = f"source {source.name!r} failed: {type(exc).__name__}: {exc}"
-        log.exception(msg)
+        msg = redact(f"source {source.name!r} failed: {type(exc).__name__}: {exc}")
+        log.error(msg)
         store.mark_source(source.name, now, status="failing", error=msg)
         report.errors.append(msg)
 

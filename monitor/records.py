@@ -126,6 +126,12 @@ def mention_problems(m: Mention, now: datetime) -> list[str]:
         problems.append(f"platform {m.platform!r} is not one of {', '.join(PLATFORMS)}")
     if not isinstance(m.external_id, str) or not m.external_id.strip() or len(m.external_id) > 200:
         problems.append("external_id is missing or longer than 200 characters")
+    if m.language is not None and (not isinstance(m.language, str) or len(m.language) > 10):
+        problems.append(f"language {m.language!r} is not a language code")
+    for name in ("thread_id", "parent_id", "author_id", "author_handle"):
+        value = getattr(m, name)
+        if value is not None and (not isinstance(value, str) or len(value) > 200):
+            problems.append(f"{name} is not text of at most 200 characters")
     if not isinstance(m.text, str):
         problems.append("text is not a string")
     elif len(m.text) > MAX_TEXT:

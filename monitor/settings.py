@@ -141,8 +141,8 @@ SECRETS = ("REPMON_X_BEARER_TOKEN", "REPMON_FACEBOOK_PAGE_TOKEN")
 
 def secret(name: str) -> str:
     """A token: from the environment, else from REPMON_SECRETS_FILE; never from repmon.toml."""
-    if os.environ.get(name):
-        return os.environ[name]
+    if os.environ.get(name, "").strip():
+        return os.environ[name].strip()
     path = os.environ.get("REPMON_SECRETS_FILE") or _file_values().get("REPMON_SECRETS_FILE", "")
     if not path:
         return ""
@@ -159,7 +159,7 @@ def secret(name: str) -> str:
         ) from None
     short = name.removeprefix("REPMON_").lower()
     value = data.get(short, data.get(name, ""))
-    return str(value)
+    return str(value).strip()
 
 
 def setting(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from monitor.errors import ConfigError
@@ -55,7 +56,7 @@ def build_sources(store: Store) -> list[Source]:
     sources: list[Source] = []
     x_names = [n for n in names if n.startswith("x-")]
     if x_names:
-        from monitor.sources.x import XMetricsSource, XSource, make_client
+        from monitor.sources.x import XMetricsSource, XSource, make_client, reads_today
 
         token = secret("REPMON_X_BEARER_TOKEN")
         if not token:
@@ -64,6 +65,14 @@ def build_sources(store: Store) -> list[Source]:
             )
         client = make_client(token)
         budget = _int("REPMON_X_DAILY_READ_BUDGET")
+
+        def elsewhere(me: str) -> Callable[[datetime], int]:
+            """Reads today by the other X sources: one budget for all of them."""
+            return lambda now: sum(
+                reads_today(s.cursor, now)
+                for s in store.sources()
+                if s.name.startswith("x-") and s.name != me
+            )
 
         def watched() -> list[str]:
             """The business's own recent posts, and posts sent to legal (who quotes them is evidence)."""
@@ -80,6 +89,7 @@ def build_sources(store: Store) -> list[Source]:
                         lambda: store.open_mentions("x"),
                         lambda ids, now: store.mark_deleted("x", ids, now),
                         daily_budget=budget,
+                        reads_elsewhere=elsewhere(name),
                     )
                 )
                 continue
@@ -93,7 +103,14 @@ def build_sources(store: Store) -> list[Source]:
                 raise ConfigError("source x-search needs REPMON_X_QUERY (the brand search query)")
             sources.append(
                 XSource(
-                    name, kind, client, account_id=account, query=query, watched=watched, daily_budget=budget
+                    name,
+                    kind,
+                    client,
+                    account_id=account,
+                    query=query,
+                    watched=watched,
+                    daily_budget=budget,
+                    reads_elsewhere=elsewhere(name),
                 )
             )
     fb_names = [n for n in names if n.startswith("facebook")]

@@ -195,8 +195,8 @@ def test_daily_read_budget_stops_reads(store, fake_classifier):
         report = run_pass(store, [src], fake_classifier, NOW)
         assert cas.play_count == 2
     assert report.errors == [
-        "source 'x-search': daily read budget of 3 posts reached (3 read today); reads resume after midnight "
-        "UTC (raise REPMON_X_DAILY_READ_BUDGET to read more)"
+        "source 'x-search': daily read budget of 3 posts reached (3 read today by the X sources); reads "
+        "resume after midnight UTC (raise REPMON_X_DAILY_READ_BUDGET to read more)"
     ]
     assert store.source_state("x-search").reset_at == datetime(2026, 11, 21, tzinfo=UTC)
 
@@ -217,3 +217,64 @@ def test_quotes_of_watched_posts_show_who_shared_them():
         {"type": "quoted", "id": "1860000000000000002"}
     ]
     assert page.cursor["quotes:1860000000000000002"]["next_token"] is None
+
+
+def test_a_stale_since_id_restarts_the_walk_instead_of_failing_forever():
+    cursor = {"since_id": "1700000000000000000", "next_token": None, "pending_newest": None}
+    with replay.use_cassette("stale_since_id.yaml") as cas:
+        [page] = list(search().fetch(cursor, NOW))
+        assert cas.play_count == 2
+    assert [m.external_id for m in page.mentions] == ["1860000000000000009"]
+    assert page.cursor["since_id"] == "1860000000000000009"
+
+
+def test_lookup_where_every_post_is_gone_marks_them_deleted(store, fake_classifier):
+    parsed = parse_response(cassette_items("search_paginated_then_since", 1).encode(), NOW, "x-search")
+    store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    later = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    src = XMetricsSource(
+        "x-metrics",
+        make_client(TOKEN),
+        lambda: store.open_mentions("x"),
+        lambda ids, now: store.mark_deleted("x", ids, now),
+        backoff=0,
+    )
+    with replay.use_cassette("lookup_all_gone.yaml"):
+        report = run_pass(store, [src], fake_classifier, later)
+    assert report.errors == []
+    assert store.deleted_at("x", "1860000000000000001") == later
+
+
+def test_a_token_with_a_stray_newline_never_reaches_logs_or_storage(
+    store, fake_classifier, caplog, monkeypatch
+):
+    caplog.set_level(logging.DEBUG)
+    src = XSource("x-search", "search", make_client(TOKEN + "\n"), query=QUERY, backoff=0)
+    with replay.use_cassette("rate_limited.yaml"):
+        report = run_pass(store, [src], fake_classifier, NOW)
+    stored = store.source_state("x-search").last_error
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert report.errors and TOKEN not in report.errors[0] and TOKEN not in stored and TOKEN not in logged
+    from monitor.settings import secret
+
+    monkeypatch.setenv("REPMON_X_BEARER_TOKEN", TOKEN + "\n")
+    assert secret("REPMON_X_BEARER_TOKEN") == TOKEN
+
+
+def test_the_read_budget_is_shared_by_the_x_sources(store, fake_classifier):
+    src = search(daily_budget=5, reads_elsewhere=lambda now: 5)
+    with replay.use_cassette("search_paginated_then_since.yaml") as cas:
+        report = run_pass(store, [src], fake_classifier, NOW)
+        assert cas.play_count == 0
+    assert "daily read budget of 5 posts reached (5 read today by the X sources)" in report.errors[0]
+
+
+def test_quotes_stop_at_the_last_quote_already_seen():
+    src = XSource(
+        "x-quotes", "quotes", make_client(TOKEN), watched=lambda: ["1860000000000000002"], backoff=0
+    )
+    cursor = {"quotes:1860000000000000002": {"since_id": "1860000000000000020", "next_token": None}}
+    with replay.use_cassette("quotes.yaml"):
+        [page] = list(src.fetch(cursor, NOW))
+    assert page.cursor["quotes:1860000000000000002"]["since_id"] == "1860000000000000020"

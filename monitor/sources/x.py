@@ -92,7 +92,9 @@ class ParsedResponse:
 def _parse_time(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"created_at {value!r} is not a timestamp")
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    # X always sends UTC; an exported file without a zone is read as UTC, never as local time.
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _count(metrics: dict, key: str) -> int:
@@ -122,10 +124,18 @@ def parse_response(
             raise PayloadError(
                 "this is a Facebook Graph API body, not an X API response (use --platform facebook)"
             )
-        if "data" not in obj and ("title" in obj or "errors" in obj) and "meta" not in obj:
-            title = obj.get("title") or (obj.get("errors") or [{}])[0].get("title", "error")
-            detail = obj.get("detail") or (obj.get("errors") or [{}])[0].get("detail", "")
+        errors = obj.get("errors", [])
+        if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
+            raise PayloadError("'errors' is not a list of error objects")
+        per_item = errors and all("resource_id" in e or "value" in e for e in errors)
+        if "data" not in obj and ("title" in obj or errors) and "meta" not in obj and not per_item:
+            first = errors[0] if errors else {}
+            title = obj.get("title") or first.get("title", "error")
+            detail = obj.get("detail") or first.get("detail", "")
             raise PayloadError(f"an X API error response: {title}: {detail}".rstrip(": "))
+        includes = obj.get("includes", {})
+        if not isinstance(includes, dict) or not isinstance(includes.get("users", []), list):
+            raise PayloadError("'includes.users' is not a list of users")
         data = obj.get("data", [])
         if isinstance(data, dict):  # a single-tweet lookup (GET /2/tweets/:id)
             data, raws = [data], [value_bytes(body, "data")]
@@ -139,7 +149,6 @@ def parse_response(
             )
     except PayloadError as exc:
         raise BadPayload(source, str(exc)) from exc
-    includes = obj.get("includes") if isinstance(obj.get("includes"), dict) else {}
     users = {u.get("id"): u for u in includes.get("users", []) if isinstance(u, dict)}
     mentions, metrics, problems = [], [], []
     for tweet, raw in zip(data, raws):
@@ -153,8 +162,8 @@ def parse_response(
         metrics.append(snap)
     not_found = tuple(
         str(e.get("resource_id") or e.get("value"))
-        for e in obj.get("errors", []) or []
-        if isinstance(e, dict) and "not-found" in str(e.get("type", "")) + str(e.get("title", "")).lower()
+        for e in errors
+        if "not-found" in str(e.get("type", "")) + str(e.get("title", "")).lower()
     )
     meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
     return ParsedResponse(
@@ -228,6 +237,12 @@ def _tweet(
     return mention, MentionMetrics("x", tid, snap)
 
 
+def reads_today(cursor: dict, now: datetime) -> int:
+    """Posts a source has read today, from its cursor."""
+    reads = cursor.get("reads") if isinstance(cursor.get("reads"), dict) else {}
+    return int(reads.get("count", 0)) if reads.get("day") == now.date().isoformat() else 0
+
+
 @dataclass
 class ReadBudget:
     """Posts read per UTC day, against a daily budget (X bills reads per post)."""
@@ -235,26 +250,30 @@ class ReadBudget:
     limit: int
     day: str = ""
     count: int = 0
+    elsewhere: int = 0  # read today by the other X sources: the budget is shared
 
     @classmethod
-    def from_cursor(cls, cursor: dict, limit: int, now: datetime) -> ReadBudget:
-        reads = cursor.get("reads") if isinstance(cursor.get("reads"), dict) else {}
+    def from_cursor(cls, cursor: dict, limit: int, now: datetime, elsewhere: int = 0) -> ReadBudget:
         today = now.date().isoformat()
-        count = int(reads.get("count", 0)) if reads.get("day") == today else 0
-        return cls(limit, today, count)
+        return cls(limit, today, reads_today(cursor, now), elsewhere)
 
     def as_cursor(self) -> dict[str, object]:
         return {"day": self.day, "count": self.count}
 
     def check(self, source: str, now: datetime) -> None:
-        if self.limit and self.count >= self.limit:
+        if self.limit and self.count + self.elsewhere >= self.limit:
             midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
             raise RateLimited(
                 source,
-                f"daily read budget of {self.limit:,} posts reached ({self.count:,} read today); "
+                f"daily read budget of {self.limit:,} posts reached "
+                f"({self.count + self.elsewhere:,} read today by the X sources); "
                 "reads resume after midnight UTC (raise REPMON_X_DAILY_READ_BUDGET to read more)",
                 midnight,
             )
+
+
+class StaleCursor(SourceError):
+    """X refused a saved since_id or pagination token (too old): the walk restarts without it."""
 
 
 @dataclass
@@ -285,6 +304,8 @@ class _Caller:
                 ) from None
             except tweepy.BadRequest as exc:
                 detail = "; ".join(exc.api_messages) or exc.response.reason
+                if any(k in detail for k in ("since_id", "next_token", "pagination_token")):
+                    raise StaleCursor(self.source, f"X rejected the saved cursor (400): {detail}") from None
                 raise SourceError(self.source, f"X rejected the request (400): {detail}") from None
             except (tweepy.TwitterServerError, requests.Timeout, requests.ConnectionError) as exc:
                 what = (
@@ -300,6 +321,12 @@ class _Caller:
                 self.sleep(self.backoff * 2**attempt)
             except tweepy.HTTPException as exc:
                 raise SourceError(self.source, f"X API error {exc.response.status_code}") from None
+            except requests.RequestException as exc:
+                # The message of some request errors quotes the headers, token included: name the type only.
+                raise SourceError(
+                    self.source,
+                    f"X request failed ({type(exc).__name__}): check {TOKEN_SETTING} and the network",
+                ) from None
         raise SourceError(self.source, "X API call did not complete")  # pragma: no cover
 
 
@@ -316,6 +343,7 @@ class XSource:
         query: str | None = None,
         watched: Callable[[], list[str]] | None = None,
         daily_budget: int = 10_000,
+        reads_elsewhere: Callable[[datetime], int] | None = None,
         max_results: int = 100,
         retries: int = 3,
         backoff: float = 1.0,
@@ -329,6 +357,7 @@ class XSource:
         self.name, self.kind, self.client = name, kind, client
         self.account_id, self.query, self.watched = account_id, query, watched
         self.daily_budget, self.max_results = daily_budget, max_results
+        self.reads_elsewhere = reads_elsewhere or (lambda _now: 0)
         self.call = _Caller(name, retries, backoff)
 
     def _request(
@@ -365,16 +394,34 @@ class XSource:
         """Walk one timeline; ``key`` names where its since_id lives in the cursor."""
         state = dict(cursor.get(key, {})) if key else dict(cursor)
         since, token, pending = state.get("since_id"), state.get("next_token"), state.get("pending_newest")
+        restarted = False
         while True:
             budget.check(self.name, now)
-            response = self._request(since if self.kind != "quotes" else None, token, tweet_id)
+            try:
+                response = self._request(since if self.kind != "quotes" else None, token, tweet_id)
+            except StaleCursor as exc:
+                if restarted or (since is None and token is None):
+                    raise
+                # A cursor older than the endpoint's window (7 days for recent search): start afresh;
+                # the store drops anything already seen.
+                log.warning("%s; restarting without it", exc)
+                since = token = pending = None
+                restarted = True
+                continue
             parsed = parse_response(response.content, now, self.name, self.account_id)
             for problem in parsed.problems:
                 log.warning("source %r: %s", self.name, problem)
             budget.count += parsed.result_count
-            if token is None and parsed.newest_id:
-                pending = parsed.newest_id
+            newest = parsed.newest_id or max((m.external_id for m in parsed.mentions), key=int, default=None)
+            if token is None and newest:
+                pending = newest
             token = parsed.next_token
+            if (
+                self.kind == "quotes"
+                and since
+                and any(int(m.external_id) <= int(since) for m in parsed.mentions)
+            ):
+                token = None  # quotes come newest first and take no since_id: stop at the last one seen
             if token is None:  # the walk is complete: only now does since_id move on
                 since, pending = pending or since, None
             state = {"since_id": since, "next_token": token, "pending_newest": pending}
@@ -390,7 +437,7 @@ class XSource:
                 return
 
     def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
-        budget = ReadBudget.from_cursor(cursor, self.daily_budget, now)
+        budget = ReadBudget.from_cursor(cursor, self.daily_budget, now, self.reads_elsewhere(now))
         if self.kind != "quotes":
             yield from self._pages(cursor, now, budget, None)
             return
@@ -412,16 +459,18 @@ class XMetricsSource:
         mark_deleted: Callable[[list[str], datetime], object],
         *,
         daily_budget: int = 10_000,
+        reads_elsewhere: Callable[[datetime], int] | None = None,
         retries: int = 3,
         backoff: float = 1.0,
     ) -> None:
         self.name, self.client = name, client
         self.open_mentions, self.mark_deleted = open_mentions, mark_deleted
         self.daily_budget = daily_budget
+        self.reads_elsewhere = reads_elsewhere or (lambda _now: 0)
         self.call = _Caller(name, retries, backoff)
 
     def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
-        budget = ReadBudget.from_cursor(cursor, self.daily_budget, now)
+        budget = ReadBudget.from_cursor(cursor, self.daily_budget, now, self.reads_elsewhere(now))
         due = [r["external_id"] for r in self.open_mentions() if refresh_due(r, now)]
         for start in range(0, len(due), 100):
             budget.check(self.name, now)

@@ -219,6 +219,45 @@ CASSETTES = {
         ),
     ],
     "truncated": [search({}, payload=body(page([T1]))[:80])],
+    "stale_since_id": [
+        search(
+            {"since_id": "1700000000000000000"},
+            status=400,
+            reason="Bad Request",
+            payload={
+                "errors": [
+                    {
+                        "parameters": {"since_id": ["1700000000000000000"]},
+                        "message": "Invalid 'since_id':'1700000000000000000'. "
+                        "'since_id' must be a tweet id created after 2026-11-13T12:00Z.",
+                    }
+                ],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            },
+        ),
+        search({}, payload=page([T4])),
+    ],
+    "lookup_all_gone": [
+        interaction(
+            "/2/tweets",
+            {"ids": T3["id"]},
+            payload={
+                "errors": [
+                    {
+                        "value": T3["id"],
+                        "detail": f"Could not find tweet with ids: [{T3['id']}].",
+                        "title": "Not Found Error",
+                        "resource_type": "tweet",
+                        "parameter": "ids",
+                        "resource_id": T3["id"],
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                ]
+            },
+        ),
+    ],
     "quotes": [
         interaction(
             f"/2/tweets/{T2['id']}/quote_tweets",
