@@ -74,3 +74,21 @@ def test_import_classifies_and_queues_without_defer(files, capsys):
     items = [json.loads(line) for line in capsys.readouterr()[0].splitlines()]
     assert {i["external_id"] for i in items} == {"1860000000000000003", "1860000000000000002"}
     assert all(i["platform"] == "x" and not i["demo"] for i in items)
+
+
+def test_import_facebook_responses_and_refuse_them_as_x(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    doc = yaml.safe_load(
+        (Path(__file__).parent / "cassettes" / "test_facebook" / "feed_comments_since.yaml").read_text(
+            "utf-8"
+        )
+    )
+    feed = tmp_path / "feed.json"
+    feed.write_text(doc["interactions"][0]["response"]["body"]["string"], encoding="utf-8")
+    assert main(["import", "--platform", "facebook", "--defer", str(feed)]) == 0
+    first = json.loads(capsys.readouterr()[0])
+    assert first["new_mentions"] > 0 and first["failed"] == []
+    assert main(["import", "--platform", "facebook", "--defer", str(feed)]) == 0
+    assert json.loads(capsys.readouterr()[0])["new_mentions"] == 0
+    assert main(["import", "--platform", "x", "--defer", str(feed)]) == 1
+    assert "use --platform facebook" in json.loads(capsys.readouterr()[0])["failed"][0]
