@@ -65,37 +65,43 @@ def _elements(text: str, pos: int) -> Iterator[tuple[int, int]]:
         pos = _skip(text, pos + 1)
 
 
+def _locate(body: bytes | str, path: tuple[str, ...]) -> tuple[str, int, int] | None:
+    """The body's text and the span of the value at ``path``, or None if a key is missing."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        start, end = 0, len(text)
+        for key in path:
+            found = next(((s, e) for k, s, e in _members(text[:end], start) if k == key), None)
+            if found is None:
+                return None
+            start, end = found
+        return text, start, end
+    except (json.JSONDecodeError, UnicodeDecodeError, IndexError, StopIteration) as exc:
+        raise PayloadError(f"truncated or malformed JSON ({exc})") from exc
+
+
 def item_bytes(body: bytes | str, *path: str) -> list[bytes]:
     """The exact UTF-8 bytes of each element of the array at ``path`` (e.g. ``"data"``).
 
     A missing key gives an empty list; a body that is not JSON raises ``PayloadError``.
     """
+    located = _locate(body, path)
+    if located is None:
+        return []
+    text, start, end = located
     try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
-        start, end = 0, len(text)
-        for key in path:
-            found = next(((s, e) for k, s, e in _members(text[:end], start) if k == key), None)
-            if found is None:
-                return []
-            start, end = found
         return [text[s:e].encode("utf-8") for s, e in _elements(text[:end], start)]
-    except (json.JSONDecodeError, UnicodeDecodeError, IndexError, StopIteration) as exc:
+    except (json.JSONDecodeError, IndexError) as exc:
         raise PayloadError(f"truncated or malformed JSON ({exc})") from exc
 
 
 def value_bytes(body: bytes | str, *path: str) -> bytes:
     """The exact UTF-8 bytes of the value at ``path`` (e.g. a single-object ``"data"``)."""
-    try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
-        start, end = 0, len(text)
-        for key in path:
-            found = next(((s, e) for k, s, e in _members(text[:end], start) if k == key), None)
-            if found is None:
-                raise PayloadError(f"no {key!r} in the body")
-            start, end = found
-        return text[start:end].encode("utf-8")
-    except (json.JSONDecodeError, UnicodeDecodeError, IndexError) as exc:
-        raise PayloadError(f"truncated or malformed JSON ({exc})") from exc
+    located = _locate(body, path)
+    if located is None:
+        raise PayloadError(f"no {'.'.join(path)!r} in the body")
+    text, start, end = located
+    return text[start:end].encode("utf-8")
 
 
 def load_json(body: bytes) -> object:
