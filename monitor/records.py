@@ -18,6 +18,7 @@ __all__ = [
     "MetricSnapshot",
     "QueueItem",
     "RawPayload",
+    "Share",
     "SourcePage",
     "TriageDecision",
     "Virality",
@@ -75,12 +76,27 @@ class MentionMetrics:
 
 
 @dataclass(frozen=True)
+class Share:
+    """Someone who shared (retweeted) a post: sharing a defamatory post is publication too."""
+
+    platform: str
+    external_id: str  # the shared post
+    sharer_id: str
+    sharer_handle: str
+    sharer_name: str
+    sharer_followers: int | None
+    kind: str  # "retweet"
+    raw: RawPayload
+
+
+@dataclass(frozen=True)
 class SourcePage:
-    """One page from a source: its mentions, metric snapshots, and the cursor to save with them."""
+    """One page from a source: its mentions, metric snapshots, shares, and the cursor to save with them."""
 
     mentions: tuple[Mention, ...]
     metrics: tuple[MentionMetrics, ...] = ()
     cursor: dict[str, object] = field(default_factory=dict)
+    shares: tuple[Share, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -201,12 +201,23 @@ def test_daily_read_budget_stops_reads(store, fake_classifier):
     assert store.source_state("x-search").reset_at == datetime(2026, 11, 21, tzinfo=UTC)
 
 
-def test_quotes_of_watched_posts_show_who_shared_them():
+def test_quotes_and_retweets_of_watched_posts_show_who_shared_them(store, fake_classifier):
+    parsed = parse_response(cassette_items("search_paginated_then_since").encode(), NOW, "x-search")
+    store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
     src = XSource(
         "x-quotes", "quotes", make_client(TOKEN), watched=lambda: ["1860000000000000002"], backoff=0
     )
     with replay.use_cassette("quotes.yaml"):
-        [page] = list(src.fetch({}, NOW))
+        page, retweets = list(src.fetch({}, NOW))
+    with replay.use_cassette("quotes.yaml"):
+        report = run_pass(store, [src], fake_classifier, NOW)
+    assert report.errors == [] and report.new_mentions == 1
+    assert [(s["handle"], s["followers"], s["kind"]) for s in store.shares("x", "1860000000000000002")] == [
+        ("noa_k", 340, "retweet"),
+        ("yossi_b", 88, "retweet"),
+    ]
+    assert [s.sharer_handle for s in retweets.shares] == ["noa_k", "yossi_b"]
+    assert json.loads(retweets.shares[1].raw.body)["name"] == "יוסי ב."
     [quote] = page.mentions
     assert (quote.external_id, quote.author_handle, quote.author_followers) == (
         "1860000000000000020",
@@ -276,5 +287,5 @@ def test_quotes_stop_at_the_last_quote_already_seen():
     )
     cursor = {"quotes:1860000000000000002": {"since_id": "1860000000000000020", "next_token": None}}
     with replay.use_cassette("quotes.yaml"):
-        [page] = list(src.fetch(cursor, NOW))
+        page, _ = list(src.fetch(cursor, NOW))
     assert page.cursor["quotes:1860000000000000002"]["since_id"] == "1860000000000000020"

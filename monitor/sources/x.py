@@ -28,7 +28,7 @@ import requests
 import tweepy
 
 from monitor.errors import AuthExpired, BadPayload, RateLimited, SourceError
-from monitor.records import Mention, MentionMetrics, MetricSnapshot, RawPayload, SourcePage
+from monitor.records import Mention, MentionMetrics, MetricSnapshot, RawPayload, Share, SourcePage
 from monitor.sources.payloads import PayloadError, item_bytes, load_json, value_bytes
 from monitor.sources.refresh import refresh_due
 
@@ -47,6 +47,7 @@ TWEET_FIELDS = [
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 EXPANSIONS = ["author_id"]
 TOKEN_SETTING = "REPMON_X_BEARER_TOKEN"
+RETWEET_PAGES = 5
 
 
 def quiet_tweepy() -> None:
@@ -74,6 +75,41 @@ def make_client(token: str, timeout: float = 20.0) -> tweepy.Client:
     client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False, return_type=requests.Response)
     client.session = _TimeoutSession(timeout)
     return client
+
+
+def parse_retweeters(
+    body: bytes, now: datetime, tweet_id: str, source: str = "import"
+) -> tuple[list[Share], str | None]:
+    """GET /2/tweets/:id/retweeted_by: the users who retweeted, as ``Share`` records, and the next token."""
+    try:
+        obj = load_json(body)
+        if not isinstance(obj, dict) or not isinstance(obj.get("data", []), list):
+            raise PayloadError("not a list of users")
+        raws = item_bytes(body, "data")
+    except PayloadError as exc:
+        raise BadPayload(source, f"retweeters of {tweet_id}: {exc}") from exc
+    shares = []
+    for user, raw in zip(obj.get("data", []), raws):
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+            log.warning("source %r: skipped a retweeter without an id", source)
+            continue
+        followers = (user.get("public_metrics") or {}).get("followers_count")
+        shares.append(
+            Share(
+                platform="x",
+                external_id=tweet_id,
+                sharer_id=user["id"],
+                sharer_handle=str(user.get("username") or "unknown"),
+                sharer_name=str(user.get("name") or user.get("username") or "unknown"),
+                sharer_followers=followers
+                if isinstance(followers, int) and not isinstance(followers, bool)
+                else None,
+                kind="retweet",
+                raw=RawPayload(body=raw, captured_at=now),
+            )
+        )
+    meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+    return shares, meta.get("next_token")
 
 
 @dataclass(frozen=True)
@@ -446,6 +482,32 @@ class XSource:
             for page in pages:
                 cursor = page.cursor
                 yield page
+            for page in self._retweeters(cursor, now, budget, tweet_id):
+                cursor = page.cursor
+                yield page
+
+    def _retweeters(
+        self, cursor: dict, now: datetime, budget: ReadBudget, tweet_id: str
+    ) -> Iterator[SourcePage]:
+        """Who retweeted a watched post, up to ``RETWEET_PAGES`` pages a run, resuming where it stopped."""
+        key = f"retweets:{tweet_id}"
+        token = (cursor.get(key) or {}).get("next_token")
+        for _ in range(RETWEET_PAGES):
+            budget.check(self.name, now)
+            response = self.call(
+                self.client.get_retweeters,
+                id=tweet_id,
+                pagination_token=token,
+                max_results=self.max_results,
+                user_fields=USER_FIELDS,
+                user_auth=False,
+            )
+            shares, token = parse_retweeters(response.content, now, tweet_id, self.name)
+            budget.count += len(shares)
+            cursor = {**cursor, key: {"next_token": token}, "reads": budget.as_cursor()}
+            yield SourcePage(mentions=(), cursor=cursor, shares=tuple(shares))
+            if token is None:
+                return
 
 
 class XMetricsSource:

@@ -152,6 +152,26 @@ class SourceStateRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ShareRow(Base):
+    """Who shared a stored post, when it was first seen, and the platform's bytes for it."""
+
+    __tablename__ = "shares"
+    __table_args__ = (
+        UniqueConstraint("mention_id", "sharer_id", "kind", name="uq_shares_mention_sharer_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    sharer_id: Mapped[str] = mapped_column(String(200))
+    sharer_handle: Mapped[str] = mapped_column(String(200))
+    sharer_name: Mapped[str] = mapped_column(Text)
+    sharer_followers: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
 class JobRunRow(Base):
     __tablename__ = "job_runs"
 

@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from classifiers.virality import MetricSnapshot
 from monitor.errors import StorageError
-from monitor.records import Mention, MentionMetrics, QueueItem, TriageDecision, Virality
+from monitor.records import Mention, MentionMetrics, QueueItem, Share, TriageDecision, Virality
 from monitor.storage.models import (
     ClassificationRow,
     JobRunRow,
     MentionRow,
     MetricSnapshotRow,
     RawPayloadRow,
+    ShareRow,
     SourceStateRow,
     TriageItemRow,
 )
@@ -175,11 +176,13 @@ class Store:
         metrics: Sequence[MentionMetrics],
         cursor: dict[str, object] | None,
         now: datetime,
+        shares: Sequence[Share] = (),
     ) -> SavedPage:
-        """Store a page of mentions, their snapshots and the source's cursor, in one transaction."""
+        """Store a page of mentions, snapshots, shares and the source's cursor, in one transaction."""
         with self.session() as s:
             new = self._upsert_mentions(s, mentions, now)
             snaps = self._insert_snapshots(s, metrics)
+            self._insert_shares(s, shares, now)
             if cursor is not None:
                 self._save_source(s, source, now, cursor=cursor, status="ok", error=None, success=True)
         return SavedPage(new, snaps)
@@ -282,6 +285,53 @@ class Store:
                 rows,
             )
         return len(rows)
+
+    def _insert_shares(self, s: Session, shares: Sequence[Share], now: datetime) -> None:
+        if not shares:
+            return
+        ids = self._ids_for(s, [(x.platform, x.external_id) for x in shares])
+        rows = [
+            {
+                "mention_id": ids[(x.platform, x.external_id)],
+                "sharer_id": x.sharer_id,
+                "sharer_handle": x.sharer_handle,
+                "sharer_name": x.sharer_name,
+                "sharer_followers": x.sharer_followers,
+                "kind": x.kind,
+                "first_seen_at": now,
+                "body": x.raw.body,
+                "sha256": x.raw.sha256,
+            }
+            for x in shares
+            if (x.platform, x.external_id) in ids
+        ]
+        if rows:
+            stmt = self._insert(ShareRow).on_conflict_do_nothing(
+                index_elements=["mention_id", "sharer_id", "kind"]
+            )
+            s.execute(stmt, rows)
+
+    def shares(self, platform: str, external_id: str) -> list[dict[str, object]]:
+        """Who shared a post, in the order first seen."""
+        with self.session() as s:
+            q = (
+                select(ShareRow)
+                .join(MentionRow, MentionRow.id == ShareRow.mention_id)
+                .where(MentionRow.platform == platform, MentionRow.external_id == external_id)
+                .order_by(ShareRow.id)
+            )
+            return [
+                {
+                    "sharer_id": r.sharer_id,
+                    "handle": r.sharer_handle,
+                    "name": r.sharer_name,
+                    "followers": r.sharer_followers,
+                    "kind": r.kind,
+                    "first_seen_at": r.first_seen_at,
+                    "sha256": r.sha256,
+                }
+                for r in s.scalars(q)
+            ]
 
     @staticmethod
     def _latest_snapshots(s: Session, mention_ids: Sequence[int]) -> dict[int, tuple[datetime, tuple]]:

@@ -135,6 +135,18 @@ def interaction(path, params, status=200, payload=None, headers=None, reason="OK
     }
 
 
+def retweeters(tweet_id, users):
+    """GET /2/tweets/:id/retweeted_by: user objects, newest first."""
+    query = urlencode(sorted({"max_results": "100", "user.fields": FIELDS["user.fields"]}.items()))
+    item = interaction(
+        f"/2/tweets/{tweet_id}/retweeted_by",
+        {},
+        payload={"data": users, "meta": {"result_count": len(users)}},
+    )
+    item["request"]["uri"] = f"{API}/2/tweets/{tweet_id}/retweeted_by?{query}"
+    return item
+
+
 def search(params, **kw):
     return interaction("/2/tweets/search/recent", {"query": "קפה לימון OR @CafeLimonIL", **params}, **kw)
 
@@ -275,7 +287,8 @@ CASSETTES = {
                     }
                 ]
             ),
-        )
+        ),
+        retweeters(T2["id"], [USERS[0], user("1003", "yossi_b", "יוסי ב.", 88)]),
     ],
 }
 
