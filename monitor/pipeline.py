@@ -59,6 +59,15 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
             f"source {source.name!r}: rate limited until {state.reset_at.isoformat()}, skipped"
         )
         return
+    interval = getattr(source, "min_interval", None)
+    if (
+        interval
+        and state
+        and state.status == "ok"
+        and state.last_success_at
+        and state.last_success_at + interval > now
+    ):
+        return  # polled recently enough: the platform's own interval for this source has not passed
     cursor = dict(state.cursor) if state else {}
     try:
         for page in source.fetch(cursor, now):

@@ -84,6 +84,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_X_DAILY_READ_BUDGET", "10000", "Most X posts read per UTC day across X sources (0: no limit)."
     ),
+    Setting("REPMON_X_POLL_INTERVAL", "120", "Least seconds between two polls of each X source."),
+    Setting(
+        "REPMON_FACEBOOK_POLL_INTERVAL", "300", "Least seconds between two polls of the Facebook sources."
+    ),
     Setting("REPMON_FACEBOOK_PAGE_ID", "", "The business's Facebook Page id."),
     Setting(
         "REPMON_FACEBOOK_PAGE_TOKEN",

@@ -116,6 +116,11 @@ def build_sources(store: Store) -> list[Source]:
     fb_names = [n for n in names if n.startswith("facebook")]
     if fb_names:
         sources += _facebook_sources(store, fb_names)
+    intervals = {"x": _int("REPMON_X_POLL_INTERVAL"), "facebook": _int("REPMON_FACEBOOK_POLL_INTERVAL")}
+    for src in sources:
+        platform = src.name.split("-")[0]
+        if platform in intervals:
+            src.min_interval = timedelta(seconds=intervals[platform])
     if "demo" in names:
         from monitor.sources.demo import DemoSource
 

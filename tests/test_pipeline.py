@@ -156,3 +156,13 @@ def test_the_business_own_posts_are_stored_but_never_queued(store, make_mention,
     report = run_pass(store, [ListSource("t", [page])], fake_classifier, NOW)
     assert (report.new_mentions, report.classified) == (2, 2)
     assert [q.external_id for q in store.queue(include_closed=True)] == ["c1"]
+
+
+def test_a_source_is_not_polled_again_before_its_interval(store, make_mention, fake_classifier):
+    src = ListSource("t", [[make_mention(external_id="1")]])
+    src.min_interval = timedelta(minutes=2)
+    run_pass(store, [src], fake_classifier, NOW)
+    run_pass(store, [src], fake_classifier, NOW + timedelta(minutes=1))
+    assert len(src.cursors) == 1
+    run_pass(store, [src], fake_classifier, NOW + timedelta(minutes=3))
+    assert len(src.cursors) == 2

@@ -78,3 +78,25 @@ def test_refresh_schedule_decays_and_speeds_up_for_fast_growth():
     assert not refresh_due(row, now)
     assert refresh_due({**row, "engagement": 200}, now)  # growing fast: due sooner
     assert refresh_due({**row, "last_at": None}, now)
+
+
+def test_platform_intervals_are_set_on_the_sources(monkeypatch, store):
+    monkeypatch.setenv("REPMON_X_BEARER_TOKEN", TOKEN)
+    monkeypatch.setenv("REPMON_X_QUERY", "cafe")
+    monkeypatch.setenv("REPMON_X_POLL_INTERVAL", "90")
+    assert {s.name: s.min_interval for s in build_sources(store)} == {
+        "x-search": timedelta(seconds=90),
+        "x-metrics": timedelta(seconds=90),
+    }
+
+
+def test_facebook_sources_from_settings(monkeypatch, store):
+    monkeypatch.setenv("REPMON_FACEBOOK_PAGE_TOKEN", TOKEN)
+    monkeypatch.setenv("REPMON_FACEBOOK_PAGE_ID", "900000000000001")
+    sources = build_sources(store)
+    assert [(s.name, s.min_interval) for s in sources] == [
+        ("facebook", timedelta(seconds=300)),
+        ("facebook-metrics", timedelta(seconds=300)),
+    ]
+    assert sources[0].graph.version == "v25.0"
+    assert TOKEN not in repr(sources[0])

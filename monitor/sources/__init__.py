@@ -17,6 +17,7 @@ class Source(Protocol):
     """What the pipeline needs from a source."""
 
     name: str
+    # Optional: ``min_interval`` (a timedelta), the least time between two successful polls.
 
     def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
         """Pages of new mentions and fresh metric snapshots since ``cursor``, oldest first."""
