@@ -19,6 +19,7 @@ from monitor.records import mention_problems
 from monitor.sources import Source
 from monitor.storage import Store
 from monitor.triage import decide
+from playbooks.engine import Library, load_library
 
 log = logging.getLogger("repmon.pipeline")
 _SECRETS = re.compile(r"(Bearer\s+|access_token=|OAuth\s+)[^\s'\"&]+", re.IGNORECASE)
@@ -112,8 +113,9 @@ def classify_new(
         done += store.save_classifications([(mid, p) for (mid, _), p in zip(batch, preds)], now)
 
 
-def triage_open(store: Store, model_version: str, now: datetime) -> int:
+def triage_open(store: Store, model_version: str, now: datetime, library: Library | None = None) -> int:
     """Score virality and (re)triage every classified mention whose item is new or still open."""
+    library = library or load_library()
     total = 0
     while True:
         rows = store.triage_candidates(model_version, now, limit=5000, offset=total)
@@ -133,6 +135,7 @@ def triage_open(store: Store, model_version: str, now: datetime) -> int:
                 m.created_at,
                 m.first_seen_at,
                 now,
+                library,
             )
             decisions.append((m.id, decision, vir))
         store.save_triage(decisions, now)
@@ -146,6 +149,7 @@ def run_pass(
     now: datetime,
     *,
     batch_size: int = 8192,
+    library: Library | None = None,
 ) -> PassReport:
     """One full pass over every source; returns what it did. Records the run in ``job_runs``."""
     report = PassReport()
@@ -153,7 +157,7 @@ def run_pass(
         poll_source(store, source, now, report)
     version = classifier.model_version
     report.classified = classify_new(store, classifier.predict, version, now, batch_size)
-    report.triaged = triage_open(store, version, now)
+    report.triaged = triage_open(store, version, now, library)
     status = "ok" if not report.errors else "partial"
     store.record_job("pipeline", now, now, status, report.as_dict())
     return report

@@ -1,48 +1,39 @@
-"""Triage, first version: which playbook, how urgent, and by when (pure: no I/O).
+"""Triage: which playbook, how urgent, and by when (pure: the playbook library is passed in).
+
+The playbook comes from the editable rules (``playbooks/rules.yaml``): the first rule that matches the
+item's label, scores, virality, reach, place and confirmation wins. By default, a defamation or boycott
+score of 0.5 or more goes to legal even when another label is primary (a missed accusation costs more
+than an extra look), and to the crisis playbook when it is also spreading fast.
 
 Priority (0-100) adds up what makes a post urgent:
 
-- the label's weight (defamation 60, boycott 55, complaint 35, neutral 10, praise 5), scaled by the
-  classifier's confidence in it;
+- the label's weight (defamation 60, boycott 55, complaint 35, neutral 10, praise 5; an item sent to
+  legal weighs as its strongest legal label), scaled by the classifier's confidence;
 - virality (0.3 x the 0-100 virality score);
 - the author's reach (5 x log10 of followers, at most 15);
 - a complaint on the business's own page (+5: everyone visiting the page sees it unanswered);
+- the matching rule's ``priority_boost``;
 - minus age (a week-old post is 15 points less urgent than a fresh one).
 
-Posts by the business itself are stored and classified (they are thread context) but never queued.
-A defamation or boycott score over 0.5 sends a post to legal even when another label is primary:
-a missed accusation costs more than an extra look. The SLA clock starts when the post was published, or
-when repmon first saw it if that was later (a post found late is not born breached).
+The SLA is the playbook's first-response time for the business's own page or elsewhere, halved for a
+reply to a fast-spreading post. Its clock starts when the post was published, or when repmon first saw
+it if that was later (a post found late is not born breached). Posts by the business itself are stored
+and classified (they are thread context) but never queued.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from classifiers.virality import Virality
 from monitor.records import TriageDecision
+from playbooks.engine import Facts, Library
 
 LABEL_WEIGHT = {"defamation": 60.0, "boycott": 55.0, "complaint": 35.0, "neutral": 10.0, "praise": 5.0}
-PLAYBOOK_FOR_LABEL = {
-    "defamation": "escalate_legal",
-    "boycott": "escalate_legal",
-    "complaint": "reply",
-    "praise": "thank",
-    "neutral": "monitor",
-}
-LEGAL_SCORE = 0.5
+LEGAL = ("defamation", "boycott")
+LEGAL_PLAYBOOKS = ("escalate_legal", "crisis")
 VIRAL_SCORE = 60.0
-
-
-def sla_for(playbook: str, own_page: bool, viral: bool) -> timedelta:
-    """First-response time: legal 1 h; a reply 1 h on the business's own page, else 4 h; thanks 24 h."""
-    hours = {"escalate_legal": 1.0, "reply": 1.0 if own_page else 4.0, "thank": 24.0, "monitor": 48.0}[
-        playbook
-    ]
-    if viral and playbook in ("escalate_legal", "reply"):
-        hours /= 2
-    return timedelta(hours=hours)
 
 
 def decide(
@@ -54,43 +45,43 @@ def decide(
     created_at: datetime,
     first_seen_at: datetime,
     now: datetime,
+    library: Library,
+    confirmed: bool = False,
 ) -> TriageDecision:
     """The playbook, priority and SLA due time for one classified mention."""
+    facts = Facts(label, scores, virality.score, followers, own_page, confirmed)
+    playbook, rule = library.choose(facts)
     reasons: list[str] = [f"label {label} ({scores.get(label, 0.0):.2f})"]
-    playbook = PLAYBOOK_FOR_LABEL.get(label, "monitor")
-    legal = {
-        lab: scores.get(lab, 0.0) for lab in ("defamation", "boycott") if scores.get(lab, 0.0) >= LEGAL_SCORE
-    }
-    if playbook != "escalate_legal" and legal:
-        playbook = "escalate_legal"
-        lab = max(legal, key=legal.get)
-        reasons.append(f"{lab} score {legal[lab]:.2f} over {LEGAL_SCORE}")
-    weight = (
-        max(LABEL_WEIGHT.get(label, 10.0), *(LABEL_WEIGHT[lab] for lab in legal))
-        if legal
-        else LABEL_WEIGHT.get(label, 10.0)
-    )
-    confidence = max([scores.get(label, 0.0), *legal.values()])
+    if rule is not None:
+        reasons.append(f"rule: {rule.name}")
+    weight, confidence = LABEL_WEIGHT.get(label, 10.0), scores.get(label, 0.0)
+    if playbook.name in LEGAL_PLAYBOOKS:
+        strongest = max(LEGAL, key=lambda lab: scores.get(lab, 0.0))
+        if label not in LEGAL:
+            reasons.append(f"{strongest} score {scores.get(strongest, 0.0):.2f}")
+        weight = max(weight, LABEL_WEIGHT[strongest])
+        confidence = max(confidence, scores.get(strongest, 0.0))
     priority = weight * (0.6 + 0.4 * confidence)
     priority += 0.3 * virality.score
     if virality.score >= VIRAL_SCORE:
         reasons.append(
             f"spreading fast (virality {virality.score:.0f}, 24 h forecast {virality.forecast_24h:.0f})"
         )
-    reach = min(15.0, 5.0 * math.log10(1 + max(followers or 0, 0)))
-    priority += reach
+    priority += min(15.0, 5.0 * math.log10(1 + max(followers or 0, 0)))
     if (followers or 0) >= 10_000:
         reasons.append(f"author reach {followers:,}")
-    if own_page and playbook == "reply":
+    if own_page and playbook.name in ("reply", "apologize"):
         priority += 5.0
         reasons.append("on the business's own page")
+    priority += rule.priority_boost if rule else 0.0
     age_h = max((now - created_at).total_seconds() / 3600.0, 0.0)
     priority -= min(15.0, 5.0 * math.log2(1 + age_h / 24.0))
-    start = max(created_at, first_seen_at)
-    due = start + sla_for(playbook, own_page, virality.score >= VIRAL_SCORE)
+    sla = playbook.sla_for(own_page)
+    if virality.score >= VIRAL_SCORE and playbook.name in ("reply", "apologize"):
+        sla /= 2
     return TriageDecision(
-        playbook=playbook,
+        playbook=playbook.name,
         priority=round(min(100.0, max(0.0, priority)), 1),
-        sla_due_at=due,
+        sla_due_at=max(created_at, first_seen_at) + sla,
         reasons=tuple(reasons),
     )

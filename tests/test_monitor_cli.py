@@ -70,10 +70,14 @@ def test_demo_once_fills_the_queue_and_a_second_run_adds_no_duplicates(capsys, d
     priorities = [item["priority"] for item in items]
     assert priorities == sorted(priorities, reverse=True)
     top = items[:10]
-    assert any(item["playbook"] == "escalate_legal" and item["virality"] >= 60 for item in top)
+    assert any(item["playbook"] == "crisis" and item["virality"] >= 60 for item in top)
     legal = lambda i: max(i["scores"]["defamation"], i["scores"]["boycott"]) >= 0.5  # noqa: E731
     expected = {"complaint": "reply", "praise": "thank", "neutral": "monitor"}
-    assert all(i["playbook"] == "escalate_legal" for i in items if i["label"] in ("defamation", "boycott"))
+    assert all(
+        i["playbook"] in ("escalate_legal", "crisis")
+        for i in items
+        if i["label"] in ("defamation", "boycott")
+    )
     assert all(
         i["playbook"] == expected[i["label"]] for i in items if i["label"] in expected and not legal(i)
     )

@@ -6,6 +6,9 @@ import pytest
 
 from classifiers.virality import Virality
 from monitor.triage import decide
+from playbooks.engine import load_library
+
+LIBRARY = load_library()
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -29,7 +32,7 @@ def scores(label, p=0.9, **extra):
         ("complaint", {}, False, 80, "reply", 2),
         ("defamation", {}, False, 0, "escalate_legal", 1),
         ("boycott", {}, True, 0, "escalate_legal", 1),
-        ("defamation", {}, False, 90, "escalate_legal", 0.5),
+        ("defamation", {}, False, 90, "crisis", 0.5),
         ("praise", {}, True, 0, "thank", 24),
         ("neutral", {}, False, 0, "monitor", 48),
         ("complaint", {"defamation": 0.55}, False, 0, "escalate_legal", 1),
@@ -38,14 +41,21 @@ def scores(label, p=0.9, **extra):
 )
 def test_playbook_and_sla(label, extra, own_page, virality, playbook, sla_hours):
     created = NOW - timedelta(minutes=20)
-    d = decide(label, scores(label, **extra), vir(virality), 500, own_page, created, created, NOW)
+    d = decide(label, scores(label, **extra), vir(virality), 500, own_page, created, created, NOW, LIBRARY)
     assert d.playbook == playbook
     assert d.sla_due_at - created == timedelta(hours=sla_hours)
 
 
+def test_a_confirmed_complaint_gets_an_apology():
+    d = decide("complaint", scores("complaint"), vir(), 50, True, NOW, NOW, NOW, LIBRARY, confirmed=True)
+    assert (d.playbook, d.sla_due_at - NOW) == ("apologize", timedelta(hours=1))
+    d = decide("complaint", scores("complaint"), vir(), 50, False, NOW, NOW, NOW, LIBRARY, confirmed=True)
+    assert (d.playbook, d.sla_due_at - NOW) == ("apologize", timedelta(hours=2))
+
+
 def test_sla_clock_starts_when_first_seen_if_later():
     created, seen = NOW - timedelta(days=2), NOW - timedelta(minutes=5)
-    d = decide("complaint", scores("complaint"), vir(), 10, False, created, seen, NOW)
+    d = decide("complaint", scores("complaint"), vir(), 10, False, created, seen, NOW, LIBRARY)
     assert d.sla_due_at == seen + timedelta(hours=4)
 
 
@@ -54,7 +64,7 @@ def test_priority_orders_what_matters():
 
     def prio(label, virality=0.0, followers=200, own_page=False, created=fresh, p=0.9):
         return decide(
-            label, scores(label, p), vir(virality), followers, own_page, created, created, NOW
+            label, scores(label, p), vir(virality), followers, own_page, created, created, NOW, LIBRARY
         ).priority
 
     assert prio("defamation") > prio("boycott") > prio("complaint") > prio("neutral") > prio("praise")
@@ -67,10 +77,14 @@ def test_priority_orders_what_matters():
 
 
 def test_reasons_explain_the_decision():
-    d = decide("complaint", scores("complaint", defamation=0.7), vir(75, 3000), 50_000, False, NOW, NOW, NOW)
+    d = decide(
+        "complaint", scores("complaint", defamation=0.7), vir(75, 3000), 50_000, False, NOW, NOW, NOW, LIBRARY
+    )
+    assert d.playbook == "crisis"
     assert d.reasons == (
         "label complaint (0.90)",
-        "defamation score 0.70 over 0.5",
+        "rule: accusation or boycott spreading fast",
+        "defamation score 0.70",
         "spreading fast (virality 75, 24 h forecast 3000)",
         "author reach 50,000",
     )

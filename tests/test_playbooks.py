@@ -1,0 +1,109 @@
+"""Playbooks and rules as YAML: the defaults, the rule table, and errors that name file, line and field."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from playbooks.engine import DEFAULT_DIR, REQUIRED, Facts, LibraryHolder, PlaybookError, load_library
+
+
+@pytest.fixture
+def library_dir(tmp_path):
+    target = tmp_path / "playbooks"
+    target.mkdir()
+    for path in Path(DEFAULT_DIR).glob("*.yaml"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def test_default_library_is_complete_and_bilingual():
+    lib = load_library()
+    assert set(REQUIRED) <= set(lib.playbooks)
+    for pb in lib.playbooks.values():
+        assert pb.title.he and pb.title.en and pb.steps and pb.do and pb.dont
+        assert pb.owner in ("manager", "legal", "owner")
+    assert lib.playbooks["escalate_legal"].owner == "legal"
+    assert lib.playbooks["crisis"].owner == "owner"
+    assert lib.playbooks["thank"].templates.he and lib.playbooks["reply"].templates.en
+
+
+@pytest.mark.parametrize(
+    ("label", "scores", "virality", "own_page", "confirmed", "playbook"),
+    [
+        ("complaint", {"complaint": 0.9}, 0, False, False, "reply"),
+        ("complaint", {"complaint": 0.9}, 0, True, True, "apologize"),
+        ("complaint", {"complaint": 0.9, "defamation": 0.6}, 0, False, False, "escalate_legal"),
+        ("complaint", {"complaint": 0.9, "boycott": 0.7}, 75, False, False, "crisis"),
+        ("defamation", {"defamation": 0.45}, 0, False, False, "escalate_legal"),
+        ("boycott", {"boycott": 0.9}, 10, True, False, "escalate_legal"),
+        ("defamation", {"defamation": 0.9}, 90, False, False, "crisis"),
+        ("praise", {"praise": 0.9}, 0, True, False, "thank"),
+        ("praise", {"praise": 0.9}, 99, True, False, "thank"),
+        ("neutral", {"neutral": 0.9}, 0, False, False, "monitor"),
+    ],
+)
+def test_rules_table(label, scores, virality, own_page, confirmed, playbook):
+    chosen, _ = load_library().choose(Facts(label, scores, virality, 100, own_page, confirmed))
+    assert chosen.name == playbook
+
+
+def edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path, needle):
+    return next(
+        i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line
+    )
+
+
+def test_bad_field_is_reported_with_file_line_and_field(library_dir):
+    reply = library_dir / "reply.yaml"
+    edit(reply, "own_page: 1h", "own_page: soon")
+    with pytest.raises(PlaybookError) as err:
+        load_library(library_dir)
+    assert (
+        f"{reply}:{line_of(reply, 'own_page: soon')}: sla.own_page: Value error, 'soon' is not a duration"
+        in str(err.value)
+    )
+
+
+def test_unknown_placeholder_and_bad_owner(library_dir):
+    thank = library_dir / "thank.yaml"
+    text = thank.read_text(encoding="utf-8")
+    thank.write_text(
+        text.replace("{author}", "{author.__class__}", 1).replace("owner: manager", "owner: boss")
+    )
+    with pytest.raises(PlaybookError) as err:
+        load_library(library_dir)
+    message = str(err.value)
+    assert (
+        f"{thank}:{line_of(thank, 'owner: boss')}: owner: Input should be 'manager', 'legal' or 'owner'"
+        in message
+    )
+    assert "unknown placeholder(s) {author.__class__}" in message
+
+
+def test_yaml_syntax_error_and_unknown_rule_playbook(library_dir):
+    monitor = library_dir / "monitor.yaml"
+    monitor.write_text("name: monitor\ntitle: [unclosed\n", encoding="utf-8")
+    with pytest.raises(PlaybookError, match=rf"{monitor}:\d+: not valid YAML"):
+        load_library(library_dir)
+    shutil.copy(Path(DEFAULT_DIR) / "monitor.yaml", monitor)
+    edit(library_dir / "rules.yaml", "playbook: thank", "playbook: thnak")
+    with pytest.raises(PlaybookError, match=r"rules\.\d+\.playbook: unknown playbook 'thnak'"):
+        load_library(library_dir)
+
+
+def test_a_broken_edit_keeps_the_last_good_library(library_dir):
+    holder = LibraryHolder(library_dir)
+    good = holder.library
+    edit(library_dir / "reply.yaml", "owner: manager", "owner: nobody")
+    error = holder.reload()
+    assert "owner: Input should be" in error and "the last good playbooks stay in force" in error
+    assert holder.library is good
+    edit(library_dir / "reply.yaml", "owner: nobody", "owner: manager")
+    assert holder.reload() is None and holder.last_error is None
