@@ -392,6 +392,92 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if summary["failed"] else 0
 
 
+def _actor(args: argparse.Namespace) -> str:
+    return args.by or os.environ.get("USER") or "cli"
+
+
+def cmd_act(args: argparse.Namespace) -> int:
+    action = getattr(args, "action", None) or args.command
+    store = _store()
+    state = store.act(
+        args.id,
+        action,
+        _actor(args),
+        _now(),
+        decision=getattr(args, "decision", None),
+        reason=getattr(args, "reason", None),
+        note=getattr(args, "note", None),
+    )
+    print(f"item {args.id}: {action} -> {state}")
+    return 0
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    _store().assign(args.id, args.assignee, _actor(args), _now())
+    print(f"item {args.id}: assigned to {args.assignee}")
+    return 0
+
+
+def cmd_item(args: argparse.Namespace) -> int:
+    from monitor.workflow import AWAITING_FIRST_RESPONSE, allowed_actions
+    from playbooks.engine import load_library
+
+    store = _store()
+    found = store.item(args.id)
+    if found is None:
+        raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
+    item, now = found["item"], _now()
+    [q] = [x for x in store.queue(include_closed=True, limit=100_000) if x.id == args.id] or [None]
+    playbook = load_library().playbooks.get(item["playbook"])
+    breached = item["status"] in AWAITING_FIRST_RESPONSE and item["sla_due_at"] < now
+    if args.json:
+        out = {
+            **(queue_json(q) if q else {}),
+            "assignee": item["assignee"],
+            "decision": item["decision"],
+            "sla_breached": breached,
+            "reasons": item["reasons"],
+            "allowed_actions": allowed_actions(item["status"]),
+            "audit": [{**e, "at": e["at"].isoformat()} for e in found["audit"]],
+        }
+        print(json.dumps(out, ensure_ascii=False, default=str))
+        return 0
+    print(f"item {args.id} [{item['status']}] playbook {item['playbook']}, priority {item['priority']:.1f}")
+    if q:
+        print(
+            f"{q.platform} @{q.author} ({_reach(q.author_followers)} followers), {q.created_at.isoformat()}"
+        )
+        print(f"{q.url}{'  [demo]' if q.is_demo else ''}\n\n{q.text}\n")
+        print(
+            "scores: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(q.scores.items(), key=lambda kv: -kv[1]))
+        )
+    due = item["sla_due_at"]
+    print(f"SLA due {due.isoformat(timespec='minutes')}" + ("  ** BREACHED **" if breached else ""))
+    print(f"assignee: {item['assignee'] or '-'}; decision: {item['decision'] or '-'}")
+    print("why: " + "; ".join(item["reasons"]))
+    if playbook:
+        print(f"\nplaybook: {playbook.title.en} / {playbook.title.he} (owner: {playbook.owner})")
+        for n, step in enumerate(playbook.steps, 1):
+            print(f"  [{n}] {step}")
+    print(f"\nallowed now: {', '.join(allowed_actions(item['status'])) or 'nothing'}")
+    print("audit trail:")
+    for e in found["audit"]:
+        detail = json.dumps(e["detail"], ensure_ascii=False)
+        print(f"  {e['at'].isoformat(timespec='seconds')} {e['actor']}: {e['action']} {detail}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    problems = _store().verify()
+    for p in problems:
+        print(p)
+    if problems:
+        _err(f"repmon: {len(problems)} integrity problem(s); the first broken link is listed first")
+        return 1
+    print("audit chain and all stored payload hashes verified")
+    return 0
+
+
 def _age(delta_s: float) -> str:
     sign = "-" if delta_s < 0 else ""
     s = abs(int(delta_s))
@@ -590,6 +676,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--defer", action="store_true", help="store only; leave classification and triage to workers"
     )
     p.set_defaults(func=cmd_import)
+
+    def with_actor(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        parser.add_argument("id", type=int, metavar="ID")
+        parser.add_argument("--by", help="who does it (default: $USER)")
+        return parser
+
+    p = with_actor(
+        sub.add_parser("item", help="one queue item: the post, scores, playbook steps, audit trail")
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_item)
+    p = with_actor(sub.add_parser("assign", help="assign an item to someone"))
+    p.add_argument("assignee")
+    p.set_defaults(func=cmd_assign)
+    p = with_actor(sub.add_parser("respond", help="mark an item responded (the reply was posted by hand)"))
+    p.add_argument("--note", help="where or how it was answered")
+    p.set_defaults(func=cmd_act)
+    p = with_actor(sub.add_parser("escalate", help="send an item to legal"))
+    p.add_argument("--note")
+    p.set_defaults(func=cmd_act)
+    p = with_actor(sub.add_parser("decide", help="record legal's decision on an item in legal review"))
+    p.add_argument("decision", choices=["no_action", "notice_sent", "takedown_requested", "lawsuit"])
+    p.add_argument("--note")
+    p.set_defaults(func=cmd_act)
+    p = with_actor(sub.add_parser("dismiss", help="dismiss an item, with a reason"))
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_act)
+    p = with_actor(
+        sub.add_parser("act", help="any workflow action: start, submit, resolve, review, close, ...")
+    )
+    p.add_argument("action", choices=["start", "submit", "respond", "resolve", "escalate", "review", "close"])
+    p.add_argument("--note")
+    p.set_defaults(func=cmd_act)
+    p = sub.add_parser("verify", help="recompute the audit chain and every stored payload hash")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("queue", help="the triage queue, highest priority first")
     p.add_argument("--json", action="store_true", help="JSON lines, one item per line")

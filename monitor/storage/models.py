@@ -123,6 +123,7 @@ class TriageItemRow(Base):
     forecast_24h: Mapped[float | None] = mapped_column(Float)
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     assignee: Mapped[str | None] = mapped_column(String(100))
+    decision: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -134,8 +135,10 @@ class AuditEventRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(100))
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("triage_items.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("triage_items.id"), index=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class SourceStateRow(Base):

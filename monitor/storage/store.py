@@ -6,11 +6,13 @@ committed in one transaction, so a crash never loses or repeats work.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
@@ -22,6 +24,7 @@ from classifiers.virality import MetricSnapshot
 from monitor.errors import StorageError
 from monitor.records import Mention, MentionMetrics, QueueItem, Share, TriageDecision, Virality
 from monitor.storage.models import (
+    AuditEventRow,
     ClassificationRow,
     JobRunRow,
     MentionRow,
@@ -31,8 +34,17 @@ from monitor.storage.models import (
     SourceStateRow,
     TriageItemRow,
 )
+from monitor.workflow import WorkflowError, next_state
 
-OPEN_STATUSES = ("new", "in_progress", "awaiting_approval", "escalated", "legal_review")
+OPEN_STATUSES = (
+    "new",
+    "in_progress",
+    "awaiting_approval",
+    "responded",
+    "escalated",
+    "legal_review",
+    "decided",
+)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -660,6 +672,127 @@ class Store:
                 }
             )
         return out
+
+    # -- workflow and the audit chain -----------------------------------------------------------
+
+    @staticmethod
+    def _event_hash(
+        prev: str, at: datetime, actor: str, action: str, item_id: int | None, detail: dict
+    ) -> str:
+        canonical = json.dumps(
+            [prev, at.astimezone(UTC).isoformat(), actor, action, item_id, detail],
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def _append_event(
+        self, s: Session, now: datetime, actor: str, action: str, item_id: int | None, detail: dict
+    ) -> AuditEventRow:
+        prev = s.scalar(select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)) or ""
+        row = AuditEventRow(
+            at=now,
+            actor=actor,
+            action=action,
+            item_id=item_id,
+            detail=detail,
+            prev_hash=prev,
+            hash=self._event_hash(prev, now, actor, action, item_id, detail),
+        )
+        s.add(row)
+        return row
+
+    def act(
+        self,
+        item_id: int,
+        action: str,
+        actor: str,
+        now: datetime,
+        *,
+        decision: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> str:
+        """Move an item through the workflow and record who did what, when; returns the new state."""
+        with self.session() as s:
+            item = s.get(TriageItemRow, item_id)
+            if item is None:
+                raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
+            before = item.status
+            after = next_state(before, action, decision=decision, reason=reason)
+            item.status, item.updated_at = after, now
+            detail: dict[str, object] = {"from": before, "to": after}
+            if action == "decide":
+                item.decision = decision
+                detail["decision"] = decision
+            if reason:
+                detail["reason"] = reason
+            if note:
+                detail["note"] = note
+            self._append_event(s, now, actor, action, item_id, detail)
+            return after
+
+    def assign(self, item_id: int, assignee: str, actor: str, now: datetime) -> None:
+        with self.session() as s:
+            item = s.get(TriageItemRow, item_id)
+            if item is None:
+                raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
+            if item.status in ("closed", "dismissed", "resolved"):
+                raise WorkflowError(f"item {item_id} is {item.status}: it cannot be assigned")
+            detail = {"from": item.assignee, "to": assignee}
+            item.assignee, item.updated_at = assignee, now
+            self._append_event(s, now, actor, "assign", item_id, detail)
+
+    def item(self, item_id: int) -> dict[str, object] | None:
+        """One queue item with its mention, triage fields and audit trail."""
+        with self.session() as s:
+            item = s.get(TriageItemRow, item_id)
+            if item is None:
+                return None
+            events = s.scalars(
+                select(AuditEventRow).where(AuditEventRow.item_id == item_id).order_by(AuditEventRow.id)
+            ).all()
+            return {
+                "item": {c.name: getattr(item, c.name) for c in TriageItemRow.__table__.columns},
+                "audit": [
+                    {
+                        "at": e.at,
+                        "actor": e.actor,
+                        "action": e.action,
+                        "detail": dict(e.detail),
+                        "hash": e.hash,
+                    }
+                    for e in events
+                ],
+            }
+
+    def verify(self) -> list[str]:
+        """Recompute the audit chain and every stored SHA-256; the problems found, first broken link first."""
+        problems: list[str] = []
+        with self.session() as s:
+            prev = ""
+            for e in s.scalars(select(AuditEventRow).order_by(AuditEventRow.id)):
+                where = f"audit event {e.id} (item {e.item_id}, {e.action} by {e.actor})"
+                if e.prev_hash != prev:
+                    problems.append(f"{where}: chain broken: it does not follow the event before it")
+                elif e.hash != self._event_hash(
+                    e.prev_hash, e.at, e.actor, e.action, e.item_id, dict(e.detail)
+                ):
+                    problems.append(f"{where}: its content was changed after it was recorded")
+                prev = e.hash
+            q = select(RawPayloadRow, MentionRow.platform, MentionRow.external_id).join(
+                MentionRow, MentionRow.id == RawPayloadRow.mention_id
+            )
+            for raw, platform, ext in s.execute(q):
+                if hashlib.sha256(raw.body).hexdigest() != raw.sha256:
+                    problems.append(
+                        f"raw payload of {platform}/{ext} (mention {raw.mention_id}): SHA-256 mismatch"
+                    )
+            for share in s.scalars(select(ShareRow)):
+                if hashlib.sha256(share.body).hexdigest() != share.sha256:
+                    problems.append(f"share {share.id} of mention {share.mention_id}: SHA-256 mismatch")
+        return problems
 
     # -- bookkeeping ----------------------------------------------------------------------------
 

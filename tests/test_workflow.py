@@ -1,0 +1,127 @@
+"""The workflow: every allowed and illegal transition, assignment, the audit chain and tamper detection."""
+
+from datetime import timedelta
+
+import pytest
+from conftest import NOW
+from sqlalchemy import text
+
+from monitor.cli import main
+from monitor.pipeline import run_pass
+from monitor.workflow import DECISIONS, STATES, TRANSITIONS, WorkflowError, allowed_actions, next_state
+
+
+def test_happy_paths():
+    state = "new"
+    for action in ("start", "submit", "respond", "resolve", "close"):
+        state = next_state(state, action)
+    assert state == "closed"
+    state = "new"
+    for action in ("escalate", "review"):
+        state = next_state(state, action)
+    assert next_state(state, "decide", decision="takedown_requested") == "decided"
+    assert next_state("in_progress", "dismiss", reason="spam") == "dismissed"
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("action", list(TRANSITIONS))
+def test_every_illegal_transition_is_refused_with_a_clear_message(state, action):
+    extra = {"decision": DECISIONS[0], "reason": "duplicate"}
+    if state in TRANSITIONS[action][0]:
+        assert next_state(state, action, **extra) == TRANSITIONS[action][1]
+    else:
+        with pytest.raises(
+            WorkflowError, match=f"cannot {action} an item that is {state}: allowed from {state}"
+        ):
+            next_state(state, action, **extra)
+
+
+def test_decisions_and_reasons_are_required():
+    with pytest.raises(WorkflowError, match="must be one of no_action, notice_sent"):
+        next_state("legal_review", "decide", decision="sue_everyone")
+    with pytest.raises(WorkflowError, match="needs a reason"):
+        next_state("new", "dismiss", reason="  ")
+    assert allowed_actions("closed") == []
+
+
+@pytest.fixture
+def queued(store, make_mention, fake_classifier):
+    from monitor.storage import Store
+
+    page = [make_mention(external_id="1", text="they scam people defamation"), make_mention(external_id="2")]
+    store.save_page("t", page, [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    assert isinstance(store, Store)
+    return store
+
+
+def test_transitions_are_recorded_with_who_and_when(queued):
+    store = queued
+    store.assign(2, "dana", "owner-avi", NOW)
+    store.act(2, "start", "dana", NOW + timedelta(minutes=1))
+    store.act(2, "respond", "dana", NOW + timedelta(minutes=2), note="answered publicly on X")
+    store.act(1, "escalate", "dana", NOW + timedelta(minutes=3))
+    store.act(1, "review", "adv-miri", NOW + timedelta(minutes=4))
+    store.act(1, "decide", "adv-miri", NOW + timedelta(minutes=5), decision="notice_sent")
+    trail = [(e["actor"], e["action"], e["detail"]) for e in store.item(2)["audit"]]
+    assert trail == [
+        ("owner-avi", "assign", {"from": None, "to": "dana"}),
+        ("dana", "start", {"from": "new", "to": "in_progress"}),
+        ("dana", "respond", {"from": "in_progress", "to": "responded", "note": "answered publicly on X"}),
+    ]
+    assert store.item(1)["item"]["decision"] == "notice_sent"
+    assert store.item(1)["audit"][-1]["at"] == NOW + timedelta(minutes=5)
+    with pytest.raises(WorkflowError, match="cannot resolve an item that is decided"):
+        store.act(1, "resolve", "dana", NOW)
+    assert store.item(1)["item"]["status"] == "decided"  # a refused action changes nothing
+    assert store.verify() == []
+
+
+def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued):
+    store = queued
+    store.act(1, "escalate", "dana", NOW)
+    store.act(1, "review", "miri", NOW)
+    store.act(2, "dismiss", "dana", NOW, reason="not about us")
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'someone-else' WHERE id = 2"))
+    assert store.verify() == [
+        "audit event 2 (item 1, review by someone-else): its content was changed after it was recorded"
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'miri' WHERE id = 2"))
+        conn.execute(text("DELETE FROM audit_events WHERE id = 2"))
+    assert store.verify() == [
+        "audit event 3 (item 2, dismiss by dana): chain broken: it does not follow the event before it"
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE raw_payloads SET body = X'7b7d' WHERE mention_id = 1"))
+    assert store.verify()[-1] == "raw payload of x/1 (mention 1): SHA-256 mismatch"
+
+
+def test_workflow_cli(tmp_path, monkeypatch, capsys, make_mention, fake_classifier):
+    from monitor.storage import Store
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    store = Store.open(tmp_path / "data")
+    store.save_page("t", [make_mention(external_id="1", text="they scam people defamation")], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    assert main(["assign", "1", "dana", "--by", "avi"]) == 0
+    assert main(["escalate", "1", "--by", "dana"]) == 0
+    capsys.readouterr()
+    assert main(["item", "1"]) == 0
+    out = capsys.readouterr()[0]
+    assert "item 1 [escalated] playbook escalate_legal" in out
+    assert "** BREACHED **" in out  # nobody picked it up within the legal SLA
+    assert "playbook: " in out and "  [1] " in out and "allowed now: review" in out
+    assert main(["respond", "1", "--by", "dana"]) == 2
+    assert (
+        "cannot respond an item that is escalated: allowed from escalated: review" in capsys.readouterr()[1]
+    )
+    assert main(["act", "1", "review", "--by", "miri"]) == 0
+    assert main(["decide", "1", "lawsuit", "--by", "miri"]) == 0
+    assert main(["item", "1"]) == 0
+    out = capsys.readouterr()[0]
+    assert "item 1 [decided] playbook escalate_legal" in out and "BREACHED" not in out
+    assert "miri: decide" in out and "decision: lawsuit" in out
+    assert main(["verify"]) == 0
+    assert main(["dismiss", "99", "--reason", "x"]) == 2
