@@ -677,6 +677,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_import)
 
+    from monitor.workflow import DECISIONS
+
     def with_actor(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         parser.add_argument("id", type=int, metavar="ID")
         parser.add_argument("--by", help="who does it (default: $USER)")
@@ -697,7 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note")
     p.set_defaults(func=cmd_act)
     p = with_actor(sub.add_parser("decide", help="record legal's decision on an item in legal review"))
-    p.add_argument("decision", choices=["no_action", "notice_sent", "takedown_requested", "lawsuit"])
+    p.add_argument("decision", choices=DECISIONS)
     p.add_argument("--note")
     p.set_defaults(func=cmd_act)
     p = with_actor(sub.add_parser("dismiss", help="dismiss an item, with a reason"))
