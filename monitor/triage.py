@@ -13,7 +13,10 @@ Priority (0-100) adds up what makes a post urgent:
 - the author's reach (5 x log10 of followers, at most 15);
 - a complaint on the business's own page (+5: everyone visiting the page sees it unanswered);
 - the matching rule's ``priority_boost``;
-- minus age (a week-old post is 15 points less urgent than a fresh one).
+- minus age (a week-old post is 15 points less urgent than a fresh one);
+
+and the sum is mapped into 0-100 by ``100 * tanh(sum / 100)``, which keeps the order of very urgent items
+instead of clamping them all to 100.
 
 The SLA is the playbook's first-response time for the business's own page or elsewhere, halved for a
 reply to a fast-spreading post. Its clock starts when the post was published, or when repmon first saw
@@ -81,7 +84,8 @@ def decide(
         sla /= 2
     return TriageDecision(
         playbook=playbook.name,
-        priority=round(min(100.0, max(0.0, priority)), 1),
+        # tanh keeps 0-100 without flattening the top: two crises never tie at a clamped 100.
+        priority=round(100.0 * math.tanh(max(priority, 0.0) / 100.0), 1),
         sla_due_at=max(created_at, first_seen_at) + sla,
         reasons=tuple(reasons),
     )
