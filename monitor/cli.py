@@ -428,11 +428,12 @@ def cmd_item(args: argparse.Namespace) -> int:
         raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
     item, now = found["item"], _now()
     [q] = [x for x in store.queue(include_closed=True, limit=100_000) if x.id == args.id] or [None]
-    playbook = load_library().playbooks.get(item["playbook"])
+    library = load_library()
+    playbook = library.playbooks.get(item["playbook"])
     breached = item["status"] in AWAITING_FIRST_RESPONSE and item["sla_due_at"] < now
     if args.json:
         out = {
-            **(queue_json(q) if q else {}),
+            **(queue_json(q, library) if q else {}),
             "assignee": item["assignee"],
             "decision": item["decision"],
             "sla_breached": breached,
@@ -459,6 +460,9 @@ def cmd_item(args: argparse.Namespace) -> int:
         print(f"\nplaybook: {playbook.title.en} / {playbook.title.he} (owner: {playbook.owner})")
         for n, step in enumerate(playbook.steps, 1):
             print(f"  [{n}] {step}")
+    if q:
+        draft, lang = draft_for(q, library)
+        print(f"\ndraft reply ({lang}): {draft}" if draft else "\n(no public reply for this playbook)")
     print(f"\nallowed now: {', '.join(allowed_actions(item['status'])) or 'nothing'}")
     print("audit trail:")
     for e in found["audit"]:
@@ -523,7 +527,27 @@ def _reach(followers: int | None) -> str:
     return str(followers)
 
 
-def queue_json(item) -> dict[str, object]:  # noqa: ANN001
+DEMO_BUSINESS = "קפה לימון"
+CHANNELS = {"he": "בהודעה פרטית", "en": "a direct message"}
+
+
+def draft_for(item, library) -> tuple[str, str]:  # noqa: ANN001
+    """The reply draft for a queue item, in the post's language, from its playbook's template."""
+    from monitor.settings import setting
+    from playbooks.drafts import render_draft
+
+    playbook = library.playbooks.get(item.playbook)
+    if playbook is None:
+        return "", ""
+    business = setting("REPMON_BUSINESS_NAME") or (DEMO_BUSINESS if item.is_demo else "")
+    contact = setting("REPMON_CONTACT") or ("*3000" if item.is_demo else "")
+    author = None if item.author == "unknown" else item.author
+    return render_draft(
+        playbook, item.language, author, business, CHANNELS, contact, setting("REPMON_DEFAULT_LANGUAGE")
+    )
+
+
+def queue_json(item, library=None) -> dict[str, object]:  # noqa: ANN001
     return {
         "id": item.id,
         "platform": item.platform,
@@ -545,15 +569,19 @@ def queue_json(item) -> dict[str, object]:  # noqa: ANN001
         "own_page": item.own_page,
         "demo": item.is_demo,
         "model_version": item.model_version,
+        **(dict(zip(("draft", "draft_language"), draft_for(item, library))) if library else {}),
     }
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
+    from playbooks.engine import load_library
+
     store = _store()
     items = store.queue(include_closed=args.all, limit=args.limit)
     if args.json:
+        library = load_library()
         for item in items:
-            print(json.dumps(queue_json(item), ensure_ascii=False))
+            print(json.dumps(queue_json(item, library), ensure_ascii=False))
     else:
         print(render_queue(items))
     return 0

@@ -88,6 +88,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_FACEBOOK_POLL_INTERVAL", "300", "Least seconds between two polls of the Facebook sources."
     ),
+    Setting("REPMON_BUSINESS_NAME", "", "The business's name as used in reply drafts ({business})."),
+    Setting("REPMON_CONTACT", "", "Customer-service phone or e-mail for reply drafts ({contact})."),
+    Setting(
+        "REPMON_DEFAULT_LANGUAGE", "he", "Language of drafts for Hebrew, mixed and unknown posts: he or en."
+    ),
     Setting("REPMON_FACEBOOK_PAGE_ID", "", "The business's Facebook Page id."),
     Setting(
         "REPMON_FACEBOOK_PAGE_TOKEN",

@@ -81,6 +81,7 @@ def test_demo_once_fills_the_queue_and_a_second_run_adds_no_duplicates(capsys, d
     assert all(
         i["playbook"] == expected[i["label"]] for i in items if i["label"] in expected and not legal(i)
     )
+    assert all(i["draft"] and i["draft_language"] == ("en" if i["language"] == "en" else "he") for i in items)
     assert not any(i["author"] == "CafeLimonIL" for i in items)  # the business's own posts are not queued
 
     code, _, _ = run(capsys, "demo", "--once", "--no-dashboard")
