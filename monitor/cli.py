@@ -471,6 +471,32 @@ def cmd_item(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evidence(args: argparse.Namespace) -> int:
+    import hashlib
+
+    from monitor.evidence import render_bundle
+
+    store = _store()
+    ev = store.evidence(args.id)
+    if ev is None:
+        raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
+    now = _now()
+    data = render_bundle(ev, now)
+    out_dir = Path(args.out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"repmon-evidence-item-{args.id}-{now.strftime('%Y%m%dT%H%M%SZ')}.zip"
+        path.write_bytes(data)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the evidence bundle to {out_dir} ({exc.strerror}): check --out"
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    store.record_event(args.id, _actor(args), "export_evidence", {"file": path.name, "sha256": digest}, now)
+    print(f"{path} (SHA-256 {digest})")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     problems = _store().verify()
     for p in problems:
@@ -739,6 +765,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["start", "submit", "respond", "resolve", "escalate", "review", "close"])
     p.add_argument("--note")
     p.set_defaults(func=cmd_act)
+    p = with_actor(sub.add_parser("evidence", help="write an item's evidence bundle (one ZIP)"))
+    p.add_argument("--out", required=True, help="folder for the ZIP")
+    p.set_defaults(func=cmd_evidence)
     p = sub.add_parser("verify", help="recompute the audit chain and every stored payload hash")
     p.set_defaults(func=cmd_verify)
 

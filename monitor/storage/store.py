@@ -733,6 +733,11 @@ class Store:
             self._append_event(s, now, actor, action, item_id, detail)
             return after
 
+    def record_event(self, item_id: int | None, actor: str, action: str, detail: dict, now: datetime) -> None:
+        """Append an event that changes no state (e.g. an evidence export) to the audit chain."""
+        with self.session() as s:
+            self._append_event(s, now, actor, action, item_id, detail)
+
     def assign(self, item_id: int, assignee: str, actor: str, now: datetime) -> None:
         with self.session() as s:
             item = s.get(TriageItemRow, item_id)
@@ -765,6 +770,114 @@ class Store:
                     }
                     for e in events
                 ],
+            }
+
+    def evidence(self, item_id: int, max_scan: int = 20_000) -> dict[str, object] | None:
+        """Everything stored about an item, for the evidence bundle: the post's exact bytes, capture,
+        metric history, deletion status, thread, shares and quotes, and the audit trail."""
+        found = self.item(item_id)
+        if found is None:
+            return None
+        with self.session() as s:
+            item = s.get(TriageItemRow, item_id)
+            m = s.get(MentionRow, item.mention_id)
+            raw = s.scalar(select(RawPayloadRow).where(RawPayloadRow.mention_id == m.id))
+            classification = s.scalar(
+                select(ClassificationRow)
+                .where(ClassificationRow.mention_id == m.id)
+                .order_by(ClassificationRow.id.desc())
+                .limit(1)
+            )
+
+            def brief(r: MentionRow) -> dict[str, object]:
+                return {
+                    "platform": r.platform,
+                    "external_id": r.external_id,
+                    "url": r.url,
+                    "author": r.author_handle,
+                    "author_name": r.author_name,
+                    "author_followers": r.author_followers,
+                    "created_at": r.created_at.isoformat(),
+                    "parent_id": r.parent_id,
+                    "text": r.text,
+                    "deleted_at": r.deleted_at.isoformat() if r.deleted_at else None,
+                }
+
+            thread = []
+            if m.thread_id:
+                q = (
+                    select(MentionRow)
+                    .where(MentionRow.platform == m.platform, MentionRow.thread_id == m.thread_id)
+                    .order_by(MentionRow.created_at)
+                )
+                thread = [brief(r) for r in s.scalars(q)]
+            quotes = []
+            needle = m.external_id.encode()
+            q = (
+                select(MentionRow, RawPayloadRow.body)
+                .join(RawPayloadRow, RawPayloadRow.mention_id == MentionRow.id)
+                .where(
+                    MentionRow.platform == m.platform,
+                    MentionRow.created_at >= m.created_at,
+                    MentionRow.id != m.id,
+                )
+                .limit(max_scan)
+            )
+            for r, body in s.execute(q):
+                if needle not in body:
+                    continue
+                try:
+                    refs = json.loads(body).get("referenced_tweets") or []
+                except (ValueError, AttributeError):
+                    continue
+                if any(
+                    x.get("type") == "quoted" and x.get("id") == m.external_id
+                    for x in refs
+                    if isinstance(x, dict)
+                ):
+                    quotes.append(brief(r))
+            return {
+                "item": found["item"],
+                "audit": found["audit"],
+                "mention": brief(m)
+                | {
+                    "source": m.source,
+                    "own_page": m.own_page,
+                    "is_demo": m.is_demo,
+                    "first_seen_at": m.first_seen_at.isoformat(),
+                },
+                "raw": {
+                    "body": raw.body,
+                    "sha256": raw.sha256,
+                    "captured_at": raw.captured_at.isoformat(),
+                    "content_type": raw.content_type,
+                }
+                if raw
+                else None,
+                "classification": {
+                    "label": classification.label,
+                    "scores": dict(classification.scores),
+                    "model_version": classification.model_version,
+                }
+                if classification
+                else None,
+                "snapshots": [
+                    {
+                        "at": x.at.isoformat(),
+                        "likes": x.likes,
+                        "shares": x.shares,
+                        "replies": x.replies,
+                        "quotes": x.quotes,
+                        "views": x.views,
+                    }
+                    for x in self.snapshots([m.id])[m.id]
+                ],
+                "thread": thread,
+                "shares": [
+                    x | {"first_seen_at": x["first_seen_at"].isoformat()}
+                    for x in self.shares(m.platform, m.external_id)
+                ],
+                "quotes": quotes,
             }
 
     def verify(self) -> list[str]:

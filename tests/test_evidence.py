@@ -1,0 +1,95 @@
+"""The evidence bundle: exact bytes, hashes in a manifest, shares and quotes, inert hostile text, RTL."""
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import yaml
+from conftest import NOW
+
+from monitor.cli import main
+from monitor.pipeline import run_pass
+from monitor.records import Share
+from monitor.sources.x import parse_response, parse_retweeters
+
+CASSETTES = Path(__file__).parent / "cassettes" / "test_x"
+
+
+def body(name, index=0):
+    doc = yaml.safe_load((CASSETTES / f"{name}.yaml").read_text(encoding="utf-8"))
+    return doc["interactions"][index]["response"]["body"]["string"].encode("utf-8")
+
+
+def test_bundle_holds_exact_bytes_shares_quotes_and_a_manifest(
+    tmp_path, monkeypatch, capsys, fake_classifier
+):
+    from monitor.storage import Store
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    store = Store.open(tmp_path / "data")
+    page = parse_response(body("search_paginated_then_since"), NOW, "x-search")
+    quotes = parse_response(body("quotes"), NOW, "x-quotes")
+    shares, _ = parse_retweeters(body("quotes", 1), NOW, "1860000000000000002", "x-quotes")
+    store.save_page("x-search", page.mentions, page.metrics, {}, NOW)
+    store.save_page("x-quotes", quotes.mentions, quotes.metrics, {}, NOW, shares)
+    run_pass(store, [], fake_classifier, NOW)
+    item_id = next(q.id for q in store.queue() if q.external_id == "1860000000000000002")
+    store.mark_deleted("x", ["1860000000000000002"], NOW)
+    store.act(item_id, "escalate", "dana", NOW)
+
+    assert main(["evidence", str(item_id), "--out", str(tmp_path / "out"), "--by", "adv-miri"]) == 0
+    printed = capsys.readouterr()[0].strip()
+    path = Path(printed.split(" (SHA-256 ")[0])
+    data = path.read_bytes()
+    assert printed.endswith(f"(SHA-256 {hashlib.sha256(data).hexdigest()})")
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    names = set(zf.namelist())
+    assert names == {
+        "post/raw_payload.json",
+        "post/capture.json",
+        "metrics.csv",
+        "thread.json",
+        "shares.json",
+        "audit.json",
+        "summary.html",
+        "manifest.json",
+    }
+    manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["files"] == {n: hashlib.sha256(zf.read(n)).hexdigest() for n in names - {"manifest.json"}}
+    raw = zf.read("post/raw_payload.json")
+    assert raw == page.mentions[1].raw.body
+    capture = json.loads(zf.read("post/capture.json"))
+    assert capture["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert capture["mention"]["deleted_at"] == NOW.isoformat()
+    shared = json.loads(zf.read("shares.json"))
+    assert [s["handle"] for s in shared["retweets"]] == ["noa_k", "yossi_b"]
+    assert [q["external_id"] for q in shared["quotes"]] == ["1860000000000000020"]
+    assert zf.read("metrics.csv").decode().splitlines()[0] == "at,likes,shares,replies,quotes,views"
+    assert [a["action"] for a in json.loads(zf.read("audit.json"))] == ["escalate"]
+    # the export itself is in the audit trail, with the bundle's hash
+    assert store.item(item_id)["audit"][-1]["detail"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert store.verify() == []
+
+
+def test_summary_is_rtl_for_hebrew_and_hostile_text_is_inert(store, make_mention, fake_classifier):
+    from monitor.evidence import render_bundle
+
+    hostile = "אל תקנו שם, הם גונבים מהלקוחות ומשקרים לכולם <script>alert(1)</script><img src=x> complaint"
+    store.save_page(
+        "t", [make_mention(external_id="h1", text=hostile, author_name="<b>evil</b>")], [], {}, NOW
+    )
+    store.save_page("t", [], [], {}, NOW, [Share("x", "h1", "9", "<i>x</i>", "n", 1, "retweet", page_raw())])
+    run_pass(store, [], fake_classifier, NOW)
+    zf = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(1), NOW)))
+    summary = zf.read("summary.html").decode()
+    assert '<div class="post" dir="rtl">' in summary
+    assert "<script>" not in summary and "<img" not in summary and "<b>evil" not in summary
+    assert "&lt;script&gt;" in summary and "&lt;i&gt;x&lt;/i&gt;" in summary
+
+
+def page_raw():
+    from monitor.records import RawPayload
+
+    return RawPayload(body=b'{"id": "9"}', captured_at=NOW)
