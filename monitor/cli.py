@@ -190,6 +190,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         examples = load_examples(files, LABELS)
     except CorpusError as exc:
         raise InputError(f"{exc}: fix the line and train again") from exc
+    if args.with_corrections:
+        from classifiers.text import detect_language
+        from classifiers.training import Example
+
+        corrected = _store().corrections()
+        examples += [
+            Example(text, (label,), detect_language(text), "correction") for text, label in corrected
+        ]
+        _err(f"Adding {len(corrected)} corrected examples from the database")
     _err(f"Training on {len(examples)} examples from {len(files)} files")
     encoder = Encoder(precision=os.environ.get("REPMON_PRECISION", "auto"), progress=_err)
     head, report = train(
@@ -497,6 +506,19 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_correct(args: argparse.Namespace) -> int:
+    from monitor.pipeline import triage_open
+
+    store = _store()
+    now = _now()
+    store.correct(args.id, args.label, args.reason, _actor(args), now)
+    version = store.model_version_of(args.id)
+    if version:
+        triage_open(store, version, now)  # the item's playbook follows the corrected label
+    print(f"item {args.id}: label corrected to {args.label}")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     problems = _store().verify()
     for p in problems:
@@ -694,6 +716,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="directory of *.jsonl training files (default: the bundled corpus)")
     p.add_argument("--output", help="where to write the head (default: REPMON_HEAD_DIR)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--with-corrections",
+        action="store_true",
+        help="also train on the labels people corrected in the database (the business's own domain)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("bench", help="benchmarks")
@@ -768,6 +795,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_actor(sub.add_parser("evidence", help="write an item's evidence bundle (one ZIP)"))
     p.add_argument("--out", required=True, help="folder for the ZIP")
     p.set_defaults(func=cmd_evidence)
+    p = with_actor(sub.add_parser("correct", help="correct an item's label, with a reason (used by train)"))
+    p.add_argument("label", choices=["praise", "neutral", "complaint", "defamation", "boycott"])
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_correct)
     p = sub.add_parser("verify", help="recompute the audit chain and every stored payload hash")
     p.set_defaults(func=cmd_verify)
 

@@ -125,3 +125,48 @@ def test_workflow_cli(tmp_path, monkeypatch, capsys, make_mention, fake_classifi
     assert "miri: decide" in out and "decision: lawsuit" in out
     assert main(["verify"]) == 0
     assert main(["dismiss", "99", "--reason", "x"]) == 2
+
+
+def test_corrections_change_the_label_and_playbook_and_are_audited(
+    tmp_path, monkeypatch, capsys, make_mention, fake_classifier
+):
+    from monitor.storage import Store
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    store = Store.open(tmp_path / "data")
+    store.save_page("t", [make_mention(external_id="1", text="the coffee was cold praise")], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    assert [(q.label, q.playbook) for q in store.queue()] == [("praise", "thank")]
+    assert (
+        main(["correct", "1", "complaint", "--reason", "sarcasm: the coffee was cold", "--by", "dana"]) == 0
+    )
+    assert [(q.label, q.playbook) for q in store.queue()] == [("complaint", "reply")]
+    assert store.corrections() == [("the coffee was cold praise", "complaint")]
+    event = store.item(1)["audit"][-1]
+    assert (event["actor"], event["action"], event["detail"]) == (
+        "dana",
+        "correct",
+        {"from": "praise", "to": "complaint", "reason": "sarcasm: the coffee was cold"},
+    )
+    assert main(["correct", "1", "complaint", "--reason", " "]) == 2
+    assert "needs a reason" in capsys.readouterr()[1]
+    assert store.verify() == []
+
+
+@pytest.mark.slow
+def test_train_with_corrections_learns_from_the_database(
+    tmp_path, monkeypatch, capsys, make_mention, fake_classifier
+):
+    import json
+
+    from monitor.storage import Store
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    store = Store.open(tmp_path / "data")
+    store.save_page("t", [make_mention(external_id="1", text="קפה קר שוב, ממש לא נעים praise")], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    store.correct(1, "complaint", "sarcasm", "dana", NOW)
+    assert main(["train", "--with-corrections", "--output", str(tmp_path / "head")]) == 0
+    assert "Adding 1 corrected examples from the database" in capsys.readouterr()[1]
+    config = json.loads((tmp_path / "head" / "config.json").read_text())
+    assert config["trained_on"]["examples"] == 1861

@@ -175,6 +175,19 @@ class ShareRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
 
 
+class CorrectionRow(Base):
+    """A person's correction of a mention's label, with the reason; used to retrain the classifier."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    label: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class JobRunRow(Base):
     __tablename__ = "job_runs"
 

@@ -26,6 +26,7 @@ from monitor.records import Mention, MentionMetrics, QueueItem, Share, TriageDec
 from monitor.storage.models import (
     AuditEventRow,
     ClassificationRow,
+    CorrectionRow,
     JobRunRow,
     MentionRow,
     MetricSnapshotRow,
@@ -480,8 +481,11 @@ class Store:
                 .offset(offset)
             )
             out = []
-            for m, c, t in s.execute(q):
-                out.append({"mention": m, "label": c.label, "scores": dict(c.scores), "item": t})
+            rows = s.execute(q).all()
+            corrected = self._corrected_labels(s, [m.id for m, _, _ in rows])
+            for m, c, t in rows:
+                label = corrected.get(m.id, c.label)
+                out.append({"mention": m, "label": label, "scores": dict(c.scores), "item": t})
             return out
 
     def snapshots(self, mention_ids: Sequence[int]) -> dict[int, list[MetricSnapshot]]:
@@ -566,6 +570,8 @@ class Store:
             )
             if not include_closed:
                 q = q.where(TriageItemRow.status.in_(OPEN_STATUSES))
+            rows = s.execute(q).all()
+            corrected = self._corrected_labels(s, [m.id for _, m, _ in rows])
             return [
                 QueueItem(
                     id=t.id,
@@ -577,7 +583,7 @@ class Store:
                     text=m.text,
                     language=(c.language if c else None) or m.language,
                     created_at=m.created_at,
-                    label=c.label if c else None,
+                    label=corrected.get(m.id) or (c.label if c else None),
                     scores=dict(c.scores) if c else {},
                     virality=t.virality,
                     forecast_24h=t.forecast_24h,
@@ -589,7 +595,7 @@ class Store:
                     is_demo=m.is_demo,
                     model_version=c.model_version if c else None,
                 )
-                for t, m, c in s.execute(q)
+                for t, m, c in rows
             ]
 
     # -- platform state of posts ---------------------------------------------------------------
@@ -732,6 +738,64 @@ class Store:
                 detail["note"] = note
             self._append_event(s, now, actor, action, item_id, detail)
             return after
+
+    @staticmethod
+    def _corrected_labels(s: Session, mention_ids: Sequence[int]) -> dict[int, str]:
+        """The latest correction's label for each mention that has one."""
+        out: dict[int, str] = {}
+        for i in range(0, len(mention_ids), 500):
+            q = (
+                select(CorrectionRow.mention_id, CorrectionRow.label)
+                .where(CorrectionRow.mention_id.in_(mention_ids[i : i + 500]))
+                .order_by(CorrectionRow.id)
+            )
+            out.update(dict(s.execute(q).all()))
+        return out
+
+    def correct(self, item_id: int, label: str, reason: str, actor: str, now: datetime) -> None:
+        """Record a person's label for an item (with the reason) and audit it; triage follows it."""
+        from classifiers import LABELS
+
+        if label not in LABELS:
+            raise WorkflowError(f"{label!r} is not a label: use one of {', '.join(LABELS)}")
+        if not reason.strip():
+            raise WorkflowError("a correction needs a reason (--reason)")
+        with self.session() as s:
+            item = s.get(TriageItemRow, item_id)
+            if item is None:
+                raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
+            before = self._corrected_labels(s, [item.mention_id]).get(item.mention_id) or s.scalar(
+                select(ClassificationRow.label)
+                .where(ClassificationRow.mention_id == item.mention_id)
+                .order_by(ClassificationRow.id.desc())
+                .limit(1)
+            )
+            s.add(CorrectionRow(mention_id=item.mention_id, label=label, reason=reason, actor=actor, at=now))
+            self._append_event(
+                s, now, actor, "correct", item_id, {"from": before, "to": label, "reason": reason}
+            )
+
+    def model_version_of(self, item_id: int) -> str | None:
+        """The model version of an item's latest classification."""
+        with self.session() as s:
+            return s.scalar(
+                select(ClassificationRow.model_version)
+                .join(TriageItemRow, TriageItemRow.mention_id == ClassificationRow.mention_id)
+                .where(TriageItemRow.id == item_id)
+                .order_by(ClassificationRow.id.desc())
+                .limit(1)
+            )
+
+    def corrections(self) -> list[tuple[str, str]]:
+        """(text, corrected label) for every corrected mention, the latest correction winning."""
+        with self.session() as s:
+            rows = s.execute(
+                select(MentionRow.id, MentionRow.text, CorrectionRow.label)
+                .join(CorrectionRow, CorrectionRow.mention_id == MentionRow.id)
+                .order_by(CorrectionRow.id)
+            ).all()
+        latest = {mid: (text, label) for mid, text, label in rows}
+        return list(latest.values())
 
     def record_event(self, item_id: int | None, actor: str, action: str, detail: dict, now: datetime) -> None:
         """Append an event that changes no state (e.g. an evidence export) to the audit chain."""
