@@ -406,8 +406,17 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def cmd_act(args: argparse.Namespace) -> int:
+    from monitor.workflow import WorkflowError
+
     action = getattr(args, "action", None) or args.command
     store = _store()
+    if action == "respond" and _approvers():
+        reply = store.reply(args.id)
+        if reply is None or reply["status"] != "approved":
+            raise WorkflowError(
+                f"item {args.id}: replies need approval (REPMON_APPROVERS): "
+                "draft, submit and approve it first"
+            )
     state = store.act(
         args.id,
         action,
@@ -417,7 +426,44 @@ def cmd_act(args: argparse.Namespace) -> int:
         reason=getattr(args, "reason", None),
         note=getattr(args, "note", None),
     )
+    if action == "respond":
+        store.mark_reply_sent(args.id, getattr(args, "reply_id", None), _now())
     print(f"item {args.id}: {action} -> {state}")
+    return 0
+
+
+def _approvers() -> list[str]:
+    from monitor.settings import setting
+
+    return [a.strip() for a in setting("REPMON_APPROVERS").split(",") if a.strip()]
+
+
+def cmd_draft(args: argparse.Namespace) -> int:
+    from classifiers.text import detect_language
+    from playbooks.drafts import clean_reply
+    from playbooks.engine import load_library
+
+    store = _store()
+    [q] = [x for x in store.queue(include_closed=True, limit=100_000) if x.id == args.id] or [None]
+    if q is None:
+        raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
+    if args.text is not None:
+        text = clean_reply(args.text)
+        if not text:
+            raise InputError("the draft is empty: give the reply's text with --text")
+        language = {"he": "he", "en": "en"}.get(detect_language(text), "he")
+    else:
+        text, language = draft_for(q, load_library())
+        if not text:
+            raise InputError(f"playbook {q.playbook} has no public reply template: write one with --text")
+    store.save_draft(args.id, text, language, _actor(args), _now())
+    print(f"item {args.id}: draft ({language}) saved:\n{text}")
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    _store().approve(args.id, _actor(args), _approvers(), _now())
+    print(f"item {args.id}: reply approved by {_actor(args)}")
     return 0
 
 
@@ -775,7 +821,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_assign)
     p = with_actor(sub.add_parser("respond", help="mark an item responded (the reply was posted by hand)"))
     p.add_argument("--note", help="where or how it was answered")
+    p.add_argument("--reply-id", help="the platform's id of the reply that was posted")
     p.set_defaults(func=cmd_act)
+    p = with_actor(
+        sub.add_parser("draft", help="write or edit an item's reply (default: the playbook template)")
+    )
+    p.add_argument("--text", help="the reply as edited by the manager")
+    p.set_defaults(func=cmd_draft)
+    p = with_actor(sub.add_parser("approve", help="approve an item's submitted reply draft"))
+    p.set_defaults(func=cmd_approve)
     p = with_actor(sub.add_parser("escalate", help="send an item to legal"))
     p.add_argument("--note")
     p.set_defaults(func=cmd_act)

@@ -93,6 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_DEFAULT_LANGUAGE", "he", "Language of drafts for Hebrew, mixed and unknown posts: he or en."
     ),
+    Setting(
+        "REPMON_APPROVERS",
+        "",
+        "Comma-separated names who may approve reply drafts; when set, a reply must be approved (by "
+        "someone other than its editor) before it is marked responded.",
+    ),
     Setting("REPMON_FACEBOOK_PAGE_ID", "", "The business's Facebook Page id."),
     Setting(
         "REPMON_FACEBOOK_PAGE_TOKEN",

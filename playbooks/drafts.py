@@ -28,6 +28,15 @@ def safe_name(name: str | None) -> str:
     return text[:MAX_NAME].strip()
 
 
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_reply(text: str) -> str:
+    """A manager's edited reply without control or bidi-override characters (which can disguise text)."""
+    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co"))
+    return _BIDI_CONTROLS.sub("", kept).strip()
+
+
 def draft_language(post_language: str | None, default: str = "he") -> str:
     """English posts get English drafts; Hebrew, mixed and unknown ones get the business's default."""
     return "en" if post_language == "en" else default

@@ -65,13 +65,14 @@ class FakeClassifier:
 
     def predict(self, texts):
         from classifiers import LABELS, Prediction
+        from classifiers.text import detect_language
 
         out = []
         for t in texts:
             self.seen.append(t)
             label = next((lab for lab in LABELS if lab in t), "complaint")
             scores = {lab: (0.9 if lab == label else 0.05) for lab in LABELS}
-            out.append(Prediction(label, scores, "en", self.model_version))
+            out.append(Prediction(label, scores, detect_language(t), self.model_version))
         return out
 
 

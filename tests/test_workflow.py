@@ -170,3 +170,50 @@ def test_train_with_corrections_learns_from_the_database(
     assert "Adding 1 corrected examples from the database" in capsys.readouterr()[1]
     config = json.loads((tmp_path / "head" / "config.json").read_text())
     assert config["trained_on"]["examples"] == 1861
+
+
+def test_reply_draft_edit_approve_respond(tmp_path, monkeypatch, capsys, make_mention, fake_classifier):
+    from monitor.storage import Store
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REPMON_APPROVERS", "avi,miri")
+    monkeypatch.setenv("REPMON_BUSINESS_NAME", "קפה לימון")
+    store = Store.open(tmp_path / "data")
+    post = make_mention(
+        external_id="1", text="הקפה הגיע קר complaint", language="he", author_handle="<b>noa</b>"
+    )
+    store.save_page("t", [post], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+
+    assert main(["draft", "1", "--by", "dana"]) == 0
+    reply = store.reply(1)
+    assert (reply["language"], reply["status"], reply["edited_by"]) == ("he", "draft", "dana")
+    assert "<" not in reply["text"] and "noa" in reply["text"]
+    assert store.item(1)["item"]["status"] == "in_progress"
+    capsys.readouterr()
+    assert main(["respond", "1", "--by", "dana"]) == 2
+    assert "replies need approval (REPMON_APPROVERS)" in capsys.readouterr()[1]
+    assert main(["act", "1", "submit", "--by", "dana"]) == 0
+    assert main(["approve", "1", "--by", "dana"]) == 2
+    assert "may not approve replies" in capsys.readouterr()[1]
+    assert main(["draft", "1", "--text", "היי, מצטערים! שלחנו לך הודעה פרטית \u202e", "--by", "avi"]) == 0
+    assert store.reply(1)["text"] == "היי, מצטערים! שלחנו לך הודעה פרטית"  # bidi override dropped
+    assert main(["approve", "1", "--by", "avi"]) == 2
+    assert "avi wrote this draft: another person must approve it" in capsys.readouterr()[1]
+    assert main(["approve", "1", "--by", "miri"]) == 0
+    assert main(["respond", "1", "--by", "dana", "--reply-id", "1860000000000099999"]) == 0
+    reply = store.reply(1)
+    assert (reply["status"], reply["approved_by"], reply["platform_reply_id"]) == (
+        "sent",
+        "miri",
+        "1860000000000099999",
+    )
+    assert [e["action"] for e in store.item(1)["audit"]] == [
+        "start",
+        "draft",
+        "submit",
+        "draft",
+        "approve",
+        "respond",
+    ]
+    assert store.verify() == []

@@ -188,6 +188,22 @@ class CorrectionRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ReplyRow(Base):
+    """The reply to an item: drafted from the playbook, edited by a manager, approved, then sent."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("triage_items.id"), unique=True)
+    language: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # draft, approved, sent
+    edited_by: Mapped[str] = mapped_column(String(100))
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    platform_reply_id: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class JobRunRow(Base):
     __tablename__ = "job_runs"
 

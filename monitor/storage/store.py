@@ -31,6 +31,7 @@ from monitor.storage.models import (
     MentionRow,
     MetricSnapshotRow,
     RawPayloadRow,
+    ReplyRow,
     ShareRow,
     SourceStateRow,
     TriageItemRow,
@@ -774,6 +775,68 @@ class Store:
             self._append_event(
                 s, now, actor, "correct", item_id, {"from": before, "to": label, "reason": reason}
             )
+
+    def save_draft(self, item_id: int, text: str, language: str, actor: str, now: datetime) -> None:
+        """Write or edit an item's reply draft (an edit withdraws any approval); a new item is started."""
+        with self.session() as s:
+            item = s.get(TriageItemRow, item_id)
+            if item is None:
+                raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
+            if item.status not in ("new", "in_progress", "awaiting_approval"):
+                raise WorkflowError(f"item {item_id} is {item.status}: its reply can no longer be drafted")
+            if item.status == "new":
+                item.status = next_state("new", "start")
+                self._append_event(s, now, actor, "start", item_id, {"from": "new", "to": item.status})
+            reply = s.scalar(select(ReplyRow).where(ReplyRow.item_id == item_id))
+            if reply is None:
+                reply = ReplyRow(
+                    item_id=item_id,
+                    language=language,
+                    text=text,
+                    status="draft",
+                    edited_by=actor,
+                    updated_at=now,
+                )
+                s.add(reply)
+            else:
+                reply.text, reply.language, reply.status = text, language, "draft"
+                reply.edited_by, reply.approved_by, reply.updated_at = actor, None, now
+            item.updated_at = now
+            self._append_event(s, now, actor, "draft", item_id, {"language": language, "text": text})
+
+    def approve(self, item_id: int, actor: str, approvers: Sequence[str], now: datetime) -> None:
+        """Approve a submitted draft: by a configured approver, never by its own editor."""
+        with self.session() as s:
+            item = s.get(TriageItemRow, item_id)
+            reply = s.scalar(select(ReplyRow).where(ReplyRow.item_id == item_id))
+            if item is None or reply is None:
+                raise WorkflowError(
+                    f"item {item_id} has no reply draft to approve: write one with `repmon draft`"
+                )
+            if item.status != "awaiting_approval":
+                raise WorkflowError(
+                    f"item {item_id} is {item.status}: submit the draft first (`repmon act {item_id} submit`)"
+                )
+            if approvers and actor not in approvers:
+                raise WorkflowError(
+                    f"{actor} may not approve replies: the approvers are {', '.join(approvers)} "
+                    "(REPMON_APPROVERS)"
+                )
+            if actor == reply.edited_by:
+                raise WorkflowError(f"{actor} wrote this draft: another person must approve it")
+            reply.status, reply.approved_by, reply.updated_at = "approved", actor, now
+            self._append_event(s, now, actor, "approve", item_id, {"text": reply.text})
+
+    def reply(self, item_id: int) -> dict[str, object] | None:
+        with self.session() as s:
+            r = s.scalar(select(ReplyRow).where(ReplyRow.item_id == item_id))
+            return {c.name: getattr(r, c.name) for c in ReplyRow.__table__.columns} if r else None
+
+    def mark_reply_sent(self, item_id: int, platform_reply_id: str | None, now: datetime) -> None:
+        with self.session() as s:
+            r = s.scalar(select(ReplyRow).where(ReplyRow.item_id == item_id))
+            if r is not None:
+                r.status, r.platform_reply_id, r.updated_at = "sent", platform_reply_id, now
 
     def model_version_of(self, item_id: int) -> str | None:
         """The model version of an item's latest classification."""
