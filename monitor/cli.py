@@ -406,10 +406,11 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def cmd_act(args: argparse.Namespace) -> int:
-    from monitor.workflow import WorkflowError
+    from monitor.workflow import WorkflowError, next_state
 
     action = getattr(args, "action", None) or args.command
     store = _store()
+    reply_id = getattr(args, "reply_id", None)
     if action == "respond" and _approvers():
         reply = store.reply(args.id)
         if reply is None or reply["status"] != "approved":
@@ -417,6 +418,13 @@ def cmd_act(args: argparse.Namespace) -> int:
                 f"item {args.id}: replies need approval (REPMON_APPROVERS): "
                 "draft, submit and approve it first"
             )
+    if action == "respond" and getattr(args, "post", False):
+        found = store.item(args.id)
+        if found is None:
+            raise WorkflowError(f"no queue item {args.id}: see `repmon queue --all`")
+        next_state(found["item"]["status"], "respond")  # refuse before anything is posted
+        reply_id = _post_reply(store, args.id)
+        args.note = args.note or f"posted through the platform as {reply_id}"
     state = store.act(
         args.id,
         action,
@@ -427,7 +435,7 @@ def cmd_act(args: argparse.Namespace) -> int:
         note=getattr(args, "note", None),
     )
     if action == "respond":
-        store.mark_reply_sent(args.id, getattr(args, "reply_id", None), _now())
+        store.mark_reply_sent(args.id, reply_id, _now())
     print(f"item {args.id}: {action} -> {state}")
     return 0
 
@@ -459,6 +467,49 @@ def cmd_draft(args: argparse.Namespace) -> int:
     store.save_draft(args.id, text, language, _actor(args), _now())
     print(f"item {args.id}: draft ({language}) saved:\n{text}")
     return 0
+
+
+def _post_reply(store, item_id: int) -> str:  # noqa: ANN001
+    """Post the item's reply through its platform (only when REPMON_POST_REPLIES=true); its new id."""
+    from monitor.settings import secret, setting
+    from monitor.workflow import WorkflowError
+
+    if setting("REPMON_POST_REPLIES").lower() != "true":
+        raise ConfigError(
+            "posting replies is off: set REPMON_POST_REPLIES=true, or post by hand and run respond"
+        )
+    reply = store.reply(item_id)
+    if reply is None or not reply["text"]:
+        raise WorkflowError(f"item {item_id} has no reply to post: write one with `repmon draft`")
+    [q] = [x for x in store.queue(include_closed=True, limit=100_000) if x.id == item_id] or [None]
+    if q is None or q.is_demo:
+        raise WorkflowError(f"item {item_id} is demo data: there is nothing real to reply to")
+    if q.platform == "x":
+        from monitor.sources.replies import post_x_reply, x_user_client
+
+        keys = [
+            secret(n)
+            for n in (
+                "REPMON_X_API_KEY",
+                "REPMON_X_API_SECRET",
+                "REPMON_X_ACCESS_TOKEN",
+                "REPMON_X_ACCESS_TOKEN_SECRET",
+            )
+        ]
+        if not all(keys):
+            raise ConfigError(
+                "posting to X needs REPMON_X_API_KEY, REPMON_X_API_SECRET, REPMON_X_ACCESS_TOKEN "
+                "and REPMON_X_ACCESS_TOKEN_SECRET (the business's own account)"
+            )
+        return post_x_reply(x_user_client(*keys), q.external_id, reply["text"])
+    from monitor.sources.facebook import FacebookSource
+    from monitor.sources.replies import post_facebook_reply
+
+    token, page = secret("REPMON_FACEBOOK_PAGE_TOKEN"), setting("REPMON_FACEBOOK_PAGE_ID")
+    if not token or not page:
+        raise ConfigError("posting to Facebook needs REPMON_FACEBOOK_PAGE_ID and REPMON_FACEBOOK_PAGE_TOKEN")
+    source = FacebookSource("facebook-replies", page, token, version=setting("REPMON_FACEBOOK_GRAPH_VERSION"))
+    return post_facebook_reply(source, q.external_id, reply["text"], _now())
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
@@ -822,6 +873,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_actor(sub.add_parser("respond", help="mark an item responded (the reply was posted by hand)"))
     p.add_argument("--note", help="where or how it was answered")
     p.add_argument("--reply-id", help="the platform's id of the reply that was posted")
+    p.add_argument(
+        "--post", action="store_true", help="post the reply through the platform (REPMON_POST_REPLIES)"
+    )
     p.set_defaults(func=cmd_act)
     p = with_actor(
         sub.add_parser("draft", help="write or edit an item's reply (default: the playbook template)")

@@ -99,6 +99,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated names who may approve reply drafts; when set, a reply must be approved (by "
         "someone other than its editor) before it is marked responded.",
     ),
+    Setting(
+        "REPMON_POST_REPLIES",
+        "false",
+        "true: `repmon respond ID --post` posts the approved reply through the platform (X reply, Facebook "
+        "comment reply). Off by default.",
+    ),
+    Setting("REPMON_X_API_KEY", "", "X app API key, for posting replies as the business (secret)."),
+    Setting("REPMON_X_API_SECRET", "", "X app API key secret, for posting replies (secret)."),
+    Setting(
+        "REPMON_X_ACCESS_TOKEN", "", "X access token of the business's account, for posting replies (secret)."
+    ),
+    Setting("REPMON_X_ACCESS_TOKEN_SECRET", "", "X access token secret of the business's account (secret)."),
     Setting("REPMON_FACEBOOK_PAGE_ID", "", "The business's Facebook Page id."),
     Setting(
         "REPMON_FACEBOOK_PAGE_TOKEN",
@@ -151,7 +163,14 @@ def load_settings() -> dict[str, str]:
     return {s.name: os.environ.get(s.name, from_file.get(s.name, s.default)) for s in SETTINGS}
 
 
-SECRETS = ("REPMON_X_BEARER_TOKEN", "REPMON_FACEBOOK_PAGE_TOKEN")
+SECRETS = (
+    "REPMON_X_BEARER_TOKEN",
+    "REPMON_FACEBOOK_PAGE_TOKEN",
+    "REPMON_X_API_KEY",
+    "REPMON_X_API_SECRET",
+    "REPMON_X_ACCESS_TOKEN",
+    "REPMON_X_ACCESS_TOKEN_SECRET",
+)
 
 
 def secret(name: str) -> str:
