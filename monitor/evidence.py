@@ -1,8 +1,9 @@
 """The evidence bundle for one item: a ZIP a lawyer can read and a court can check (render is pure).
 
-Contents: the post's raw payload exactly as captured, its capture record (time, SHA-256, deletion
-status), the metric history, the thread around the post, who shared or quoted it, the audit trail, an
-HTML summary (right-to-left for Hebrew), and ``manifest.json`` listing every file's SHA-256.
+Contents: the post's raw payload exactly as first captured and every later distinct capture, its
+capture record (time, SHA-256, deletion status), the metric history, the thread around the post, who
+shared or quoted it, the audit trail, an HTML summary (right-to-left for Hebrew), and
+``manifest.json`` listing every file's SHA-256.
 """
 
 from __future__ import annotations
@@ -101,12 +102,18 @@ def render_bundle(ev: dict, generated_at: datetime) -> bytes:
     files: dict[str, bytes] = {}
     if ev["raw"]:
         files["post/raw_payload.json"] = ev["raw"]["body"]
+    later = []
+    for n, cap in enumerate(ev.get("captures", []), 1):
+        name = f"post/captures/{n:03d}.json"
+        files[name] = cap["body"]
+        later.append({"file": name, "captured_at": cap["captured_at"], "sha256": cap["sha256"]})
     files["post/capture.json"] = _json(
         {
             "mention": ev["mention"],
             "captured_at": ev["raw"]["captured_at"] if ev["raw"] else None,
             "sha256": ev["raw"]["sha256"] if ev["raw"] else None,
             "content_type": ev["raw"]["content_type"] if ev["raw"] else None,
+            "later_captures": later,
             "classification": ev["classification"],
         }
     )

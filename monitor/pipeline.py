@@ -82,7 +82,9 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
                     )
                 else:
                     good.append(m)
-            saved = store.save_page(source.name, good, page.metrics, page.cursor, now, page.shares)
+            saved = store.save_page(
+                source.name, good, page.metrics, page.cursor, now, page.shares, page.captures
+            )
             report.new_mentions += saved.new_mentions
             report.new_snapshots += saved.new_snapshots
     except RateLimited as exc:

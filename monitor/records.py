@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from classifiers.virality import MetricSnapshot, Virality
 
 __all__ = [
+    "Capture",
     "Mention",
     "MentionMetrics",
     "MetricSnapshot",
@@ -90,6 +91,15 @@ class Share:
 
 
 @dataclass(frozen=True)
+class Capture:
+    """A later read of a stored post (e.g. a metric refresh), kept byte for byte as evidence."""
+
+    platform: str
+    external_id: str
+    raw: RawPayload
+
+
+@dataclass(frozen=True)
 class SourcePage:
     """One page from a source: its mentions, metric snapshots, shares, and the cursor to save with them."""
 
@@ -97,6 +107,7 @@ class SourcePage:
     metrics: tuple[MentionMetrics, ...] = ()
     cursor: dict[str, object] = field(default_factory=dict)
     shares: tuple[Share, ...] = ()
+    captures: tuple[Capture, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from conftest import NOW
 
 from monitor.cli import main
 from monitor.pipeline import run_pass
-from monitor.records import Share
+from monitor.records import Capture, RawPayload, Share
 from monitor.sources.x import parse_response, parse_retweeters
 
 CASSETTES = Path(__file__).parent / "cassettes" / "test_x"
@@ -36,6 +36,8 @@ def test_bundle_holds_exact_bytes_shares_quotes_and_a_manifest(
     store.save_page("x-quotes", quotes.mentions, quotes.metrics, {}, NOW, shares)
     run_pass(store, [], fake_classifier, NOW)
     item_id = next(q.id for q in store.queue() if q.external_id == "1860000000000000002")
+    later = RawPayload(b'{"id": "1860000000000000002", "public_metrics": {"like_count": 900}}', NOW)
+    store.save_page("x-metrics", [], [], None, NOW, (), [Capture("x", "1860000000000000002", later)])
     store.mark_deleted("x", ["1860000000000000002"], NOW)
     store.act(item_id, "escalate", "dana", NOW)
 
@@ -55,6 +57,7 @@ def test_bundle_holds_exact_bytes_shares_quotes_and_a_manifest(
         "audit.json",
         "summary.html",
         "manifest.json",
+        "post/captures/001.json",
     }
     manifest = json.loads(zf.read("manifest.json"))
     assert manifest["files"] == {n: hashlib.sha256(zf.read(n)).hexdigest() for n in names - {"manifest.json"}}
@@ -68,6 +71,10 @@ def test_bundle_holds_exact_bytes_shares_quotes_and_a_manifest(
     assert [q["external_id"] for q in shared["quotes"]] == ["1860000000000000020"]
     assert zf.read("metrics.csv").decode().splitlines()[0] == "at,likes,shares,replies,quotes,views"
     assert [a["action"] for a in json.loads(zf.read("audit.json"))] == ["escalate"]
+    assert capture["later_captures"] == [
+        {"file": "post/captures/001.json", "captured_at": NOW.isoformat(), "sha256": later.sha256}
+    ]
+    assert zf.read("post/captures/001.json") == later.body
     # the export itself is in the audit trail, with the bundle's hash
     assert store.item(item_id)["audit"][-1]["detail"]["sha256"] == hashlib.sha256(data).hexdigest()
     assert store.verify() == []

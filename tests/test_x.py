@@ -168,6 +168,11 @@ def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fa
     assert store.raw_payload("x", "1860000000000000001") is not None
     snaps = store.snapshots([2])[2]
     assert [(s.likes, s.shares) for s in snaps] == [(40, 12), (900, 300)]
+    [capture] = store.captures("x", "1860000000000000002")  # the re-read, kept byte for byte
+    assert (
+        capture["captured_at"] == later and json.loads(capture["body"])["public_metrics"]["like_count"] == 900
+    )
+    assert capture["sha256"] == hashlib.sha256(capture["body"]).hexdigest()
 
 
 def test_malformed_tweets_are_skipped_and_bad_bodies_rejected():

@@ -41,8 +41,8 @@ import facebook
 import requests
 
 from monitor.errors import AuthExpired, BadPayload, ConfigError, RateLimited, SourceError
-from monitor.records import Mention, MentionMetrics, MetricSnapshot, RawPayload, SourcePage
-from monitor.sources.payloads import PayloadError, item_bytes, load_json
+from monitor.records import Capture, Mention, MentionMetrics, MetricSnapshot, RawPayload, SourcePage
+from monitor.sources.payloads import PayloadError, item_bytes, load_json, value_bytes
 from monitor.sources.refresh import refresh_due
 
 if TYPE_CHECKING:
@@ -736,11 +736,16 @@ class FacebookSource:
         for ids, fields in ((posts, POST_COUNTER_FIELDS), (comments, COMMENT_COUNTER_FIELDS)):
             for start in range(0, len(ids), REFRESH_BATCH):
                 batch = ids[start : start + REFRESH_BATCH]
-                metrics, gone = self._read_counters(batch, fields, now)
+                metrics, gone, captures = self._read_counters(batch, fields, now)
                 if gone:
                     store.mark_deleted(PLATFORM, gone, now)
                 yield (
-                    SourcePage(mentions=(), metrics=tuple(metrics), cursor={"last_refresh": now.isoformat()}),
+                    SourcePage(
+                        mentions=(),
+                        metrics=tuple(metrics),
+                        cursor={"last_refresh": now.isoformat()},
+                        captures=tuple(captures),
+                    ),
                     gone,
                 )
 
@@ -761,11 +766,17 @@ class FacebookSource:
 
     def _read_counters(
         self, ids: list[str], fields: str, now: datetime
-    ) -> tuple[list[MentionMetrics], list[str]]:
+    ) -> tuple[list[MentionMetrics], list[str], list[Capture]]:
         by_graph = {self._graph_id(i): i for i in ids}
+        raws: dict[str, bytes] = {}
         try:
             response = self._get("", {"ids": ",".join(by_graph), "fields": fields}, now)
             objects = self._objects(response.content, "a multi-id read")
+            for graph_id in objects:
+                try:
+                    raws[graph_id] = value_bytes(response.content, graph_id)
+                except PayloadError:
+                    continue
         except _NotFound:
             # One missing id fails the whole multi-id read: read them one by one to learn which.
             objects = {}
@@ -775,6 +786,12 @@ class FacebookSource:
                 except _NotFound:
                     continue
                 objects[graph_id] = self._objects(response.content, f"object {graph_id}")
+                raws[graph_id] = response.content
+        captures = [
+            Capture(PLATFORM, by_graph[g], RawPayload(body=b, captured_at=now))
+            for g, b in raws.items()
+            if g in by_graph
+        ]
         metrics, gone = [], []
         for graph_id, external_id in by_graph.items():
             obj = objects.get(graph_id)
@@ -799,7 +816,7 @@ class FacebookSource:
                 log.warning("source %r: skipped the counters of %s: %s", self.name, external_id, exc)
                 continue
             metrics.append(MentionMetrics(PLATFORM, external_id, snap))
-        return metrics, gone
+        return metrics, gone, captures
 
     def _objects(self, body: bytes, what: str) -> dict:
         try:
@@ -823,6 +840,6 @@ class FacebookMetricsSource:
         done = 0
         for page, _gone in self.source.refresh_pages(self.store, now):
             done += 1
-            yield SourcePage(mentions=(), metrics=page.metrics, cursor=cursor)
+            yield SourcePage(mentions=(), metrics=page.metrics, cursor=cursor, captures=page.captures)
         if not done:
             yield SourcePage(mentions=(), cursor=cursor)

@@ -28,7 +28,7 @@ import requests
 import tweepy
 
 from monitor.errors import AuthExpired, BadPayload, RateLimited, SourceError
-from monitor.records import Mention, MentionMetrics, MetricSnapshot, RawPayload, Share, SourcePage
+from monitor.records import Capture, Mention, MentionMetrics, MetricSnapshot, RawPayload, Share, SourcePage
 from monitor.sources.payloads import PayloadError, item_bytes, load_json, value_bytes
 from monitor.sources.refresh import refresh_due
 
@@ -550,6 +550,7 @@ class XMetricsSource:
             if parsed.not_found:
                 self.mark_deleted(list(parsed.not_found), now)
             cursor = {**cursor, "reads": budget.as_cursor(), "last_refresh": now.isoformat()}
-            yield SourcePage(mentions=(), metrics=parsed.metrics, cursor=cursor)
+            captures = tuple(Capture("x", m.external_id, m.raw) for m in parsed.mentions)
+            yield SourcePage(mentions=(), metrics=parsed.metrics, cursor=cursor, captures=captures)
         if not due:
             yield SourcePage(mentions=(), cursor={**cursor, "reads": budget.as_cursor()})

@@ -204,6 +204,19 @@ class ReplyRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class CaptureRow(Base):
+    """Each distinct later read of a stored post, exactly as received (the first is in raw_payloads)."""
+
+    __tablename__ = "captures"
+    __table_args__ = (UniqueConstraint("mention_id", "sha256", name="uq_captures_mention_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class JobRunRow(Base):
     __tablename__ = "job_runs"
 

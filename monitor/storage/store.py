@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from classifiers.virality import MetricSnapshot
 from monitor.errors import StorageError
-from monitor.records import Mention, MentionMetrics, QueueItem, Share, TriageDecision, Virality
+from monitor.records import Capture, Mention, MentionMetrics, QueueItem, Share, TriageDecision, Virality
 from monitor.storage.models import (
     AuditEventRow,
+    CaptureRow,
     ClassificationRow,
     CorrectionRow,
     JobRunRow,
@@ -191,12 +192,14 @@ class Store:
         cursor: dict[str, object] | None,
         now: datetime,
         shares: Sequence[Share] = (),
+        captures: Sequence[Capture] = (),
     ) -> SavedPage:
         """Store a page of mentions, snapshots, shares and the source's cursor, in one transaction."""
         with self.session() as s:
             new = self._upsert_mentions(s, mentions, now)
             snaps = self._insert_snapshots(s, metrics)
             self._insert_shares(s, shares, now)
+            self._insert_captures(s, captures)
             if cursor is not None:
                 self._save_source(s, source, now, cursor=cursor, status="ok", error=None, success=True)
         return SavedPage(new, snaps)
@@ -324,6 +327,36 @@ class Store:
                 index_elements=["mention_id", "sharer_id", "kind"]
             )
             s.execute(stmt, rows)
+
+    def _insert_captures(self, s: Session, captures: Sequence[Capture]) -> None:
+        if not captures:
+            return
+        ids = self._ids_for(s, [(c.platform, c.external_id) for c in captures])
+        rows = [
+            {
+                "mention_id": ids[(c.platform, c.external_id)],
+                "captured_at": c.raw.captured_at,
+                "sha256": c.raw.sha256,
+                "body": c.raw.body,
+            }
+            for c in captures
+            if (c.platform, c.external_id) in ids
+        ]
+        if rows:
+            s.execute(
+                self._insert(CaptureRow).on_conflict_do_nothing(index_elements=["mention_id", "sha256"]), rows
+            )
+
+    def captures(self, platform: str, external_id: str) -> list[dict[str, object]]:
+        """Later reads of a post, oldest first: capture time, SHA-256 and the exact bytes."""
+        with self.session() as s:
+            q = (
+                select(CaptureRow)
+                .join(MentionRow, MentionRow.id == CaptureRow.mention_id)
+                .where(MentionRow.platform == platform, MentionRow.external_id == external_id)
+                .order_by(CaptureRow.captured_at, CaptureRow.id)
+            )
+            return [{"captured_at": c.captured_at, "sha256": c.sha256, "body": c.body} for c in s.scalars(q)]
 
     def shares(self, platform: str, external_id: str) -> list[dict[str, object]]:
         """Who shared a post, in the order first seen."""
@@ -1005,6 +1038,10 @@ class Store:
                     for x in self.shares(m.platform, m.external_id)
                 ],
                 "quotes": quotes,
+                "captures": [
+                    c | {"captured_at": c["captured_at"].isoformat()}
+                    for c in self.captures(m.platform, m.external_id)
+                ],
             }
 
     def verify(self) -> list[str]:
@@ -1029,6 +1066,9 @@ class Store:
                     problems.append(
                         f"raw payload of {platform}/{ext} (mention {raw.mention_id}): SHA-256 mismatch"
                     )
+            for cap in s.scalars(select(CaptureRow)):
+                if hashlib.sha256(cap.body).hexdigest() != cap.sha256:
+                    problems.append(f"capture {cap.id} of mention {cap.mention_id}: SHA-256 mismatch")
             for share in s.scalars(select(ShareRow)):
                 if hashlib.sha256(share.body).hexdigest() != share.sha256:
                     problems.append(f"share {share.id} of mention {share.mention_id}: SHA-256 mismatch")
