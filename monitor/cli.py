@@ -15,6 +15,7 @@ from pathlib import Path
 from monitor.errors import ClassifierError, ConfigError, InputError, MonitorError
 from monitor.inputs import Row, read_rows
 from monitor.settings import SETTINGS, apply_file_settings, load_settings
+from playbooks.engine import PlaybookError
 
 
 def _err(msg: str) -> None:
@@ -297,10 +298,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.cache
+def _playbooks():  # noqa: ANN202 - a playbooks.engine.LibraryHolder
+    from playbooks.engine import LibraryHolder
+
+    return LibraryHolder()
+
+
 def _run_pass(store, sources, clf) -> object:  # noqa: ANN001
     from monitor.pipeline import run_pass
 
-    report = run_pass(store, sources, clf, _now())
+    holder = _playbooks()
+    if holder.reload():  # an edited playbook that does not load: say so, keep the last good one
+        _err(f"repmon: playbooks: {holder.last_error}")
+    report = run_pass(store, sources, clf, _now(), library=holder.library)
     for error in report.errors:
         _err(f"repmon: {error}")
     return report
@@ -929,7 +940,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         apply_file_settings()
         return args.func(args)
-    except MonitorError as exc:
+    except (MonitorError, PlaybookError) as exc:
         _err(f"repmon: {exc}")
         return 2
     except KeyboardInterrupt:

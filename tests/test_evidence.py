@@ -89,11 +89,14 @@ def test_summary_is_rtl_for_hebrew_and_hostile_text_is_inert(store, make_mention
     )
     store.save_page("t", [], [], {}, NOW, [Share("x", "h1", "9", "<i>x</i>", "n", 1, "retweet", page_raw())])
     run_pass(store, [], fake_classifier, NOW)
+    store.act(1, "escalate", "<b>mallory</b>", NOW, note="<script>steal()</script> [x](javascript:y)")
     zf = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(1), NOW)))
     summary = zf.read("summary.html").decode()
     assert '<div class="post" dir="rtl">' in summary
     assert "<script>" not in summary and "<img" not in summary and "<b>evil" not in summary
     assert "&lt;script&gt;" in summary and "&lt;i&gt;x&lt;/i&gt;" in summary
+    assert "<b>mallory" not in summary and "&lt;b&gt;mallory&lt;/b&gt;" in summary  # hostile notes stay inert
+    assert "steal()</script>" not in summary
 
 
 def page_raw():

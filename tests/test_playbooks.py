@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import NOW
 
 from playbooks.engine import DEFAULT_DIR, REQUIRED, Facts, LibraryHolder, PlaybookError, load_library
 
@@ -107,3 +108,29 @@ def test_a_broken_edit_keeps_the_last_good_library(library_dir):
     assert holder.library is good
     edit(library_dir / "reply.yaml", "owner: nobody", "owner: manager")
     assert holder.reload() is None and holder.last_error is None
+
+
+def test_the_running_monitor_survives_a_broken_playbook_edit(
+    library_dir, monkeypatch, capsys, store, make_mention, fake_classifier
+):
+    import monitor.cli as cli
+    from monitor.pipeline import PassReport
+
+    holder = LibraryHolder(library_dir)
+    monkeypatch.setattr(cli, "_playbooks", lambda: holder)
+    edit(library_dir / "reply.yaml", "owner: manager", "owner: ???")
+    store.save_page("t", [make_mention(external_id="1")], [], {}, NOW)
+    report = cli._run_pass(store, [], fake_classifier)
+    assert isinstance(report, PassReport) and report.triaged == 1
+    assert "the last good playbooks stay in force" in capsys.readouterr()[1]
+    assert [q.playbook for q in store.queue()] == ["reply"]
+
+
+def test_a_broken_playbook_is_a_clear_cli_error(library_dir, monkeypatch, capsys, tmp_path):
+    from monitor.cli import main
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    (library_dir / "thank.yaml").write_text("name: [oops\n", encoding="utf-8")
+    monkeypatch.setattr("playbooks.engine.load_library", lambda *a: load_library(library_dir))
+    assert main(["queue", "--json"]) == 2
+    assert f"repmon: {library_dir / 'thank.yaml'}:2: not valid YAML" in capsys.readouterr()[1]
