@@ -463,7 +463,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
     from playbooks.engine import load_library
 
     store = _store()
-    [q] = [x for x in store.queue(include_closed=True, limit=100_000) if x.id == args.id] or [None]
+    q = store.queue_item(args.id)
     if q is None:
         raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
     if args.text is not None:
@@ -492,7 +492,7 @@ def _post_reply(store, item_id: int) -> str:  # noqa: ANN001
     reply = store.reply(item_id)
     if reply is None or not reply["text"]:
         raise WorkflowError(f"item {item_id} has no reply to post: write one with `repmon draft`")
-    [q] = [x for x in store.queue(include_closed=True, limit=100_000) if x.id == item_id] or [None]
+    q = store.queue_item(item_id)
     if q is None or q.is_demo:
         raise WorkflowError(f"item {item_id} is demo data: there is nothing real to reply to")
     if q.platform == "x":
@@ -544,7 +544,7 @@ def cmd_item(args: argparse.Namespace) -> int:
     if found is None:
         raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
     item, now = found["item"], _now()
-    [q] = [x for x in store.queue(include_closed=True, limit=100_000) if x.id == args.id] or [None]
+    q = store.queue_item(args.id)
     library = load_library()
     playbook = library.playbooks.get(item["playbook"])
     breached = item["status"] in AWAITING_FIRST_RESPONSE and item["sla_due_at"] < now

@@ -585,7 +585,14 @@ class Store:
                     item.updated_at = now
         return len(rows)
 
-    def queue(self, *, include_closed: bool = False, limit: int = 50, offset: int = 0) -> list[QueueItem]:
+    def queue_item(self, item_id: int) -> QueueItem | None:
+        """One queue item by id, whatever its status."""
+        found = self.queue(include_closed=True, limit=1, item_id=item_id)
+        return found[0] if found else None
+
+    def queue(
+        self, *, include_closed: bool = False, limit: int = 50, offset: int = 0, item_id: int | None = None
+    ) -> list[QueueItem]:
         """Triage items by priority (highest first), then SLA due time."""
         with self.session() as s:
             latest = (
@@ -604,6 +611,8 @@ class Store:
             )
             if not include_closed:
                 q = q.where(TriageItemRow.status.in_(OPEN_STATUSES))
+            if item_id is not None:
+                q = q.where(TriageItemRow.id == item_id)
             rows = s.execute(q).all()
             corrected = self._corrected_labels(s, [m.id for _, m, _ in rows])
             return [
