@@ -121,3 +121,33 @@ def test_unknown_setting_and_corrupt_database_are_clear_errors(capsys, data_dir,
     (data_dir / "repmon.db").write_bytes(b"garbage" * 1000)
     code, out, err = run(capsys, "init")
     assert code == 2 and "corrupt or not a SQLite file" in err and "repmon init" in err
+
+
+def test_status_shows_next_allowed_poll_and_reads_today(capsys, data_dir):
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.storage import Store
+
+    store = Store.open(data_dir)
+    now = datetime.now(UTC)
+    store.save_page("x-search", [], [], {"reads": {"day": now.date().isoformat(), "count": 321}}, now)
+    store.mark_source(
+        "x-search",
+        now,
+        status="rate_limited",
+        error="X rate limit reached (429)",
+        reset_at=now + timedelta(minutes=10),
+    )
+    code, out, _ = run(capsys, "status")
+    assert code == 0
+    line = next(x for x in out.splitlines() if "x-search" in x)
+    assert "rate_limited" in line and "next poll allowed" in line and "reads today 321" in line
+    assert "last error: X rate limit reached (429)" in out
+
+
+def test_bench_pipeline_reports_its_figures(capsys, data_dir):
+    code, out, _ = run(capsys, "bench", "pipeline", "--n", "200", "--big", "2000")
+    result = json.loads(out)
+    assert code == 0 and result["posts"] == 200 and result["pipeline_triaged"] == 200
+    assert result["pipeline_posts_per_s"] > 0 and result["store_scaling_ratio"] > 0
+    assert {"sqlite_upsert_mentions_per_s", "pipeline_vs_classifier", "meets_targets"} <= set(result)

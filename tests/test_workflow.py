@@ -1,6 +1,7 @@
 """The workflow: every allowed and illegal transition, assignment, the audit chain and tamper detection."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from conftest import NOW
@@ -77,7 +78,7 @@ def test_transitions_are_recorded_with_who_and_when(queued):
     assert store.verify() == []
 
 
-def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued):
+def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued, monkeypatch, capsys):
     store = queued
     store.act(1, "escalate", "dana", NOW)
     store.act(1, "review", "miri", NOW)
@@ -96,6 +97,11 @@ def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued):
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE raw_payloads SET body = X'7b7d' WHERE mention_id = 1"))
     assert store.verify()[-1] == "raw payload of x/1 (mention 1): SHA-256 mismatch"
+    monkeypatch.setenv("REPMON_DATA_DIR", str(Path(store.url.removeprefix("sqlite:///")).parent))
+    assert main(["verify"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].startswith("audit event 3 (item 2, dismiss by dana): chain broken")
+    assert "integrity problem(s)" in err
 
 
 def test_workflow_cli(tmp_path, monkeypatch, capsys, make_mention, fake_classifier):
