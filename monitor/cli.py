@@ -417,26 +417,16 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def cmd_act(args: argparse.Namespace) -> int:
-    from monitor.workflow import WorkflowError, next_state
+    from monitor.actions import perform, post_and_respond
 
     action = getattr(args, "action", None) or args.command
     store = _store()
-    reply_id = getattr(args, "reply_id", None)
-    if action == "respond" and _approvers():
-        reply = store.reply(args.id)
-        if reply is None or reply["status"] != "approved":
-            raise WorkflowError(
-                f"item {args.id}: replies need approval (REPMON_APPROVERS): "
-                "draft, submit and approve it first"
-            )
     if action == "respond" and getattr(args, "post", False):
-        found = store.item(args.id)
-        if found is None:
-            raise WorkflowError(f"no queue item {args.id}: see `repmon queue --all`")
-        next_state(found["item"]["status"], "respond")  # refuse before anything is posted
-        reply_id = _post_reply(store, args.id)
-        args.note = args.note or f"posted through the platform as {reply_id}"
-    state = store.act(
+        state, reply_id = post_and_respond(store, args.id, _actor(args), _now())
+        print(f"item {args.id}: reply posted as {reply_id}; respond -> {state}")
+        return 0
+    state = perform(
+        store,
         args.id,
         action,
         _actor(args),
@@ -444,87 +434,25 @@ def cmd_act(args: argparse.Namespace) -> int:
         decision=getattr(args, "decision", None),
         reason=getattr(args, "reason", None),
         note=getattr(args, "note", None),
+        reply_id=getattr(args, "reply_id", None),
     )
-    if action == "respond":
-        store.mark_reply_sent(args.id, reply_id, _now())
     print(f"item {args.id}: {action} -> {state}")
     return 0
 
 
-def _approvers() -> list[str]:
-    from monitor.settings import setting
-
-    return [a.strip() for a in setting("REPMON_APPROVERS").split(",") if a.strip()]
-
-
 def cmd_draft(args: argparse.Namespace) -> int:
-    from classifiers.text import detect_language
-    from playbooks.drafts import clean_reply
+    from monitor.actions import save_draft
     from playbooks.engine import load_library
 
-    store = _store()
-    q = store.queue_item(args.id)
-    if q is None:
-        raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
-    if args.text is not None:
-        text = clean_reply(args.text)
-        if not text:
-            raise InputError("the draft is empty: give the reply's text with --text")
-        language = {"he": "he", "en": "en"}.get(detect_language(text), "he")
-    else:
-        text, language = draft_for(q, load_library())
-        if not text:
-            raise InputError(f"playbook {q.playbook} has no public reply template: write one with --text")
-    store.save_draft(args.id, text, language, _actor(args), _now())
+    text, language = save_draft(_store(), args.id, _actor(args), _now(), load_library(), args.text)
     print(f"item {args.id}: draft ({language}) saved:\n{text}")
     return 0
 
 
-def _post_reply(store, item_id: int) -> str:  # noqa: ANN001
-    """Post the item's reply through its platform (only when REPMON_POST_REPLIES=true); its new id."""
-    from monitor.settings import secret, setting
-    from monitor.workflow import WorkflowError
-
-    if setting("REPMON_POST_REPLIES").lower() != "true":
-        raise ConfigError(
-            "posting replies is off: set REPMON_POST_REPLIES=true, or post by hand and run respond"
-        )
-    reply = store.reply(item_id)
-    if reply is None or not reply["text"]:
-        raise WorkflowError(f"item {item_id} has no reply to post: write one with `repmon draft`")
-    q = store.queue_item(item_id)
-    if q is None or q.is_demo:
-        raise WorkflowError(f"item {item_id} is demo data: there is nothing real to reply to")
-    if q.platform == "x":
-        from monitor.sources.replies import post_x_reply, x_user_client
-
-        keys = [
-            secret(n)
-            for n in (
-                "REPMON_X_API_KEY",
-                "REPMON_X_API_SECRET",
-                "REPMON_X_ACCESS_TOKEN",
-                "REPMON_X_ACCESS_TOKEN_SECRET",
-            )
-        ]
-        if not all(keys):
-            raise ConfigError(
-                "posting to X needs REPMON_X_API_KEY, REPMON_X_API_SECRET, REPMON_X_ACCESS_TOKEN "
-                "and REPMON_X_ACCESS_TOKEN_SECRET (the business's own account)"
-            )
-        return post_x_reply(x_user_client(*keys), q.external_id, reply["text"])
-    from monitor.sources.facebook import FacebookSource
-    from monitor.sources.replies import post_facebook_reply
-
-    token, page = secret("REPMON_FACEBOOK_PAGE_TOKEN"), setting("REPMON_FACEBOOK_PAGE_ID")
-    if not token or not page:
-        raise ConfigError("posting to Facebook needs REPMON_FACEBOOK_PAGE_ID and REPMON_FACEBOOK_PAGE_TOKEN")
-    source = FacebookSource("facebook-replies", page, token, version=setting("REPMON_FACEBOOK_GRAPH_VERSION"))
-    return post_facebook_reply(source, q.external_id, reply["text"], _now())
-
-
 def cmd_approve(args: argparse.Namespace) -> int:
-    _store().approve(args.id, _actor(args), _approvers(), _now())
+    from monitor.actions import approvers
+
+    _store().approve(args.id, _actor(args), approvers(), _now())
     print(f"item {args.id}: reply approved by {_actor(args)}")
     return 0
 
@@ -589,40 +517,27 @@ def cmd_item(args: argparse.Namespace) -> int:
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
-    import hashlib
-
-    from monitor.evidence import render_bundle
+    from monitor.actions import export_evidence
 
     store = _store()
-    ev = store.evidence(args.id)
-    if ev is None:
-        raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
-    now = _now()
-    data = render_bundle(ev, now)
+    name, data, digest = export_evidence(store, args.id, _actor(args), _now())
     out_dir = Path(args.out)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"repmon-evidence-item-{args.id}-{now.strftime('%Y%m%dT%H%M%SZ')}.zip"
+        path = out_dir / name
         path.write_bytes(data)
     except OSError as exc:
         raise InputError(
             f"cannot write the evidence bundle to {out_dir} ({exc.strerror}): check --out"
         ) from None
-    digest = hashlib.sha256(data).hexdigest()
-    store.record_event(args.id, _actor(args), "export_evidence", {"file": path.name, "sha256": digest}, now)
     print(f"{path} (SHA-256 {digest})")
     return 0
 
 
 def cmd_correct(args: argparse.Namespace) -> int:
-    from monitor.pipeline import triage_open
+    from monitor.actions import correct_label
 
-    store = _store()
-    now = _now()
-    store.correct(args.id, args.label, args.reason, _actor(args), now)
-    version = store.model_version_of(args.id)
-    if version:
-        triage_open(store, version, now)  # the item's playbook follows the corrected label
+    correct_label(_store(), args.id, args.label, args.reason, _actor(args), _now())
     print(f"item {args.id}: label corrected to {args.label}")
     return 0
 
@@ -683,24 +598,10 @@ def _reach(followers: int | None) -> str:
     return str(followers)
 
 
-DEMO_BUSINESS = "קפה לימון"
-CHANNELS = {"he": "בהודעה פרטית", "en": "a direct message"}
-
-
 def draft_for(item, library) -> tuple[str, str]:  # noqa: ANN001
-    """The reply draft for a queue item, in the post's language, from its playbook's template."""
-    from monitor.settings import setting
-    from playbooks.drafts import render_draft
+    from monitor.actions import draft_for as _draft_for
 
-    playbook = library.playbooks.get(item.playbook)
-    if playbook is None:
-        return "", ""
-    business = setting("REPMON_BUSINESS_NAME") or (DEMO_BUSINESS if item.is_demo else "")
-    contact = setting("REPMON_CONTACT") or ("*3000" if item.is_demo else "")
-    author = None if item.author == "unknown" else item.author
-    return render_draft(
-        playbook, item.language, author, business, CHANNELS, contact, setting("REPMON_DEFAULT_LANGUAGE")
-    )
+    return _draft_for(item, library)
 
 
 def queue_json(item, library=None) -> dict[str, object]:  # noqa: ANN001

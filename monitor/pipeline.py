@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from classifiers.virality import score_virality
@@ -61,9 +61,15 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
         )
         return
     interval = getattr(source, "min_interval", None)
+    requested = bool(  # someone pressed "poll now" after the last successful poll
+        state
+        and state.poll_requested_at
+        and (state.last_success_at is None or state.poll_requested_at > state.last_success_at)
+    )
     if (
         interval
         and state
+        and not requested
         and state.status == "ok"
         and state.last_success_at
         and state.last_success_at + interval > now
@@ -139,7 +145,7 @@ def triage_open(store: Store, model_version: str, now: datetime, library: Librar
                 now,
                 library,
             )
-            decisions.append((m.id, decision, vir))
+            decisions.append((m.id, replace(decision, language=r["language"]), vir))
         store.save_triage(decisions, now)
         total += len(rows)
 

@@ -118,6 +118,8 @@ class TriageDecision:
     priority: float
     sla_due_at: datetime
     reasons: tuple[str, ...] = ()
+    label: str | None = None  # the label the decision was made on (a person's correction wins)
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,33 @@ class QueueItem:
     own_page: bool
     is_demo: bool
     model_version: str | None
+    assignee: str | None = None
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which queue items to show. Empty tuples and None mean "any"; ``statuses`` empty means open ones.
+
+    ``search`` matches the post's text or its author's handle or name, ignoring case. ``since`` and
+    ``until`` bound the post's creation time. ``own_page`` True keeps posts on the business's own page,
+    False keeps posts elsewhere.
+    """
+
+    platforms: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    assignee: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    own_page: bool | None = None
+    search: str = ""
+    include_closed: bool = False
+    playbooks: tuple[str, ...] = ()
+
+
+UNASSIGNED = "(unassigned)"
 
 
 def mention_problems(m: Mention, now: datetime) -> list[str]:

@@ -88,4 +88,5 @@ def decide(
         priority=round(100.0 * math.tanh(max(priority, 0.0) / 100.0), 1),
         sla_due_at=max(created_at, first_seen_at) + sla,
         reasons=tuple(reasons),
+        label=label,
     )

@@ -111,7 +111,12 @@ class ClassificationRow(Base):
 
 class TriageItemRow(Base):
     __tablename__ = "triage_items"
-    __table_args__ = (Index("ix_triage_items_status_priority", "status", "priority"),)
+    __table_args__ = (
+        Index("ix_triage_items_status_priority", "status", "priority"),
+        # The queue's order, walked from the top so a page of 50 never sorts the whole table.
+        Index("ix_triage_items_queue_order", "priority", "sla_due_at", "id"),
+        Index("ix_triage_items_label", "label"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), unique=True)
@@ -124,6 +129,10 @@ class TriageItemRow(Base):
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     assignee: Mapped[str | None] = mapped_column(String(100))
     decision: Mapped[str | None] = mapped_column(String(30))
+    # The label (a correction wins over the classifier) and language the item was triaged on, kept here
+    # so that the queue filters in SQL without joining every classification.
+    label: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -152,6 +161,8 @@ class SourceStateRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    poll_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    poll_requested_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -226,3 +237,19 @@ class JobRunRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(30))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class UserRow(Base):
+    """A dashboard user: a role and an argon2 password hash (never the password)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(10), default="he")
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -22,7 +22,17 @@ from sqlalchemy.orm import Session
 
 from classifiers.virality import MetricSnapshot
 from monitor.errors import StorageError
-from monitor.records import Capture, Mention, MentionMetrics, QueueItem, Share, TriageDecision, Virality
+from monitor.records import (
+    UNASSIGNED,
+    Capture,
+    Mention,
+    MentionMetrics,
+    QueueFilter,
+    QueueItem,
+    Share,
+    TriageDecision,
+    Virality,
+)
 from monitor.storage.models import (
     AuditEventRow,
     CaptureRow,
@@ -36,6 +46,7 @@ from monitor.storage.models import (
     ShareRow,
     SourceStateRow,
     TriageItemRow,
+    UserRow,
 )
 from monitor.workflow import WorkflowError, next_state
 
@@ -59,6 +70,9 @@ class SourceState:
     last_error: str | None
     last_success_at: datetime | None
     reset_at: datetime | None
+    poll_requested_at: datetime | None = None
+    poll_requested_by: str | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -426,22 +440,41 @@ class Store:
         if success:
             row.last_success_at = now
 
+    @staticmethod
+    def _source_state(r: SourceStateRow) -> SourceState:
+        return SourceState(
+            r.name,
+            dict(r.cursor),
+            r.status,
+            r.last_error,
+            r.last_success_at,
+            r.reset_at,
+            r.poll_requested_at,
+            r.poll_requested_by,
+            r.updated_at,
+        )
+
     def source_state(self, name: str) -> SourceState | None:
         with self.session() as s:
             row = s.get(SourceStateRow, name)
-            if row is None:
-                return None
-            return SourceState(
-                row.name, dict(row.cursor), row.status, row.last_error, row.last_success_at, row.reset_at
-            )
+            return self._source_state(row) if row is not None else None
 
     def sources(self) -> list[SourceState]:
         with self.session() as s:
-            rows = s.scalars(select(SourceStateRow).order_by(SourceStateRow.name)).all()
             return [
-                SourceState(r.name, dict(r.cursor), r.status, r.last_error, r.last_success_at, r.reset_at)
-                for r in rows
+                self._source_state(r) for r in s.scalars(select(SourceStateRow).order_by(SourceStateRow.name))
             ]
+
+    def request_poll(self, name: str, actor: str, now: datetime) -> None:
+        """Ask the running monitor to poll a source at its next pass, before its interval has passed
+        (a rate limit still holds); audited."""
+        with self.session() as s:
+            row = s.get(SourceStateRow, name)
+            if row is None:
+                row = SourceStateRow(name=name, cursor={}, status="ok", updated_at=now)
+                s.add(row)
+            row.poll_requested_at, row.poll_requested_by = now, actor
+            self._append_event(s, now, actor, "poll_now", None, {"source": name})
 
     def mark_source(
         self,
@@ -519,7 +552,15 @@ class Store:
             corrected = self._corrected_labels(s, [m.id for m, _, _ in rows])
             for m, c, t in rows:
                 label = corrected.get(m.id, c.label)
-                out.append({"mention": m, "label": label, "scores": dict(c.scores), "item": t})
+                out.append(
+                    {
+                        "mention": m,
+                        "label": label,
+                        "scores": dict(c.scores),
+                        "language": c.language,
+                        "item": t,
+                    }
+                )
             return out
 
     def snapshots(self, mention_ids: Sequence[int]) -> dict[int, list[MetricSnapshot]]:
@@ -571,6 +612,8 @@ class Store:
                             virality=vir.score,
                             forecast_24h=vir.forecast_24h,
                             reasons=list(decision.reasons),
+                            label=decision.label,
+                            language=decision.language,
                             created_at=now,
                             updated_at=now,
                         )
@@ -582,40 +625,114 @@ class Store:
                     item.virality = vir.score
                     item.forecast_24h = vir.forecast_24h
                     item.reasons = list(decision.reasons)
+                    item.label = decision.label or item.label
+                    item.language = decision.language or item.language
                     item.updated_at = now
         return len(rows)
 
     def queue_item(self, item_id: int) -> QueueItem | None:
         """One queue item by id, whatever its status."""
-        found = self.queue(include_closed=True, limit=1, item_id=item_id)
+        with self.session() as s:
+            q = self._queue_select().where(TriageItemRow.id == item_id)
+            found = self._queue_items(s, s.execute(q).all())
         return found[0] if found else None
 
-    def queue(
-        self, *, include_closed: bool = False, limit: int = 50, offset: int = 0, item_id: int | None = None
-    ) -> list[QueueItem]:
-        """Triage items by priority (highest first), then SLA due time."""
-        with self.session() as s:
-            latest = (
-                select(ClassificationRow.mention_id, func.max(ClassificationRow.id).label("cid"))
-                .group_by(ClassificationRow.mention_id)
-                .subquery()
+    @staticmethod
+    def _queue_select():  # noqa: ANN205 - a SQLAlchemy Select
+        return select(TriageItemRow, MentionRow).join(MentionRow, MentionRow.id == TriageItemRow.mention_id)
+
+    @staticmethod
+    def _queue_where(q, f: QueueFilter):  # noqa: ANN001, ANN205 - SQLAlchemy Select in and out
+        """The filter as SQL conditions (indexes on status, label and the queue order do the work)."""
+        if f.statuses:
+            q = q.where(TriageItemRow.status.in_(f.statuses))
+        elif not f.include_closed:
+            q = q.where(TriageItemRow.status.in_(OPEN_STATUSES))
+        if f.platforms:
+            q = q.where(MentionRow.platform.in_(f.platforms))
+        if f.labels:
+            q = q.where(TriageItemRow.label.in_(f.labels))
+        if f.languages:
+            q = q.where(TriageItemRow.language.in_(f.languages))
+        if f.playbooks:
+            q = q.where(TriageItemRow.playbook.in_(f.playbooks))
+        if f.assignee == UNASSIGNED:
+            q = q.where(TriageItemRow.assignee.is_(None))
+        elif f.assignee:
+            q = q.where(TriageItemRow.assignee == f.assignee)
+        if f.since is not None:
+            q = q.where(MentionRow.created_at >= f.since)
+        if f.until is not None:
+            q = q.where(MentionRow.created_at < f.until)
+        if f.own_page is not None:
+            q = q.where(MentionRow.own_page.is_(f.own_page))
+        needle = f.search.strip()
+        if needle:
+            q = q.where(
+                MentionRow.text.icontains(needle, autoescape=True)
+                | MentionRow.author_handle.icontains(needle.lstrip("@"), autoescape=True)
+                | MentionRow.author_name.icontains(needle, autoescape=True)
             )
+        return q
+
+    def queue(
+        self,
+        filter: QueueFilter | None = None,
+        *,
+        include_closed: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[QueueItem]:
+        """One page of triage items by priority (highest first), then SLA due time; filtered in SQL."""
+        f = filter or QueueFilter(include_closed=include_closed)
+        with self.session() as s:
             q = (
-                select(TriageItemRow, MentionRow, ClassificationRow)
-                .join(MentionRow, MentionRow.id == TriageItemRow.mention_id)
-                .outerjoin(latest, latest.c.mention_id == MentionRow.id)
-                .outerjoin(ClassificationRow, ClassificationRow.id == latest.c.cid)
+                self._queue_where(self._queue_select(), f)
                 .order_by(TriageItemRow.priority.desc(), TriageItemRow.sla_due_at, TriageItemRow.id)
                 .limit(limit)
                 .offset(offset)
             )
-            if not include_closed:
-                q = q.where(TriageItemRow.status.in_(OPEN_STATUSES))
-            if item_id is not None:
-                q = q.where(TriageItemRow.id == item_id)
-            rows = s.execute(q).all()
-            corrected = self._corrected_labels(s, [m.id for _, m, _ in rows])
-            return [
+            return self._queue_items(s, s.execute(q).all())
+
+    def queue_count(self, filter: QueueFilter | None = None) -> int:
+        """How many items the filter matches (for paging)."""
+        f = filter or QueueFilter()
+        with self.session() as s:
+            q = self._queue_where(
+                select(func.count(TriageItemRow.id)).join(
+                    MentionRow, MentionRow.id == TriageItemRow.mention_id
+                ),
+                f,
+            )
+            return s.scalar(q) or 0
+
+    def assignees(self) -> list[str]:
+        """Everyone an open item is assigned to."""
+        with self.session() as s:
+            q = (
+                select(TriageItemRow.assignee)
+                .where(TriageItemRow.assignee.is_not(None), TriageItemRow.status.in_(OPEN_STATUSES))
+                .distinct()
+                .order_by(TriageItemRow.assignee)
+            )
+            return list(s.scalars(q))
+
+    def _queue_items(self, s: Session, rows: Sequence) -> list[QueueItem]:
+        """Queue items for a page of (triage item, mention) rows, with each one's latest classification."""
+        mids = [m.id for _, m in rows]
+        latest: dict[int, ClassificationRow] = {}
+        if mids:
+            for c in s.scalars(
+                select(ClassificationRow)
+                .where(ClassificationRow.mention_id.in_(mids))
+                .order_by(ClassificationRow.id)
+            ):
+                latest[c.mention_id] = c
+        corrected = self._corrected_labels(s, mids)
+        out = []
+        for t, m in rows:
+            c = latest.get(m.id)
+            out.append(
                 QueueItem(
                     id=t.id,
                     platform=m.platform,
@@ -624,9 +741,9 @@ class Store:
                     author=m.author_handle,
                     author_followers=m.author_followers,
                     text=m.text,
-                    language=(c.language if c else None) or m.language,
+                    language=(c.language if c else None) or t.language or m.language,
                     created_at=m.created_at,
-                    label=corrected.get(m.id) or (c.label if c else None),
+                    label=corrected.get(m.id) or t.label or (c.label if c else None),
                     scores=dict(c.scores) if c else {},
                     virality=t.virality,
                     forecast_24h=t.forecast_24h,
@@ -637,9 +754,11 @@ class Store:
                     own_page=m.own_page,
                     is_demo=m.is_demo,
                     model_version=c.model_version if c else None,
+                    assignee=t.assignee,
+                    deleted_at=m.deleted_at,
                 )
-                for t, m, c in rows
-            ]
+            )
+        return out
 
     # -- platform state of posts ---------------------------------------------------------------
 
@@ -814,6 +933,7 @@ class Store:
                 .limit(1)
             )
             s.add(CorrectionRow(mention_id=item.mention_id, label=label, reason=reason, actor=actor, at=now))
+            item.label, item.updated_at = label, now
             self._append_event(
                 s, now, actor, "correct", item_id, {"from": before, "to": label, "reason": reason}
             )
@@ -1082,6 +1202,58 @@ class Store:
                 if hashlib.sha256(share.body).hexdigest() != share.sha256:
                     problems.append(f"share {share.id} of mention {share.mention_id}: SHA-256 mismatch")
         return problems
+
+    # -- dashboard users --------------------------------------------------------------------------
+
+    def add_user(
+        self, name: str, role: str, password_hash: str, now: datetime, *, replace: bool = False
+    ) -> bool:
+        """Create a user, or (with ``replace``) set an existing user's role and password; True if new."""
+        with self.session() as s:
+            row = s.scalar(select(UserRow).where(UserRow.name == name))
+            if row is not None and not replace:
+                raise WorkflowError(f"user {name!r} exists: add --replace to change their role or password")
+            created = row is None
+            if row is None:
+                row = UserRow(name=name, language="he", digest=False, disabled=False, created_at=now)
+                s.add(row)
+            row.role, row.password_hash, row.disabled = role, password_hash, False
+            self._append_event(
+                s, now, "cli", "user_add" if created else "user_change", None, {"user": name, "role": role}
+            )
+            return created
+
+    def user(self, name: str) -> dict[str, object] | None:
+        """A user's row (with the password hash, for checking a login), or None."""
+        with self.session() as s:
+            r = s.scalar(select(UserRow).where(UserRow.name == name))
+            return {c.name: getattr(r, c.name) for c in UserRow.__table__.columns} if r else None
+
+    def users(self) -> list[dict[str, object]]:
+        """Every user, without password hashes."""
+        with self.session() as s:
+            return [
+                {c.name: getattr(r, c.name) for c in UserRow.__table__.columns if c.name != "password_hash"}
+                for r in s.scalars(select(UserRow).order_by(UserRow.name))
+            ]
+
+    def set_digest_prefs(
+        self, name: str, email: str | None, language: str, digest: bool, actor: str, now: datetime
+    ) -> None:
+        """A user's daily-digest address, language and whether they get it; audited."""
+        with self.session() as s:
+            r = s.scalar(select(UserRow).where(UserRow.name == name))
+            if r is None:
+                raise WorkflowError(f"no user {name!r}")
+            r.email, r.language, r.digest = email, language, digest
+            self._append_event(
+                s,
+                now,
+                actor,
+                "digest_settings",
+                None,
+                {"user": name, "email": email, "language": language, "digest": digest},
+            )
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
