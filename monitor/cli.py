@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.errors import ClassifierError, ConfigError, InputError, MonitorError
+from monitor.formatting import age, reach
 from monitor.inputs import Row, read_rows
 from monitor.settings import SETTINGS, apply_file_settings, load_settings
 from playbooks.engine import PlaybookError
@@ -490,9 +491,7 @@ def cmd_item(args: argparse.Namespace) -> int:
         return 0
     print(f"item {args.id} [{item['status']}] playbook {item['playbook']}, priority {item['priority']:.1f}")
     if q:
-        print(
-            f"{q.platform} @{q.author} ({_reach(q.author_followers)} followers), {q.created_at.isoformat()}"
-        )
+        print(f"{q.platform} @{q.author} ({reach(q.author_followers)} followers), {q.created_at.isoformat()}")
         print(f"{q.url}{'  [demo]' if q.is_demo else ''}\n\n{q.text}\n")
         print(
             "scores: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(q.scores.items(), key=lambda kv: -kv[1]))
@@ -553,16 +552,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _age(delta_s: float) -> str:
-    sign = "-" if delta_s < 0 else ""
-    s = abs(int(delta_s))
-    if s >= 86400:
-        return f"{sign}{s // 86400}d{(s % 86400) // 3600}h"
-    if s >= 3600:
-        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{sign}{s // 60}m"
-
-
 def render_queue(items: Sequence, now: datetime | None = None) -> str:
     """A readable table of queue items (priority, platform, label, virality, playbook, age vs SLA, ...)."""
     now = now or _now()
@@ -574,28 +563,18 @@ def render_queue(items: Sequence, now: datetime | None = None) -> str:
     )
     lines = [header]
     for it in items:
-        age = _age((now - it.created_at).total_seconds())
+        posted = age((now - it.created_at).total_seconds())
         due = (it.sla_due_at - now).total_seconds()
-        sla = ("due " + _age(due)) if due >= 0 else ("LATE " + _age(-due))
+        sla = ("due " + age(due)) if due >= 0 else ("LATE " + age(-due))
         text = " ".join(it.text.split())
         excerpt = (text[:57] + "...") if len(text) > 60 else text
-        author = f"@{it.author}"[:12] + f" {_reach(it.author_followers)}"
+        author = f"@{it.author}"[:12] + f" {reach(it.author_followers)}"
         demo = " [demo]" if it.is_demo else ""
         lines.append(
             f"{it.id:>5} {it.priority:>5.1f} {it.platform[:4]:<4} {(it.label or '?'):<10} "
-            f"{(it.virality or 0):>5.0f} {it.playbook:<14} {age:>6} {sla:>8} {author:<18} {excerpt}{demo}"
+            f"{(it.virality or 0):>5.0f} {it.playbook:<14} {posted:>6} {sla:>8} {author:<18} {excerpt}{demo}"
         )
     return "\n".join(lines)
-
-
-def _reach(followers: int | None) -> str:
-    if followers is None:
-        return "?"
-    if followers >= 1_000_000:
-        return f"{followers / 1_000_000:.1f}M"
-    if followers >= 1000:
-        return f"{followers / 1000:.0f}k"
-    return str(followers)
 
 
 def draft_for(item, library) -> tuple[str, str]:  # noqa: ANN001

@@ -170,6 +170,7 @@ class QueueFilter:
     search: str = ""
     include_closed: bool = False
     playbooks: tuple[str, ...] = ()
+    legal: bool = False  # only items for legal: a legal playbook or label, or escalated to legal
 
 
 UNASSIGNED = "(unassigned)"

@@ -43,6 +43,17 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "poll_now": ("manager",),
     "digest_settings": ("owner",),
 }
+# workflow action -> the permission it needs ("close" depends on the state: see action_permission)
+ACTION_PERMISSION = {
+    "start": "workflow",
+    "submit": "workflow",
+    "respond": "workflow",
+    "resolve": "workflow",
+    "escalate": "escalate",
+    "review": "legal_review",
+    "decide": "legal_review",
+    "dismiss": "dismiss",
+}
 _NAME = re.compile(r"^[\w.@-]{2,100}$")
 _hasher = PasswordHasher()
 
@@ -50,6 +61,13 @@ _hasher = PasswordHasher()
 def can(role: str | None, permission: str) -> bool:
     """Whether a role holds a permission; unknown roles and permissions hold nothing."""
     return role in PERMISSIONS.get(permission, ())
+
+
+def action_permission(action: str, state: str) -> str:
+    """The permission a workflow action needs from an item's state: closing a decided item is legal's."""
+    if action == "close":
+        return "legal_review" if state == "decided" else "workflow"
+    return ACTION_PERMISSION.get(action, "workflow")
 
 
 def check_name(name: str) -> str:

@@ -116,16 +116,27 @@ def build_sources(store: Store) -> list[Source]:
     fb_names = [n for n in names if n.startswith("facebook")]
     if fb_names:
         sources += _facebook_sources(store, fb_names)
-    intervals = {"x": _int("REPMON_X_POLL_INTERVAL"), "facebook": _int("REPMON_FACEBOOK_POLL_INTERVAL")}
     for src in sources:
-        platform = src.name.split("-")[0]
-        if platform in intervals:
-            src.min_interval = timedelta(seconds=intervals[platform])
+        src.min_interval = poll_interval(src.name)
     if "demo" in names:
         from monitor.sources.demo import DemoSource
 
         sources.append(DemoSource())
     return sources
+
+
+def poll_interval(name: str) -> timedelta:
+    """The least time between two polls of a source: its platform's interval (the demo: every pass)."""
+    platform = name.split("-")[0]
+    if platform == "x":
+        return timedelta(seconds=_int("REPMON_X_POLL_INTERVAL"))
+    if platform == "facebook":
+        return timedelta(seconds=_int("REPMON_FACEBOOK_POLL_INTERVAL"))
+    value = setting("REPMON_POLL_INTERVAL")
+    try:
+        return timedelta(seconds=float(value))
+    except ValueError:
+        raise ConfigError(f"REPMON_POLL_INTERVAL={value!r} is not a number of seconds") from None
 
 
 def _facebook_sources(store: Store, names: list[str]) -> list[Source]:

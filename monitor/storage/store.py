@@ -48,6 +48,7 @@ from monitor.storage.models import (
     TriageItemRow,
     UserRow,
 )
+from monitor.triage import LEGAL, LEGAL_PLAYBOOKS
 from monitor.workflow import WorkflowError, next_state
 
 OPEN_STATUSES = (
@@ -656,6 +657,12 @@ class Store:
             q = q.where(TriageItemRow.language.in_(f.languages))
         if f.playbooks:
             q = q.where(TriageItemRow.playbook.in_(f.playbooks))
+        if f.legal:
+            q = q.where(
+                TriageItemRow.playbook.in_(LEGAL_PLAYBOOKS)
+                | TriageItemRow.label.in_(LEGAL)
+                | TriageItemRow.status.in_(("escalated", "legal_review", "decided"))
+            )
         if f.assignee == UNASSIGNED:
             q = q.where(TriageItemRow.assignee.is_(None))
         elif f.assignee:
@@ -705,6 +712,45 @@ class Store:
                 f,
             )
             return s.scalar(q) or 0
+
+    def thread(self, item_id: int, limit: int = 200) -> list[dict[str, object]]:
+        """An item's thread (or its parent and replies), oldest first, the item itself included."""
+        with self.session() as s:
+            item = s.get(TriageItemRow, item_id)
+            if item is None:
+                return []
+            m = s.get(MentionRow, item.mention_id)
+            key = m.thread_id or m.parent_id
+            if not key:
+                return []
+            q = (
+                select(MentionRow)
+                .where(
+                    MentionRow.platform == m.platform,
+                    (MentionRow.thread_id == key)
+                    | (MentionRow.external_id == key)
+                    | (MentionRow.parent_id == key),
+                )
+                .order_by(MentionRow.created_at)
+                .limit(limit)
+            )
+            return [
+                {
+                    "external_id": r.external_id,
+                    "author": r.author_handle,
+                    "created_at": r.created_at,
+                    "text": r.text,
+                    "language": r.language,
+                    "from_business": r.from_business,
+                    "this": r.id == m.id,
+                    "deleted_at": r.deleted_at,
+                }
+                for r in s.scalars(q)
+            ]
+
+    def mention_id_of(self, item_id: int) -> int | None:
+        with self.session() as s:
+            return s.scalar(select(TriageItemRow.mention_id).where(TriageItemRow.id == item_id))
 
     def assignees(self) -> list[str]:
         """Everyone an open item is assigned to."""

@@ -1,0 +1,70 @@
+"""Signing in and the role check every page and action goes through."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data
+from monitor.users import can, password_matches
+
+MAX_FAILURES = 5
+
+
+def current_user() -> dict[str, str] | None:
+    user = st.session_state.get("user")
+    return user if isinstance(user, dict) and user.get("name") and user.get("role") else None
+
+
+def allowed(permission: str) -> bool:
+    user = current_user()
+    return bool(user and can(user["role"], permission))
+
+
+def require(permission: str) -> dict[str, str]:
+    """The signed-in user if their role holds ``permission``; otherwise the page stops with a message."""
+    user = current_user()
+    if user is None:
+        st.error("Please sign in.")
+        st.stop()
+    if not can(user["role"], permission):
+        st.error(f"Your role ({user['role']}) may not do this ({permission}). Ask an administrator.")
+        st.stop()
+    return user
+
+
+def refuse_unless(permission: str) -> bool:
+    """For action handlers: True if allowed, else shows why not and returns False (nothing is done)."""
+    if allowed(permission):
+        return True
+    user = current_user()
+    role = user["role"] if user else "signed out"
+    st.error(f"Refused: your role ({role}) may not do this ({permission}).")
+    return False
+
+
+def login_page() -> None:
+    st.title("repmon")
+    st.caption("Social-media reputation monitor · ניטור מוניטין ברשתות")
+    failures = st.session_state.get("login_failures", 0)
+    if failures >= MAX_FAILURES:
+        st.error("Too many failed sign-ins in this browser session. Reload the page to try again.")
+        return
+    with st.form("login"):
+        name = st.text_input("User name")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        found = data.store().user(name.strip()) if name.strip() else None
+        if found and not found["disabled"] and password_matches(str(found["password_hash"]), password):
+            st.session_state["user"] = {"name": str(found["name"]), "role": str(found["role"])}
+            st.session_state["login_failures"] = 0
+            st.rerun()
+        st.session_state["login_failures"] = failures + 1
+        st.error("Wrong user name or password.")
+    st.caption("Users are added with `repmon user add NAME --role manager|legal|owner`.")
+
+
+def logout() -> None:
+    for key in list(st.session_state.keys()):
+        if key != "clock":
+            del st.session_state[key]

@@ -1,0 +1,44 @@
+"""The dashboard's only door to data: the store, the playbooks, the clock and the signed-in user.
+
+Everything here is cached per server process (one store and one playbook library), so a page's rerun
+costs only its own queries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from monitor.settings import apply_file_settings, setting
+from monitor.storage import Store
+from playbooks.engine import Library, LibraryHolder
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(data_dir: str, url: str) -> Store:
+    return Store.open(data_dir, url or None)
+
+
+def store() -> Store:
+    """The store the settings point at (REPMON_DATA_DIR / REPMON_DATABASE_URL)."""
+    apply_file_settings()
+    return _open_store(setting("REPMON_DATA_DIR"), setting("REPMON_DATABASE_URL"))
+
+
+@st.cache_resource(show_spinner=False)
+def _holder() -> LibraryHolder:
+    return LibraryHolder()
+
+
+def playbooks() -> tuple[Library, str | None]:
+    """The playbooks in force and, if an edit broke them, the error (the last good ones stay)."""
+    holder = _holder()
+    error = holder.reload()
+    return holder.library, error
+
+
+def now() -> datetime:
+    """The current time (tests freeze it with ``st.session_state["clock"]``)."""
+    frozen = st.session_state.get("clock")
+    return frozen if isinstance(frozen, datetime) else datetime.now(UTC)

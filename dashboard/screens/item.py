@@ -1,0 +1,309 @@
+"""Item: the post (inert, right-to-left for Hebrew), its thread, reach and spread, the scores, the
+playbook's checklist, the reply editor, the actions the item's state and your role allow, label
+correction, evidence and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from classifiers import LABELS
+from dashboard import auth, data, views
+from monitor import actions
+from monitor.errors import MonitorError
+from monitor.settings import setting
+from monitor.users import action_permission, can
+from monitor.workflow import DECISIONS, allowed_actions
+
+user = auth.require("page:item")
+store, now = data.store(), data.now()
+
+chosen = st.session_state.get("item_id") or st.query_params.get("id")
+try:
+    item_id = int(chosen) if chosen is not None else None
+except ValueError:
+    item_id = None
+top = st.columns([1, 5])
+picked = top[0].number_input("Item #", min_value=1, value=item_id or 1, key="i_pick")
+if item_id is None or int(picked) != item_id:
+    item_id = int(picked)
+    st.session_state["item_id"] = item_id
+
+q = store.queue_item(item_id)
+found = store.item(item_id)
+if q is None or found is None:
+    st.warning(f"There is no queue item #{item_id}. Open one from the Queue.")
+    st.stop()
+row, audit = found["item"], found["audit"]
+library, playbook_error = data.playbooks()
+playbook = library.playbooks.get(q.playbook)
+
+
+def act(permission: str, done: str, fn: Callable[[], object]) -> None:
+    """Run an action if the role allows it; show what happened (or why not) after the rerun."""
+    if not auth.refuse_unless(permission):
+        return
+    try:
+        fn()
+    except MonitorError as exc:
+        st.error(str(exc))
+        return
+    st.session_state["i_flash"] = done
+    st.rerun()
+
+
+label_title = views.LABEL_ICONS.get(q.label or "", q.label or "unclassified")
+st.title(f"#{q.id} · {label_title}")
+title = f"{playbook.title.en} / {playbook.title.he}" if playbook else q.playbook
+st.caption(
+    f"**{q.status.replace('_', ' ')}** · playbook {title} · priority {q.priority:.0f} · "
+    f"SLA {views.sla_text(q.sla_due_at, q.status, now)} · assignee {q.assignee or '—'}"
+    + (f" · decision {row['decision']}" if row["decision"] else "")
+)
+if flash := st.session_state.pop("i_flash", None):
+    st.success(flash)
+if playbook_error:
+    st.warning(f"Playbooks: {playbook_error}")
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.html(views.post_html(q.text, q.language))
+    hidden = views.invisible_characters(q.text)
+    if hidden:
+        st.warning(
+            "This post contains invisible characters that change how it displays: " + ", ".join(hidden)
+        )
+    where = "our page" if q.own_page else "elsewhere"
+    st.markdown(
+        f"**{q.platform}** · {where} · posted {q.created_at:%Y-%m-%d %H:%M} UTC "
+        f"({views.age((now - q.created_at).total_seconds())} ago)" + (" · demo data" if q.is_demo else "")
+    )
+    st.text(f"@{q.author} · {views.reach(q.author_followers)} followers")
+    if q.deleted_at:
+        st.error(
+            f"Deleted or hidden on the platform since {q.deleted_at:%Y-%m-%d %H:%M} UTC; "
+            "the stored copy is kept."
+        )
+    url = views.safe_url(q.url)
+    if url:
+        st.link_button("Open the original ↗", url)
+
+    thread = store.thread(q.id)
+    if len(thread) > 1:
+        with st.expander(f"Thread ({len(thread)} posts)", expanded=False):
+            for post in thread:
+                who = "the business" if post["from_business"] else f"@{post['author']}"
+                mark = " ← this item" if post["this"] else ""
+                st.caption(f"{who} · {post['created_at']:%Y-%m-%d %H:%M}{mark}")
+                st.html(views.post_html(str(post["text"]), post["language"]))
+
+    st.subheader("Engagement")
+    mid = store.mention_id_of(q.id)
+    history = store.snapshots([mid]).get(mid, []) if mid else []
+    if history:
+        frame = pd.DataFrame(
+            {"time": [s.at for s in history], "engagement": [s.engagement for s in history]}
+        ).set_index("time")
+        if q.forecast_24h is not None:
+            end = q.created_at + timedelta(hours=24)
+            forecast = pd.DataFrame(
+                {
+                    "time": [history[-1].at, max(end, history[-1].at)],
+                    "forecast (24 h)": [history[-1].engagement, q.forecast_24h],
+                }
+            ).set_index("time")
+            frame = frame.join(forecast, how="outer")
+        st.line_chart(frame, height=220)
+        st.caption(
+            f"virality {q.virality or 0:.0f}/100 · forecast {q.forecast_24h or 0:.0f} interactions by 24 h "
+            f"after posting · {len(history)} readings"
+        )
+    else:
+        st.caption("No engagement readings yet.")
+
+    st.subheader("Audit trail")
+    st.dataframe(
+        [
+            {
+                "time": e["at"].strftime("%Y-%m-%d %H:%M:%S"),
+                "who": e["actor"],
+                "action": e["action"],
+                "detail": ", ".join(f"{k}: {v}" for k, v in e["detail"].items()),
+            }
+            for e in audit
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+with right:
+    st.subheader("Classification")
+    if q.scores:
+        st.bar_chart(pd.DataFrame({"score": q.scores}).reindex(list(LABELS)), horizontal=True, height=180)
+    st.caption(
+        "Why: " + "; ".join(row["reasons"]) + (f" · model {q.model_version}" if q.model_version else "")
+    )
+
+    if playbook:
+        st.subheader("Playbook")
+        done = {}
+        for e in audit:
+            if e["action"] == "checklist":
+                done[e["detail"].get("step")] = bool(e["detail"].get("done"))
+        may_check = auth.allowed("workflow") or auth.allowed("legal_review")
+        for n, step in enumerate(playbook.steps, 1):
+            ticked = st.checkbox(
+                step, value=done.get(n, False), key=f"i_step_{q.id}_{n}", disabled=not may_check
+            )
+            if ticked != done.get(n, False) and may_check:
+                store.record_event(q.id, user["name"], "checklist", {"step": n, "done": ticked}, data.now())
+                st.rerun()
+        with st.expander("Do and don't"):
+            st.markdown(
+                "\n".join(f"- ✅ {d}" for d in playbook.do)
+                + "\n"
+                + "\n".join(f"- ⛔ {d}" for d in playbook.dont)
+            )
+
+    reply = store.reply(q.id)
+    if auth.allowed("draft") and q.status in ("new", "in_progress", "awaiting_approval", "responded"):
+        st.subheader("Reply")
+        template, lang = actions.draft_for(q, library)
+        text = str(reply["text"]) if reply else template
+        if reply:
+            st.caption(
+                f"{reply['status']} · last edit by {reply['edited_by']}"
+                + (f" · approved by {reply['approved_by']}" if reply["approved_by"] else "")
+            )
+        rtl = (reply["language"] if reply else lang) == "he"
+        edited = st.text_area(
+            "Reply (public)" + (" · עברית" if rtl else ""), value=text, height=150, key=f"i_reply_{q.id}"
+        )
+        b1, b2, b3 = st.columns(3)
+        if q.status in ("new", "in_progress", "awaiting_approval"):
+            if b1.button("Save draft", key="i_save"):
+                act(
+                    "draft",
+                    "Draft saved.",
+                    lambda: actions.save_draft(store, q.id, user["name"], data.now(), library, edited),
+                )
+            if q.status in ("new", "in_progress") and b2.button("Submit for approval", key="i_submit"):
+
+                def submit() -> None:
+                    actions.save_draft(store, q.id, user["name"], data.now(), library, edited)
+                    store.act(q.id, "submit", user["name"], data.now())
+
+                act("draft", "Draft submitted for approval.", submit)
+            if q.status == "awaiting_approval" and reply and b2.button("Approve reply", key="i_approve"):
+                act(
+                    "approve",
+                    "Reply approved.",
+                    lambda: store.approve(q.id, user["name"], actions.approvers(), data.now()),
+                )
+        if q.status in ("in_progress", "awaiting_approval"):
+            if b3.button(
+                "Mark responded", key="i_respond", help="The reply was posted on the platform by hand"
+            ):
+                act(
+                    "workflow",
+                    "Marked responded.",
+                    lambda: actions.perform(
+                        store,
+                        q.id,
+                        "respond",
+                        user["name"],
+                        data.now(),
+                        note="posted by hand from the dashboard",
+                    ),
+                )
+            if setting("REPMON_POST_REPLIES").lower() == "true" and st.button(
+                "Post reply to the platform", key="i_post"
+            ):
+                act(
+                    "workflow",
+                    "Reply posted.",
+                    lambda: actions.post_and_respond(store, q.id, user["name"], data.now()),
+                )
+
+    st.subheader("Actions")
+    allowed_now = [a for a in allowed_actions(q.status) if can(user["role"], action_permission(a, q.status))]
+    if not allowed_now:
+        st.caption(
+            f"Nothing your role ({user['role']}) can do while the item is {q.status.replace('_', ' ')}."
+        )
+    simple = [a for a in allowed_now if a not in ("dismiss", "decide")]
+    if simple:
+        cols = st.columns(len(simple))
+        for col, action in zip(cols, simple):
+            if col.button(action.capitalize(), key=f"i_act_{action}"):
+                act(
+                    action_permission(action, q.status),
+                    f"{action.capitalize()}: done.",
+                    lambda action=action: actions.perform(store, q.id, action, user["name"], data.now()),
+                )
+    if "decide" in allowed_now:
+        d1, d2 = st.columns([2, 1])
+        decision = d1.selectbox("Legal decision", DECISIONS, key="i_decision")
+        if d2.button("Record decision", key="i_decide"):
+            act(
+                "legal_review",
+                f"Decision recorded: {decision}.",
+                lambda: actions.perform(store, q.id, "decide", user["name"], data.now(), decision=decision),
+            )
+    if "dismiss" in allowed_now:
+        d1, d2 = st.columns([2, 1])
+        reason = d1.text_input("Reason for dismissing", key="i_dismiss_reason")
+        if d2.button("Dismiss", key="i_dismiss"):
+            act(
+                "dismiss",
+                "Dismissed.",
+                lambda: actions.perform(store, q.id, "dismiss", user["name"], data.now(), reason=reason),
+            )
+    if auth.allowed("assign") and q.status not in ("closed", "dismissed", "resolved"):
+        a1, a2 = st.columns([2, 1])
+        people = [u["name"] for u in store.users() if u["role"] != "owner"]
+        who = a1.selectbox(
+            "Assign to",
+            people,
+            index=people.index(q.assignee) if q.assignee in people else 0,
+            key="i_assignee",
+        )
+        if a2.button("Assign", key="i_assign") and who:
+            act("assign", f"Assigned to {who}.", lambda: store.assign(q.id, who, user["name"], data.now()))
+
+    if auth.allowed("correct"):
+        with st.expander("Correct the label"):
+            new_label = st.selectbox(
+                "Label", LABELS, index=LABELS.index(q.label) if q.label in LABELS else 0, key="i_label"
+            )
+            why = st.text_input(
+                "Reason", key="i_label_reason", placeholder="e.g. sarcasm, not a real accusation"
+            )
+            if st.button("Save correction", key="i_correct"):
+                act(
+                    "correct",
+                    f"Label corrected to {new_label}; the item was re-triaged.",
+                    lambda: actions.correct_label(
+                        store, q.id, new_label, why, user["name"], data.now(), library
+                    ),
+                )
+
+    if auth.allowed("evidence"):
+        st.subheader("Evidence")
+        if st.button("Prepare evidence bundle", key="i_evidence"):
+            if auth.refuse_unless("evidence"):
+                name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
+                st.session_state["i_bundle"] = (q.id, name, blob, digest)
+        bundle = st.session_state.get("i_bundle")
+        if bundle and bundle[0] == q.id:
+            st.download_button(
+                "Download evidence ZIP",
+                bundle[2],
+                file_name=bundle[1],
+                mime="application/zip",
+                key="i_download",
+            )
+            st.caption(f"SHA-256 {bundle[3]}")

@@ -1,0 +1,107 @@
+"""Overview: volume per day by label, the share that is negative, spikes, response times and SLA per
+platform, the fastest-spreading items and what is open with legal."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, data, views
+from monitor import reports
+
+auth.require("page:overview")
+store, now = data.store(), data.now()
+st.title("Overview")
+days = st.segmented_control(
+    "Window", [7, 14, 30], default=14, format_func=lambda d: f"{d} days", key="o_days"
+)
+days = days or 14
+
+volumes = reports.volume_by_day(store, now, days)
+total = sum(v.count for v in volumes)
+shares = reports.negative_share(volumes)
+spikes = reports.daily_spikes(volumes, reports.window_days(now, days))
+legal = reports.open_legal(store, now)
+counts = store.counts()
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(f"Mentions, {days} days", total)
+today = now.date()
+c2.metric("Negative today", f"{shares[today]:.0%}" if today in shares else "—")
+c3.metric("Open items", counts["open_items"])
+c4.metric("Open with legal", len(legal))
+
+st.subheader("Mentions per day by label")
+if volumes:
+    frame = pd.DataFrame([{"day": v.day, "label": v.label, "mentions": v.count} for v in volumes])
+    st.bar_chart(frame.pivot_table(index="day", columns="label", values="mentions", fill_value=0), height=260)
+    neg = pd.DataFrame({"negative share": shares}).sort_index()
+    if not neg.empty:
+        st.line_chart(neg, height=160)
+else:
+    st.info("No mentions in this window yet.")
+if spikes.mentions or spikes.negative:
+    st.warning(
+        "Spikes: "
+        + "; ".join(
+            [f"all mentions on {', '.join(str(d) for d in spikes.mentions)}"] * bool(spikes.mentions)
+            + [f"negative mentions on {', '.join(str(d) for d in spikes.negative)}"] * bool(spikes.negative)
+        )
+    )
+else:
+    st.caption("No daily spike in this window (a spike: above the 7-day mean + 3σ, at least 5 mentions).")
+
+st.subheader("Response times (last 30 days)")
+kpis = reports.response_kpis(store, now, 30)
+st.dataframe(
+    [
+        {
+            "platform": k.platform,
+            "items": k.items,
+            "responded": k.responded,
+            "median first response": views.age(k.median_first_response_s)
+            if k.median_first_response_s
+            else "—",
+            "SLA breached": f"{k.sla_breach_rate:.0%}" if k.sla_breach_rate is not None else "—",
+        }
+        for k in kpis
+    ],
+    hide_index=True,
+    width="stretch",
+)
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Spreading fastest")
+    st.dataframe(
+        [
+            {
+                "#": v.id,
+                "label": views.LABEL_ICONS.get(v.label, v.label),
+                "virality": round(v.virality),
+                "forecast 24 h": round(v.forecast_24h or 0),
+                "author": f"@{v.author}",
+                "post": v.excerpt,
+            }
+            for v in reports.top_viral(store, now, 10)
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+with right:
+    st.subheader("Open with legal")
+    st.dataframe(
+        [
+            {
+                "#": x.id,
+                "label": views.LABEL_ICONS.get(x.label, x.label),
+                "status": x.status.replace("_", " "),
+                "priority": round(x.priority),
+                "age": views.age(x.age.total_seconds()),
+                "assignee": x.assignee or "",
+            }
+            for x in legal
+        ],
+        hide_index=True,
+        width="stretch",
+    )

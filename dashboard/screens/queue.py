@@ -1,0 +1,137 @@
+"""Queue: every open item by priority, filtered and searched in SQL, a page at a time; bulk actions."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import streamlit as st
+
+from classifiers import LABELS
+from dashboard import auth, data, views
+from monitor.records import UNASSIGNED, QueueFilter
+from monitor.workflow import STATES
+
+PAGE_SIZE = 50
+WINDOWS = {"any time": None, "last 24 hours": 1, "last 7 days": 7, "last 30 days": 30, "dates…": -1}
+PLACES = {"anywhere": None, "our page": True, "elsewhere": False}
+
+user = auth.require("page:queue")
+store, now = data.store(), data.now()
+st.title("Queue")
+flash = st.session_state.pop("q_flash", None)
+if flash:
+    st.success(flash[0])
+    for failure in flash[1]:
+        st.warning(failure)
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+    search = c1.text_input("Search posts and authors", key="q_search", placeholder="text, @handle or name")
+    labels = c2.multiselect("Label", LABELS, key="q_labels")
+    platforms = c3.multiselect("Platform", ["x", "facebook"], key="q_platforms")
+    statuses = c4.multiselect("Status", STATES, key="q_statuses", placeholder="open items")
+    c5, c6, c7, c8 = st.columns([2, 2, 2, 2])
+    languages = c5.multiselect("Language", ["he", "en", "mixed", "und"], key="q_languages")
+    people = ["anyone", UNASSIGNED, *sorted({*store.assignees(), *(u["name"] for u in store.users())})]
+    assignee = c6.selectbox("Assignee", people, key="q_assignee")
+    window = c7.selectbox("Posted", list(WINDOWS), key="q_window")
+    place = c8.selectbox("Where", list(PLACES), key="q_place")
+    since = until = None
+    if WINDOWS[window] == -1:
+        picked = st.date_input(
+            "Posted between", value=(now.date() - timedelta(days=7), now.date()), key="q_dates"
+        )
+        if isinstance(picked, tuple) and len(picked) == 2:
+            since = datetime.combine(picked[0], time.min, tzinfo=now.tzinfo)
+            until = datetime.combine(picked[1], time.max, tzinfo=now.tzinfo)
+    elif WINDOWS[window]:
+        since = now - timedelta(days=WINDOWS[window])
+
+flt = QueueFilter(
+    platforms=tuple(platforms),
+    labels=tuple(labels),
+    statuses=tuple(statuses),
+    languages=tuple(languages),
+    assignee=None if assignee == "anyone" else assignee,
+    since=since,
+    until=until,
+    own_page=PLACES[place],
+    search=search,
+)
+total = store.queue_count(flt)
+pages = max(1, -(-total // PAGE_SIZE))
+top = st.columns([6, 2])
+page = top[1].number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1, key="q_page")
+items = store.queue(flt, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
+top[0].markdown(f"**{total}** item{'s' if total != 1 else ''} match · highest priority first")
+
+if not items:
+    st.info("Nothing matches these filters." if total == 0 else "No items on this page.")
+    st.stop()
+
+table = st.dataframe(
+    views.queue_rows(items, now),
+    key="queue_table",
+    on_select="rerun",
+    selection_mode="multi-row",
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * len(items), 720),
+    column_config={
+        "id": st.column_config.NumberColumn("#", width="small", format="%d"),
+        "priority": st.column_config.ProgressColumn("priority", min_value=0, max_value=100, format="%.0f"),
+        "score": st.column_config.NumberColumn("score", format="%.2f", width="small"),
+        "virality": st.column_config.ProgressColumn("virality", min_value=0, max_value=100, format="%d"),
+        "post": st.column_config.TextColumn("post", width="large"),
+    },
+)
+rows = table.selection.rows if table is not None else []
+selected = [items[i].id for i in rows if i < len(items)]
+
+st.subheader("Selected" if selected else "Open an item")
+c1, c2 = st.columns([1, 3])
+with c1:
+    target = st.number_input(
+        "Item #", min_value=1, value=selected[0] if selected else items[0].id, key="q_open_id"
+    )
+    if st.button("Open item", type="primary", key="q_open"):
+        st.session_state["item_id"] = int(target)
+        st.switch_page("screens/item.py")
+with c2:
+    if selected:
+        st.caption(f"{len(selected)} selected: " + ", ".join(f"#{i}" for i in selected))
+        if auth.allowed("assign"):
+            a1, a2 = st.columns([2, 1])
+            who = a1.selectbox(
+                "Assign to", [u["name"] for u in store.users() if u["role"] != "owner"], key="q_bulk_who"
+            )
+            if a2.button("Assign selected", key="q_bulk_assign") and auth.refuse_unless("assign") and who:
+                done, failed = 0, []
+                for item_id in selected:
+                    try:
+                        store.assign(item_id, who, user["name"], data.now())
+                        done += 1
+                    except Exception as exc:  # one item's refusal does not stop the others
+                        failed.append(f"#{item_id}: {exc}")
+                st.session_state["q_flash"] = (f"Assigned {done} item(s) to {who}.", failed)
+                st.rerun()
+        if auth.allowed("dismiss"):
+            d1, d2 = st.columns([2, 1])
+            reason = d1.text_input(
+                "Reason for dismissing", key="q_bulk_reason", placeholder="e.g. spam, duplicate"
+            )
+            if d2.button("Dismiss selected", key="q_bulk_dismiss") and auth.refuse_unless("dismiss"):
+                if not reason.strip():
+                    st.error("Dismissing needs a reason: it is kept in the audit trail.")
+                else:
+                    done, failed = 0, []
+                    for item_id in selected:
+                        try:
+                            store.act(item_id, "dismiss", user["name"], data.now(), reason=reason.strip())
+                            done += 1
+                        except Exception as exc:
+                            failed.append(f"#{item_id}: {exc}")
+                    st.session_state["q_flash"] = (f"Dismissed {done} item(s).", failed)
+                    st.rerun()
+    else:
+        st.caption("Tick rows in the table to assign or dismiss several items at once.")
