@@ -249,6 +249,14 @@ def cmd_bench_pipeline(args: argparse.Namespace) -> int:
     return 0 if result["meets_targets"] or not args.check else 1
 
 
+def cmd_bench_dashboard(args: argparse.Namespace) -> int:
+    from dashboard.bench import bench_dashboard
+
+    result = bench_dashboard(sorted(set(_typical_posts(5000))), sizes=(1000, args.big), runs=args.runs)
+    print(json.dumps(result, indent=2 if not args.json else None))
+    return 0 if result.get("meets_targets") or not args.check else 1
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import resource
     import statistics
@@ -324,6 +332,59 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_USERS = (("demo-manager", "manager"), ("demo-legal", "legal"), ("demo-owner", "owner"))
+DEMO_PASSWORD = "repmon-demo"
+
+
+def _demo_users(store) -> None:  # noqa: ANN001
+    """The demo's sign-ins (demo mode only: a real install has no default password)."""
+    from monitor.users import hash_password
+
+    existing = {u["name"] for u in store.users()}
+    for name, role in DEMO_USERS:
+        if name not in existing:
+            store.add_user(name, role, hash_password(DEMO_PASSWORD), _now())
+
+
+def _dashboard_process(port: int | None):  # noqa: ANN202 - a subprocess.Popen
+    import subprocess
+
+    return subprocess.Popen(_dashboard_command(port))
+
+
+def _dashboard_command(port: int | None) -> list[str]:
+    from monitor.settings import setting
+
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    port_value = str(port if port is not None else setting("REPMON_DASHBOARD_PORT"))
+    if not port_value.isdigit() or not 0 < int(port_value) < 65536:
+        raise ConfigError(f"dashboard port {port_value!r} is not a port number (1-65535)")
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.port", port_value,
+        "--server.address", setting("REPMON_DASHBOARD_ADDRESS"),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
+    ]  # fmt: skip
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from monitor.settings import setting
+
+    store = _store()  # migrate before the app opens the database
+    if not store.users():
+        _err("repmon: no dashboard users yet: add one with `repmon user add NAME --role manager`")
+    port = args.port or int(setting("REPMON_DASHBOARD_PORT"))
+    _err(f"dashboard: http://{setting('REPMON_DASHBOARD_ADDRESS')}:{port}")
+    try:
+        return subprocess.call(_dashboard_command(port))
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import time
 
@@ -346,17 +407,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{report.classified} classified, {report.triaged} triaged"
     )
     print(render_queue(store.queue(limit=args.limit)))
-    if not args.no_dashboard:
-        _err("(the dashboard is not built yet: the queue is shown here)")
+    _demo_users(store)
     if args.once:
         return 0
+    dashboard = None
+    if not args.no_dashboard:
+        port = args.port or int(setting("REPMON_DASHBOARD_PORT"))
+        dashboard = _dashboard_process(port)
+        _err(f"\ndashboard: http://{setting('REPMON_DASHBOARD_ADDRESS')}:{port}")
+        _err(
+            "sign in as " + ", ".join(f"{n} ({r})" for n, r in DEMO_USERS) + f" with password {DEMO_PASSWORD}"
+        )
     _err(f"polling every {interval:.0f} s; Ctrl-C to stop")
-    while True:
-        time.sleep(interval)
-        report = _run_pass(store, sources, clf)
-        if report.new_mentions:
-            _err(f"pass: {report.new_mentions} new mentions")
-            print(render_queue(store.queue(limit=args.limit)))
+    try:
+        while True:
+            time.sleep(interval)
+            report = _run_pass(store, sources, clf)
+            if report.new_mentions:
+                _err(f"pass: {report.new_mentions} new mentions")
+                print(render_queue(store.queue(limit=args.limit)))
+    finally:
+        if dashboard is not None:
+            dashboard.terminate()
+            dashboard.wait(timeout=10)
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from monitor.users import check_name, check_role, hash_password
+
+    store = _store()
+    if args.user_command == "list":
+        for u in store.users():
+            state = "disabled" if u["disabled"] else "active"
+            print(f"{u['name']:<20} {u['role']:<8} {state}  {u['email'] or ''}")
+        return 0
+    name, role = check_name(args.name), check_role(args.role)
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != password:
+            raise InputError("the two passwords differ: nothing was changed")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    created = store.add_user(name, role, hash_password(password), _now(), replace=args.replace)
+    print(f"user {name} ({role}) {'added' if created else 'updated'}")
+    return 0
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
@@ -723,6 +819,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--big", type=int, default=100_000, help="mentions for the storage scaling run")
     b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     b.set_defaults(func=cmd_bench_pipeline)
+    b = bench.add_parser("dashboard", help="the Queue page's load and render time with 1k and 100k mentions")
+    b.add_argument("--json", action="store_true", help="one line of JSON")
+    b.add_argument("--big", type=int, default=100_000, help="mentions in the large database (default 100000)")
+    b.add_argument("--runs", type=int, default=7, help="timed reruns per size (median reported)")
+    b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    b.set_defaults(func=cmd_bench_dashboard)
 
     p = sub.add_parser("init", help="create the database, or migrate it to the newest schema")
     p.set_defaults(func=cmd_init)
@@ -732,7 +834,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
     p.add_argument("--interval", type=float, help="seconds between passes (default REPMON_POLL_INTERVAL)")
     p.add_argument("--limit", type=int, default=20, help="queue rows to show (default 20)")
+    p.add_argument("--port", type=int, help="dashboard port (default REPMON_DASHBOARD_PORT)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "dashboard", help="start the Streamlit dashboard (sign in with `repmon user add` users)"
+    )
+    p.add_argument("--port", type=int, help="port (default REPMON_DASHBOARD_PORT, 8501)")
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser(
+        "user", help="dashboard users: `user add NAME --role ROLE` (password on stdin), `user list`"
+    )
+    users = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    u = users.add_parser("add", help="add a user, or change one with --replace; the password is asked for")
+    u.add_argument("name")
+    u.add_argument("--role", required=True, choices=("manager", "legal", "owner"))
+    u.add_argument("--replace", action="store_true", help="change an existing user's role and password")
+    users.add_parser("list", help="list users and roles")
+    p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("poll", help="one pass over the configured sources: poll, store, classify, triage")
     p.add_argument("--once", action="store_true", required=True, help="run one pass and exit")

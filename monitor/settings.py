@@ -60,6 +60,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("REPMON_POLL_INTERVAL", "60", "Seconds between passes while `repmon demo` keeps running."),
     Setting(
+        "REPMON_DASHBOARD_PORT",
+        "8501",
+        "Port of the dashboard started by `repmon dashboard` and `repmon demo`.",
+    ),
+    Setting(
+        "REPMON_DASHBOARD_ADDRESS",
+        "127.0.0.1",
+        "Address the dashboard listens on (0.0.0.0 to serve other machines, behind TLS).",
+    ),
+    Setting(
         "REPMON_SECRETS_FILE",
         "",
         "A TOML file holding the tokens (x_bearer_token, facebook_page_token), readable only by you; "

@@ -29,6 +29,16 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 STATES = ("new", "in_progress", "awaiting_approval", "responded", "resolved", "escalated", "legal_review",
           "decided", "closed", "dismissed")  # fmt: skip
+# Items still in someone's hands (closed, resolved and dismissed ones are done).
+OPEN_STATUSES = (
+    "new",
+    "in_progress",
+    "awaiting_approval",
+    "responded",
+    "escalated",
+    "legal_review",
+    "decided",
+)
 AWAITING_FIRST_RESPONSE = ("new", "in_progress", "awaiting_approval", "escalated", "legal_review")
 
 

@@ -17,8 +17,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from monitor.workflow import OPEN_STATUSES
 
 
 class UTCDateTime(TypeDecorator):
@@ -113,9 +116,11 @@ class TriageItemRow(Base):
     __tablename__ = "triage_items"
     __table_args__ = (
         Index("ix_triage_items_status_priority", "status", "priority"),
-        # The queue's order, walked from the top so a page of 50 never sorts the whole table.
-        Index("ix_triage_items_queue_order", "priority", "sla_due_at", "id"),
+        # The open queue walked from the top priority down: a page of 50 never sorts the whole table
+        # (ties in priority are sorted by SLA among themselves only).
+        Index("ix_triage_items_open_queue", "is_open", "priority"),
         Index("ix_triage_items_label", "label"),
+        Index("ix_triage_items_assignee", "assignee"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -123,6 +128,7 @@ class TriageItemRow(Base):
     playbook: Mapped[str] = mapped_column(String(50))
     priority: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(30), default="new")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)  # kept equal to status in OPEN_STATUSES
     sla_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     virality: Mapped[float | None] = mapped_column(Float)
     forecast_24h: Mapped[float | None] = mapped_column(Float)
@@ -253,3 +259,8 @@ class UserRow(Base):
     digest: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(TriageItemRow.status, "set")
+def _track_open(target: TriageItemRow, value: str, _old: object, _initiator: object) -> None:
+    target.is_open = value in OPEN_STATUSES

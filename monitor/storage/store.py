@@ -49,17 +49,8 @@ from monitor.storage.models import (
     UserRow,
 )
 from monitor.triage import LEGAL, LEGAL_PLAYBOOKS
-from monitor.workflow import WorkflowError, next_state
+from monitor.workflow import OPEN_STATUSES, WorkflowError, next_state
 
-OPEN_STATUSES = (
-    "new",
-    "in_progress",
-    "awaiting_approval",
-    "responded",
-    "escalated",
-    "legal_review",
-    "decided",
-)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -648,7 +639,7 @@ class Store:
         if f.statuses:
             q = q.where(TriageItemRow.status.in_(f.statuses))
         elif not f.include_closed:
-            q = q.where(TriageItemRow.status.in_(OPEN_STATUSES))
+            q = q.where(TriageItemRow.is_open.is_(True))  # one equality: the queue-order index serves it
         if f.platforms:
             q = q.where(MentionRow.platform.in_(f.platforms))
         if f.labels:
@@ -705,13 +696,12 @@ class Store:
         """How many items the filter matches (for paging)."""
         f = filter or QueueFilter()
         with self.session() as s:
-            q = self._queue_where(
-                select(func.count(TriageItemRow.id)).join(
-                    MentionRow, MentionRow.id == TriageItemRow.mention_id
-                ),
-                f,
-            )
-            return s.scalar(q) or 0
+            q = select(func.count(TriageItemRow.id))
+            # Join the mentions only when the filter needs their columns: counting open items stays an
+            # index count instead of 100,000 primary-key lookups.
+            if f.platforms or f.since or f.until or f.own_page is not None or f.search.strip():
+                q = q.join(MentionRow, MentionRow.id == TriageItemRow.mention_id)
+            return s.scalar(self._queue_where(q, f)) or 0
 
     def thread(self, item_id: int, limit: int = 200) -> list[dict[str, object]]:
         """An item's thread (or its parent and replies), oldest first, the item itself included."""
@@ -753,11 +743,11 @@ class Store:
             return s.scalar(select(TriageItemRow.mention_id).where(TriageItemRow.id == item_id))
 
     def assignees(self) -> list[str]:
-        """Everyone an open item is assigned to."""
+        """Everyone an item is assigned to (an index scan over assigned items only)."""
         with self.session() as s:
             q = (
                 select(TriageItemRow.assignee)
-                .where(TriageItemRow.assignee.is_not(None), TriageItemRow.status.in_(OPEN_STATUSES))
+                .where(TriageItemRow.assignee.is_not(None))
                 .distinct()
                 .order_by(TriageItemRow.assignee)
             )

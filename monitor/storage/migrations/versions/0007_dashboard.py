@@ -31,11 +31,17 @@ def upgrade() -> None:
     with op.batch_alter_table("triage_items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("label", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("language", sa.String(length=10), nullable=True))
-        batch_op.create_index("ix_triage_items_queue_order", ["priority", "sla_due_at", "id"], unique=False)
+        batch_op.add_column(sa.Column("is_open", sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.create_index("ix_triage_items_open_queue", ["is_open", "priority"], unique=False)
         batch_op.create_index("ix_triage_items_label", ["label"], unique=False)
+        batch_op.create_index("ix_triage_items_assignee", ["assignee"], unique=False)
     with op.batch_alter_table("source_state", schema=None) as batch_op:
         batch_op.add_column(sa.Column("poll_requested_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("poll_requested_by", sa.String(length=100), nullable=True))
+    op.execute(
+        "UPDATE triage_items SET is_open = (status IN "
+        "('new', 'in_progress', 'awaiting_approval', 'responded', 'escalated', 'legal_review', 'decided'))"
+    )
     # Items triaged before this revision: their label and language from the latest classification.
     op.execute(
         """
@@ -53,8 +59,10 @@ def downgrade() -> None:
         batch_op.drop_column("poll_requested_by")
         batch_op.drop_column("poll_requested_at")
     with op.batch_alter_table("triage_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_triage_items_open_queue")
+        batch_op.drop_index("ix_triage_items_assignee")
         batch_op.drop_index("ix_triage_items_label")
-        batch_op.drop_index("ix_triage_items_queue_order")
+        batch_op.drop_column("is_open")
         batch_op.drop_column("language")
         batch_op.drop_column("label")
     op.drop_table("users")

@@ -1,0 +1,58 @@
+"""A small, fixed dashboard database for the dashboard tests: users of each role and known items."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from conftest import NOW, FakeClassifier
+
+from monitor.pipeline import classify_new, triage_open
+from monitor.records import Mention, RawPayload
+from monitor.storage import Store
+from monitor.users import hash_password
+
+PASSWORD = "correct-horse-1"
+USERS = (("maya", "manager"), ("dana", "manager"), ("lea", "legal"), ("oren", "owner"))
+HOSTILE = (
+    "<script>alert('x')</script> **bold** ![img](https://evil.example/x.png) "
+    "<img src=x onerror=alert(1)> \u202egnp.exe complaint"
+)
+POSTS = (
+    # external id, platform, language, own page, hours ago, followers, text (FakeClassifier: keyword = label)
+    ("p1", "x", "en", False, 1, 50_000, "They are thieves, this is defamation material: they stole my card"),
+    ("p2", "facebook", "he", True, 2, 300, "חרם על המקום! boycott"),
+    ("p3", "x", "en", False, 3, 120, "Cold coffee again, a complaint about the branch"),
+    ("p4", "x", "he", False, 30, 80, "שירות מעולה praise"),
+    ("p5", "facebook", "en", True, 5, 10, HOSTILE),
+)
+
+
+def build(data_dir) -> dict[str, int]:
+    """Fill a store in ``data_dir``; returns each post's queue item id by external id."""
+    store = Store.open(data_dir)
+    mentions = [
+        Mention(
+            platform=platform,
+            external_id=ext,
+            url=f"https://x.com/u/status/{ext}" if platform == "x" else f"https://www.facebook.com/{ext}",
+            author_id=f"a-{ext}",
+            author_handle=f"user_{ext}",
+            author_name=f"User {ext}",
+            author_followers=followers,
+            text=text,
+            language=lang,
+            created_at=NOW - timedelta(hours=hours),
+            raw=RawPayload(body=f'{{"id": "{ext}", "text": "..."}}'.encode(), captured_at=NOW),
+            source="test",
+            own_page=own,
+        )
+        for ext, platform, lang, own, hours, followers, text in POSTS
+    ]
+    store.save_page("test", mentions, [], {"since_id": "p5"}, NOW)
+    clf = FakeClassifier()
+    classify_new(store, clf.predict, clf.model_version, NOW)
+    triage_open(store, clf.model_version, NOW)
+    for name, role in USERS:
+        store.add_user(name, role, hash_password(PASSWORD), NOW)
+    store.mark_source("test", NOW - timedelta(minutes=5), status="ok")
+    return {q.external_id: q.id for q in store.queue(limit=100)}

@@ -1,0 +1,433 @@
+"""The dashboard with Streamlit's AppTest: every page, action and role, on a small fixed database."""
+
+from datetime import timedelta
+
+import pytest
+from conftest import NOW
+from dashboard_data import HOSTILE, PASSWORD, build
+from streamlit.testing.v1 import AppTest
+
+from monitor.storage import Store
+from monitor.users import PERMISSIONS, can
+
+APP = "../dashboard/app.py"
+PAGES = ("queue", "item", "legal", "overview", "sources", "playbooks", "account")
+TITLES = {"queue": "Queue", "legal": "Legal review", "overview": "Overview", "sources": "Sources",
+          "playbooks": "Playbooks", "account": "Account"}  # fmt: skip
+NAMES = {"manager": "maya", "legal": "lea", "owner": "oren"}
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("REPMON_DATA_DIR", str(data_dir))
+    ids = build(data_dir)
+    return Store.open(data_dir), ids
+
+
+def app(role=None, **state):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["clock"] = NOW
+    if role:
+        at.session_state["user"] = {"name": NAMES.get(role, role), "role": role}
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def page(at, name):
+    return at.switch_page(f"screens/{name}.py").run()
+
+
+def button(at, key):
+    return next(b for b in at.button if b.key == key)
+
+
+def no_exception(at):
+    assert [e.value for e in at.exception] == []
+
+
+# -- signing in ------------------------------------------------------------------------------------
+
+
+def test_sign_in_rejects_a_wrong_password_and_accepts_the_right_one(db):
+    at = app()
+    assert [t.value for t in at.title] == ["repmon"]
+    at.text_input[0].input("maya")
+    at.text_input[1].input("wrong password")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["Wrong user name or password."]
+    assert "user" not in at.session_state
+    at.text_input[0].input("maya")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert at.session_state["user"] == {"name": "maya", "role": "manager"}
+    assert [t.value for t in at.title] == ["Queue"]  # a manager lands on the queue
+
+
+def test_sign_in_stops_after_repeated_failures(db):
+    at = app()
+    for _ in range(5):
+        at.text_input[0].input("maya")
+        at.text_input[1].input("nope-nope")
+        at.button[0].click().run()
+    at.run()
+    assert "Too many failed sign-ins" in at.error[0].value
+    assert len(at.text_input) == 0
+
+
+def test_a_disabled_or_unknown_user_cannot_sign_in(db):
+    at = app()
+    at.text_input[0].input("nobody")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert "user" not in at.session_state
+
+
+# -- roles: pages ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["manager", "legal", "owner"])
+def test_each_role_gets_exactly_its_pages(db, role):
+    at = app(role)
+    no_exception(at)
+    home = {"manager": "Queue", "legal": "Legal review", "owner": "Overview"}[role]
+    assert at.title[0].value == home
+    for name in PAGES:
+        if can(role, f"page:{name}"):
+            page(at, name)
+            no_exception(at)
+            if name in TITLES:
+                assert at.title[0].value == TITLES[name]
+        else:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(f"screens/{name}.py")
+
+
+@pytest.mark.parametrize(("role", "name"), [("owner", "queue"), ("owner", "item"), ("manager", "legal")])
+def test_a_page_refuses_a_role_that_reaches_it_directly(db, role, name):
+    at = AppTest.from_file(f"../dashboard/screens/{name}.py", default_timeout=60)
+    at.session_state["user"] = {"name": NAMES[role], "role": role}
+    at.session_state["clock"] = NOW
+    at.run()
+    assert [e.value for e in at.error] == [
+        f"Your role ({role}) may not do this (page:{name}). Ask an administrator."
+    ]
+    assert len(at.dataframe) == 0
+
+
+def test_permissions_table_names_only_known_roles():
+    assert {r for roles in PERMISSIONS.values() for r in roles} == {"manager", "legal", "owner"}
+    assert not can(None, "page:queue") and not can("admin", "assign") and not can("manager", "nonsense")
+
+
+# -- queue ------------------------------------------------------------------------------------------
+
+
+def queue_ids(at):
+    return list(at.dataframe[0].value["id"])
+
+
+def test_queue_sorted_by_priority_with_sla_author_and_excerpt(db):
+    store, ids = db
+    at = app("manager")
+    no_exception(at)
+    frame = at.dataframe[0].value
+    assert list(frame["id"]) == [q.id for q in store.queue(limit=50)]
+    assert list(frame["priority"]) == sorted(frame["priority"], reverse=True)
+    first = frame.iloc[0]
+    assert first["id"] == ids["p1"] and first["label"] == "⚖️ defamation" and first["author"] == "@user_p1"
+    assert first["reach"] == "50k" and first["SLA"].startswith(("due in", "LATE"))
+    assert at.markdown[0].value == "**5** items match · highest priority first"
+
+
+def test_queue_filters_and_search(db):
+    _, ids = db
+    at = app("manager")
+    at.multiselect(key="q_labels").set_value(["complaint"]).run()
+    assert sorted(queue_ids(at)) == sorted([ids["p3"], ids["p5"]])
+    at.multiselect(key="q_labels").set_value([]).run()
+    at.multiselect(key="q_platforms").set_value(["facebook"]).run()
+    assert sorted(queue_ids(at)) == sorted([ids["p2"], ids["p5"]])
+    at.multiselect(key="q_platforms").set_value([]).run()
+    at.multiselect(key="q_languages").set_value(["he", "mixed"]).run()
+    assert sorted(queue_ids(at)) == sorted([ids["p2"], ids["p4"]])
+    at.multiselect(key="q_languages").set_value([]).run()
+    at.selectbox(key="q_place").set_value("our page").run()
+    assert sorted(queue_ids(at)) == sorted([ids["p2"], ids["p5"]])
+    at.selectbox(key="q_place").set_value("anywhere").run()
+    at.selectbox(key="q_window").set_value("last 24 hours").run()
+    assert ids["p4"] not in queue_ids(at) and len(queue_ids(at)) == 4
+    at.selectbox(key="q_window").set_value("any time").run()
+    at.text_input(key="q_search").input("cold coffee").run()
+    assert queue_ids(at) == [ids["p3"]]
+    at.text_input(key="q_search").input("no such words").run()
+    assert len(at.dataframe) == 0 and at.info[0].value == "Nothing matches these filters."
+
+
+def test_queue_bulk_assign_and_dismiss(db):
+    store, ids = db
+    at = app("manager")
+    order = queue_ids(at)
+    picked = [order.index(ids["p3"]), order.index(ids["p4"])]
+    at.session_state["queue_table"] = {"selection": {"rows": picked, "columns": [], "cells": []}}
+    at.run()
+    at.selectbox(key="q_bulk_who").set_value("dana")
+    button(at, "q_bulk_assign").click().run()
+    no_exception(at)
+    assert at.success[0].value == "Assigned 2 item(s) to dana."
+    assert {store.queue_item(ids[e]).assignee for e in ("p3", "p4")} == {"dana"}
+    at.selectbox(key="q_assignee").set_value("dana").run()
+    assert sorted(queue_ids(at)) == sorted([ids["p3"], ids["p4"]])
+
+    at.session_state["queue_table"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at.run()
+    button(at, "q_bulk_dismiss").click().run()
+    assert at.error[0].value.startswith("Dismissing needs a reason")
+    at.text_input(key="q_bulk_reason").input("duplicate of a handled case")
+    button(at, "q_bulk_dismiss").click().run()
+    assert at.success[0].value == "Dismissed 2 item(s)."
+    assert {store.queue_item(ids[e]).status for e in ("p3", "p4")} == {"dismissed"}
+    audit = store.item(ids["p3"])["audit"]
+    assert [(e["actor"], e["action"]) for e in audit] == [("maya", "assign"), ("maya", "dismiss")]
+
+
+def test_legal_sees_the_queue_but_no_bulk_actions(db):
+    at = app("legal")
+    at = page(at, "queue")
+    at.session_state["queue_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    keys = {b.key for b in at.button}
+    assert "q_bulk_assign" not in keys and "q_bulk_dismiss" not in keys and "q_open" in keys
+
+
+def test_open_item_from_the_queue(db):
+    _, ids = db
+    at = app("manager")
+    at.number_input(key="q_open_id").set_value(ids["p3"])
+    button(at, "q_open").click().run()
+    no_exception(at)
+    assert at.title[0].value == f"#{ids['p3']} · 💬 complaint"
+
+
+# -- item --------------------------------------------------------------------------------------------
+
+
+def test_a_hostile_post_renders_as_inert_text(db):
+    _, ids = db
+    at = app("manager", item_id=ids["p5"])
+    at = page(at, "item")
+    no_exception(at)
+    post = at.get("html")[0].proto.body
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in post
+    assert "&lt;img src=x onerror=alert(1)&gt;" in post
+    assert "<script" not in post and "<img" not in post
+    assert "![img](https://evil.example/x.png)" in post  # markdown stays text: st.html is not markdown
+    assert 'dir="ltr"' in post
+    assert any("RLO" in w.value for w in at.warning)  # the bidi override is pointed out
+    assert all(HOSTILE not in m.value for m in at.markdown)  # never passed through markdown
+
+
+def test_a_hebrew_post_is_right_to_left(db):
+    _, ids = db
+    at = page(app("manager", item_id=ids["p2"]), "item")
+    assert 'dir="rtl"' in at.get("html")[0].proto.body
+
+
+def test_item_shows_scores_playbook_checklist_and_audit(db):
+    store, ids = db
+    at = page(app("manager", item_id=ids["p3"]), "item")
+    no_exception(at)
+    subheaders = [h.value for h in at.subheader]
+    for expected in ("Engagement", "Audit trail", "Classification", "Playbook", "Reply", "Actions"):
+        assert expected in subheaders
+    steps = [c for c in at.checkbox if c.key.startswith(f"i_step_{ids['p3']}_")]
+    assert len(steps) == 7 and not any(c.value for c in steps)
+    steps[1].check().run()
+    audit = store.item(ids["p3"])["audit"]
+    assert [(e["action"], e["detail"]) for e in audit] == [("checklist", {"step": 2, "done": True})]
+    assert [c.value for c in at.checkbox if c.key.startswith(f"i_step_{ids['p3']}_")][:2] == [False, True]
+
+
+def test_reply_is_drafted_submitted_approved_by_someone_else_and_responded(db, monkeypatch):
+    store, ids = db
+    monkeypatch.setenv("REPMON_APPROVERS", "dana")
+    at = page(app("manager", item_id=ids["p3"]), "item")
+    draft = at.text_area(key=f"i_reply_{ids['p3']}")
+    assert draft.value.startswith("Hi user p3, thanks for letting us know")  # the playbook's template, in the post's language
+    draft.input("Hi, we're sorry: please DM us the branch and time.")
+    button(at, "i_submit").click().run()
+    no_exception(at)
+    assert at.success[0].value == "Draft submitted for approval."
+    assert store.queue_item(ids["p3"]).status == "awaiting_approval"
+    button(at, "i_respond").click().run()
+    assert "replies need approval" in at.error[0].value
+    button(at, "i_approve").click().run()
+    assert at.error[0].value == "maya may not approve replies: the approvers are dana (REPMON_APPROVERS)"
+
+    at2 = page(app("manager", item_id=ids["p3"]), "item")
+    at2.session_state["user"] = {"name": "dana", "role": "manager"}
+    at2.run()
+    button(at2, "i_approve").click().run()
+    assert at2.success[0].value == "Reply approved."
+    button(at2, "i_respond").click().run()
+    assert store.queue_item(ids["p3"]).status == "responded"
+    assert store.reply(ids["p3"])["status"] == "sent"
+    actions = [(e["actor"], e["action"]) for e in store.item(ids["p3"])["audit"]]
+    assert actions == [("maya", "start"), ("maya", "draft"), ("maya", "submit"), ("dana", "approve"),
+                       ("dana", "respond")]  # fmt: skip
+
+
+def test_item_actions_follow_the_state_and_the_role(db):
+    store, ids = db
+    at = page(app("manager", item_id=ids["p1"]), "item")
+    keys = {b.key for b in at.button}
+    assert {"i_act_start", "i_act_escalate", "i_dismiss", "i_assign"} <= keys
+    button(at, "i_act_escalate").click().run()
+    assert store.queue_item(ids["p1"]).status == "escalated"
+    keys = {b.key for b in at.button}
+    assert not any(k.startswith("i_act_") for k in keys)  # review is legal's
+    assert "Nothing your role (manager) can do" in at.caption[-1].value or any(
+        "Nothing your role" in c.value for c in at.caption
+    )
+    legal = page(app("legal", item_id=ids["p1"]), "item")
+    assert {"i_act_review", "i_evidence"} <= {b.key for b in legal.button}
+    assert "i_save" not in {b.key for b in legal.button}  # legal does not draft replies
+    button(legal, "i_act_review").click().run()
+    legal.selectbox(key="i_decision").set_value("notice_sent")
+    button(legal, "i_decide").click().run()
+    assert store.item(ids["p1"])["item"]["decision"] == "notice_sent"
+
+
+def test_dismiss_needs_a_reason_and_correction_retriages(db):
+    store, ids = db
+    at = page(app("manager", item_id=ids["p4"]), "item")
+    button(at, "i_dismiss").click().run()
+    assert "needs a reason" in at.error[0].value
+    at.selectbox(key="i_label").set_value("complaint")
+    at.text_input(key="i_label_reason").input("sarcastic praise")
+    button(at, "i_correct").click().run()
+    no_exception(at)
+    q = store.queue_item(ids["p4"])
+    assert (q.label, q.playbook) == ("complaint", "reply")
+    at.text_input(key="i_dismiss_reason").input("answered by phone")
+    button(at, "i_dismiss").click().run()
+    assert store.queue_item(ids["p4"]).status == "dismissed"
+
+
+def test_evidence_bundle_download_for_legal_only(db):
+    store, ids = db
+    legal = page(app("legal", item_id=ids["p1"]), "item")
+    button(legal, "i_evidence").click().run()
+    no_exception(legal)
+    assert [d.key for d in legal.get("download_button")] == ["i_download"]
+    assert store.item(ids["p1"])["audit"][-1]["action"] == "export_evidence"
+    manager = page(app("manager", item_id=ids["p1"]), "item")
+    assert "i_evidence" not in {b.key for b in manager.button}
+
+
+def test_a_missing_item_is_a_clear_message(db):
+    at = page(app("manager", item_id=9999), "item")
+    assert at.warning[0].value == "There is no queue item #9999. Open one from the Queue."
+
+
+# -- legal review, sources, overview, playbooks, account -------------------------------------------------
+
+
+def test_legal_review_lists_flagged_items_and_records_the_decision(db):
+    store, ids = db
+    at = app("legal")
+    no_exception(at)
+    listed = set(at.dataframe[0].value["id"])
+    assert listed == {ids["p1"], ids["p2"]}  # the accusation and the boycott call
+    at.selectbox(key="l_item").set_value(ids["p2"]).run()
+    assert any("SHA-256" in t.value for t in at.text)
+    button(at, "l_escalate").click().run()
+    button(at, "l_review").click().run()
+    at.selectbox(key="l_decision").set_value("no_action")
+    at.text_input(key="l_note").input("opinion, not a statement of fact")
+    button(at, "l_decide").click().run()
+    button(at, "l_close").click().run()
+    assert store.queue_item(ids["p2"]).status == "closed"
+    decide = next(e for e in store.item(ids["p2"])["audit"] if e["action"] == "decide")
+    assert decide["detail"]["decision"] == "no_action" and decide["actor"] == "lea"
+    button(at, "l_evidence").click().run()
+    assert [d.key for d in at.get("download_button")] == ["l_download"]
+
+
+def test_sources_health_and_poll_now_for_managers(db):
+    store, _ = db
+    at = page(app("manager"), "sources")
+    no_exception(at)
+    row = at.dataframe[0].value.iloc[0]
+    assert (row["source"], row["health"]) == ("test", "✅ ok")
+    button(at, "s_poll").click().run()
+    assert store.source_state("test").poll_requested_by == "maya"
+    assert at.dataframe[0].value.iloc[0]["next poll"] == "next pass (requested)"
+    owner = page(app("owner"), "sources")
+    assert "s_poll" not in {b.key for b in owner.button}
+
+
+def test_overview_for_owners(db):
+    at = app("owner")
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Mentions, 14 days"] == "5" and metrics["Open items"] == "5"
+    assert metrics["Open with legal"] == "2"
+    assert len(at.dataframe) == 3  # response times, spreading fastest, open with legal
+
+
+def test_playbooks_page_lists_every_playbook_and_rule(db):
+    from playbooks.engine import load_library
+
+    at = page(app("owner"), "playbooks")
+    lib = load_library()
+    assert len(at.expander) == len(lib.playbooks)
+    assert len(at.dataframe[0].value) == len(lib.rules)
+
+
+def test_owner_sets_digest_address_and_language(db):
+    store, _ = db
+    at = page(app("owner"), "account")
+    at.text_input[0].input("not-an-address")
+    at.checkbox[0].check()
+    at.button[0].click().run()
+    assert "is not an e-mail address" in at.error[0].value
+    at.text_input[0].input("oren@example.co.il")
+    at.radio[0].set_value("en")
+    at.button[0].click().run()
+    oren = next(u for u in store.users() if u["name"] == "oren")
+    assert (oren["email"], oren["language"], oren["digest"]) == ("oren@example.co.il", "en", True)
+    manager = page(app("manager"), "account")
+    assert len(manager.text_input) == 0 and "for owners" in manager.caption[0].value
+
+
+def test_poll_now_makes_the_pipeline_poll_before_the_interval(store, make_mention):
+    from monitor.pipeline import PassReport, poll_source
+    from monitor.records import SourcePage
+
+    class Source:
+        name = "x-search"
+        min_interval = timedelta(minutes=10)
+        calls = 0
+
+        def fetch(self, cursor, now):
+            Source.calls += 1
+            yield SourcePage([], [], {"n": Source.calls})
+
+    store.mark_source("x-search", NOW, status="ok")
+    poll_source(store, Source(), NOW + timedelta(minutes=1), PassReport())
+    assert Source.calls == 0  # inside the interval
+    store.request_poll("x-search", "maya", NOW + timedelta(minutes=2))
+    poll_source(store, Source(), NOW + timedelta(minutes=3), PassReport())
+    poll_source(store, Source(), NOW + timedelta(minutes=4), PassReport())
+    assert Source.calls == 1  # polled once on request, then the interval holds again
+
+
+def test_bench_dashboard_times_the_queue_page_on_a_filled_database():
+    from dashboard.bench import bench_dashboard
+
+    texts = ["the coffee was cold", "הם גנבו לי כסף", "great service, thanks"]
+    result = bench_dashboard(texts, sizes=(1000, 3000), runs=2)
+    assert set(result) == {"queue_ms_1k", "fill_1k_s", "queue_ms_3k", "fill_3k_s"}
+    assert 0 < result["queue_ms_1k"] < 10_000 and 0 < result["queue_ms_3k"] < 10_000
