@@ -254,7 +254,8 @@ def test_reply_is_drafted_submitted_approved_by_someone_else_and_responded(db, m
     monkeypatch.setenv("REPMON_APPROVERS", "dana")
     at = page(app("manager", item_id=ids["p3"]), "item")
     draft = at.text_area(key=f"i_reply_{ids['p3']}")
-    assert draft.value.startswith("Hi user p3, thanks for letting us know")  # the playbook's template, in the post's language
+    # the playbook's template, in the post's language
+    assert draft.value.startswith("Hi user p3, thanks for letting us know")
     draft.input("Hi, we're sorry: please DM us the branch and time.")
     button(at, "i_submit").click().run()
     no_exception(at)
