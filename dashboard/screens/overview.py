@@ -20,7 +20,9 @@ days = days or 14
 volumes = reports.volume_by_day(store, now, days)
 total = sum(v.count for v in volumes)
 shares = reports.negative_share(volumes)
-spikes = reports.daily_spikes(volumes, reports.window_days(now, days))
+# Spikes are judged against the 7 days before each day, so the baseline reaches back 7 more days.
+spike_days = reports.window_days(now, days + 7)
+spikes = reports.daily_spikes(reports.volume_by_day(store, now, days + 7), spike_days)
 legal = reports.open_legal(store, now)
 counts = store.counts()
 
