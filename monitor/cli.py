@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.errors import ClassifierError, ConfigError, InputError, MonitorError
+from monitor.errors import ClassifierError, ConfigError, InputError, MailError, MonitorError
 from monitor.formatting import age, reach
 from monitor.inputs import Row, read_rows
 from monitor.settings import SETTINGS, apply_file_settings, load_settings
@@ -385,23 +385,69 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    import time
-
+def _interval(args: argparse.Namespace) -> float:
     from monitor.settings import setting
-    from monitor.sources.demo import DemoSource
 
-    store = _store()
-    clf = _classifier()
-    sources = [DemoSource()]
-    raw_interval = args.interval if args.interval is not None else setting("REPMON_POLL_INTERVAL")
+    raw_interval = (
+        args.interval if getattr(args, "interval", None) is not None else setting("REPMON_POLL_INTERVAL")
+    )
     try:
         interval = float(raw_interval)
     except ValueError:
         raise ConfigError(f"REPMON_POLL_INTERVAL={raw_interval!r} is not a number of seconds") from None
     if interval <= 0:
         raise ConfigError(f"the poll interval must be more than 0 seconds, not {raw_interval}")
-    report = _run_pass(store, sources, clf)
+    return interval
+
+
+def _run_loop(store, sources, clf, args: argparse.Namespace, banner: str = "") -> int:  # noqa: ANN001
+    """The scheduled monitor (and the dashboard beside it) until SIGTERM or Ctrl-C."""
+    import signal
+
+    from monitor.mailer import send, smtp_config
+    from monitor.runner import RunConfig, Runner
+    from monitor.settings import setting
+
+    config = RunConfig.from_settings()
+    smtp = smtp_config()
+    transport = (lambda msg: send(msg, smtp)) if smtp else None
+    runner = Runner(store, sources, clf, config, transport=transport, holder=_playbooks())
+    dashboard = None
+    if not args.no_dashboard:
+        port = args.port or int(setting("REPMON_DASHBOARD_PORT"))
+        dashboard = _dashboard_process(port)
+        _err(f"dashboard: http://{setting('REPMON_DASHBOARD_ADDRESS')}:{port}")
+    if banner:
+        _err(banner)
+    if smtp is None:
+        _err("e-mail is off: set REPMON_SMTP_HOST (and the digest settings) for the digest and alerts")
+
+    def stop(signum: int, _frame: object) -> None:
+        _err(f"repmon: {signal.Signals(signum).name}: stopping after the current job")
+        runner.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    _err("running; `repmon status` shows each job; Ctrl-C stops")
+    try:
+        runner.run_forever()
+    finally:
+        if dashboard is not None:
+            dashboard.terminate()
+            dashboard.wait(timeout=10)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from monitor.sources.demo import DemoSource
+
+    store = _store()
+    clf = _classifier()
+    source = DemoSource()
+    source.min_interval = timedelta(seconds=_interval(args))
+    report = _run_pass(store, [source], clf)
     _err(
         f"pass: {report.new_mentions} new mentions, {report.new_snapshots} metric snapshots, "
         f"{report.classified} classified, {report.triaged} triaged"
@@ -410,26 +456,65 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _demo_users(store)
     if args.once:
         return 0
-    dashboard = None
-    if not args.no_dashboard:
-        port = args.port or int(setting("REPMON_DASHBOARD_PORT"))
-        dashboard = _dashboard_process(port)
-        _err(f"\ndashboard: http://{setting('REPMON_DASHBOARD_ADDRESS')}:{port}")
-        _err(
-            "sign in as " + ", ".join(f"{n} ({r})" for n, r in DEMO_USERS) + f" with password {DEMO_PASSWORD}"
+    logins = (
+        "sign in as " + ", ".join(f"{n} ({r})" for n, r in DEMO_USERS) + f" with password {DEMO_PASSWORD}"
+    )
+    return _run_loop(store, [source], clf, args, banner=logins if not args.no_dashboard else "")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.wiring import build_sources
+
+    store = _store()
+    sources = build_sources(store)
+    clf = _classifier()
+    if args.once:
+        report = _run_pass(store, sources, clf)
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        return 0 if not report.errors else 1
+    return _run_loop(store, sources, clf, args)
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from monitor.digest import collect_digest, render_digest
+    from monitor.mailer import Recipient, digest_recipients, send, smtp_config
+    from monitor.runner import RunConfig, Runner
+
+    store = _store()
+    config = RunConfig.from_settings()
+    now = _now()
+    if args.dry_run:
+        recipients = digest_recipients(store) or [
+            Recipient("owner@example.invalid", lang) for lang in ("he", "en")
+        ]
+        summary = collect_digest(store, now, config.tz, config.dashboard_url)
+        out = Path(args.out)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for r in recipients:
+                msg = render_digest(
+                    summary, r.language, config.sender or "repmon <repmon@localhost>", r.address
+                )
+                stem = f"digest-{now.astimezone(config.tz).date().isoformat()}-{r.address}-{r.language}"
+                (out / f"{stem}.eml").write_bytes(msg.as_bytes())
+                html_part = msg.get_body(("html",))
+                (out / f"{stem}.html").write_text(html_part.get_content(), encoding="utf-8")
+                print(out / f"{stem}.eml")
+        except OSError as exc:
+            raise InputError(f"cannot write the digest to {out} ({exc.strerror}): check --out") from None
+        return 0
+    smtp = smtp_config()
+    if smtp is None:
+        raise ConfigError(
+            "e-mail is off: set REPMON_SMTP_HOST, REPMON_DIGEST_FROM and REPMON_DIGEST_RECIPIENTS"
         )
-    _err(f"polling every {interval:.0f} s; Ctrl-C to stop")
+    runner = Runner(store, [], None, config, transport=lambda msg: send(msg, smtp), clock=_now)
     try:
-        while True:
-            time.sleep(interval)
-            report = _run_pass(store, sources, clf)
-            if report.new_mentions:
-                _err(f"pass: {report.new_mentions} new mentions")
-                print(render_queue(store.queue(limit=args.limit)))
-    finally:
-        if dashboard is not None:
-            dashboard.terminate()
-            dashboard.wait(timeout=10)
+        result = runner.digest(force=True)
+    except RuntimeError as exc:
+        raise MailError(str(exc)) from None
+    print(result)
+    return 0
 
 
 def cmd_user(args: argparse.Namespace) -> int:
@@ -739,6 +824,28 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(line)
     if not store.sources():
         print("  (none polled yet: run `repmon poll --once` or `repmon demo --once`)")
+    jobs = store.job_states()
+    if jobs:
+        print("scheduled jobs (repmon run):")
+        for j in jobs:
+            last = j["last_run_at"].isoformat(timespec="seconds") if j["last_run_at"] else "never"
+            nxt = j["next_run_at"].isoformat(timespec="seconds") if j["next_run_at"] else "-"
+            line = f"  {j['name']:<22} last {last} {j['last_status'] or ''}, next {nxt}, runs {j['runs']}"
+            if j["last_detail"] and j["last_status"] == "ok":
+                line += f"\n      {j['last_detail']}"
+            if j["last_error"]:
+                when = j["last_error_at"].isoformat(timespec="seconds")
+                line += f"\n      last error ({when}): {j['last_error']}"
+            print(line)
+    pending = store.deliveries(pending_only=True, limit=20)
+    if pending:
+        print("e-mails waiting to be sent:")
+        for d in pending:
+            retry = d["next_attempt_at"].isoformat(timespec="seconds") if d["next_attempt_at"] else "now"
+            print(
+                f"  {d['kind']} {d['key']} to {d['recipient']}: {d['attempts']} attempt(s), next {retry}"
+                + (f"\n      last error: {d['last_error']}" if d["last_error"] else "")
+            )
     print("last runs:")
     for job in store.last_jobs(5):
         d = job.detail or {}

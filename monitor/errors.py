@@ -5,6 +5,7 @@ MonitorError
   x SourceError(source)   + RateLimited(reset_at)   + AuthExpired   + BadPayload
   x ClassifierError   x StorageError   x PlaybookError   x ConfigError
   x InputError (a file given on the command line has a bad line or column)
+  x MailError (the SMTP server refused or could not be reached)
 ```
 """
 
@@ -61,3 +62,7 @@ class AuthExpired(SourceError):
 
 class BadPayload(SourceError):
     """The platform sent something that is not what its documentation describes."""
+
+
+class MailError(MonitorError):
+    """An e-mail could not be sent (server unreachable, refused login, refused recipient)."""

@@ -171,6 +171,7 @@ class QueueFilter:
     include_closed: bool = False
     playbooks: tuple[str, ...] = ()
     legal: bool = False  # only items for legal: a legal playbook or label, or escalated to legal
+    min_virality: float | None = None
 
 
 UNASSIGNED = "(unassigned)"

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Date, FunctionElement, case, func, select
+from sqlalchemy import ColumnElement, Date, FunctionElement, String, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -114,6 +114,59 @@ def _utc_day_sqlite(element: _UtcDay, compiler: SQLCompiler, **kw: object) -> st
     # SQLite's CAST(... AS DATE) is numeric (it yields the year); date() gives 'YYYY-MM-DD', which the
     # Date type reads back as a date.
     return f"date({compiler.process(element.clauses, **kw)})"
+
+
+class _UtcHour(FunctionElement):
+    """The UTC hour of a stored (naive UTC) timestamp, as text 'YYYY-MM-DD HH' (portable to compare)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_UtcHour)
+def _utc_hour_pg(element: _UtcHour, compiler: SQLCompiler, **kw: object) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD HH24')"
+
+
+@compiles(_UtcHour, "sqlite")
+def _utc_hour_sqlite(element: _UtcHour, compiler: SQLCompiler, **kw: object) -> str:
+    return f"strftime('%Y-%m-%d %H', {compiler.process(element.clauses, **kw)})"
+
+
+@dataclass(frozen=True)
+class HourVolume:
+    """Mentions created in one UTC hour: all of them, and the negative ones."""
+
+    hour: datetime
+    total: int
+    negative: int
+
+
+def hourly_volume(store: Store, start: datetime, end: datetime) -> list[HourVolume]:
+    """Every UTC hour from ``start`` (rounded down) up to ``end`` (exclusive), zero-filled, oldest first.
+
+    Counts the queued mentions (the business's own posts are not queued), by the label they were
+    triaged on (a correction wins); one aggregate query.
+    """
+    first = _utc(start).replace(minute=0, second=0, microsecond=0)
+    end = _utc(end)
+    hour = _UtcHour(MentionRow.created_at)
+    negative = func.sum(case((TriageItemRow.label.in_(NEGATIVE_LABELS), 1), else_=0))
+    q = (
+        select(hour, func.count(TriageItemRow.id), negative)
+        .join(MentionRow, MentionRow.id == TriageItemRow.mention_id)
+        .where(MentionRow.created_at >= first, MentionRow.created_at < end)
+        .group_by(hour)
+    )
+    with store.session() as s:
+        found = {h: (int(t), int(n or 0)) for h, t, n in s.execute(q)}
+    out = []
+    at = first
+    while at < end:
+        total, neg = found.get(at.strftime("%Y-%m-%d %H"), (0, 0))
+        out.append(HourVolume(at, total, neg))
+        at += timedelta(hours=1)
+    return out
 
 
 def _label_of(mention_id: ColumnElement[int]) -> ColumnElement[str]:

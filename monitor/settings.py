@@ -129,6 +129,51 @@ SETTINGS: tuple[Setting, ...] = (
         "(secret: environment or secrets file only).",
     ),
     Setting("REPMON_FACEBOOK_GRAPH_VERSION", "v25.0", "Graph API version the Facebook poller calls."),
+    Setting("REPMON_SMTP_HOST", "", "SMTP server for the digest and alerts; empty: no e-mail is sent."),
+    Setting("REPMON_SMTP_PORT", "", "SMTP port; empty: 465 for ssl, 587 for starttls, 25 for none."),
+    Setting("REPMON_SMTP_TLS", "starttls", "SMTP encryption: ssl, starttls or none."),
+    Setting("REPMON_SMTP_USER", "", "SMTP user name, if the server wants a login."),
+    Setting("REPMON_SMTP_PASSWORD", "", "SMTP password (secret: environment or secrets file only)."),
+    Setting(
+        "REPMON_DIGEST_FROM",
+        "",
+        "From address of the digest and alerts, e.g. 'repmon <alerts@example.co.il>'.",
+    ),
+    Setting(
+        "REPMON_DIGEST_RECIPIENTS",
+        "",
+        "Digest recipients, comma-separated, each optionally with its language: "
+        "'owner@example.co.il:he, cfo@example.com:en' (default language he). Owners who ask for the "
+        "digest on the dashboard's Account page get it too.",
+    ),
+    Setting("REPMON_DIGEST_TIME", "08:00", "Local time (HH:MM, REPMON_TIMEZONE) the daily digest is sent."),
+    Setting("REPMON_TIMEZONE", "Asia/Jerusalem", "Time zone of the digest's day and send time."),
+    Setting(
+        "REPMON_DASHBOARD_URL",
+        "http://127.0.0.1:8501",
+        "The dashboard's address as recipients reach it, for links in e-mails.",
+    ),
+    Setting(
+        "REPMON_ALERT_RECIPIENTS",
+        "",
+        "Who gets immediate alerts (same format as REPMON_DIGEST_RECIPIENTS); empty: the digest recipients.",
+    ),
+    Setting(
+        "REPMON_ALERT_LABELS",
+        "defamation,boycott",
+        "Labels whose items raise an alert once they spread (comma-separated); empty: no item alerts.",
+    ),
+    Setting(
+        "REPMON_ALERT_VIRALITY",
+        "60",
+        "Virality score (0-100) at which an item with an alert label raises an alert.",
+    ),
+    Setting(
+        "REPMON_SPIKE_K",
+        "3",
+        "A volume spike: an hour's mentions above the mean plus K standard deviations of the past 7 days.",
+    ),
+    Setting("REPMON_SPIKE_MIN_COUNT", "5", "The fewest mentions in an hour that can count as a spike."),
 )
 
 
@@ -180,6 +225,7 @@ SECRETS = (
     "REPMON_X_API_SECRET",
     "REPMON_X_ACCESS_TOKEN",
     "REPMON_X_ACCESS_TOKEN_SECRET",
+    "REPMON_SMTP_PASSWORD",
 )
 
 

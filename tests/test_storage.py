@@ -14,10 +14,10 @@ from monitor.storage import Store
 
 
 def test_schema_is_migrated_to_head_and_sqlite_uses_wal(store):
-    assert store.schema_revision() == "0007"
+    assert store.schema_revision() == "0008"
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-    assert store.migrate() == "0007"  # migrating again is a no-op
+    assert store.migrate() == "0008"  # migrating again is a no-op
 
 
 def test_save_page_is_idempotent_and_keeps_the_cursor(store, make_mention):

@@ -264,3 +264,42 @@ class UserRow(Base):
 @event.listens_for(TriageItemRow.status, "set")
 def _track_open(target: TriageItemRow, value: str, _old: object, _initiator: object) -> None:
     target.is_open = value in OPEN_STATUSES
+
+
+class DeliveryRow(Base):
+    """One e-mail owed to one recipient (a day's digest, an item's alert, an hour's spike alert).
+
+    Unique on (kind, key, recipient): it is sent at most once; a failed attempt is retried after
+    ``next_attempt_at`` with a growing delay.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("kind", "key", "recipient", name="uq_deliveries_kind_key_recipient"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(100))
+    recipient: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending, sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobStateRow(Base):
+    """Each scheduled job of `repmon run`: its last run, last error and next run, for `repmon status`."""
+
+    __tablename__ = "job_state"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(20))
+    last_detail: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)

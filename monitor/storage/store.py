@@ -38,7 +38,9 @@ from monitor.storage.models import (
     CaptureRow,
     ClassificationRow,
     CorrectionRow,
+    DeliveryRow,
     JobRunRow,
+    JobStateRow,
     MentionRow,
     MetricSnapshotRow,
     RawPayloadRow,
@@ -648,6 +650,8 @@ class Store:
             q = q.where(TriageItemRow.language.in_(f.languages))
         if f.playbooks:
             q = q.where(TriageItemRow.playbook.in_(f.playbooks))
+        if f.min_virality is not None:
+            q = q.where(TriageItemRow.virality >= f.min_virality)
         if f.legal:
             q = q.where(
                 TriageItemRow.playbook.in_(LEGAL_PLAYBOOKS)
@@ -1290,6 +1294,97 @@ class Store:
                 None,
                 {"user": name, "email": email, "language": language, "digest": digest},
             )
+
+    # -- e-mail deliveries -----------------------------------------------------------------------
+
+    def delivery_due(self, kind: str, key: str, recipient: str, now: datetime) -> bool:
+        """Record that an e-mail is owed (once) and say whether to try sending it now: not if it was
+        sent already, nor while a failed attempt's retry time has not come."""
+        with self.session() as s:
+            row = s.scalar(
+                select(DeliveryRow).where(
+                    DeliveryRow.kind == kind, DeliveryRow.key == key, DeliveryRow.recipient == recipient
+                )
+            )
+            if row is None:
+                s.add(
+                    DeliveryRow(
+                        kind=kind, key=key, recipient=recipient, status="pending", attempts=0, created_at=now
+                    )
+                )
+                return True
+            return row.status != "sent" and (row.next_attempt_at is None or row.next_attempt_at <= now)
+
+    def delivery_result(
+        self,
+        kind: str,
+        key: str,
+        recipient: str,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        """Mark an attempt: sent (with its Message-ID), or failed (with the error and the retry time)."""
+        with self.session() as s:
+            row = s.scalar(
+                select(DeliveryRow).where(
+                    DeliveryRow.kind == kind, DeliveryRow.key == key, DeliveryRow.recipient == recipient
+                )
+            )
+            if row is None:
+                row = DeliveryRow(kind=kind, key=key, recipient=recipient, attempts=0, created_at=now)
+                s.add(row)
+            row.attempts = (row.attempts or 0) + 1
+            if error is None:
+                row.status, row.sent_at, row.message_id = "sent", now, message_id
+                row.last_error = row.next_attempt_at = None
+            else:
+                row.status, row.last_error, row.next_attempt_at = "pending", error, retry_at
+
+    def deliveries(
+        self, *, kind: str | None = None, pending_only: bool = False, limit: int = 50
+    ) -> list[dict]:
+        """Recent deliveries, newest first (all fields)."""
+        with self.session() as s:
+            q = select(DeliveryRow).order_by(DeliveryRow.id.desc()).limit(limit)
+            if kind:
+                q = q.where(DeliveryRow.kind == kind)
+            if pending_only:
+                q = q.where(DeliveryRow.status != "sent")
+            return [{c.name: getattr(r, c.name) for c in DeliveryRow.__table__.columns} for r in s.scalars(q)]
+
+    # -- scheduled jobs ---------------------------------------------------------------------------
+
+    def save_job_state(
+        self,
+        name: str,
+        at: datetime,
+        status: str,
+        *,
+        detail: str | None = None,
+        error: str | None = None,
+        next_run_at: datetime | None = None,
+    ) -> None:
+        """Record one run of a scheduled job (``ok`` or ``error``) and when it runs next."""
+        with self.session() as s:
+            row = s.get(JobStateRow, name)
+            if row is None:
+                row = JobStateRow(name=name, runs=0, errors=0)
+                s.add(row)
+            row.last_run_at, row.last_status, row.last_detail = at, status, detail
+            row.next_run_at = next_run_at
+            row.runs = (row.runs or 0) + 1
+            if error is not None:
+                row.last_error, row.last_error_at, row.errors = error, at, (row.errors or 0) + 1
+
+    def job_states(self) -> list[dict[str, object]]:
+        with self.session() as s:
+            return [
+                {c.name: getattr(r, c.name) for c in JobStateRow.__table__.columns}
+                for r in s.scalars(select(JobStateRow).order_by(JobStateRow.name))
+            ]
 
     # -- bookkeeping ----------------------------------------------------------------------------
 

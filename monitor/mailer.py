@@ -1,0 +1,162 @@
+"""E-mail out: the SMTP settings, who gets what, and sending each owed e-mail exactly once.
+
+Rendering is pure and lives elsewhere (``monitor.digest``, ``monitor.alerts``); here is the I/O: an SMTP
+connection (SSL, STARTTLS or plain, with an optional login) and the delivery ledger in the store, which
+makes every digest, alert and spike notice go out once per recipient, retried with a growing delay while
+the server is down. A crash after the server accepted a message but before the ledger recorded it sends
+that message again on restart, with the same Message-ID, so mail clients show it once.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from monitor.errors import ConfigError, MailError
+from monitor.settings import secret, setting
+from monitor.storage import Store
+
+TLS_MODES = ("ssl", "starttls", "none")
+DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    language: str = "he"
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    tls: str
+    user: str = ""
+    password: str = ""
+    sender: str = ""
+    timeout: float = 30.0
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SmtpConfig(host={self.host!r}, port={self.port}, tls={self.tls!r}, user={self.user!r})"
+
+
+def parse_recipients(value: str, setting_name: str) -> list[Recipient]:
+    """'a@x.co.il:he, b@y.com:en' -> recipients (language he when not given)."""
+    out: list[Recipient] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        address, _, language = part.partition(":")
+        address, language = address.strip(), (language.strip() or "he")
+        if "@" not in address or " " in address:
+            raise ConfigError(f"{setting_name}: {address!r} is not an e-mail address")
+        if language not in ("he", "en"):
+            raise ConfigError(f"{setting_name}: language {language!r} for {address} is not he or en")
+        if address.lower() not in {r.address.lower() for r in out}:
+            out.append(Recipient(address, language))
+    return out
+
+
+def digest_recipients(store: Store) -> list[Recipient]:
+    """REPMON_DIGEST_RECIPIENTS, plus owners who asked for the digest on the dashboard."""
+    out = parse_recipients(setting("REPMON_DIGEST_RECIPIENTS"), "REPMON_DIGEST_RECIPIENTS")
+    known = {r.address.lower() for r in out}
+    for user in store.users():
+        if user["digest"] and user["email"] and not user["disabled"] and user["email"].lower() not in known:
+            out.append(Recipient(str(user["email"]), str(user["language"] or "he")))
+            known.add(str(user["email"]).lower())
+    return out
+
+
+def alert_recipients(store: Store) -> list[Recipient]:
+    """REPMON_ALERT_RECIPIENTS, or the digest's recipients when it is empty."""
+    own = parse_recipients(setting("REPMON_ALERT_RECIPIENTS"), "REPMON_ALERT_RECIPIENTS")
+    return own or digest_recipients(store)
+
+
+def smtp_config() -> SmtpConfig | None:
+    """The SMTP settings, or None when REPMON_SMTP_HOST is empty (e-mail is off)."""
+    host = setting("REPMON_SMTP_HOST").strip()
+    if not host:
+        return None
+    tls = setting("REPMON_SMTP_TLS").strip().lower()
+    if tls not in TLS_MODES:
+        raise ConfigError(f"REPMON_SMTP_TLS={tls!r}: use ssl, starttls or none")
+    raw_port = setting("REPMON_SMTP_PORT").strip()
+    try:
+        port = int(raw_port) if raw_port else DEFAULT_PORTS[tls]
+    except ValueError:
+        raise ConfigError(f"REPMON_SMTP_PORT={raw_port!r} is not a port number") from None
+    sender = setting("REPMON_DIGEST_FROM").strip()
+    if not sender:
+        raise ConfigError("REPMON_DIGEST_FROM is empty: set the From address of the digest and alerts")
+    return SmtpConfig(host, port, tls, setting("REPMON_SMTP_USER"), secret("REPMON_SMTP_PASSWORD"), sender)
+
+
+def send(message: EmailMessage, config: SmtpConfig) -> None:
+    """Hand one message to the SMTP server; ``MailError`` (without the password) if it is not accepted."""
+    where = f"SMTP server {config.host}:{config.port} ({config.tls})"
+    try:
+        if config.tls == "ssl":
+            client = smtplib.SMTP_SSL(
+                config.host, config.port, timeout=config.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        with client:
+            if config.tls == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if config.user:
+                client.login(config.user, config.password)
+            client.send_message(message)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailError(
+            f"{where} refused the login of {config.user!r} ({exc.smtp_code}): check REPMON_SMTP_USER and "
+            "REPMON_SMTP_PASSWORD"
+        ) from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise MailError(f"{where} refused the recipient(s) {', '.join(exc.recipients)}") from None
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        reason = str(exc).replace(config.password, "[redacted]") if config.password else str(exc)
+        raise MailError(f"{where}: {type(exc).__name__}: {reason}; repmon will retry") from None
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failure: 1, 2, 4, 8 ... minutes, at most 30."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def deliver(
+    store: Store,
+    kind: str,
+    key: str,
+    recipient: Recipient,
+    build: Callable[[], EmailMessage],
+    transport: Callable[[EmailMessage], None],
+    now: datetime,
+) -> str:
+    """Send the e-mail ``(kind, key)`` to ``recipient`` unless it was sent already; returns ``sent``,
+    ``already`` (sent before), ``waiting`` (a retry is not due yet) or ``failed`` (retry scheduled)."""
+    address = recipient.address
+    existing = next(
+        (d for d in store.deliveries(kind=kind, limit=1000) if d["key"] == key and d["recipient"] == address),
+        None,
+    )
+    if existing and existing["status"] == "sent":
+        return "already"
+    if not store.delivery_due(kind, key, address, now):
+        return "waiting"
+    message = build()
+    try:
+        transport(message)
+    except MailError as exc:
+        attempts = (existing["attempts"] if existing else 0) + 1
+        store.delivery_result(kind, key, address, now, error=str(exc), retry_at=now + backoff(attempts))
+        return "failed"
+    store.delivery_result(kind, key, address, now, message_id=str(message.get("Message-ID", "")) or None)
+    return "sent"

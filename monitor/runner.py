@@ -1,0 +1,232 @@
+"""`repmon run`: the long-running monitor, on its own ``schedule.Scheduler``.
+
+```
+poll <source>   every 15 s: the source's own interval (and "poll now") decide inside poll_source;
+                new mentions are classified and triaged right away
+process         every 30 s: classify and triage what is left (deferred imports), re-score virality
+alerts          every minute: e-mail items that meet the alert rule (once per item and recipient)
+spikes          every 5 minutes: the last full hour's volume, all and negative, against 7 days
+digest          every minute: once the local digest time has passed, today's digest to each recipient
+```
+Every job is wrapped: an exception is logged and recorded (``job_state``) and never stops the loop.
+SIGTERM and SIGINT stop the loop after the job that is running. All progress lives in the database
+(cursors, classifications, the delivery ledger), so a restart resumes where the last run stopped and a
+digest missed while the monitor was down goes out when it comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import schedule
+
+from monitor.alerts import AlertRule, items_to_alert, render_item_alert, render_spike_alert, volume_spikes
+from monitor.errors import ConfigError
+from monitor.mailer import alert_recipients, deliver, digest_recipients
+from monitor.pipeline import PassReport, classify_new, poll_source, redact, triage_open
+from monitor.settings import setting
+from monitor.sources import Source
+from monitor.storage import Store
+from playbooks.engine import LibraryHolder
+
+log = logging.getLogger("repmon.run")
+POLL_TICK = timedelta(seconds=15)
+
+
+@dataclass
+class RunConfig:
+    """What the loop needs from the settings (see ``RunConfig.from_settings``)."""
+
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jerusalem"))
+    digest_time: clock_time = clock_time(8, 0)
+    dashboard_url: str = "http://127.0.0.1:8501"
+    sender: str = ""
+    rule: AlertRule = field(default_factory=AlertRule)
+    spike_k: float = 3.0
+    spike_min_count: int = 5
+
+    @classmethod
+    def from_settings(cls) -> RunConfig:
+        try:
+            tz = ZoneInfo(setting("REPMON_TIMEZONE"))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"REPMON_TIMEZONE={setting('REPMON_TIMEZONE')!r} is not a time zone") from None
+        raw = setting("REPMON_DIGEST_TIME")
+        try:
+            hours, minutes = (int(p) for p in raw.split(":"))
+            digest_time = clock_time(hours, minutes)
+        except ValueError:
+            raise ConfigError(f"REPMON_DIGEST_TIME={raw!r} is not a time of day HH:MM") from None
+        try:
+            virality = float(setting("REPMON_ALERT_VIRALITY"))
+            spike_k = float(setting("REPMON_SPIKE_K"))
+            spike_min = int(setting("REPMON_SPIKE_MIN_COUNT"))
+        except ValueError as exc:
+            raise ConfigError(f"an alert setting is not a number: {exc}") from None
+        labels = tuple(x.strip() for x in setting("REPMON_ALERT_LABELS").split(",") if x.strip())
+        return cls(
+            tz, digest_time, setting("REPMON_DASHBOARD_URL"), setting("REPMON_DIGEST_FROM"),
+            AlertRule(labels, virality), spike_k, spike_min,
+        )  # fmt: skip
+
+
+class Runner:
+    """The scheduled jobs over one store; ``transport`` sends an e-mail (None: e-mail is off)."""
+
+    def __init__(
+        self,
+        store: Store,
+        sources: Sequence[Source],
+        classifier: object,
+        config: RunConfig,
+        *,
+        transport: Callable | None = None,
+        holder: LibraryHolder | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store, self.sources, self.classifier = store, list(sources), classifier
+        self.config, self.transport, self.clock = config, transport, clock
+        self.holder = holder or LibraryHolder()
+        self.stop = threading.Event()
+        self.scheduler = schedule.Scheduler()
+        for src in self.sources:
+            self._every(POLL_TICK, f"poll {src.name}", lambda src=src: self.poll(src))
+        self._every(timedelta(seconds=30), "process", self.process)
+        self._every(timedelta(minutes=1), "alerts", self.alerts)
+        self._every(timedelta(minutes=5), "spikes", self.spikes)
+        self._every(timedelta(minutes=1), "digest", self.digest)
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def _every(self, interval: timedelta, name: str, fn: Callable[[], str]) -> None:
+        job = self.scheduler.every(int(interval.total_seconds())).seconds
+        job.do(self.run_job, name, fn, job)
+
+    def run_job(self, name: str, fn: Callable[[], str], job: schedule.Job | None = None) -> None:
+        """Run one job; whatever it raises is logged and recorded, and the loop goes on."""
+        if self.stop.is_set():
+            return
+        started = self.clock()
+        next_run = job.next_run.astimezone(UTC) if job is not None and job.next_run else None
+        try:
+            detail = fn()
+        except Exception as exc:  # a job's failure must never stop the monitor
+            message = redact(f"{type(exc).__name__}: {exc}")
+            log.error("job %s failed: %s", name, message)
+            self.store.save_job_state(name, started, "error", error=message, next_run_at=next_run)
+            return
+        self.store.save_job_state(name, started, "ok", detail=detail, next_run_at=next_run)
+
+    def run_forever(self, run_now: bool = True) -> None:
+        """Run jobs as they come due until ``stop`` is set (SIGTERM/SIGINT), then return."""
+        if run_now:
+            for job in list(self.scheduler.jobs):
+                if self.stop.is_set():
+                    break
+                job.run()
+        while not self.stop.is_set():
+            self.scheduler.run_pending()
+            idle = self.scheduler.idle_seconds
+            self.stop.wait(timeout=max(0.2, min(1.0, idle if idle is not None else 1.0)))
+
+    # -- the jobs ---------------------------------------------------------------------------------
+
+    def _process(self, now: datetime) -> tuple[int, int]:
+        version = self.classifier.model_version
+        error = self.holder.reload()
+        if error:
+            log.warning("playbooks: %s", error)
+        classified = classify_new(self.store, self.classifier.predict, version, now)
+        triaged = triage_open(self.store, version, now, self.holder.library)
+        return classified, triaged
+
+    def poll(self, source: Source) -> str:
+        now = self.clock()
+        report = PassReport()
+        poll_source(self.store, source, now, report)
+        if report.new_mentions or report.new_snapshots:
+            report.classified, report.triaged = self._process(now)
+            self.store.record_job(f"poll {source.name}", now, self.clock(), "ok" if not report.errors else
+                                  "partial", report.as_dict())  # fmt: skip
+        if report.errors:
+            raise RuntimeError("; ".join(report.errors))
+        return f"{report.new_mentions} new, {report.new_snapshots} snapshots, {report.classified} classified"
+
+    def process(self) -> str:
+        classified, triaged = self._process(self.clock())
+        return f"{classified} classified, {triaged} triaged"
+
+    def _send(self, kind: str, key: str, recipients: Sequence, build: Callable, now: datetime) -> dict:
+        results: dict[str, int] = {}
+        for r in recipients:
+            outcome = deliver(self.store, kind, key, r, lambda r=r: build(r), self.transport, now)
+            results[outcome] = results.get(outcome, 0) + 1
+        return results
+
+    def alerts(self) -> str:
+        if self.transport is None:
+            return "e-mail is off (REPMON_SMTP_HOST is empty)"
+        now = self.clock()
+        recipients = alert_recipients(self.store)
+        if not recipients:
+            return "no alert recipients"
+        total: dict[str, int] = {}
+        for item in items_to_alert(self.store, self.config.rule):
+            build = lambda r, item=item: render_item_alert(  # noqa: E731
+                item, r.language, self.config.sender, r.address, self.config.dashboard_url, now
+            )
+            for k, v in self._send("alert", f"item:{item.id}", recipients, build, now).items():
+                total[k] = total.get(k, 0) + v
+        failed = total.get("failed", 0)
+        if failed:
+            raise RuntimeError(f"{failed} alert e-mail(s) failed; see `repmon status` (retried with backoff)")
+        return ", ".join(f"{k} {v}" for k, v in sorted(total.items())) or "nothing to alert"
+
+    def spikes(self) -> str:
+        now = self.clock()
+        found = volume_spikes(self.store, now, self.config.spike_k, self.config.spike_min_count)
+        if not found or self.transport is None:
+            return f"{len(found)} spike(s)" + ("" if self.transport else "; e-mail is off")
+        recipients = alert_recipients(self.store)
+        for spike in found:
+            build = lambda r, spike=spike: render_spike_alert(  # noqa: E731
+                spike, r.language, self.config.sender, r.address, self.config.dashboard_url, now
+            )
+            self._send("spike", spike.key, recipients, build, now)
+        return f"{len(found)} spike(s): " + ", ".join(s.key for s in found)
+
+    def digest_due(self, now: datetime) -> bool:
+        return now.astimezone(self.config.tz).time() >= self.config.digest_time
+
+    def digest(self, force: bool = False) -> str:
+        """Today's digest to every recipient who has not had it, once the digest time has passed."""
+        now = self.clock()
+        if not force and not self.digest_due(now):
+            return f"not yet (due {self.config.digest_time:%H:%M} {self.config.tz.key})"
+        if self.transport is None:
+            return "e-mail is off (REPMON_SMTP_HOST is empty)"
+        from monitor.digest import collect_digest, render_digest
+
+        recipients = digest_recipients(self.store)
+        if not recipients:
+            return "no digest recipients (REPMON_DIGEST_RECIPIENTS, or owners on the Account page)"
+        key = now.astimezone(self.config.tz).date().isoformat()
+        summary: list = []
+
+        def build(r) -> object:  # noqa: ANN001
+            if not summary:
+                summary.append(collect_digest(self.store, now, self.config.tz, self.config.dashboard_url))
+            return render_digest(summary[0], r.language, self.config.sender, r.address)
+
+        results = self._send("digest", key, recipients, build, now)
+        if results.get("failed"):
+            raise RuntimeError(
+                f"digest {key}: {results['failed']} of {len(recipients)} failed; retried with backoff"
+            )
+        return f"digest {key}: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items()))
