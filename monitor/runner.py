@@ -105,15 +105,14 @@ class Runner:
     # -- the loop -----------------------------------------------------------------------------
 
     def _every(self, interval: timedelta, name: str, fn: Callable[[], str]) -> None:
-        job = self.scheduler.every(int(interval.total_seconds())).seconds
-        job.do(self.run_job, name, fn, job)
+        self.scheduler.every(int(interval.total_seconds())).seconds.do(self.run_job, name, fn, interval)
 
-    def run_job(self, name: str, fn: Callable[[], str], job: schedule.Job | None = None) -> None:
+    def run_job(self, name: str, fn: Callable[[], str], interval: timedelta | None = None) -> None:
         """Run one job; whatever it raises is logged and recorded, and the loop goes on."""
         if self.stop.is_set():
             return
         started = self.clock()
-        next_run = job.next_run.astimezone(UTC) if job is not None and job.next_run else None
+        next_run = started + interval if interval else None
         try:
             detail = fn()
         except Exception as exc:  # a job's failure must never stop the monitor

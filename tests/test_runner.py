@@ -1,0 +1,176 @@
+"""`repmon run`'s loop: scheduled jobs on a frozen clock, failures that never stop it, a clean stop on
+SIGTERM, alerts once per item across restarts, and the digest once per recipient per day."""
+
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import NOW, FakeClassifier
+from freezegun import freeze_time
+
+from monitor.alerts import AlertRule
+from monitor.mailer import SmtpConfig, send
+from monitor.records import SourcePage
+from monitor.runner import RunConfig, Runner
+
+JERUSALEM = ZoneInfo("Asia/Jerusalem")
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    from test_alerts_mail import free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.config = SmtpConfig(
+        "127.0.0.1", controller.port, "none", sender="repmon <r@repmon.test>", timeout=5
+    )
+    yield inbox
+    controller.stop()
+
+
+class ListSource:
+    """A source that yields its posts once, then nothing new."""
+
+    def __init__(self, name, mentions, min_interval=None):
+        self.name, self.mentions, self.min_interval = name, mentions, min_interval
+        self.fetches = 0
+
+    def fetch(self, cursor, now):
+        self.fetches += 1
+        done = int(cursor.get("done", 0))
+        yield SourcePage(mentions=tuple(self.mentions[done:]), cursor={"done": len(self.mentions)})
+
+
+class Broken:
+    name = "broken"
+    min_interval = None
+
+    def fetch(self, cursor, now):
+        raise RuntimeError("the platform sent garbage")
+        yield
+
+
+def config(**kw):
+    return RunConfig(tz=JERUSALEM, sender="repmon <r@repmon.test>", dashboard_url="http://dash.test", **kw)
+
+
+def test_jobs_run_on_schedule_and_a_failing_job_never_stops_the_loop(store, make_mention):
+    src = ListSource("x-search", [make_mention(external_id="a", text="defamation: they are thieves")])
+    with freeze_time(NOW) as clock:
+        runner = Runner(store, [src, Broken()], FakeClassifier(), config())
+        runner.scheduler.run_all()
+        assert src.fetches == 1 and [q.external_id for q in store.queue()] == ["a"]
+        clock.tick(timedelta(seconds=10))
+        runner.scheduler.run_pending()
+        assert src.fetches == 1  # the poll jobs tick every 15 s
+        clock.tick(timedelta(seconds=6))
+        runner.scheduler.run_pending()
+        assert src.fetches == 2
+    jobs = {j["name"]: j for j in store.job_states()}
+    assert set(jobs) == {"poll x-search", "poll broken", "process", "alerts", "spikes", "digest"}
+    assert jobs["poll broken"]["last_status"] == "error" and jobs["poll broken"]["errors"] == 2
+    assert "the platform sent garbage" in jobs["poll broken"]["last_error"]
+    assert jobs["poll x-search"]["last_status"] == "ok" and jobs["poll x-search"]["runs"] == 2
+    assert jobs["poll x-search"]["next_run_at"] == NOW + timedelta(seconds=31)
+    assert jobs["alerts"]["last_detail"] == "e-mail is off (REPMON_SMTP_HOST is empty)"
+    assert jobs["digest"]["last_detail"] == "e-mail is off (REPMON_SMTP_HOST is empty)"
+
+
+def test_a_job_that_raises_is_recorded_and_the_next_one_runs(store):
+    runner = Runner(store, [], FakeClassifier(), config())
+    calls = []
+
+    def boom():
+        raise ValueError("Bearer abc.def secret in a message")
+
+    runner.run_job("boom", boom)
+    runner.run_job("fine", lambda: calls.append(1) or "did it")
+    states = {j["name"]: j for j in store.job_states()}
+    assert states["boom"]["last_status"] == "error"
+    assert states["boom"]["last_error"] == "ValueError: Bearer [redacted] secret in a message"
+    assert states["fine"]["last_detail"] == "did it" and calls == [1]
+
+
+def test_stop_ends_the_loop_after_the_current_job(store):
+    runner = Runner(store, [], FakeClassifier(), config())
+    thread = threading.Thread(target=runner.run_forever)
+    thread.start()
+    time.sleep(0.5)
+    runner.stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    runner.run_job("after-stop", lambda: "should not run")
+    assert "after-stop" not in {j["name"] for j in store.job_states()}
+
+
+def test_alerts_go_once_per_item_even_after_a_restart(smtp, store, make_mention):
+    from classifiers.virality import Virality
+    from monitor.records import TriageDecision
+
+    store.save_page("t", [make_mention(external_id="d1", text="they steal from customers")], [], {}, NOW)
+    from classifiers import Prediction
+
+    store.save_classifications([(1, Prediction("defamation", {"defamation": 0.9}, "en", "m"))], NOW)
+    vir = Virality(80.0, 900, 90.0, 0.0, 3000.0, 2000.0, 4000.0, 2.0, 5)
+    store.save_triage(
+        [(1, TriageDecision("crisis", 95.0, NOW, (), label="defamation", language="en"), vir)], NOW
+    )
+    os.environ["REPMON_DIGEST_RECIPIENTS"] = "owner@example.co.il:he, cfo@example.com:en"
+    try:
+        transport = lambda m: send(m, smtp.config)  # noqa: E731
+        first = Runner(store, [], FakeClassifier(), config(rule=AlertRule(("defamation",), 60.0)),
+                       transport=transport, clock=lambda: NOW)  # fmt: skip
+        assert first.alerts() == "sent 2"
+        assert first.alerts() == "already 2"
+        restarted = Runner(store, [], FakeClassifier(), config(), transport=transport, clock=lambda: NOW)
+        assert restarted.alerts() == "already 2"
+    finally:
+        del os.environ["REPMON_DIGEST_RECIPIENTS"]
+    assert sorted(m["To"] for m in smtp.messages) == ["cfo@example.com", "owner@example.co.il"]
+    assert {m["Content-Language"] for m in smtp.messages} == {"he", "en"}
+
+
+@pytest.mark.slow
+def test_sigterm_stops_repmon_run_cleanly(tmp_path):
+    env = {**os.environ, "REPMON_DATA_DIR": str(tmp_path / "data"), "REPMON_SOURCES": "demo"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "run", "--no-dashboard"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    from monitor.storage import Store
+
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        try:
+            if {"poll demo", "process"} <= {j["name"] for j in Store.open(tmp_path / "data").job_states()}:
+                break
+        except Exception:
+            continue
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "SIGTERM: stopping after the current job" in err
+    store = Store.open(tmp_path / "data")
+    assert store.counts()["triage_items"] > 100
+    assert datetime.now(UTC) - store.job_states()[0]["last_run_at"] < timedelta(minutes=5)
