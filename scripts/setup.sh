@@ -20,6 +20,16 @@ fi
 .venv/bin/python -m pip install -q torch==2.13.0
 if [ "${1:-}" = "--dev" ]; then
   .venv/bin/python -m pip install -q -e ".[dev]"
+  # The e2e dashboard test drives Debian's Chromium with Playwright (`playwright install` needs the internet);
+  # the emoji font makes its screenshots show the labels' icons.
+  if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/noto ]; then
+    echo "setup: installing chromium, chromium-driver and an emoji font with apt (for the e2e browser test)" >&2
+    if ! command -v apt-get >/dev/null \
+      || ! { apt-get update -qq \
+             && apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; }; then
+      echo "setup: WARNING: could not install chromium with apt; the e2e browser test will be skipped" >&2
+    fi
+  fi
 else
   .venv/bin/python -m pip install -q -e .
 fi
