@@ -26,7 +26,8 @@ PAGES = (
 )
 HOME = {"manager": "queue", "legal": "legal", "owner": "overview"}
 
-st.set_page_config(page_title="repmon", page_icon=":material/shield:", layout="wide")
+# No page_icon: a Material icon favicon is fetched from Google's servers, which a closed network lacks.
+st.set_page_config(page_title="repmon", layout="wide")
 user = auth.current_user()
 if user is None:
     st.navigation([st.Page(auth.login_page, title="Sign in", url_path="login")], position="hidden").run()

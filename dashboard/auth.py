@@ -43,6 +43,12 @@ def refuse_unless(permission: str) -> bool:
 
 
 def login_page() -> None:
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        _login_form()
+
+
+def _login_form() -> None:
     st.title("repmon")
     st.caption("Social-media reputation monitor · ניטור מוניטין ברשתות")
     failures = st.session_state.get("login_failures", 0)
@@ -61,7 +67,7 @@ def login_page() -> None:
             st.rerun()
         st.session_state["login_failures"] = failures + 1
         st.error("Wrong user name or password.")
-    st.caption("Users are added with `repmon user add NAME --role manager|legal|owner`.")
+    st.caption("No account yet? Ask your administrator.")
 
 
 def logout() -> None:

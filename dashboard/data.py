@@ -42,3 +42,21 @@ def now() -> datetime:
     """The current time (tests freeze it with ``st.session_state["clock"]``)."""
     frozen = st.session_state.get("clock")
     return frozen if isinstance(frozen, datetime) else datetime.now(UTC)
+
+
+def restore_widgets(keys: tuple[str, ...]) -> None:
+    """Give widgets back the values they had when their page was last shown.
+
+    Streamlit forgets a widget's value when a run does not draw it (another page was shown); a copy
+    kept under another key survives and is put back before the widgets are drawn.
+    """
+    for key in keys:
+        saved = f"_saved_{key}"
+        if key not in st.session_state and saved in st.session_state:
+            st.session_state[key] = st.session_state[saved]
+
+
+def save_widgets(keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[f"_saved_{key}"] = st.session_state[key]

@@ -44,12 +44,26 @@ INVISIBLE = {
 }
 
 
+def when(value: datetime | str | None) -> str:
+    """A stored time (datetime or ISO text) as 'YYYY-MM-DD HH:MM:SS UTC'."""
+    if value is None:
+        return "—"
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def label_text(label: str | None) -> str:
+    return LABEL_ICONS.get(label or "", label or "unclassified")
+
+
 def sla_text(due: datetime, status: str, now: datetime) -> str:
     """'due in 2h05m', 'LATE 40m', or '—' once the first response is done."""
     if status not in AWAITING_FIRST_RESPONSE:
         return "—"
     left = (due - now).total_seconds()
-    return f"due in {age(left)}" if left >= 0 else f"LATE {age(-left)}"
+    if left < 0:
+        return f"LATE {age(-left)}"
+    return f"due in {age(left)}" if left >= 60 else "due now"
 
 
 def excerpt(text: str, limit: int = 120) -> str:
@@ -90,22 +104,24 @@ def safe_url(url: str) -> str | None:
 
 
 def queue_rows(items: Sequence[QueueItem], now: datetime) -> list[dict[str, object]]:
-    """The Queue page's table rows, one per item."""
+    """The Queue page's table rows, one per item: what a manager scans first comes first."""
     return [
         {
             "id": it.id,
             "priority": round(it.priority, 1),
-            "label": LABEL_ICONS.get(it.label or "", it.label or "?"),
-            "score": round(it.scores.get(it.label or "", 0.0), 2),
-            "virality": round(it.virality or 0.0),
+            "label": f"{label_text(it.label)} {it.scores.get(it.label or '', 0.0):.2f}",
+            "post": excerpt(it.text, 90),
             "SLA": sla_text(it.sla_due_at, it.status, now),
+            "virality": round(it.virality or 0.0),
+            "author": f"@{it.author} · {reach(it.author_followers)}",
+            "where": it.platform + (" · our page" if it.own_page else ""),
             "age": age((now - it.created_at).total_seconds()),
-            "platform": it.platform + (" · our page" if it.own_page else ""),
-            "author": f"@{it.author}",
-            "reach": reach(it.author_followers),
             "status": it.status.replace("_", " "),
             "assignee": it.assignee or "",
-            "post": excerpt(it.text),
         }
         for it in items
     ]
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

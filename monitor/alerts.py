@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from monitor.records import QueueFilter, QueueItem
-from monitor.reports import detect_spikes, hourly_volume
+from monitor.reports import detect_spikes, first_mention_at, hourly_volume
 from monitor.storage import Store
 
 BASELINE_HOURS = 7 * 24
@@ -57,7 +57,11 @@ def items_to_alert(store: Store, rule: AlertRule, limit: int = 100) -> list[Queu
 def volume_spikes(store: Store, now: datetime, k: float = 3.0, min_count: int = 5) -> list[Spike]:
     """Spikes in the last complete hour before ``now``, judged against the 7 days before it."""
     end = now.replace(minute=0, second=0, microsecond=0)
-    hours = hourly_volume(store, end - timedelta(hours=BASELINE_HOURS + 1), end)
+    start = end - timedelta(hours=BASELINE_HOURS + 1)
+    first = first_mention_at(store)
+    if first is None or first > start:
+        return []  # less than a week of history: hours before the monitor existed are not a baseline
+    hours = hourly_volume(store, start, end)
     out = []
     for kind in ("all", "negative"):
         counts = [h.total if kind == "all" else h.negative for h in hours]

@@ -142,6 +142,12 @@ class HourVolume:
     negative: int
 
 
+def first_mention_at(store: Store) -> datetime | None:
+    """When the oldest stored mention was posted (None for an empty database)."""
+    with store.session() as s:
+        return s.scalar(select(func.min(MentionRow.created_at)))
+
+
 def hourly_volume(store: Store, start: datetime, end: datetime) -> list[HourVolume]:
     """Every UTC hour from ``start`` (rounded down) up to ``end`` (exclusive), zero-filled, oldest first.
 
@@ -300,10 +306,13 @@ def daily_spikes(
     k: float = 3.0,
     min_count: int = 5,
     baseline: int = 7,
+    history_start: date | None = None,
 ) -> DailySpikes:
     """The days (of ``days``, contiguous and oldest first) whose total and whose negative volume spike.
 
     Days missing from ``volumes`` count as zero. Fetch ``baseline`` more days than are to be judged.
+    With ``history_start`` (the first day the monitor has data for), a day is judged only when its whole
+    baseline lies on or after it: days before the monitor existed are not a quiet baseline.
     """
     total = dict.fromkeys(days, 0)
     negative = dict.fromkeys(days, 0)
@@ -315,7 +324,11 @@ def daily_spikes(
 
     def spiking(series: dict[date, int]) -> tuple[date, ...]:
         found = detect_spikes([series[d] for d in days], k=k, min_count=min_count, baseline=baseline)
-        return tuple(days[i] for i in found)
+        return tuple(
+            days[i]
+            for i in found
+            if history_start is None or days[i] - timedelta(days=baseline) >= history_start
+        )
 
     return DailySpikes(mentions=spiking(total), negative=spiking(negative))
 

@@ -3,7 +3,7 @@
 ```
 manager  triage the queue: assign, dismiss, drafts, workflow actions, label corrections, "poll now"
 legal    review flagged items: legal review, decisions, evidence export (and escalation)
-owner    read-only overview, sources and playbooks; their own daily-digest settings
+owner    read-only overview, items, sources and playbooks; their own daily-digest settings
 ```
 Every page and every action of the dashboard asks ``can(role, permission)`` before it shows or does
 anything; the table below is the single place where that is decided.
@@ -24,7 +24,7 @@ ROLES = ("manager", "legal", "owner")
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     # pages
     "page:queue": ("manager", "legal"),
-    "page:item": ("manager", "legal"),
+    "page:item": ("manager", "legal", "owner"),  # owners read items (digest links) but act on none
     "page:legal": ("legal",),
     "page:overview": ("manager", "legal", "owner"),
     "page:sources": ("manager", "legal", "owner"),

@@ -201,6 +201,7 @@ def test_hourly_volume_and_a_spike_in_the_last_hour(store, make_mention):
     mentions += [
         make_mention(external_id=f"s{i}", created_at=end - timedelta(minutes=50 - i)) for i in range(12)
     ]
+    mentions.append(make_mention(external_id="old", created_at=end - timedelta(days=8)))  # a week of history
     store.save_page("test", mentions, [], {}, NOW)
     rows = store.unclassified("m1", 1000)
     labels = {mid: ("complaint" if i % 2 else "praise") for i, (mid, _) in enumerate(rows)}
@@ -222,3 +223,13 @@ def test_hourly_volume_and_a_spike_in_the_last_hour(store, make_mention):
     last = end - timedelta(hours=1)
     assert [(s.hour, s.kind, s.count) for s in spikes] == [(last, "all", 12), (last, "negative", 6)]
     assert volume_spikes(store, NOW + timedelta(hours=1, minutes=5)) == []  # the next hour is quiet
+
+
+def test_no_volume_spike_without_a_week_of_history(store, make_mention):
+    end = NOW.replace(minute=0)
+    burst = [make_mention(external_id=f"s{i}", created_at=end - timedelta(minutes=50 - i)) for i in range(30)]
+    store.save_page("test", burst, [], {}, NOW)
+    store.save_classifications(
+        [(mid, Prediction("complaint", {}, "en", "m1")) for mid, _ in store.unclassified("m1", 99)], NOW
+    )
+    assert volume_spikes(store, NOW + timedelta(minutes=5)) == []

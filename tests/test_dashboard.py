@@ -104,7 +104,7 @@ def test_each_role_gets_exactly_its_pages(db, role):
                 at.switch_page(f"screens/{name}.py")
 
 
-@pytest.mark.parametrize(("role", "name"), [("owner", "queue"), ("owner", "item"), ("manager", "legal")])
+@pytest.mark.parametrize(("role", "name"), [("owner", "queue"), ("owner", "legal"), ("manager", "legal")])
 def test_a_page_refuses_a_role_that_reaches_it_directly(db, role, name):
     at = AppTest.from_file(f"../dashboard/screens/{name}.py", default_timeout=60)
     at.session_state["user"] = {"name": NAMES[role], "role": role}
@@ -136,8 +136,14 @@ def test_queue_sorted_by_priority_with_sla_author_and_excerpt(db):
     assert list(frame["id"]) == [q.id for q in store.queue(limit=50)]
     assert list(frame["priority"]) == sorted(frame["priority"], reverse=True)
     first = frame.iloc[0]
-    assert first["id"] == ids["p1"] and first["label"] == "⚖️ defamation" and first["author"] == "@user_p1"
-    assert first["reach"] == "50k" and first["SLA"].startswith(("due in", "LATE"))
+    assert first["id"] == ids["p1"] and first["label"] == "⚖️ defamation 0.90"
+    assert first["author"] == "@user_p1 · 50k" and first["SLA"].startswith(("due in", "LATE"))
+    assert first["post"].startswith("They are thieves") and list(frame.columns)[:4] == [
+        "id",
+        "priority",
+        "label",
+        "post",
+    ]
     assert at.markdown[0].value == "**5** items match · highest priority first"
 
 
@@ -201,13 +207,24 @@ def test_legal_sees_the_queue_but_no_bulk_actions(db):
     assert "q_bulk_assign" not in keys and "q_bulk_dismiss" not in keys and "q_open" in keys
 
 
-def test_open_item_from_the_queue(db):
+def test_open_item_from_the_queue_follows_the_filters_and_the_ticked_row(db):
     _, ids = db
     at = app("manager")
-    at.number_input(key="q_open_id").set_value(ids["p3"])
+    at.multiselect(key="q_labels").set_value(["complaint"]).run()
+    top = queue_ids(at)[0]
+    assert button(at, "q_open").label == f"Open item #{top}"  # the top item of the filtered page
+    order = queue_ids(at)
+    at.session_state["queue_table"] = {
+        "selection": {"rows": [order.index(ids["p3"])], "columns": [], "cells": []}
+    }
+    at.run()
+    assert button(at, "q_open").label == f"Open item #{ids['p3']}"
     button(at, "q_open").click().run()
     no_exception(at)
     assert at.title[0].value == f"#{ids['p3']} · 💬 complaint"
+    button(at, "i_back").click().run()  # back to the queue: the filter is still set
+    assert at.title[0].value == "Queue" and at.multiselect(key="q_labels").value == ["complaint"]
+    assert sorted(queue_ids(at)) == sorted([ids["p3"], ids["p5"]])
 
 
 # -- item --------------------------------------------------------------------------------------------
@@ -277,6 +294,18 @@ def test_reply_is_drafted_submitted_approved_by_someone_else_and_responded(db, m
     actions = [(e["actor"], e["action"]) for e in store.item(ids["p3"])["audit"]]
     assert actions == [("maya", "start"), ("maya", "draft"), ("maya", "submit"), ("dana", "approve"),
                        ("dana", "respond")]  # fmt: skip
+
+
+def test_start_makes_the_manager_the_assignee_and_reply_buttons_are_not_repeated(db):
+    store, ids = db
+    at = page(app("manager", item_id=ids["p3"]), "item")
+    keys = {b.key for b in at.button}
+    assert "i_act_start" in keys and "i_act_submit" not in keys and "i_act_respond" not in keys
+    assert at.selectbox(key="i_assignee").value == "maya"  # assigning defaults to oneself
+    button(at, "i_act_start").click().run()
+    q = store.queue_item(ids["p3"])
+    assert (q.status, q.assignee) == ("in_progress", "maya")
+    assert {b.key for b in at.button} >= {"i_save", "i_submit", "i_respond"}
 
 
 def test_item_actions_follow_the_state_and_the_role(db):
@@ -367,6 +396,16 @@ def test_sources_health_and_poll_now_for_managers(db):
     assert at.dataframe[0].value.iloc[0]["next poll"] == "next pass (requested)"
     owner = page(app("owner"), "sources")
     assert "s_poll" not in {b.key for b in owner.button}
+
+
+def test_an_owner_reads_an_item_but_cannot_act_on_it(db):
+    _, ids = db
+    at = page(app("owner", item_id=ids["p1"]), "item")
+    no_exception(at)
+    assert at.title[0].value == f"#{ids['p1']} · ⚖️ defamation"
+    assert {b.key for b in at.button} == {"sign_out", "i_back"}
+    assert all(c.disabled for c in at.checkbox)
+    assert len(at.text_area) == 0
 
 
 def test_overview_for_owners(db):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -26,8 +27,10 @@ try:
     item_id = int(chosen) if chosen is not None else None
 except ValueError:
     item_id = None
-top = st.columns([1, 5])
-picked = top[0].number_input("Item #", min_value=1, value=item_id or 1, key="i_pick")
+top = st.columns([1, 1, 6], vertical_alignment="bottom")
+if top[0].button("← Queue", key="i_back"):
+    st.switch_page("screens/queue.py")
+picked = top[1].number_input("Item #", min_value=1, value=item_id or 1, step=1, key="i_pick")
 if item_id is None or int(picked) != item_id:
     item_id = int(picked)
     st.session_state["item_id"] = item_id
@@ -55,14 +58,18 @@ def act(permission: str, done: str, fn: Callable[[], object]) -> None:
     st.rerun()
 
 
-label_title = views.LABEL_ICONS.get(q.label or "", q.label or "unclassified")
-st.title(f"#{q.id} · {label_title}")
+st.title(f"#{q.id} · {views.label_text(q.label)}")
 title = f"{playbook.title.en} / {playbook.title.he}" if playbook else q.playbook
-st.caption(
-    f"**{q.status.replace('_', ' ')}** · playbook {title} · priority {q.priority:.0f} · "
-    f"SLA {views.sla_text(q.sla_due_at, q.status, now)} · assignee {q.assignee or '—'}"
-    + (f" · decision {row['decision']}" if row["decision"] else "")
-)
+sla = views.sla_text(q.sla_due_at, q.status, now)
+badges = st.container(horizontal=True)
+with badges:
+    st.badge(q.status.replace("_", " "), color="blue")
+    st.badge(f"SLA {sla}", color="red" if sla.startswith("LATE") else "green" if sla == "—" else "orange")
+    st.badge(f"priority {q.priority:.0f}", color="violet")
+    st.badge(f"assignee {q.assignee or '—'}", color="gray")
+    if row["decision"]:
+        st.badge(f"decision {row['decision']}", color="red")
+st.caption(f"playbook {title}")
 if flash := st.session_state.pop("i_flash", None):
     st.success(flash)
 if playbook_error:
@@ -104,19 +111,25 @@ with left:
     mid = store.mention_id_of(q.id)
     history = store.snapshots([mid]).get(mid, []) if mid else []
     if history:
-        frame = pd.DataFrame(
-            {"time": [s.at for s in history], "engagement": [s.engagement for s in history]}
-        ).set_index("time")
+        points = [{"time": x.at, "interactions": x.engagement, "series": "measured"} for x in history]
         if q.forecast_24h is not None:
-            end = q.created_at + timedelta(hours=24)
-            forecast = pd.DataFrame(
-                {
-                    "time": [history[-1].at, max(end, history[-1].at)],
-                    "forecast (24 h)": [history[-1].engagement, q.forecast_24h],
-                }
-            ).set_index("time")
-            frame = frame.join(forecast, how="outer")
-        st.line_chart(frame, height=220)
+            end = max(q.created_at + timedelta(hours=24), history[-1].at)
+            points += [
+                {"time": history[-1].at, "interactions": history[-1].engagement, "series": "forecast (24 h)"},
+                {"time": end, "interactions": q.forecast_24h, "series": "forecast (24 h)"},
+            ]
+        chart = (
+            alt.Chart(pd.DataFrame(points))
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("time:T", title=None, axis=alt.Axis(format="%d %b %H:%M")),
+                y=alt.Y("interactions:Q", title="likes + shares + replies + quotes"),
+                color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+                strokeDash=alt.StrokeDash("series:N", legend=None),
+            )
+            .properties(height=220)
+        )
+        st.altair_chart(chart, width="stretch")
         st.caption(
             f"virality {q.virality or 0:.0f}/100 · forecast {q.forecast_24h or 0:.0f} interactions by 24 h "
             f"after posting · {len(history)} readings"
@@ -125,19 +138,22 @@ with left:
         st.caption("No engagement readings yet.")
 
     st.subheader("Audit trail")
-    st.dataframe(
-        [
-            {
-                "time": e["at"].strftime("%Y-%m-%d %H:%M:%S"),
-                "who": e["actor"],
-                "action": e["action"],
-                "detail": ", ".join(f"{k}: {v}" for k, v in e["detail"].items()),
-            }
-            for e in audit
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+    if audit:
+        st.dataframe(
+            [
+                {
+                    "time": e["at"].strftime("%Y-%m-%d %H:%M:%S"),
+                    "who": e["actor"],
+                    "action": e["action"],
+                    "detail": ", ".join(f"{k}: {v}" for k, v in e["detail"].items()),
+                }
+                for e in audit
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption("Nothing done on this item yet.")
 
 with right:
     st.subheader("Classification")
@@ -155,9 +171,12 @@ with right:
                 done[e["detail"].get("step")] = bool(e["detail"].get("done"))
         may_check = auth.allowed("workflow") or auth.allowed("legal_review")
         for n, step in enumerate(playbook.steps, 1):
-            ticked = st.checkbox(
-                step, value=done.get(n, False), key=f"i_step_{q.id}_{n}", disabled=not may_check
-            )
+            box, text = st.columns([1, 14], vertical_alignment="top")
+            ticked = box.checkbox(
+                f"step {n}", value=done.get(n, False), key=f"i_step_{q.id}_{n}", disabled=not may_check,
+                label_visibility="collapsed",
+            )  # fmt: skip
+            text.markdown(f"~~{step}~~" if ticked else step)
             if ticked != done.get(n, False) and may_check:
                 store.record_event(q.id, user["name"], "checklist", {"step": n, "done": ticked}, data.now())
                 st.rerun()
@@ -169,7 +188,8 @@ with right:
             )
 
     reply = store.reply(q.id)
-    if auth.allowed("draft") and q.status in ("new", "in_progress", "awaiting_approval", "responded"):
+    drafting = auth.allowed("draft") and q.status in ("new", "in_progress", "awaiting_approval", "responded")
+    if drafting:
         st.subheader("Reply")
         template, lang = actions.draft_for(q, library)
         text = str(reply["text"]) if reply else template
@@ -179,33 +199,45 @@ with right:
                 + (f" · approved by {reply['approved_by']}" if reply["approved_by"] else "")
             )
         rtl = (reply["language"] if reply else lang) == "he"
+        if rtl:  # the editor itself right-to-left, so a Hebrew reply reads as it will be posted
+            st.html(f"<style>.st-key-i_reply_{q.id} textarea {{direction: rtl; text-align: right}}</style>")
         edited = st.text_area(
             "Reply (public)" + (" · עברית" if rtl else ""), value=text, height=150, key=f"i_reply_{q.id}"
         )
-        b1, b2, b3 = st.columns(3)
+        b1, b2 = st.columns(2)
         if q.status in ("new", "in_progress", "awaiting_approval"):
-            if b1.button("Save draft", key="i_save"):
+            if b1.button("Save draft", key="i_save", width="stretch"):
                 act(
                     "draft",
                     "Draft saved.",
                     lambda: actions.save_draft(store, q.id, user["name"], data.now(), library, edited),
                 )
-            if q.status in ("new", "in_progress") and b2.button("Submit for approval", key="i_submit"):
+            if q.status in ("new", "in_progress") and b2.button(
+                "Submit for approval", key="i_submit", width="stretch"
+            ):
 
                 def submit() -> None:
                     actions.save_draft(store, q.id, user["name"], data.now(), library, edited)
                     store.act(q.id, "submit", user["name"], data.now())
 
                 act("draft", "Draft submitted for approval.", submit)
-            if q.status == "awaiting_approval" and reply and b2.button("Approve reply", key="i_approve"):
+            if (
+                q.status == "awaiting_approval"
+                and reply
+                and b2.button("Approve reply", key="i_approve", width="stretch")
+            ):
                 act(
                     "approve",
                     "Reply approved.",
                     lambda: store.approve(q.id, user["name"], actions.approvers(), data.now()),
                 )
         if q.status in ("in_progress", "awaiting_approval"):
+            b3, b4 = st.columns(2)
             if b3.button(
-                "Mark responded", key="i_respond", help="The reply was posted on the platform by hand"
+                "Mark responded",
+                key="i_respond",
+                help="The reply was posted on the platform by hand",
+                width="stretch",
             ):
                 act(
                     "workflow",
@@ -219,8 +251,8 @@ with right:
                         note="posted by hand from the dashboard",
                     ),
                 )
-            if setting("REPMON_POST_REPLIES").lower() == "true" and st.button(
-                "Post reply to the platform", key="i_post"
+            if setting("REPMON_POST_REPLIES").lower() == "true" and b4.button(
+                "Post reply to the platform", key="i_post", width="stretch"
             ):
                 act(
                     "workflow",
@@ -230,48 +262,54 @@ with right:
 
     st.subheader("Actions")
     allowed_now = [a for a in allowed_actions(q.status) if can(user["role"], action_permission(a, q.status))]
+    if drafting:  # submit and respond are the reply's own buttons above
+        allowed_now = [a for a in allowed_now if a not in ("submit", "respond")]
     if not allowed_now:
         st.caption(
             f"Nothing your role ({user['role']}) can do while the item is {q.status.replace('_', ' ')}."
         )
+
+    def perform(action: str) -> None:
+        actions.perform(store, q.id, action, user["name"], data.now())
+        if action == "start" and not q.assignee:  # whoever starts an unassigned item owns it
+            store.assign(q.id, user["name"], user["name"], data.now())
+
     simple = [a for a in allowed_now if a not in ("dismiss", "decide")]
     if simple:
         cols = st.columns(len(simple))
         for col, action in zip(cols, simple):
-            if col.button(action.capitalize(), key=f"i_act_{action}"):
+            if col.button(action.capitalize(), key=f"i_act_{action}", width="stretch"):
                 act(
                     action_permission(action, q.status),
                     f"{action.capitalize()}: done.",
-                    lambda action=action: actions.perform(store, q.id, action, user["name"], data.now()),
+                    lambda action=action: perform(action),
                 )
     if "decide" in allowed_now:
-        d1, d2 = st.columns([2, 1])
+        d1, d2 = st.columns([2, 1], vertical_alignment="bottom")
         decision = d1.selectbox("Legal decision", DECISIONS, key="i_decision")
-        if d2.button("Record decision", key="i_decide"):
+        if d2.button("Record decision", key="i_decide", width="stretch"):
             act(
                 "legal_review",
                 f"Decision recorded: {decision}.",
                 lambda: actions.perform(store, q.id, "decide", user["name"], data.now(), decision=decision),
             )
     if "dismiss" in allowed_now:
-        d1, d2 = st.columns([2, 1])
+        d1, d2 = st.columns([2, 1], vertical_alignment="bottom")
         reason = d1.text_input("Reason for dismissing", key="i_dismiss_reason")
-        if d2.button("Dismiss", key="i_dismiss"):
+        if d2.button("Dismiss", key="i_dismiss", width="stretch"):
             act(
                 "dismiss",
                 "Dismissed.",
                 lambda: actions.perform(store, q.id, "dismiss", user["name"], data.now(), reason=reason),
             )
     if auth.allowed("assign") and q.status not in ("closed", "dismissed", "resolved"):
-        a1, a2 = st.columns([2, 1])
+        a1, a2 = st.columns([2, 1], vertical_alignment="bottom")
         people = [u["name"] for u in store.users() if u["role"] != "owner"]
+        default = q.assignee if q.assignee in people else user["name"]
         who = a1.selectbox(
-            "Assign to",
-            people,
-            index=people.index(q.assignee) if q.assignee in people else 0,
-            key="i_assignee",
+            "Assign to", people, index=people.index(default) if default in people else 0, key="i_assignee"
         )
-        if a2.button("Assign", key="i_assign") and who:
+        if a2.button("Assign", key="i_assign", width="stretch") and who:
             act("assign", f"Assigned to {who}.", lambda: store.assign(q.id, who, user["name"], data.now()))
 
     if auth.allowed("correct"):

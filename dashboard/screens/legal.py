@@ -56,9 +56,9 @@ c2.metric("Shares recorded", len(ev["shares"]))
 c3.metric("Quotes", len(ev["quotes"]))
 c4.metric("Metric readings", len(ev["snapshots"]))
 if raw:
-    st.text(f"First capture {raw['captured_at']} · SHA-256 {raw['sha256']}")
+    st.text(f"First capture {views.when(raw['captured_at'])} · SHA-256 {raw['sha256']}")
 for cap in ev["captures"]:
-    st.text(f"Later capture {cap['captured_at']} · SHA-256 {cap['sha256']}")
+    st.text(f"Later capture {views.when(cap['captured_at'])} · SHA-256 {cap['sha256']}")
 if ev["shares"]:
     with st.expander("Who shared it (sharing a defamatory post is also publication)"):
         st.dataframe(
@@ -67,7 +67,7 @@ if ev["shares"]:
                     "handle": f"@{s['sharer_handle']}",
                     "followers": s["sharer_followers"],
                     "kind": s["kind"],
-                    "first seen": str(s["first_seen_at"]),
+                    "first seen": views.when(s["first_seen_at"]),
                 }
                 for s in ev["shares"]
             ],
@@ -80,7 +80,7 @@ if ev["quotes"]:
             [
                 {
                     "author": f"@{x['author']}",
-                    "posted": x["created_at"],
+                    "posted": views.when(x["created_at"]),
                     "text": views.excerpt(str(x["text"])),
                 }
                 for x in ev["quotes"]

@@ -3,6 +3,7 @@ platform, the fastest-spreading items and what is open with legal."""
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -22,7 +23,10 @@ total = sum(v.count for v in volumes)
 shares = reports.negative_share(volumes)
 # Spikes are judged against the 7 days before each day, so the baseline reaches back 7 more days.
 spike_days = reports.window_days(now, days + 7)
-spikes = reports.daily_spikes(reports.volume_by_day(store, now, days + 7), spike_days)
+first = reports.first_mention_at(store)
+spikes = reports.daily_spikes(
+    reports.volume_by_day(store, now, days + 7), spike_days, history_start=first.date() if first else None
+)
 legal = reports.open_legal(store, now)
 counts = store.counts()
 
@@ -35,11 +39,34 @@ c4.metric("Open with legal", len(legal))
 
 st.subheader("Mentions per day by label")
 if volumes:
-    frame = pd.DataFrame([{"day": v.day, "label": v.label, "mentions": v.count} for v in volumes])
-    st.bar_chart(frame.pivot_table(index="day", columns="label", values="mentions", fill_value=0), height=260)
-    neg = pd.DataFrame({"negative share": shares}).sort_index()
-    if not neg.empty:
-        st.line_chart(neg, height=160)
+    frame = pd.DataFrame(
+        [{"day": v.day.strftime("%d %b"), "label": v.label, "mentions": v.count} for v in volumes]
+    )
+    st.altair_chart(
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("day:O", title=None, sort=None),
+            y=alt.Y("sum(mentions):Q", title="mentions"),
+            color=alt.Color("label:N", legend=alt.Legend(orient="top", title=None)),
+            tooltip=["day", "label", "mentions"],
+        )
+        .properties(height=260),
+        width="stretch",
+    )
+    if shares:
+        neg = pd.DataFrame([{"day": d.strftime("%d %b"), "negative": v} for d, v in sorted(shares.items())])
+        st.markdown("**Share of negative mentions**")
+        st.altair_chart(
+            alt.Chart(neg)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("day:O", title=None, sort=None),
+                y=alt.Y("negative:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            )
+            .properties(height=150),
+            width="stretch",
+        )  # fmt: skip
 else:
     st.info("No mentions in this window yet.")
 if spikes.mentions or spikes.negative:
@@ -51,7 +78,10 @@ if spikes.mentions or spikes.negative:
         )
     )
 else:
-    st.caption("No daily spike in this window (a spike: above the 7-day mean + 3σ, at least 5 mentions).")
+    st.caption(
+        "No daily spike in this window (a spike: above the mean + 3σ of the 7 days before, at least 5 "
+        "mentions; judged once the monitor has a week of history)."
+    )
 
 st.subheader("Response times (last 30 days)")
 kpis = reports.response_kpis(store, now, 30)
@@ -99,7 +129,7 @@ with right:
                 "label": views.LABEL_ICONS.get(x.label, x.label),
                 "status": x.status.replace("_", " "),
                 "priority": round(x.priority),
-                "age": views.age(x.age.total_seconds()),
+                "in queue": views.age(x.age.total_seconds()),
                 "assignee": x.assignee or "",
             }
             for x in legal

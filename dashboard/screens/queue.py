@@ -14,12 +14,14 @@ from monitor.workflow import STATES
 PAGE_SIZE = 50
 WINDOWS = {"any time": None, "last 24 hours": 1, "last 7 days": 7, "last 30 days": 30, "dates…": -1}
 PLACES = {"anywhere": None, "our page": True, "elsewhere": False}
+FILTERS = ("q_search", "q_labels", "q_platforms", "q_statuses", "q_languages", "q_assignee", "q_window",
+           "q_place", "q_dates", "q_page")  # fmt: skip
 
 user = auth.require("page:queue")
 store, now = data.store(), data.now()
+data.restore_widgets(FILTERS)  # the filters survive a visit to an item and back
 st.title("Queue")
-flash = st.session_state.pop("q_flash", None)
-if flash:
+if flash := st.session_state.pop("q_flash", None):
     st.success(flash[0])
     for failure in flash[1]:
         st.warning(failure)
@@ -27,11 +29,11 @@ if flash:
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     search = c1.text_input("Search posts and authors", key="q_search", placeholder="text, @handle or name")
-    labels = c2.multiselect("Label", LABELS, key="q_labels")
-    platforms = c3.multiselect("Platform", ["x", "facebook"], key="q_platforms")
+    labels = c2.multiselect("Label", LABELS, key="q_labels", placeholder="any label")
+    platforms = c3.multiselect("Platform", ["x", "facebook"], key="q_platforms", placeholder="X and Facebook")
     statuses = c4.multiselect("Status", STATES, key="q_statuses", placeholder="open items")
     c5, c6, c7, c8 = st.columns([2, 2, 2, 2])
-    languages = c5.multiselect("Language", ["he", "en", "mixed", "und"], key="q_languages")
+    languages = c5.multiselect("Language", ["he", "en", "mixed", "und"], key="q_languages", placeholder="any")
     people = ["anyone", UNASSIGNED, *sorted({*store.assignees(), *(u["name"] for u in store.users())})]
     assignee = c6.selectbox("Assignee", people, key="q_assignee")
     window = c7.selectbox("Posted", list(WINDOWS), key="q_window")
@@ -46,6 +48,7 @@ with st.container(border=True):
             until = datetime.combine(picked[1], time.max, tzinfo=now.tzinfo)
     elif WINDOWS[window]:
         since = now - timedelta(days=WINDOWS[window])
+data.save_widgets(FILTERS)
 
 flt = QueueFilter(
     platforms=tuple(platforms),
@@ -60,10 +63,12 @@ flt = QueueFilter(
 )
 total = store.queue_count(flt)
 pages = max(1, -(-total // PAGE_SIZE))
-top = st.columns([6, 2])
-page = top[1].number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1, key="q_page")
+if st.session_state.get("q_page", 1) > pages:
+    st.session_state["q_page"] = 1
+top = st.columns([6, 2], vertical_alignment="bottom")
+page = top[1].number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="q_page")
 items = store.queue(flt, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
-top[0].markdown(f"**{total}** item{'s' if total != 1 else ''} match · highest priority first")
+top[0].markdown(f"**{total}** {'item matches' if total == 1 else 'items match'} · highest priority first")
 
 if not items:
     st.info("Nothing matches these filters." if total == 0 else "No items on this page.")
@@ -79,33 +84,37 @@ table = st.dataframe(
     height=min(38 + 35 * len(items), 720),
     column_config={
         "id": st.column_config.NumberColumn("#", width="small", format="%d"),
-        "priority": st.column_config.ProgressColumn("priority", min_value=0, max_value=100, format="%.0f"),
-        "score": st.column_config.NumberColumn("score", format="%.2f", width="small"),
-        "virality": st.column_config.ProgressColumn("virality", min_value=0, max_value=100, format="%d"),
+        "priority": st.column_config.ProgressColumn("priority", min_value=0, max_value=100, format="%.0f",
+                                                    width="small"),
+        "label": st.column_config.TextColumn("label", width="small"),
         "post": st.column_config.TextColumn("post", width="large"),
+        "virality": st.column_config.ProgressColumn("virality", min_value=0, max_value=100, format="%d",
+                                                    width="small"),
     },
-)
+)  # fmt: skip
 rows = table.selection.rows if table is not None else []
 selected = [items[i].id for i in rows if i < len(items)]
+target = selected[0] if selected else items[0].id
 
-st.subheader("Selected" if selected else "Open an item")
 c1, c2 = st.columns([1, 3])
 with c1:
-    target = st.number_input(
-        "Item #", min_value=1, value=selected[0] if selected else items[0].id, key="q_open_id"
+    help_text = (
+        "the first ticked row" if selected else "the top item on this page; tick a row to pick another"
     )
-    if st.button("Open item", type="primary", key="q_open"):
+    if st.button(f"Open item #{target}", type="primary", key="q_open", help=help_text):
         st.session_state["item_id"] = int(target)
         st.switch_page("screens/item.py")
 with c2:
     if selected:
-        st.caption(f"{len(selected)} selected: " + ", ".join(f"#{i}" for i in selected))
+        st.caption(
+            f"{views.plural(len(selected), 'item', 'items')} ticked: " + ", ".join(f"#{i}" for i in selected)
+        )
         if auth.allowed("assign"):
-            a1, a2 = st.columns([2, 1])
-            who = a1.selectbox(
-                "Assign to", [u["name"] for u in store.users() if u["role"] != "owner"], key="q_bulk_who"
-            )
-            if a2.button("Assign selected", key="q_bulk_assign") and auth.refuse_unless("assign") and who:
+            a1, a2 = st.columns([2, 1], vertical_alignment="bottom")
+            names = [u["name"] for u in store.users() if u["role"] != "owner"]
+            mine = names.index(user["name"]) if user["name"] in names else 0
+            who = a1.selectbox("Assign to", names, index=mine, key="q_bulk_who")
+            if a2.button("Assign ticked", key="q_bulk_assign") and auth.refuse_unless("assign") and who:
                 done, failed = 0, []
                 for item_id in selected:
                     try:
@@ -116,11 +125,11 @@ with c2:
                 st.session_state["q_flash"] = (f"Assigned {done} item(s) to {who}.", failed)
                 st.rerun()
         if auth.allowed("dismiss"):
-            d1, d2 = st.columns([2, 1])
+            d1, d2 = st.columns([2, 1], vertical_alignment="bottom")
             reason = d1.text_input(
                 "Reason for dismissing", key="q_bulk_reason", placeholder="e.g. spam, duplicate"
             )
-            if d2.button("Dismiss selected", key="q_bulk_dismiss") and auth.refuse_unless("dismiss"):
+            if d2.button("Dismiss ticked", key="q_bulk_dismiss") and auth.refuse_unless("dismiss"):
                 if not reason.strip():
                     st.error("Dismissing needs a reason: it is kept in the audit trail.")
                 else:
@@ -134,4 +143,4 @@ with c2:
                     st.session_state["q_flash"] = (f"Dismissed {done} item(s).", failed)
                     st.rerun()
     else:
-        st.caption("Tick rows in the table to assign or dismiss several items at once.")
+        st.caption("Tick rows in the table to open one, or to assign or dismiss several at once.")

@@ -32,7 +32,8 @@ def next_poll(src) -> str:  # noqa: ANN001 - a SourceState
     if src.last_success_at is None or src.status != "ok":
         return "next pass"
     due = src.last_success_at + interval
-    return "next pass" if due <= now else f"in {views.age((due - now).total_seconds())}"
+    left = (due - now).total_seconds()
+    return "next pass" if left < 60 else f"in {views.age(left)}"
 
 
 rows = []

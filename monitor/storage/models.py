@@ -60,7 +60,7 @@ class MentionRow(Base):
     author_followers: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     thread_id: Mapped[str | None] = mapped_column(String(200))
     parent_id: Mapped[str | None] = mapped_column(String(200))
     own_page: Mapped[bool] = mapped_column(Boolean, default=False)
