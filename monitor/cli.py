@@ -945,6 +945,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser(
+        "run", help="the long-running monitor: scheduled polling, alerts, digest; and the dashboard"
+    )
+    p.add_argument("--once", action="store_true", help="one pass over the sources, then exit")
+    p.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
+    p.add_argument("--port", type=int, help="dashboard port (default REPMON_DASHBOARD_PORT)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("digest", help="the daily digest: --dry-run --out DIR writes it; --send sends today's")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="write .eml and .html files instead of sending")
+    mode.add_argument(
+        "--send", action="store_true", help="send today's digest now (once per recipient per day)"
+    )
+    p.add_argument("--out", default="digest", help="folder for --dry-run (default ./digest)")
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser(
         "dashboard", help="start the Streamlit dashboard (sign in with `repmon user add` users)"
     )
     p.add_argument("--port", type=int, help="port (default REPMON_DASHBOARD_PORT, 8501)")

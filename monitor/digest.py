@@ -32,15 +32,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import ColumnElement, FunctionElement, Integer, case, func, literal, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import ColumnElement, Integer, case, func, literal, select
 
 from classifiers import LABELS, NEGATIVE_LABELS
 from monitor.errors import ConfigError
 from monitor.formatting import age
 from monitor.records import QueueFilter
-from monitor.reports import UNCLASSIFIED, ResponseKpi, detect_spikes, open_legal, response_kpis
+from monitor.reports import (
+    UNCLASSIFIED,
+    EpochSeconds,
+    ResponseKpi,
+    detect_spikes,
+    open_legal,
+    response_kpis,
+)
 from monitor.storage import Store
 from monitor.storage.models import ClassificationRow, CorrectionRow, MentionRow
 
@@ -187,25 +192,6 @@ class DigestSummary:
 # -- collecting (reads the store) ------------------------------------------------------------------
 
 
-class _EpochSeconds(FunctionElement):
-    """Whole seconds since 1970-01-01 of a stored (naive UTC) timestamp, as an INTEGER."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(_EpochSeconds)
-def _epoch_seconds(element: _EpochSeconds, compiler: SQLCompiler, **kw: object) -> str:
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
-
-
-@compiles(_EpochSeconds, "sqlite")
-def _epoch_seconds_sqlite(element: _EpochSeconds, compiler: SQLCompiler, **kw: object) -> str:
-    # Cut the stored 'YYYY-MM-DD HH:MM:SS.ffffff' to whole seconds first: SQLite rounds to milliseconds,
-    # which would move 23:59:59.9999 into the next hour (and the next day).
-    return f"CAST(strftime('%s', substr({compiler.process(element.clauses, **kw)}, 1, 19)) AS INTEGER)"
-
-
 def _utc(now: datetime) -> datetime:
     if now.tzinfo is None:
         raise ValueError("naive datetime given as now: use timezone-aware UTC")
@@ -304,7 +290,7 @@ def _hours(store: Store, start: datetime, end: datetime) -> tuple[list[int], lis
     """Total and negative mentions per hour from ``BASELINE_HOURS`` before ``start`` to ``end``."""
     first = start - timedelta(hours=BASELINE_HOURS)
     n = int((end - first).total_seconds()) // 3600
-    bucket = (_EpochSeconds(MentionRow.created_at) - literal(int(first.timestamp()), Integer)) // 3600
+    bucket = (EpochSeconds(MentionRow.created_at) - literal(int(first.timestamp()), Integer)) // 3600
     total, negative = [0] * n, [0] * n
     for hour, label, count in _label_counts(store, first, end, bucket):
         total[hour] += count

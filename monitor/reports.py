@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Date, FunctionElement, String, case, func, select
+from sqlalchemy import ColumnElement, Date, FunctionElement, Integer, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -116,21 +116,23 @@ def _utc_day_sqlite(element: _UtcDay, compiler: SQLCompiler, **kw: object) -> st
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
-class _UtcHour(FunctionElement):
-    """The UTC hour of a stored (naive UTC) timestamp, as text 'YYYY-MM-DD HH' (portable to compare)."""
+class EpochSeconds(FunctionElement):
+    """Whole seconds since 1970-01-01 of a stored (naive UTC) timestamp, as an INTEGER."""
 
-    type = String()
+    type = Integer()
     inherit_cache = True
 
 
-@compiles(_UtcHour)
-def _utc_hour_pg(element: _UtcHour, compiler: SQLCompiler, **kw: object) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD HH24')"
+@compiles(EpochSeconds)
+def _epoch_seconds(element: EpochSeconds, compiler: SQLCompiler, **kw: object) -> str:
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
-@compiles(_UtcHour, "sqlite")
-def _utc_hour_sqlite(element: _UtcHour, compiler: SQLCompiler, **kw: object) -> str:
-    return f"strftime('%Y-%m-%d %H', {compiler.process(element.clauses, **kw)})"
+@compiles(EpochSeconds, "sqlite")
+def _epoch_seconds_sqlite(element: EpochSeconds, compiler: SQLCompiler, **kw: object) -> str:
+    # Cut the stored 'YYYY-MM-DD HH:MM:SS.ffffff' to whole seconds first: SQLite rounds to milliseconds,
+    # which would move 23:59:59.9999 into the next hour (and the next day).
+    return f"CAST(strftime('%s', substr({compiler.process(element.clauses, **kw)}, 1, 19)) AS INTEGER)"
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def hourly_volume(store: Store, start: datetime, end: datetime) -> list[HourVolu
     """
     first = _utc(start).replace(minute=0, second=0, microsecond=0)
     end = _utc(end)
-    hour = _UtcHour(MentionRow.created_at)
+    hour = (EpochSeconds(MentionRow.created_at) - literal(int(first.timestamp()), Integer)) // 3600
     negative = func.sum(case((TriageItemRow.label.in_(NEGATIVE_LABELS), 1), else_=0))
     q = (
         select(hour, func.count(TriageItemRow.id), negative)
@@ -165,14 +167,9 @@ def hourly_volume(store: Store, start: datetime, end: datetime) -> list[HourVolu
         .group_by(hour)
     )
     with store.session() as s:
-        found = {h: (int(t), int(n or 0)) for h, t, n in s.execute(q)}
-    out = []
-    at = first
-    while at < end:
-        total, neg = found.get(at.strftime("%Y-%m-%d %H"), (0, 0))
-        out.append(HourVolume(at, total, neg))
-        at += timedelta(hours=1)
-    return out
+        found = {int(h): (int(t), int(n or 0)) for h, t, n in s.execute(q)}
+    hours = -(-int((end - first).total_seconds()) // 3600)
+    return [HourVolume(first + timedelta(hours=i), *found.get(i, (0, 0))) for i in range(hours)]
 
 
 def _label_of(mention_id: ColumnElement[int]) -> ColumnElement[str]:

@@ -19,6 +19,7 @@ from freezegun import freeze_time
 
 from monitor.alerts import AlertRule
 from monitor.mailer import SmtpConfig, send
+from monitor.pipeline import classify_new, triage_open
 from monitor.records import SourcePage
 from monitor.runner import RunConfig, Runner
 
@@ -174,3 +175,116 @@ def test_sigterm_stops_repmon_run_cleanly(tmp_path):
     store = Store.open(tmp_path / "data")
     assert store.counts()["triage_items"] > 100
     assert datetime.now(UTC) - store.job_states()[0]["last_run_at"] < timedelta(minutes=5)
+
+
+# -- the daily digest --------------------------------------------------------------------------------
+
+
+def _local(day, hour, minute=0):
+    return datetime(2026, 11, day, hour, minute, tzinfo=JERUSALEM).astimezone(UTC)
+
+
+@pytest.fixture
+def recipients(monkeypatch):
+    monkeypatch.setenv("REPMON_DIGEST_RECIPIENTS", "owner@example.co.il:he, cfo@example.com:en")
+
+
+def test_digest_at_the_local_time_once_per_recipient_and_day_even_after_a_restart(
+    smtp, store, make_mention, recipients
+):
+    post = make_mention(external_id="a", text="חרם על קפה לימון", created_at=_local(19, 12))
+    store.save_page("t", [post], [], {}, _local(19, 12))
+    clf = FakeClassifier()
+    classify_new(store, clf.predict, clf.model_version, _local(19, 12))
+    triage_open(store, clf.model_version, _local(19, 12))
+    clock = {"now": _local(20, 7, 59)}
+    transport = lambda m: send(m, smtp.config)  # noqa: E731
+    runner = Runner(store, [], FakeClassifier(), config(), transport=transport, clock=lambda: clock["now"])
+    assert runner.digest() == "not yet (due 08:00 Asia/Jerusalem)"
+    clock["now"] = _local(20, 8, 0)
+    assert runner.digest() == "digest 2026-11-20: sent 2"
+    clock["now"] = _local(20, 8, 1)
+    assert runner.digest() == "digest 2026-11-20: already 2"
+    restarted = Runner(
+        store, [], FakeClassifier(), config(), transport=transport, clock=lambda: _local(20, 15)
+    )
+    assert restarted.digest() == "digest 2026-11-20: already 2"
+    assert len(smtp.messages) == 2
+    he = next(m for m in smtp.messages if m["To"] == "owner@example.co.il")
+    assert he["Subject"].startswith("סיכום יומי repmon") and he["Content-Language"] == "he"
+    assert "חרם על קפה לימון" in he.get_body(("html",)).get_content()
+    clock["now"] = _local(21, 8, 0)
+    assert runner.digest() == "digest 2026-11-21: sent 2"  # the next day's digest
+    assert len(smtp.messages) == 4
+
+
+def test_a_digest_missed_while_the_monitor_was_down_goes_out_when_it_is_back(smtp, store, recipients):
+    runner = Runner(store, [], FakeClassifier(), config(), transport=lambda m: send(m, smtp.config),
+                    clock=lambda: _local(20, 11, 30))  # fmt: skip
+    assert runner.digest() == "digest 2026-11-20: sent 2"
+
+
+def test_smtp_down_then_up_the_digest_goes_out_once_later(store, recipients):
+    from test_alerts_mail import free_port
+
+    port = free_port()
+    dead = SmtpConfig("127.0.0.1", port, "none", sender="r@repmon.test", timeout=2)
+    clock = {"now": _local(20, 8, 0)}
+    runner = Runner(store, [], FakeClassifier(), config(), transport=lambda m: send(m, dead),
+                    clock=lambda: clock["now"])  # fmt: skip
+    runner.run_job("digest", runner.digest)
+    state = {j["name"]: j for j in store.job_states()}["digest"]
+    assert state["last_status"] == "error" and "2 of 2 failed; retried with backoff" in state["last_error"]
+    assert [d["status"] for d in store.deliveries(kind="digest")] == ["pending", "pending"]
+    clock["now"] = _local(20, 8, 0) + timedelta(seconds=30)
+    assert runner.digest() == "digest 2026-11-20: waiting 2"  # the retry is not due yet
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        clock["now"] = _local(20, 8, 2)
+        assert runner.digest() == "digest 2026-11-20: sent 2"
+        clock["now"] = _local(20, 9, 0)
+        assert runner.digest() == "digest 2026-11-20: already 2"
+    finally:
+        controller.stop()
+    assert sorted(m["To"] for m in inbox.messages) == ["cfo@example.com", "owner@example.co.il"]
+
+
+def test_the_scheduler_sends_the_digest_when_the_frozen_clock_reaches_eight(smtp, store, recipients):
+    with freeze_time(_local(20, 7, 59)) as clock:
+        runner = Runner(store, [], FakeClassifier(), config(), transport=lambda m: send(m, smtp.config))
+        runner.scheduler.run_all()
+        assert smtp.messages == []
+        clock.tick(timedelta(seconds=61))
+        runner.scheduler.run_pending()
+        assert len(smtp.messages) == 2
+        clock.tick(timedelta(minutes=10))
+        runner.scheduler.run_pending()
+        assert len(smtp.messages) == 2
+    digest = {j["name"]: j for j in store.job_states()}["digest"]
+    assert digest["last_detail"] == "digest 2026-11-20: already 2"
+
+
+def test_digest_command_dry_run_and_send(smtp, store, tmp_path, monkeypatch, capsys, recipients):
+    from monitor.cli import main
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    assert main(["digest", "--dry-run", "--out", str(tmp_path / "out")]) == 0
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(files) == 4 and {f.rsplit(".", 1)[1] for f in files} == {"eml", "html"}
+    he = next(p for p in (tmp_path / "out").iterdir() if p.name.endswith("-he.html")).read_text(
+        encoding="utf-8"
+    )
+    assert 'dir="rtl"' in he
+    assert main(["digest", "--send"]) == 2
+    assert "e-mail is off" in capsys.readouterr().err
+    monkeypatch.setenv("REPMON_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("REPMON_SMTP_PORT", str(smtp.config.port))
+    monkeypatch.setenv("REPMON_SMTP_TLS", "none")
+    monkeypatch.setenv("REPMON_DIGEST_FROM", "repmon <r@repmon.test>")
+    assert main(["digest", "--send"]) == 0
+    assert main(["digest", "--send"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("sent 2") and out[1].endswith("already 2")
+    assert len(smtp.messages) == 2
