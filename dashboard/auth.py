@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from dashboard import data
+from monitor.errors import MonitorError
 from monitor.users import can, password_matches
 
 MAX_FAILURES = 5
@@ -40,6 +43,20 @@ def refuse_unless(permission: str) -> bool:
     role = user["role"] if user else "signed out"
     st.error(f"Refused: your role ({role}) may not do this ({permission}).")
     return False
+
+
+def run_action(permission: str, done: str, fn: Callable[[], object], flash_key: str) -> None:
+    """Run a page's action if the role allows it. Its refusal (a workflow or input error) shows at once;
+    its success shows after the rerun, from ``st.session_state[flash_key]``."""
+    if not refuse_unless(permission):
+        return
+    try:
+        fn()
+    except MonitorError as exc:
+        st.error(str(exc))
+        return
+    st.session_state[flash_key] = done
+    st.rerun()
 
 
 def login_page() -> None:

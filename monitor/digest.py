@@ -32,7 +32,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import ColumnElement, Integer, case, func, literal, select
+from sqlalchemy import Integer, case, literal
 
 from classifiers import LABELS, NEGATIVE_LABELS
 from monitor.errors import ConfigError
@@ -43,11 +43,12 @@ from monitor.reports import (
     EpochSeconds,
     ResponseKpi,
     detect_spikes,
+    label_counts,
     open_legal,
     response_kpis,
 )
 from monitor.storage import Store
-from monitor.storage.models import ClassificationRow, CorrectionRow, MentionRow
+from monitor.storage.models import MentionRow
 
 TEMPLATES = Path(__file__).parent / "templates"
 TOP_ITEMS = 5
@@ -209,57 +210,10 @@ def _local_midnight(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(), tz).astimezone(UTC)
 
 
-def _label_counts(store: Store, start: datetime, end: datetime, bucket: ColumnElement[int]) -> list[tuple]:
-    """(bucket, label, count) of the mentions created in [start, end), where ``bucket`` is an integer
-    expression over ``MentionRow.created_at``; the business's own posts are left out.
-
-    A mention's label is that of reports: its latest correction, else its latest classification, else
-    unclassified; found with joins, as reports.volume_by_day does, to stay one aggregate query.
-    """
-    window = (
-        select(MentionRow.id.label("mention_id"), bucket.label("bucket"))
-        .where(
-            MentionRow.created_at >= start, MentionRow.created_at < end, MentionRow.from_business.is_(False)
-        )
-        .subquery()
-    )
-    latest_classification = (
-        select(ClassificationRow.mention_id, func.max(ClassificationRow.id).label("id"))
-        .join(window, window.c.mention_id == ClassificationRow.mention_id)
-        .group_by(ClassificationRow.mention_id)
-        .subquery()
-    )
-    latest_correction = (
-        select(CorrectionRow.mention_id, func.max(CorrectionRow.id).label("id"))
-        .join(window, window.c.mention_id == CorrectionRow.mention_id)
-        .group_by(CorrectionRow.mention_id)
-        .subquery()
-    )
-    per_mention = (
-        select(
-            window.c.bucket,
-            func.coalesce(CorrectionRow.label, ClassificationRow.label, UNCLASSIFIED).label("label"),
-        )
-        .select_from(window)
-        .outerjoin(latest_classification, latest_classification.c.mention_id == window.c.mention_id)
-        .outerjoin(ClassificationRow, ClassificationRow.id == latest_classification.c.id)
-        .outerjoin(latest_correction, latest_correction.c.mention_id == window.c.mention_id)
-        .outerjoin(CorrectionRow, CorrectionRow.id == latest_correction.c.id)
-        .subquery()
-    )
-    q = (
-        select(per_mention.c.bucket, per_mention.c.label, func.count())
-        .group_by(per_mention.c.bucket, per_mention.c.label)
-        .order_by(per_mention.c.bucket, per_mention.c.label)
-    )
-    with store.session() as s:
-        return [tuple(row) for row in s.execute(q)]
-
-
 def _day_labels(store: Store, previous_start: datetime, start: datetime, end: datetime) -> list[LabelCount]:
     in_day = case((MentionRow.created_at >= start, 1), else_=0)
     counts: dict[str, list[int]] = {label: [0, 0] for label in LABELS}
-    for bucket, label, n in _label_counts(store, previous_start, end, in_day):
+    for bucket, label, n in label_counts(store, previous_start, end, in_day):
         counts.setdefault(label, [0, 0])[1 - bucket] = n
     return [
         LabelCount(label, today, before)
@@ -292,7 +246,7 @@ def _hours(store: Store, start: datetime, end: datetime) -> tuple[list[int], lis
     n = int((end - first).total_seconds()) // 3600
     bucket = (EpochSeconds(MentionRow.created_at) - literal(int(first.timestamp()), Integer)) // 3600
     total, negative = [0] * n, [0] * n
-    for hour, label, count in _label_counts(store, first, end, bucket):
+    for hour, label, count in label_counts(store, first, end, bucket):
         total[hour] += count
         if label in NEGATIVE_LABELS:
             negative[hour] += count

@@ -208,25 +208,21 @@ def window_days(now: datetime, days: int) -> list[date]:
     return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
-def volume_by_day(store: Store, now: datetime, days: int = 14) -> list[DayVolume]:
-    """Mentions created on each UTC day of the window (up to ``now``), per label, ordered by day then label.
+def label_counts(store: Store, start: datetime, end: datetime, bucket: ColumnElement[int]) -> list[tuple]:
+    """(bucket, label, count) of the mentions created in [start, end), where ``bucket`` is an integer
+    expression over ``MentionRow.created_at``; the business's own posts are left out.
 
-    Only (day, label) pairs that have mentions are returned: a quiet day has no rows. Zero-fill over
-    ``window_days(now, days)`` where a continuous series is needed (``daily_spikes`` does).
+    A mention's label is its latest correction, else its latest classification, else unclassified. The
+    rule is applied with joins rather than a look-up per mention: over tens of thousands of mentions
+    PostgreSQL hashes them, twice as fast, and SQLite takes about as long either way.
     """
-    now = _utc(now)
-    start = datetime.combine(window_days(now, days)[0], time(), UTC)
     window = (
-        select(MentionRow.id.label("mention_id"), _UtcDay(MentionRow.created_at).label("day"))
+        select(MentionRow.id.label("mention_id"), bucket.label("bucket"))
         .where(
-            MentionRow.created_at >= start,
-            MentionRow.created_at <= now,
-            MentionRow.from_business.is_(False),
+            MentionRow.created_at >= start, MentionRow.created_at < end, MentionRow.from_business.is_(False)
         )
         .subquery()
     )
-    # The rule of _label_of, as joins rather than a look-up per mention: over tens of thousands of mentions
-    # PostgreSQL hashes them, twice as fast, and SQLite takes about as long either way.
     latest_classification = (
         select(ClassificationRow.mention_id, func.max(ClassificationRow.id).label("id"))
         .join(window, window.c.mention_id == ClassificationRow.mention_id)
@@ -241,7 +237,7 @@ def volume_by_day(store: Store, now: datetime, days: int = 14) -> list[DayVolume
     )
     per_mention = (
         select(
-            window.c.day,
+            window.c.bucket,
             func.coalesce(CorrectionRow.label, ClassificationRow.label, UNCLASSIFIED).label("label"),
         )
         .select_from(window)
@@ -252,12 +248,24 @@ def volume_by_day(store: Store, now: datetime, days: int = 14) -> list[DayVolume
         .subquery()
     )
     q = (
-        select(per_mention.c.day, per_mention.c.label, func.count())
-        .group_by(per_mention.c.day, per_mention.c.label)
-        .order_by(per_mention.c.day, per_mention.c.label)
+        select(per_mention.c.bucket, per_mention.c.label, func.count())
+        .group_by(per_mention.c.bucket, per_mention.c.label)
+        .order_by(per_mention.c.bucket, per_mention.c.label)
     )
     with store.session() as s:
-        return [DayVolume(day, label, count) for day, label, count in s.execute(q)]
+        return [tuple(row) for row in s.execute(q)]
+
+
+def volume_by_day(store: Store, now: datetime, days: int = 14) -> list[DayVolume]:
+    """Mentions created on each UTC day of the window (up to ``now``), per label, ordered by day then label.
+
+    Only (day, label) pairs that have mentions are returned: a quiet day has no rows. Zero-fill over
+    ``window_days(now, days)`` where a continuous series is needed (``daily_spikes`` does).
+    """
+    now = _utc(now)
+    start = datetime.combine(window_days(now, days)[0], time(), UTC)
+    rows = label_counts(store, start, now + timedelta(microseconds=1), _UtcDay(MentionRow.created_at))
+    return [DayVolume(day, label, count) for day, label, count in rows]
 
 
 def negative_share(volumes: Iterable[DayVolume]) -> dict[date, float]:

@@ -79,3 +79,55 @@ class FakeClassifier:
 @pytest.fixture
 def fake_classifier():
     return FakeClassifier()
+
+
+# -- a real SMTP server in-process -------------------------------------------------------------------
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps each message received (parsed) and its envelope recipients."""
+
+    def __init__(self):
+        self.messages = []
+        self.recipients = []
+        self.raw = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.recipients.append(envelope.rcpt_tos)
+        self.raw.append(envelope.content)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+def start_smtp(port=None):
+    """An SMTP server on 127.0.0.1 (plain, no login); returns (controller, inbox). Stop the controller."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
+    controller.start()
+    return controller, inbox
+
+
+@pytest.fixture
+def smtp():
+    """A running SMTP server; ``smtp.config`` is an SmtpConfig pointing at it."""
+    from monitor.mailer import SmtpConfig
+
+    controller, inbox = start_smtp()
+    inbox.config = SmtpConfig(
+        "127.0.0.1", controller.port, "none", sender="repmon <r@repmon.test>", timeout=5
+    )
+    yield inbox
+    controller.stop()

@@ -1,14 +1,11 @@
 """E-mail out with a real SMTP server in-process (aiosmtpd): sending, exactly-once delivery, retries
 while the server is down, item alerts and volume spikes."""
 
-import email
-import email.policy
-import socket
 from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import NOW
+from conftest import NOW, Inbox, free_port, start_smtp
 
 from classifiers import Prediction
 from classifiers.virality import Virality
@@ -24,35 +21,6 @@ from monitor.errors import ConfigError, MailError
 from monitor.mailer import Recipient, SmtpConfig, backoff, deliver, parse_recipients, send
 from monitor.records import TriageDecision
 from monitor.reports import hourly_volume
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default))
-        )
-        return "250 OK"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.config = SmtpConfig(
-        "127.0.0.1", controller.port, "none", sender="repmon <alerts@repmon.test>", timeout=5
-    )
-    yield inbox
-    controller.stop()
 
 
 def _item(
@@ -79,10 +47,10 @@ def test_a_hebrew_alert_arrives_whole_with_both_parts(smtp, store, make_mention)
     item = _item(store, make_mention, text='הם גנבו לי 300 ש"ח <script>alert(1)</script> \u202egnp.exe')
     msg = render_item_alert(item, "he", smtp.config.sender, "owner@example.co.il", "http://dash.test", NOW)
     send(msg, smtp.config)
-    [(rcpts, got)] = smtp.messages
-    assert rcpts == ["owner@example.co.il"]
+    [got] = smtp.messages
+    assert smtp.recipients == [["owner@example.co.il"]]
     assert got["Subject"] == f"התראת repmon: האשמה (לשון הרע) מתפשט/ת (ויראליות 75) · פריט #{item.id}"
-    assert got["From"] == "repmon <alerts@repmon.test>" and got["Content-Language"] == "he"
+    assert got["From"] == "repmon <r@repmon.test>" and got["Content-Language"] == "he"
     assert got["Message-ID"].startswith(f"<repmon-alert-item-{item.id}-")
     assert [p.get_content_type() for p in got.iter_parts()] == ["text/plain", "text/html"]
     text, html = got.get_body(("plain",)).get_content(), got.get_body(("html",)).get_content()
@@ -112,7 +80,7 @@ def test_deliver_sends_once_per_recipient(smtp, store, make_mention):
     assert (row["status"], row["attempts"], row["message_id"]) == (
         "sent",
         1,
-        smtp.messages[0][1]["Message-ID"],
+        smtp.messages[0]["Message-ID"],
     )
 
 
@@ -130,9 +98,7 @@ def test_smtp_down_then_up_sends_exactly_once_after_backoff(store, make_mention)
     assert deliver(store, "alert", "item:1", r, build, transport, NOW + timedelta(seconds=30)) == "waiting"
     assert deliver(store, "alert", "item:1", r, build, transport, NOW + timedelta(minutes=1)) == "failed"
     assert store.deliveries()[0]["next_attempt_at"] == NOW + timedelta(minutes=3)  # 1, then 2 minutes
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller, inbox = start_smtp(port)
     try:
         assert deliver(store, "alert", "item:1", r, build, transport, NOW + timedelta(minutes=3)) == "sent"
         assert deliver(store, "alert", "item:1", r, build, transport, NOW + timedelta(minutes=9)) == "already"

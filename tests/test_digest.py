@@ -4,13 +4,11 @@ import email
 import email.policy
 import hashlib
 import itertools
-import socket
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from classifiers import Prediction
@@ -32,7 +30,7 @@ from monitor.digest import (
     render_digest,
 )
 from monitor.errors import ConfigError
-from monitor.mailer import SmtpConfig, send
+from monitor.mailer import send
 from monitor.records import TriageDecision
 from monitor.reports import ResponseKpi
 from monitor.storage.models import MentionRow, TriageItemRow
@@ -598,27 +596,11 @@ def test_empty_sections_say_so():
             assert [p for p in phrases if p not in part] == []
 
 
-def test_the_hebrew_digest_arrives_intact_through_a_real_smtp_server():
-    received = []
-
-    class Inbox:
-        async def handle_DATA(self, server, session, envelope):
-            received.append((envelope.rcpt_tos, envelope.content))
-            return "250 OK"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        msg = render_digest(sample(), "he", SENDER, "owner@example.co.il")
-        send(msg, SmtpConfig("127.0.0.1", port, "none", sender=SENDER, timeout=5))
-    finally:
-        controller.stop()
-
-    [(rcpt, raw)] = received
-    assert rcpt == ["owner@example.co.il"] and max(raw) < 128  # 7-bit clean on the wire
+def test_the_hebrew_digest_arrives_intact_through_a_real_smtp_server(smtp):
+    msg = render_digest(sample(), "he", SENDER, "owner@example.co.il")
+    send(msg, smtp.config)
+    [raw] = smtp.raw
+    assert smtp.recipients == [["owner@example.co.il"]] and max(raw) < 128  # 7-bit clean on the wire
     got = email.message_from_bytes(raw, policy=email.policy.default)
     assert (got["Subject"].strip(), got["Message-ID"]) == (digest_subject(sample(), "he"), msg["Message-ID"])
     for kind in ("plain", "html"):

@@ -1,8 +1,6 @@
 """`repmon run`'s loop: scheduled jobs on a frozen clock, failures that never stop it, a clean stop on
 SIGTERM, alerts once per item across restarts, and the digest once per recipient per day."""
 
-import email
-import email.policy
 import os
 import signal
 import subprocess
@@ -13,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from conftest import NOW, FakeClassifier
+from conftest import NOW, FakeClassifier, free_port, start_smtp
 from freezegun import freeze_time
 
 from monitor.alerts import AlertRule
@@ -24,29 +21,6 @@ from monitor.records import SourcePage
 from monitor.runner import RunConfig, Runner
 
 JERUSALEM = ZoneInfo("Asia/Jerusalem")
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    from test_alerts_mail import free_port
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.config = SmtpConfig(
-        "127.0.0.1", controller.port, "none", sender="repmon <r@repmon.test>", timeout=5
-    )
-    yield inbox
-    controller.stop()
 
 
 class ListSource:
@@ -225,7 +199,6 @@ def test_a_digest_missed_while_the_monitor_was_down_goes_out_when_it_is_back(smt
 
 
 def test_smtp_down_then_up_the_digest_goes_out_once_later(store, recipients):
-    from test_alerts_mail import free_port
 
     port = free_port()
     dead = SmtpConfig("127.0.0.1", port, "none", sender="r@repmon.test", timeout=2)
@@ -238,9 +211,7 @@ def test_smtp_down_then_up_the_digest_goes_out_once_later(store, recipients):
     assert [d["status"] for d in store.deliveries(kind="digest")] == ["pending", "pending"]
     clock["now"] = _local(20, 8, 0) + timedelta(seconds=30)
     assert runner.digest() == "digest 2026-11-20: waiting 2"  # the retry is not due yet
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller, inbox = start_smtp(port)
     try:
         clock["now"] = _local(20, 8, 2)
         assert runner.digest() == "digest 2026-11-20: sent 2"

@@ -14,7 +14,6 @@ import streamlit as st
 from classifiers import LABELS
 from dashboard import auth, data, views
 from monitor import actions
-from monitor.errors import MonitorError
 from monitor.settings import setting
 from monitor.users import action_permission, can
 from monitor.workflow import DECISIONS, allowed_actions
@@ -46,16 +45,7 @@ playbook = library.playbooks.get(q.playbook)
 
 
 def act(permission: str, done: str, fn: Callable[[], object]) -> None:
-    """Run an action if the role allows it; show what happened (or why not) after the rerun."""
-    if not auth.refuse_unless(permission):
-        return
-    try:
-        fn()
-    except MonitorError as exc:
-        st.error(str(exc))
-        return
-    st.session_state["i_flash"] = done
-    st.rerun()
+    auth.run_action(permission, done, fn, "i_flash")
 
 
 st.title(f"#{q.id} · {views.label_text(q.label)}")

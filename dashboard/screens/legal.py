@@ -7,7 +7,6 @@ import streamlit as st
 
 from dashboard import auth, data, views
 from monitor import actions
-from monitor.errors import MonitorError
 from monitor.records import QueueFilter
 from monitor.workflow import DECISIONS
 
@@ -98,15 +97,7 @@ st.caption(
 
 
 def run(done: str, fn) -> None:  # noqa: ANN001
-    if not auth.refuse_unless("legal_review"):
-        return
-    try:
-        fn()
-    except MonitorError as exc:
-        st.error(str(exc))
-        return
-    st.session_state["l_flash"] = done
-    st.rerun()
+    auth.run_action("legal_review", done, fn, "l_flash")
 
 
 cols = st.columns(3)
