@@ -35,16 +35,17 @@ class AlertRule:
 
 @dataclass(frozen=True)
 class Spike:
-    """An hour whose volume of ``kind`` mentions (all or negative) spiked above its baseline."""
+    """The hour from ``start`` whose volume of ``kind`` mentions (all or negative) spiked above its
+    baseline."""
 
-    hour: datetime
+    start: datetime
     kind: str
     count: int
     baseline_mean: float
 
     @property
     def key(self) -> str:
-        return f"{self.hour:%Y-%m-%dT%H}:{self.kind}"
+        return f"{self.start:%Y-%m-%dT%H}:{self.kind}"
 
 
 def items_to_alert(store: Store, rule: AlertRule, limit: int = 100) -> list[QueueItem]:
@@ -67,7 +68,7 @@ def volume_spikes(store: Store, now: datetime, k: float = 3.0, min_count: int = 
         counts = [h.total if kind == "all" else h.negative for h in hours]
         if len(counts) - 1 in detect_spikes(counts, k=k, min_count=min_count, baseline=BASELINE_HOURS):
             base = counts[-BASELINE_HOURS - 1 : -1]
-            out.append(Spike(hours[-1].hour, kind, counts[-1], sum(base) / len(base)))
+            out.append(Spike(hours[-1].start, kind, counts[-1], sum(base) / len(base)))
     return out
 
 
@@ -140,7 +141,7 @@ def render_spike_alert(
     spike: Spike, language: str, sender: str, recipient: str, dashboard_url: str, now: datetime
 ) -> EmailMessage:
     """The alert for an hour's volume spike, in Hebrew or English."""
-    when = f"{spike.hour:%Y-%m-%d %H:00} UTC"
+    when = f"{spike.start:%Y-%m-%d %H:00} UTC"
     if language == "he":
         what = "אזכורים שליליים" if spike.kind == "negative" else "אזכורים"
         subject = f"התראת repmon: זינוק ב{what}: {spike.count} בשעה ({when})"

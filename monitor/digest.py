@@ -41,6 +41,7 @@ from monitor.records import QueueFilter
 from monitor.reports import (
     UNCLASSIFIED,
     EpochSeconds,
+    HourVolume,
     ResponseKpi,
     detect_spikes,
     label_counts,
@@ -110,15 +111,6 @@ class DigestLegalItem:
     age: timedelta
     assignee: str | None
     link: str
-
-
-@dataclass(frozen=True)
-class HourVolume:
-    """New mentions in one hour of the day (``start`` is local time), all and negative ones."""
-
-    start: datetime
-    total: int
-    negative: int
 
 
 @dataclass(frozen=True)

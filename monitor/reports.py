@@ -137,9 +137,9 @@ def _epoch_seconds_sqlite(element: EpochSeconds, compiler: SQLCompiler, **kw: ob
 
 @dataclass(frozen=True)
 class HourVolume:
-    """Mentions created in one UTC hour: all of them, and the negative ones."""
+    """Mentions created in the hour from ``start``: all of them, and the negative ones."""
 
-    hour: datetime
+    start: datetime
     total: int
     negative: int
 

@@ -183,11 +183,11 @@ def test_hourly_volume_and_a_spike_in_the_last_hour(store, make_mention):
         NOW,
     )
     hours = hourly_volume(store, end - timedelta(hours=3), end)
-    assert [h.hour for h in hours] == [end - timedelta(hours=n) for n in (3, 2, 1)]
+    assert [h.start for h in hours] == [end - timedelta(hours=n) for n in (3, 2, 1)]
     assert [h.total for h in hours] == [0, 1, 12]
     spikes = volume_spikes(store, NOW + timedelta(minutes=5), k=3.0, min_count=5)
     last = end - timedelta(hours=1)
-    assert [(s.hour, s.kind, s.count) for s in spikes] == [(last, "all", 12), (last, "negative", 6)]
+    assert [(s.start, s.kind, s.count) for s in spikes] == [(last, "all", 12), (last, "negative", 6)]
     assert volume_spikes(store, NOW + timedelta(hours=1, minutes=5)) == []  # the next hour is quiet
 
 
