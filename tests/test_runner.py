@@ -259,3 +259,25 @@ def test_digest_command_dry_run_and_send(smtp, store, tmp_path, monkeypatch, cap
     out = capsys.readouterr().out.splitlines()
     assert out[0].endswith("sent 2") and out[1].endswith("already 2")
     assert len(smtp.messages) == 2
+
+
+def test_status_shows_each_job_and_the_e_mails_waiting(tmp_path, monkeypatch, capsys, recipients):
+    from monitor.cli import main
+    from monitor.storage import Store
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    store = Store.open(tmp_path / "data")
+    dead = SmtpConfig("127.0.0.1", free_port(), "none", sender="r@repmon.test", timeout=2)
+    runner = Runner(store, [Broken()], FakeClassifier(), config(), transport=lambda m: send(m, dead),
+                    clock=lambda: _local(20, 8, 0))  # fmt: skip
+    runner.run_job("poll broken", lambda: runner.poll(Broken()), timedelta(seconds=15))
+    runner.run_job("digest", runner.digest, timedelta(minutes=1))
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "scheduled jobs (repmon run):" in out
+    assert (
+        "poll broken            last 2026-11-20T06:00:00+00:00 error, next 2026-11-20T06:00:15+00:00" in out
+    )
+    assert "the platform sent garbage" in out
+    assert "digest 2026-11-20 to owner@example.co.il: 1 attempt(s), next 2026-11-20T06:01:00+00:00" in out
+    assert "e-mails waiting to be sent:" in out and "will retry" in out
