@@ -475,6 +475,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run_loop(store, sources, clf, args)
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from monitor.wiring import build_sources
+    from monitor.worker import Worker
+
+    store = _store()
+    sources = [] if args.no_poll else build_sources(store)
+    worker = Worker(store, _classifier(), sources=sources, batch=args.batch, holder=_playbooks())
+
+    def stop(signum: int, _frame: object) -> None:
+        _err(f"repmon worker: {signal.Signals(signum).name}: stopping after the current batch")
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    processed = worker.run(exit_when_idle=args.exit_when_idle)
+    print(f"processed {processed} items")
+    return 0
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     from monitor.digest import collect_digest, render_digest
     from monitor.mailer import Recipient, digest_recipients, send, smtp_config
@@ -951,6 +972,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
     p.add_argument("--port", type=int, help="dashboard port (default REPMON_DASHBOARD_PORT)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("worker", help="classify and triage queued work beside other workers (PostgreSQL)")
+    p.add_argument("--exit-when-idle", action="store_true", help="exit when no work is left")
+    p.add_argument("--batch", type=int, default=256, help="mentions claimed per transaction (default 256)")
+    p.add_argument("--no-poll", action="store_true", help="only process stored work; poll no source")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("digest", help="the daily digest: --dry-run --out DIR writes it; --send sends today's")
     mode = p.add_mutually_exclusive_group(required=True)

@@ -121,12 +121,19 @@ def classify_new(
         done += store.save_classifications([(mid, p) for (mid, _), p in zip(batch, preds)], now)
 
 
-def triage_open(store: Store, model_version: str, now: datetime, library: Library | None = None) -> int:
-    """Score virality and (re)triage every classified mention whose item is new or still open."""
+def triage_open(
+    store: Store,
+    model_version: str,
+    now: datetime,
+    library: Library | None = None,
+    mention_ids: Sequence[int] | None = None,
+) -> int:
+    """Score virality and (re)triage every classified mention whose item is new or still open (only
+    those of ``mention_ids`` when given: a worker triages what it classified)."""
     library = library or load_library()
     total = 0
     while True:
-        rows = store.triage_candidates(model_version, now, limit=5000, offset=total)
+        rows = store.triage_candidates(model_version, now, limit=5000, offset=total, mention_ids=mention_ids)
         if not rows:
             return total
         snaps = store.snapshots([r["mention"].id for r in rows])
