@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -459,6 +459,44 @@ class Store:
                 self._source_state(r) for r in s.scalars(select(SourceStateRow).order_by(SourceStateRow.name))
             ]
 
+    @contextmanager
+    def source_lock(self, name: str) -> Iterator[bool]:
+        """Try to become the one process polling source ``name``; yields whether this process holds it.
+
+        PostgreSQL: a session advisory lock (``pg_try_advisory_lock``), shared by every machine using the
+        database and released when the block ends or the process dies. SQLite: an exclusive ``flock`` on a
+        lock file beside the database (workers share one machine with it).
+        """
+        digest = hashlib.sha256(f"repmon-source:{name}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                held = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+                conn.commit()
+                try:
+                    yield held
+                finally:
+                    if held:
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.commit()
+            return
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            yield True
+            return
+        import fcntl
+
+        with open(f"{database}.source-{key & 0xFFFFFFFF:08x}.lock", "a+b") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def request_poll(self, name: str, actor: str, now: datetime) -> None:
         """Ask the running monitor to poll a source at its next pass, before its interval has passed
         (a rate limit still holds); audited."""
@@ -523,12 +561,61 @@ class Store:
             s.execute(stmt, values)
         return len(values)
 
+    def classify_claimed(
+        self,
+        model_version: str,
+        limit: int,
+        predict: Callable[[list[str]], Sequence[object]],
+        now: datetime,
+    ) -> list[int]:
+        """Claim up to ``limit`` unclassified mentions, classify them and store the predictions, in one
+        transaction; returns the ids this call classified (each mention is classified by one caller).
+
+        On PostgreSQL the claimed rows are locked with ``FOR UPDATE SKIP LOCKED``, so concurrent workers
+        (any number, on any machines) take disjoint batches and none waits for another. On SQLite the
+        insert ignores a mention another process classified meanwhile, and only the rows this call
+        inserted are returned.
+        """
+        with self.session() as s:
+            done = select(ClassificationRow.mention_id).where(
+                ClassificationRow.model_version == model_version
+            )
+            q = (
+                select(MentionRow.id, MentionRow.text)
+                .where(MentionRow.id.not_in(done))
+                .order_by(MentionRow.id)
+                .limit(limit)
+            )
+            if s.get_bind().dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True, of=MentionRow)
+            rows = s.execute(q).all()
+            if not rows:
+                return []
+            preds = predict([t for _, t in rows])
+            values = [
+                {"mention_id": mid, "model_version": p.model_version, "label": p.label, "scores": p.scores,
+                 "language": p.language, "created_at": now}
+                for (mid, _), p in zip(rows, preds, strict=True)
+            ]  # fmt: skip
+            stmt = (
+                self._insert(ClassificationRow)
+                .on_conflict_do_nothing(index_elements=["mention_id", "model_version"])
+                .returning(ClassificationRow.mention_id)
+            )
+            return list(s.scalars(stmt, values))
+
     # -- triage ---------------------------------------------------------------------------------
 
     def triage_candidates(
-        self, model_version: str, now: datetime, limit: int = 10_000, offset: int = 0
+        self,
+        model_version: str,
+        now: datetime,
+        limit: int = 10_000,
+        offset: int = 0,
+        mention_ids: Sequence[int] | None = None,
     ) -> list[dict]:
-        """Classified mentions needing a (re)triage: no item yet, or an open item to re-score."""
+        """Classified mentions needing a (re)triage: no item yet, or an open item to re-score (only
+        those of ``mention_ids`` when given)."""
         with self.session() as s:
             q = (
                 select(MentionRow, ClassificationRow, TriageItemRow)
@@ -541,6 +628,8 @@ class Store:
                 .limit(limit)
                 .offset(offset)
             )
+            if mention_ids is not None:
+                q = q.where(MentionRow.id.in_(list(mention_ids)))
             out = []
             rows = s.execute(q).all()
             corrected = self._corrected_labels(s, [m.id for m, _, _ in rows])
