@@ -249,6 +249,15 @@ def cmd_bench_pipeline(args: argparse.Namespace) -> int:
     return 0 if result["meets_targets"] or not args.check else 1
 
 
+def cmd_bench_all(args: argparse.Namespace) -> int:
+    import subprocess
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+    if not script.is_file():
+        raise InputError(f"{script} is missing: `repmon bench all` runs from a checkout of the repository")
+    return subprocess.call([sys.executable, str(script), *(["--quick"] if args.quick else [])])
+
+
 def cmd_bench_dashboard(args: argparse.Namespace) -> int:
     from dashboard.bench import bench_dashboard
 
@@ -880,8 +889,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_settings(args: argparse.Namespace) -> int:
     from monitor.settings import SECRETS, secret
+    from monitor.storage.store import _redact
 
     values = load_settings()
+    if values["REPMON_DATABASE_URL"]:  # a PostgreSQL URL may carry its password
+        values["REPMON_DATABASE_URL"] = _redact(values["REPMON_DATABASE_URL"])
     for s in SETTINGS:
         value = ("(set)" if secret(s.name) else "(not set)") if s.name in SECRETS else values[s.name]
         print(f"{s.name}={value}\n    {s.help} (default: {s.default or '(empty)'})")
@@ -947,6 +959,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--big", type=int, default=100_000, help="mentions for the storage scaling run")
     b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     b.set_defaults(func=cmd_bench_pipeline)
+    b = bench.add_parser("all", help="every benchmark (bench/run.py): bench/RESULTS.md and the README table")
+    b.add_argument("--quick", action="store_true", help="small sizes: a smoke run; the README is left alone")
+    b.set_defaults(func=cmd_bench_all)
     b = bench.add_parser("dashboard", help="the Queue page's load and render time with 1k and 100k mentions")
     b.add_argument("--json", action="store_true", help="one line of JSON")
     b.add_argument("--big", type=int, default=100_000, help="mentions in the large database (default 100000)")
