@@ -59,8 +59,10 @@ def time_queue_page(data_dir: Path, runs: int = 7) -> float:
     """Median milliseconds of a full rerun of the Queue page for a signed-in manager."""
     from streamlit.testing.v1 import AppTest
 
-    previous = os.environ.get("REPMON_DATA_DIR")
-    os.environ["REPMON_DATA_DIR"] = str(data_dir)
+    # The app must read the bench's SQLite file, not a database that REPMON_DATABASE_URL names.
+    bench_env = {"REPMON_DATA_DIR": str(data_dir), "REPMON_DATABASE_URL": ""}
+    previous = {name: os.environ.get(name) for name in bench_env}
+    os.environ.update(bench_env)
     try:
         at = AppTest.from_file(str(APP), default_timeout=120)
         at.session_state["user"] = {"name": "bench", "role": "manager"}
@@ -76,10 +78,11 @@ def time_queue_page(data_dir: Path, runs: int = 7) -> float:
             raise RuntimeError("the Queue page did not show a full page of 50 items")
         return statistics.median(times)
     finally:
-        if previous is None:
-            os.environ.pop("REPMON_DATA_DIR", None)
-        else:
-            os.environ["REPMON_DATA_DIR"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def bench_dashboard(texts: Sequence[str], sizes: Sequence[int] = (1000, 100_000), runs: int = 7) -> dict:

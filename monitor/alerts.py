@@ -85,12 +85,16 @@ def _message(
     msg["Date"] = format_datetime(now)
     digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
     msg["Message-ID"] = f"<repmon-alert-{key.replace(':', '-')}-{digest}@repmon.local>"
-    msg.set_content(text)
+    # As the digest: 7-bit clean whatever the SMTP server supports (left to itself, set_content sends a
+    # short English alert quoting a Hebrew or emoji post as 8bit).
+    cte = "base64" if lang == "he" else "quoted-printable"
+    msg.set_content(text, cte=cte)
     direction = "rtl" if lang == "he" else "ltr"
     msg.add_alternative(
         f'<!doctype html><html lang="{lang}" dir="{direction}"><body style="font-family: Arial, sans-serif; '
         f'direction: {direction}">{body}</body></html>',
         subtype="html",
+        cte=cte,
     )
     msg["Content-Language"] = lang  # after the parts: set_content() drops Content-* headers
     return msg

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from classifiers.virality import score_virality
 from monitor.errors import MonitorError, RateLimited, SourceError
-from monitor.records import mention_problems
+from monitor.records import mention_problems, valid_text
+from monitor.settings import secret_values
 from monitor.sources import Source
 from monitor.storage import Store
 from monitor.triage import decide
@@ -26,8 +27,11 @@ _SECRETS = re.compile(r"(Bearer\s+|access_token=|OAuth\s+)[^\s'\"&]+", re.IGNORE
 
 
 def redact(message: str) -> str:
-    """Remove anything that looks like a token from a message before it is logged or stored."""
-    return _SECRETS.sub(r"\1[redacted]", message)
+    """A message made safe to log, store or print: without anything that looks like a token or is the
+    value of a secret setting, and as valid text (``valid_text``: it may quote a hostile payload)."""
+    for value in secret_values():
+        message = message.replace(value, "[redacted]")
+    return valid_text(_SECRETS.sub(r"\1[redacted]", message))
 
 
 @dataclass
@@ -84,7 +88,10 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
                 if problems:
                     report.rejected += 1
                     report.errors.append(
-                        f"source {source.name!r}: skipped {m.platform}/{m.external_id}: {'; '.join(problems)}"
+                        redact(
+                            f"source {source.name!r}: skipped {m.platform}/{m.external_id}: "
+                            + "; ".join(problems)
+                        )
                     )
                 else:
                     good.append(m)
@@ -94,8 +101,9 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
             report.new_mentions += saved.new_mentions
             report.new_snapshots += saved.new_snapshots
     except RateLimited as exc:
-        store.mark_source(source.name, now, status="rate_limited", error=str(exc), reset_at=exc.reset_at)
-        report.errors.append(str(exc))
+        message = redact(str(exc))
+        store.mark_source(source.name, now, status="rate_limited", error=message, reset_at=exc.reset_at)
+        report.errors.append(message)
     except SourceError as exc:
         store.mark_source(source.name, now, status="failing", error=redact(str(exc)))
         report.errors.append(redact(str(exc)))

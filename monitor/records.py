@@ -7,6 +7,7 @@ record, byte for byte, because evidence needs it.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -24,11 +25,24 @@ __all__ = [
     "TriageDecision",
     "Virality",
     "mention_problems",
+    "valid_text",
 ]
 
 PLATFORMS = ("x", "facebook")
 MAX_FOLLOWERS = 2_000_000_000
 MAX_TEXT = 100_000
+# What no database, e-mail or page can hold as text: NUL (PostgreSQL refuses it) and lone surrogates (a
+# JSON "\ud800" escape decodes to one; no UTF-8 encoder writes it).
+_INVALID_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` with each NUL and lone surrogate replaced by U+FFFD, so every encoder can write it.
+
+    The rule for text leaving a record for the database (``Store``) or a message: the raw payload keeps
+    the exact bytes, the text columns hold what can be shown.
+    """
+    return _INVALID_TEXT.sub("\ufffd", text)
 
 
 @dataclass(frozen=True)
@@ -184,6 +198,8 @@ def mention_problems(m: Mention, now: datetime) -> list[str]:
         problems.append(f"platform {m.platform!r} is not one of {', '.join(PLATFORMS)}")
     if not isinstance(m.external_id, str) or not m.external_id.strip() or len(m.external_id) > 200:
         problems.append("external_id is missing or longer than 200 characters")
+    elif _INVALID_TEXT.search(m.external_id):  # an id is matched exactly: it is refused, never changed
+        problems.append("external_id holds a NUL or a lone surrogate")
     if m.language is not None and (not isinstance(m.language, str) or len(m.language) > 10):
         problems.append(f"language {m.language!r} is not a language code")
     for name in ("thread_id", "parent_id", "author_id", "author_handle"):

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import schedule
 
 from monitor.alerts import AlertRule, items_to_alert, render_item_alert, render_spike_alert, volume_spikes
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, StorageError
 from monitor.mailer import alert_recipients, deliver, digest_recipients
 from monitor.pipeline import PassReport, classify_new, poll_source, redact, triage_open
 from monitor.settings import setting
@@ -118,9 +118,18 @@ class Runner:
         except Exception as exc:  # a job's failure must never stop the monitor
             message = redact(f"{type(exc).__name__}: {exc}")
             log.error("job %s failed: %s", name, message)
-            self.store.save_job_state(name, started, "error", error=message, next_run_at=next_run)
+            self._record(name, started, "error", error=message, next_run_at=next_run)
             return
-        self.store.save_job_state(name, started, "ok", detail=detail, next_run_at=next_run)
+        self._record(name, started, "ok", detail=detail, next_run_at=next_run)
+
+    def _record(self, name: str, at: datetime, status: str, **fields: object) -> None:
+        """Record a job's run. A database that cannot take it (locked past the busy timeout, full,
+        read-only) is logged, not raised: the loop goes on, and the job's next run retries its work from
+        what is stored."""
+        try:
+            self.store.save_job_state(name, at, status, **fields)
+        except StorageError as exc:
+            log.error("job %s: its run could not be recorded: %s", name, exc)
 
     def run_forever(self, run_now: bool = True) -> None:
         """Run jobs as they come due until ``stop`` is set (SIGTERM/SIGINT), then return."""

@@ -252,6 +252,21 @@ def secret(name: str) -> str:
     return str(value).strip()
 
 
+def secret_values() -> list[str]:
+    """The values of the secret settings in use, longest first, to scrub out of messages (values under 4
+    characters are left out: they would scrub ordinary words). An unreadable secrets file gives only the
+    environment's values: this runs while an error is being reported."""
+    values = set()
+    for name in SECRETS:
+        try:
+            value = secret(name)
+        except ConfigError:
+            value = os.environ.get(name, "").strip()
+        if len(value) >= 4:
+            values.add(value)
+    return sorted(values, key=len, reverse=True)
+
+
 def setting(name: str) -> str:
     """One setting's value (environment, TOML file, default)."""
     return load_settings()[name]

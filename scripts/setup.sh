@@ -30,6 +30,16 @@ if [ "${1:-}" = "--dev" ]; then
       echo "setup: WARNING: could not install chromium with apt; the e2e browser test will be skipped" >&2
     fi
   fi
+  # The suite runs a second time on a real PostgreSQL server (TEST_DATABASE=postgresql): the tests start a
+  # throwaway cluster of their own with Debian's server binaries.
+  if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "setup: installing postgresql with apt (the test suite also runs on PostgreSQL)" >&2
+    if ! command -v apt-get >/dev/null \
+      || ! { apt-get update -qq \
+             && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }; then
+      echo "setup: WARNING: could not install postgresql with apt; TEST_DATABASE=postgresql will fail" >&2
+    fi
+  fi
 else
   .venv/bin/python -m pip install -q -e .
 fi

@@ -1,6 +1,15 @@
+import itertools
 import os
 
+import freezegun
 import pytest
+
+# freeze_time scans every loaded module for datetime references; the ML stack's modules are many and
+# some misbehave when touched mid-import (a crash was seen with transformers loading pandas).
+freezegun.configure(
+    extend_ignore_list=["transformers", "torch", "tokenizers", "pandas", "numpy", "pyarrow", "altair",
+                        "streamlit", "safetensors", "sklearn", "scipy"]
+)  # fmt: skip
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -19,13 +28,76 @@ from monitor.records import Mention, RawPayload  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
+# -- the database under test: SQLite, or a throwaway PostgreSQL server with TEST_DATABASE=postgresql --
 
-@pytest.fixture
-def store(tmp_path):
-    """A fresh, migrated SQLite store in a temporary folder."""
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
+ON_POSTGRESQL = TEST_DATABASE == "postgresql"
+_TEMPLATE = "repmon_template"
+_database_numbers = itertools.count(1)
+
+
+def pytest_configure(config):
+    if TEST_DATABASE not in ("sqlite", "postgresql"):
+        raise pytest.UsageError(f"TEST_DATABASE={TEST_DATABASE!r}: use sqlite (the default) or postgresql")
+
+
+def pytest_report_header(config):
+    return f"database: {TEST_DATABASE} (TEST_DATABASE)"
+
+
+def sqlite_only(reason):
+    """Skip a test on PostgreSQL: it checks something only SQLite has."""
+    return pytest.mark.skipif(ON_POSTGRESQL, reason=f"SQLite only: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A PostgreSQL server for the session, with a template database migrated once (from empty)."""
+    from pgcluster import Cluster, ClusterUnavailable
+
     from monitor.storage import Store
 
-    return Store.open(tmp_path / "data")
+    try:
+        cluster = Cluster()
+    except ClusterUnavailable as exc:
+        pytest.exit(str(exc), returncode=1)
+    try:
+        Store.open(url=cluster.create_database(_TEMPLATE)).engine.dispose()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def test_database(request, monkeypatch):
+    """The test's own database, named by REPMON_DATABASE_URL so that the CLI, the dashboard and
+    ``open_store`` use it: on PostgreSQL a fresh copy of the migrated template, dropped afterwards; on
+    SQLite nothing (stores live in the test's folder) and a REPMON_DATABASE_URL from the shell is unset."""
+    if not ON_POSTGRESQL:
+        monkeypatch.delenv("REPMON_DATABASE_URL", raising=False)
+        yield None
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = f"test_{next(_database_numbers)}"
+    url = cluster.create_database(name, template=_TEMPLATE)
+    monkeypatch.setenv("REPMON_DATABASE_URL", url)
+    yield url
+    cluster.drop_database(name)
+
+
+def open_store(data_dir, **kwargs):
+    """``Store.open`` on the test's database: REPMON_DATABASE_URL when set, else SQLite in ``data_dir``."""
+    from monitor.storage import Store
+
+    return Store.open(data_dir, os.environ.get("REPMON_DATABASE_URL") or None, **kwargs)
+
+
+@pytest.fixture
+def store(tmp_path, test_database):
+    """A fresh, migrated store: SQLite in a temporary folder, or the test's PostgreSQL database."""
+    store = open_store(tmp_path / "data")
+    yield store
+    store.engine.dispose()
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import NOW, FakeClassifier
+from conftest import NOW, FakeClassifier, open_store
 
 from monitor.pipeline import classify_new, triage_open
 from monitor.records import Mention, RawPayload
-from monitor.storage import Store
 from monitor.users import hash_password
 
 PASSWORD = "correct-horse-1"
@@ -29,7 +28,7 @@ POSTS = (
 
 def build(data_dir) -> dict[str, int]:
     """Fill a store in ``data_dir``; returns each post's queue item id by external id."""
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     mentions = [
         Mention(
             platform=platform,

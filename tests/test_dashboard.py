@@ -3,11 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from conftest import NOW
+from conftest import NOW, open_store
 from dashboard_data import HOSTILE, PASSWORD, build
 from streamlit.testing.v1 import AppTest
 
-from monitor.storage import Store
 from monitor.users import PERMISSIONS, can
 
 APP = "../dashboard/app.py"
@@ -22,7 +21,7 @@ def db(tmp_path, monkeypatch):
     data_dir = tmp_path / "data"
     monkeypatch.setenv("REPMON_DATA_DIR", str(data_dir))
     ids = build(data_dir)
-    return Store.open(data_dir), ids
+    return open_store(data_dir), ids
 
 
 def app(role=None, **state):

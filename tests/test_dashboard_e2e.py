@@ -12,10 +12,9 @@ import os
 import re
 from pathlib import Path
 
+from conftest import open_store
 from dashboard_data import PASSWORD, build
 from e2e import VIEWPORT, chromium_page, free_port, require_browser, streamlit_server, wait_for_app
-
-from monitor.storage import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
@@ -142,7 +141,7 @@ def test_a_manager_works_an_item_in_a_real_browser(tmp_path, monkeypatch):
         shot(page, "07-hostile-post", grids=0)  # nothing done on it yet: no audit table
         assert dialogs == []
 
-    store = Store.open(tmp_path / "data")  # what the browser did is in the database
+    store = open_store(tmp_path / "data")  # what the browser did is in the database
     assert store.queue_item(ids["p3"]).status == "in_progress"
     assert store.reply(ids["p3"])["text"] == text
     assert [(e["actor"], e["action"]) for e in store.item(ids["p3"])["audit"]] == [

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import yaml
-from conftest import NOW
+from conftest import NOW, open_store
 
 from monitor.cli import main
 from monitor.pipeline import run_pass
@@ -25,10 +25,8 @@ def body(name, index=0):
 def test_bundle_holds_exact_bytes_shares_quotes_and_a_manifest(
     tmp_path, monkeypatch, capsys, fake_classifier
 ):
-    from monitor.storage import Store
-
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     page = parse_response(body("search_paginated_then_since"), NOW, "x-search")
     quotes = parse_response(body("quotes"), NOW, "x-quotes")
     shares, _ = parse_retweeters(body("quotes", 1), NOW, "1860000000000000002", "x-quotes")

@@ -4,6 +4,7 @@ import json
 from collections import Counter
 
 import pytest
+from conftest import ON_POSTGRESQL, open_store, sqlite_only
 
 from monitor.cli import main
 
@@ -32,7 +33,6 @@ REQUIRED = {
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("REPMON_DATABASE_URL", raising=False)
     return tmp_path / "data"
 
 
@@ -51,16 +51,14 @@ def queue(capsys, *extra):
 def test_init_creates_and_migrates(capsys, data_dir):
     code, out, _ = run(capsys, "init")
     assert code == 0 and "schema revision 0008" in out
-    assert (data_dir / "repmon.db").is_file()
+    assert (data_dir / "repmon.db").is_file() != ON_POSTGRESQL  # the file only when no URL names a database
     assert run(capsys, "init")[0] == 0
 
 
 def test_demo_once_fills_the_queue_and_a_second_run_adds_no_duplicates(capsys, data_dir):
     code, out, _err = run(capsys, "demo", "--once", "--no-dashboard")
     assert code == 0
-    from monitor.storage import Store
-
-    users = {(u["name"], u["role"]) for u in Store.open(data_dir).users()}
+    users = {(u["name"], u["role"]) for u in open_store(data_dir).users()}
     assert users == {("demo-manager", "manager"), ("demo-legal", "legal"), ("demo-owner", "owner")}
     assert "prio" in out.splitlines()[0] and "[demo]" in out
     items = queue(capsys)
@@ -104,10 +102,9 @@ def test_poll_status_and_all(capsys, data_dir):
     assert "demo             ok" in out
     assert "mentions" in out and "pipeline ok" in out
     # closed items only show with --all
-    from monitor.storage import Store
     from monitor.storage.models import TriageItemRow
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     with store.session() as s:
         s.get(TriageItemRow, 1).status = "resolved"
     open_ids = {i["id"] for i in queue(capsys)}
@@ -115,24 +112,25 @@ def test_poll_status_and_all(capsys, data_dir):
     assert all_ids - open_ids == {1}
 
 
-def test_unknown_setting_and_corrupt_database_are_clear_errors(capsys, data_dir, monkeypatch):
+def test_unknown_setting_is_a_clear_error(capsys, data_dir, monkeypatch):
     monkeypatch.setenv("REPMON_DATA_DRI", "/tmp/x")
     code, out, err = run(capsys, "queue")
     assert (code, out) == (2, "")
     assert "unknown setting REPMON_DATA_DRI (did you mean REPMON_DATA_DIR?)" in err
-    monkeypatch.delenv("REPMON_DATA_DRI")
+
+
+@sqlite_only("a corrupt database file")
+def test_corrupt_database_is_a_clear_error(capsys, data_dir):
     data_dir.mkdir(parents=True)
     (data_dir / "repmon.db").write_bytes(b"garbage" * 1000)
-    code, out, err = run(capsys, "init")
+    code, _out, err = run(capsys, "init")
     assert code == 2 and "corrupt or not a SQLite file" in err and "repmon init" in err
 
 
 def test_status_shows_next_allowed_poll_and_reads_today(capsys, data_dir):
     from datetime import UTC, datetime, timedelta
 
-    from monitor.storage import Store
-
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     now = datetime.now(UTC)
     store.save_page("x-search", [], [], {"reads": {"day": now.date().isoformat(), "count": 321}}, now)
     store.mark_source(

@@ -5,7 +5,7 @@ import json
 import pytest
 import vcr
 import yaml
-from conftest import NOW
+from conftest import NOW, open_store
 
 from monitor.cli import main
 from monitor.pipeline import run_pass
@@ -40,13 +40,11 @@ def cassette(path, method, uri, status, payload):
 
 @pytest.fixture
 def item(tmp_path, monkeypatch, make_mention, fake_classifier, request):
-    from monitor.storage import Store
-
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
     for k, v in SECRETS.items():
         monkeypatch.setenv(k, v)
     platform, ext = request.param
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     store.save_page(
         "t", [make_mention(platform=platform, external_id=ext, text="cold coffee complaint")], [], {}, NOW
     )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import NOW, FakeClassifier, free_port, start_smtp
+from conftest import NOW, FakeClassifier, free_port, open_store, start_smtp
 from freezegun import freeze_time
 
 from monitor.alerts import AlertRule
@@ -132,13 +132,11 @@ def test_sigterm_stops_repmon_run_cleanly(tmp_path):
         [sys.executable, "-m", "monitor.cli", "run", "--no-dashboard"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    from monitor.storage import Store
-
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         time.sleep(1)
         try:
-            if {"poll demo", "process"} <= {j["name"] for j in Store.open(tmp_path / "data").job_states()}:
+            if {"poll demo", "process"} <= {j["name"] for j in open_store(tmp_path / "data").job_states()}:
                 break
         except Exception:
             continue
@@ -146,7 +144,7 @@ def test_sigterm_stops_repmon_run_cleanly(tmp_path):
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "SIGTERM: stopping after the current job" in err
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     assert store.counts()["triage_items"] > 100
     assert datetime.now(UTC) - store.job_states()[0]["last_run_at"] < timedelta(minutes=5)
 
@@ -263,10 +261,9 @@ def test_digest_command_dry_run_and_send(smtp, store, tmp_path, monkeypatch, cap
 
 def test_status_shows_each_job_and_the_e_mails_waiting(tmp_path, monkeypatch, capsys, recipients):
     from monitor.cli import main
-    from monitor.storage import Store
 
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     dead = SmtpConfig("127.0.0.1", free_port(), "none", sender="r@repmon.test", timeout=2)
     runner = Runner(store, [Broken()], FakeClassifier(), config(), transport=lambda m: send(m, dead),
                     clock=lambda: _local(20, 8, 0))  # fmt: skip

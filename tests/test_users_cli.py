@@ -4,9 +4,9 @@ import io
 import sys
 
 import pytest
+from conftest import open_store
 
 from monitor.cli import _dashboard_command, main
-from monitor.storage import Store
 from monitor.users import hash_password, password_matches
 
 
@@ -24,7 +24,7 @@ def add(monkeypatch, *argv, password="s3cret-pass"):
 def test_user_add_stores_only_an_argon2_hash(capsys, data_dir, monkeypatch):
     assert add(monkeypatch, "maya", "--role", "manager") == 0
     assert capsys.readouterr().out == "user maya (manager) added\n"
-    row = Store.open(data_dir).user("maya")
+    row = open_store(data_dir).user("maya")
     assert row["role"] == "manager" and row["password_hash"].startswith("$argon2id$")
     assert "s3cret-pass" not in row["password_hash"]
     assert password_matches(row["password_hash"], "s3cret-pass")
@@ -42,7 +42,7 @@ def test_user_add_refuses_bad_input_clearly(capsys, data_dir, monkeypatch):
     assert add(monkeypatch, "maya", "--role", "owner") == 2
     assert "user 'maya' exists: add --replace" in capsys.readouterr().err
     assert add(monkeypatch, "maya", "--role", "owner", "--replace", password="another-pass") == 0
-    row = Store.open(data_dir).user("maya")
+    row = open_store(data_dir).user("maya")
     assert row["role"] == "owner" and password_matches(row["password_hash"], "another-pass")
     with pytest.raises(SystemExit):
         add(monkeypatch, "x1", "--role", "admin")
@@ -50,7 +50,7 @@ def test_user_add_refuses_bad_input_clearly(capsys, data_dir, monkeypatch):
 
 def test_user_changes_are_audited(data_dir, monkeypatch):
     add(monkeypatch, "lea", "--role", "legal")
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     assert store.verify() == []
     from sqlalchemy import select
 

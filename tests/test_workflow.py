@@ -1,11 +1,11 @@
 """The workflow: every allowed and illegal transition, assignment, the audit chain and tamper detection."""
 
+import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from conftest import NOW
-from sqlalchemy import text
+from conftest import NOW, open_store
+from sqlalchemy import select, text
 
 from monitor.cli import main
 from monitor.pipeline import run_pass
@@ -78,7 +78,38 @@ def test_transitions_are_recorded_with_who_and_when(queued):
     assert store.verify() == []
 
 
-def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued, monkeypatch, capsys):
+def test_concurrent_writers_keep_one_audit_chain(store):
+    """Four threads append 25 events each at once: each event reads the chain's head and must follow the
+    one written before it, so the chain verifies and no event is lost."""
+    from monitor.storage.models import AuditEventRow
+
+    start = threading.Barrier(4)
+    errors = []
+
+    def write(n):
+        start.wait()
+        try:
+            for i in range(25):
+                store.record_event(None, f"writer-{n}", "note", {"i": i}, NOW + timedelta(seconds=i))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert store.verify() == []
+    with store.session() as s:
+        events = s.execute(select(AuditEventRow.actor, AuditEventRow.detail).order_by(AuditEventRow.id)).all()
+    assert len(events) == 100
+    assert {n: [d["i"] for a, d in events if a == f"writer-{n}"] for n in range(4)} == {
+        n: list(range(25)) for n in range(4)
+    }
+
+
+def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued, tmp_path, monkeypatch, capsys):
     store = queued
     store.act(1, "escalate", "dana", NOW)
     store.act(1, "review", "miri", NOW)
@@ -95,9 +126,9 @@ def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued, monk
         "audit event 3 (item 2, dismiss by dana): chain broken: it does not follow the event before it"
     ]
     with store.engine.begin() as conn:
-        conn.execute(text("UPDATE raw_payloads SET body = X'7b7d' WHERE mention_id = 1"))
+        conn.execute(text("UPDATE raw_payloads SET body = :body WHERE mention_id = 1"), {"body": b"{}"})
     assert store.verify()[-1] == "raw payload of x/1 (mention 1): SHA-256 mismatch"
-    monkeypatch.setenv("REPMON_DATA_DIR", str(Path(store.url.removeprefix("sqlite:///")).parent))
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
     assert main(["verify"]) == 1
     out, err = capsys.readouterr()
     assert out.splitlines()[0].startswith("audit event 3 (item 2, dismiss by dana): chain broken")
@@ -105,10 +136,8 @@ def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued, monk
 
 
 def test_workflow_cli(tmp_path, monkeypatch, capsys, make_mention, fake_classifier):
-    from monitor.storage import Store
-
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     store.save_page("t", [make_mention(external_id="1", text="they scam people defamation")], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
     assert main(["assign", "1", "dana", "--by", "avi"]) == 0
@@ -136,10 +165,8 @@ def test_workflow_cli(tmp_path, monkeypatch, capsys, make_mention, fake_classifi
 def test_corrections_change_the_label_and_playbook_and_are_audited(
     tmp_path, monkeypatch, capsys, make_mention, fake_classifier
 ):
-    from monitor.storage import Store
-
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     store.save_page("t", [make_mention(external_id="1", text="the coffee was cold praise")], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
     assert [(q.label, q.playbook) for q in store.queue()] == [("praise", "thank")]
@@ -165,10 +192,8 @@ def test_train_with_corrections_learns_from_the_database(
 ):
     import json
 
-    from monitor.storage import Store
-
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     store.save_page("t", [make_mention(external_id="1", text="קפה קר שוב, ממש לא נעים praise")], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
     store.correct(1, "complaint", "sarcasm", "dana", NOW)
@@ -179,12 +204,10 @@ def test_train_with_corrections_learns_from_the_database(
 
 
 def test_reply_draft_edit_approve_respond(tmp_path, monkeypatch, capsys, make_mention, fake_classifier):
-    from monitor.storage import Store
-
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REPMON_APPROVERS", "avi,miri")
     monkeypatch.setenv("REPMON_BUSINESS_NAME", "קפה לימון")
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     post = make_mention(
         external_id="1", text="הקפה הגיע קר complaint", language="he", author_handle="<b>noa</b>"
     )

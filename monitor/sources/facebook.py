@@ -251,6 +251,8 @@ def _post(item: dict, raw: bytes, ctx: _Context, out: _Parsed) -> None:
     post_id = item.get("id")
     if not isinstance(post_id, str) or not post_id.strip():
         raise ValueError("id is missing")
+    if not _GRAPH_ID.fullmatch(post_id):  # it goes into the path of the comment walk's URL
+        raise ValueError(f"id {post_id!r} is not a Graph object id")
     created = _parse_time(item.get("created_time"))
     author = _author(item)
     author_id = str(author.get("id")) if author and author.get("id") else None

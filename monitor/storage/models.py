@@ -19,8 +19,9 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
+from monitor.records import valid_text
 from monitor.workflow import OPEN_STATUSES
 
 
@@ -264,6 +265,21 @@ class UserRow(Base):
 @event.listens_for(TriageItemRow.status, "set")
 def _track_open(target: TriageItemRow, value: str, _old: object, _initiator: object) -> None:
     target.is_open = value in OPEN_STATUSES
+
+
+@event.listens_for(Base, "before_insert", propagate=True)
+@event.listens_for(Base, "before_update", propagate=True)
+def _keep_text_valid(mapper: Mapper, _connection: object, target: Base) -> None:
+    """Text columns hold valid text on every database, whatever wrote the row: a NUL (PostgreSQL refuses
+    it) or a lone surrogate in what a person typed or an error said becomes U+FFFD (``valid_text``), as
+    in a mention's text. Bytes (raw payloads) and JSON are stored as given. Only values already loaded
+    are looked at, so this never loads a row."""
+    for attr in mapper.column_attrs:
+        value = target.__dict__.get(attr.key)
+        if isinstance(value, str) and isinstance(attr.columns[0].type, String):
+            cleaned = valid_text(value)
+            if cleaned != value:
+                setattr(target, attr.key, cleaned)
 
 
 class DeliveryRow(Base):

@@ -32,6 +32,7 @@ from monitor.records import (
     Share,
     TriageDecision,
     Virality,
+    valid_text,
 )
 from monitor.storage.models import (
     AuditEventRow,
@@ -54,6 +55,8 @@ from monitor.triage import LEGAL, LEGAL_PLAYBOOKS
 from monitor.workflow import OPEN_STATUSES, WorkflowError, next_state
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The PostgreSQL advisory lock that serializes appends to the audit chain (a 64-bit key of its own).
+AUDIT_CHAIN_LOCK = int.from_bytes(hashlib.sha256(b"repmon-audit-chain").digest()[:8], "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,21 @@ def database_url(data_dir: str | Path, url: str | None) -> str:
     return f"sqlite:///{Path(data_dir).expanduser().resolve() / 'repmon.db'}"
 
 
+# How long a SQLite writer waits for another connection's write (the dashboard, a worker, a CLI command)
+# to finish. SQLite's busy handler is the retry: it re-tries the lock with growing sleeps (1 ms up to
+# 100 ms) before anything of the transaction is written, the one point where a retry is always safe.
+# A whole transaction is not replayed after its body ran (the body may have called an API or the
+# classifier): past this limit the caller gets a StorageError, and a scheduled job retries on its next
+# run from the stored cursor. Under WAL, readers never wait for a writer.
+BUSY_TIMEOUT_S = 10.0
+
+
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cur.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: indexes stay in memory as they grow
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
@@ -142,10 +154,23 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-                return self.schema_revision(conn)
+            with self.engine.connect() as conn:
+                on_sqlite = conn.dialect.name == "sqlite"
+                if on_sqlite:
+                    # Alembic's batch mode changes a SQLite table by copying it and dropping the old one,
+                    # which enforced foreign keys refuse while other rows point at it (an item's audit
+                    # events): enforcement is off while migrating. The pragma only acts between transactions.
+                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                    conn.commit()
+                try:
+                    with conn.begin():
+                        cfg.attributes["connection"] = conn
+                        command.upgrade(cfg, "head")
+                        return self.schema_revision(conn)
+                finally:
+                    if on_sqlite:
+                        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                        conn.commit()
         except DatabaseError as exc:
             raise self._storage_error(exc) from exc
 
@@ -167,9 +192,29 @@ class Store:
                 f"database {_redact(self.url)} is corrupt or not a SQLite file ({msg}): "
                 "move it aside and run `repmon init` to start a new one"
             )
-        if "unable to open database" in msg or "readonly" in msg:
-            return StorageError(f"cannot write database {_redact(self.url)} ({msg}): check REPMON_DATA_DIR")
-        return StorageError(f"database error on {_redact(self.url)}: {msg}")
+        url = _redact(self.url)
+        if "database is locked" in msg or "database table is locked" in msg:
+            return StorageError(
+                f"database {url} is locked: another connection (the dashboard, a worker, another repmon "
+                f"command) held a write for over {BUSY_TIMEOUT_S:g} s ({msg}); nothing of this change was "
+                "stored: try again, and if it persists stop the process that holds the database"
+            )
+        if "database or disk is full" in msg or "No space left on device" in msg:
+            return StorageError(
+                f"database {url}: the disk is full ({msg}); nothing of this change was stored: "
+                "free space on the disk that holds the database, then try again"
+            )
+        if "readonly" in msg or "read-only" in msg:
+            return StorageError(
+                f"cannot write database {url} ({msg}): the file, its folder or its disk is read-only; "
+                "nothing of this change was stored: make it writable or point REPMON_DATA_DIR elsewhere"
+            )
+        if "unable to open database" in msg:
+            return StorageError(
+                f"cannot open database {url} ({msg}): its folder is missing, not writable or on a "
+                "read-only disk: check REPMON_DATA_DIR"
+            )
+        return StorageError(f"database error on {url}: {msg}")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -220,16 +265,17 @@ class Store:
                 "platform": m.platform,
                 "external_id": m.external_id,
                 "source": m.source,
-                "url": m.url,
-                "author_id": m.author_id,
-                "author_handle": m.author_handle,
-                "author_name": m.author_name,
+                # Text columns hold valid text (no NUL, no lone surrogate); the raw payload keeps the bytes.
+                "url": valid_text(m.url),
+                "author_id": valid_text(m.author_id),
+                "author_handle": valid_text(m.author_handle),
+                "author_name": valid_text(m.author_name),
                 "author_followers": m.author_followers,
-                "text": m.text,
-                "language": m.language,
+                "text": valid_text(m.text),
+                "language": m.language and valid_text(m.language),
                 "created_at": m.created_at,
-                "thread_id": m.thread_id,
-                "parent_id": m.parent_id,
+                "thread_id": m.thread_id and valid_text(m.thread_id),
+                "parent_id": m.parent_id and valid_text(m.parent_id),
                 "own_page": m.own_page,
                 "is_demo": m.is_demo,
                 "from_business": m.from_business,
@@ -318,9 +364,9 @@ class Store:
         rows = [
             {
                 "mention_id": ids[(x.platform, x.external_id)],
-                "sharer_id": x.sharer_id,
-                "sharer_handle": x.sharer_handle,
-                "sharer_name": x.sharer_name,
+                "sharer_id": valid_text(x.sharer_id),
+                "sharer_handle": valid_text(x.sharer_handle),
+                "sharer_name": valid_text(x.sharer_name),
                 "sharer_followers": x.sharer_followers,
                 "kind": x.kind,
                 "first_seen_at": now,
@@ -757,7 +803,7 @@ class Store:
             q = q.where(MentionRow.created_at < f.until)
         if f.own_page is not None:
             q = q.where(MentionRow.own_page.is_(f.own_page))
-        needle = f.search.strip()
+        needle = valid_text(f.search.strip())  # the texts searched hold valid text
         if needle:
             q = q.where(
                 MentionRow.text.icontains(needle, autoescape=True)
@@ -982,11 +1028,17 @@ class Store:
             sort_keys=True,
             separators=(",", ":"),
         )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        # surrogatepass: a lone surrogate in a detail (a JSON escape, kept as such) hashes instead of failing.
+        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
     def _append_event(
         self, s: Session, now: datetime, actor: str, action: str, item_id: int | None, detail: dict
     ) -> AuditEventRow:
+        """Add an event after the chain's head. The transaction first takes the chain's lock, held until
+        it ends, so that concurrent writers (threads, workers, the dashboard) append one after another
+        instead of two events following the same head."""
+        self._lock_audit_chain(s)
+        actor, action = valid_text(actor), valid_text(action)  # as the text columns will hold them
         prev = s.scalar(select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)) or ""
         row = AuditEventRow(
             at=now,
@@ -999,6 +1051,17 @@ class Store:
         )
         s.add(row)
         return row
+
+    @staticmethod
+    def _lock_audit_chain(s: Session) -> None:
+        """Hold the audit chain for the rest of the transaction. PostgreSQL: a transaction-scoped advisory
+        lock. SQLite: its one write lock, taken by a write that changes nothing (under pysqlite a SELECT
+        runs outside any transaction, so two writers could otherwise read the same head)."""
+        dialect = s.get_bind().dialect.name
+        if dialect == "postgresql":
+            s.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
+        elif dialect == "sqlite":
+            s.execute(text("UPDATE audit_events SET hash = hash WHERE 0"))
 
     def act(
         self,
@@ -1338,6 +1401,7 @@ class Store:
         self, name: str, role: str, password_hash: str, now: datetime, *, replace: bool = False
     ) -> bool:
         """Create a user, or (with ``replace``) set an existing user's role and password; True if new."""
+        name = valid_text(name)  # the name as the users table will hold it
         with self.session() as s:
             row = s.scalar(select(UserRow).where(UserRow.name == name))
             if row is not None and not replace:
@@ -1355,7 +1419,7 @@ class Store:
     def user(self, name: str) -> dict[str, object] | None:
         """A user's row (with the password hash, for checking a login), or None."""
         with self.session() as s:
-            r = s.scalar(select(UserRow).where(UserRow.name == name))
+            r = s.scalar(select(UserRow).where(UserRow.name == valid_text(name)))
             return {c.name: getattr(r, c.name) for c in UserRow.__table__.columns} if r else None
 
     def users(self) -> list[dict[str, object]]:
@@ -1371,7 +1435,7 @@ class Store:
     ) -> None:
         """A user's daily-digest address, language and whether they get it; audited."""
         with self.session() as s:
-            r = s.scalar(select(UserRow).where(UserRow.name == name))
+            r = s.scalar(select(UserRow).where(UserRow.name == valid_text(name)))
             if r is None:
                 raise WorkflowError(f"no user {name!r}")
             r.email, r.language, r.digest = email, language, digest

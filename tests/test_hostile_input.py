@@ -1,0 +1,558 @@
+"""Hostile input from end to end: posts written to break rendering or encoding, and malformed platform
+payloads.
+
+Every hostile post is stored losslessly (the raw payload's bytes and SHA-256 exact, ``verify`` clean),
+classified and queued; a malformed payload is refused with a message that names the source and what is
+wrong, and its page is not lost (the cursor stays, the next poll reads it again). On the dashboard, in
+e-mails and in the evidence bundle the post stays inert text.
+
+The storage rule for text: a database holds valid Unicode, so NUL (PostgreSQL refuses it) and lone
+surrogates (no encoder writes them) become U+FFFD in text columns; the raw payload keeps the exact bytes.
+"""
+
+import email
+import email.policy
+import hashlib
+import html
+import io
+import json
+import logging
+import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import markupsafe
+import pytest
+import requests
+from conftest import NOW
+from streamlit.testing.v1 import AppTest
+
+from classifiers import LABELS, Prediction
+from classifiers.text import detect_language
+from dashboard import views
+from monitor.alerts import render_item_alert
+from monitor.cli import main
+from monitor.digest import collect_digest, render_digest
+from monitor.evidence import render_bundle
+from monitor.mailer import send
+from monitor.pipeline import run_pass
+from monitor.records import Mention, RawPayload, SourcePage
+from monitor.sources.facebook import FacebookSource, GraphSession
+from monitor.sources.x import XSource, make_client
+
+REPLACEMENT = "\ufffd"
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+HOSTILE = {
+    "html": '<b onmouseover="alert(1)">bold</b> <a href="javascript:alert(2)">click</a> '
+    '<iframe src="https://evil.example/"></iframe> <img src=x onerror=alert(3)> complaint',
+    "script": "<script>alert('x')</script><style>body{display:none}</style> complaint",
+    "markdown": "![pixel](https://evil.example/t.png) [click](javascript:alert(4)) **bold** _it_\n"
+    "# heading\n---\n| a | b |\n<!-- comment --> complaint",
+    "bidi": "\u202etxet desrever\u202c \u202dforced\u202c \u2066isolated\u2069 \u2067\u2068ok\u2069\u2069 "
+    "\u202bembedded\u202c complaint",
+    "zero_width": "👨\u200d👩\u200d👧 fam\u200bily\u200c \u200d\ufeff\u2060\u200e\u200f complaint",
+    "nul": "bad\x00byte complaint\x00",
+    "lone_surrogate": "lone \ud800 and \udfff surrogates \ud83d complaint",
+    "100kb": "השירות גרוע, the service is bad. " * 2_800,  # 100 KB of UTF-8
+    "10k_emoji": "😡" * 10_000,
+}
+# What a text column holds: NUL and lone surrogates become U+FFFD, nothing else changes.
+STORED = HOSTILE | {
+    "nul": f"bad{REPLACEMENT}byte complaint{REPLACEMENT}",
+    "lone_surrogate": f"lone {REPLACEMENT} and {REPLACEMENT} surrogates {REPLACEMENT} complaint",
+}
+CASES = list(HOSTILE)
+TZ = ZoneInfo("Asia/Jerusalem")
+URL = "https://repmon.example.co.il"
+PAGE = "104857600123456"
+
+
+def test_the_cases_are_as_big_as_promised():
+    assert len(HOSTILE["100kb"].encode()) >= 100_000
+    assert HOSTILE["10k_emoji"].count("😡") == 10_000
+
+
+def payload(obj):
+    """A JSON body as a platform sends it: UTF-8, and ``\\udXXX`` escapes where a text has a lone
+    surrogate (which no UTF-8 encoder writes)."""
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj).encode("ascii")
+
+
+def mention(ext, text, **fields):
+    values = {
+        "platform": "x",
+        "external_id": ext,
+        "url": f"https://x.com/someone/status/{ext}",
+        "author_id": "42",
+        "author_handle": "someone",
+        "author_name": "Some One",
+        "author_followers": 120,
+        "text": text,
+        "language": "en",
+        "created_at": NOW - timedelta(hours=1),
+        "raw": RawPayload(payload({"id": ext, "text": text}), NOW),
+        "source": "hostile",
+    }
+    return Mention(**(values | fields))
+
+
+@dataclass
+class OnePage:
+    """A source that yields the given mentions as one page, once."""
+
+    name: str
+    mentions: tuple
+
+    def fetch(self, cursor, now):
+        if not cursor.get("done"):
+            yield SourcePage(self.mentions, cursor={"done": True})
+
+
+def stored_item(store, fake_classifier, case, ext="1001", text=None):
+    """The hostile post of ``case`` (or ``text``) through a pipeline pass; returns its queue item."""
+    src = OnePage(f"hostile-{ext}", (mention(ext, HOSTILE[case] if text is None else text),))
+    report = run_pass(store, [src], fake_classifier, NOW)
+    assert (report.errors, report.new_mentions, report.classified) == ([], 1, 1)
+    [item] = [q for q in store.queue(limit=100) if q.external_id == ext]
+    return item
+
+
+class Tags(HTMLParser):
+    """The start tags (with attribute names), the links and the text of an HTML document."""
+
+    def __init__(self, doc):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.hrefs, self.text = [], [], []
+        self.feed(doc)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, tuple(sorted(name for name, _ in attrs))))
+        self.hrefs += [value for name, value in attrs if name == "href"]
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+# -- stored, classified, queued ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_hostile_post_is_stored_exactly_classified_and_queued(store, fake_classifier, case):
+    hostile = mention("1001", HOSTILE[case], author_name=HOSTILE[case][:300])
+    plain = mention("1002", "the coffee was cold again")
+    report = run_pass(store, [OnePage("hostile", (hostile, plain))], fake_classifier, NOW)
+    assert (report.errors, report.new_mentions, report.classified, report.triaged) == ([], 2, 2, 2)
+    assert store.raw_payload("x", "1001") == (
+        hostile.raw.body,
+        hashlib.sha256(hostile.raw.body).hexdigest(),
+        NOW,
+    )
+    assert store.verify() == []
+    item = {q.external_id: q for q in store.queue(limit=10)}["1001"]
+    assert item.text == STORED[case]
+    assert fake_classifier.seen[0] == STORED[case]  # the classifier read the whole stored text
+    assert item.label == "complaint" and item.playbook == "reply"
+    assert store.evidence(item.id)["mention"]["author_name"] == STORED[case][:300]
+
+
+def test_a_post_over_the_length_limit_is_refused_by_name_and_the_rest_of_its_page_kept(
+    store, fake_classifier
+):
+    page = (mention("1001", "x" * 100_001), mention("1002", "the coffee was cold again"))
+    report = run_pass(store, [OnePage("hostile", page)], fake_classifier, NOW)
+    assert report.errors == ["source 'hostile': skipped x/1001: text is longer than 100,000 characters"]
+    assert (report.new_mentions, report.rejected) == (1, 1)
+    assert [q.external_id for q in store.queue()] == ["1002"]
+
+
+def test_an_id_that_is_not_valid_text_is_refused_not_changed(store, fake_classifier):
+    page = (
+        mention("a\ud800", "complaint", platform="facebook"),
+        mention("b\x00", "complaint", platform="facebook"),
+        mention("ok", "complaint", platform="facebook"),
+    )
+    report = run_pass(store, [OnePage("hostile", page)], fake_classifier, NOW)
+    assert report.errors == [  # the message itself is valid text: U+FFFD stands for what was refused
+        f"source 'hostile': skipped facebook/a{REPLACEMENT}: external_id holds a NUL or a lone surrogate",
+        f"source 'hostile': skipped facebook/b{REPLACEMENT}: external_id holds a NUL or a lone surrogate",
+    ]
+    assert [q.external_id for q in store.queue()] == ["ok"]
+
+
+# -- through the pollers, from the bytes on the wire ----------------------------------------------------
+
+
+class Canned(requests.adapters.BaseAdapter):
+    """A transport that answers each request with HTTP 200 and the body ``route(url)`` gives."""
+
+    def __init__(self, route):
+        super().__init__()
+        self.route, self.urls = route, []
+
+    def send(self, request, **kwargs):
+        self.urls.append(request.url)
+        response = requests.Response()
+        response.status_code, response.reason = 200, "OK"
+        response.url, response.request = request.url, request
+        response.headers["content-type"] = "application/json; charset=UTF-8"
+        response._content, response._content_consumed = self.route(request.url), True
+        return response
+
+    def close(self):
+        pass
+
+
+def x_source(route):
+    client = make_client("test-token")
+    adapter = Canned(route)
+    client.session.mount("https://", adapter)
+    return XSource("x-search", "search", client, query="cafe", backoff=0), adapter
+
+
+def facebook_source(route):
+    session = GraphSession()
+    adapter = Canned(route)
+    session.mount("https://", adapter)
+    return FacebookSource("facebook", PAGE, "test-token", session=session, backoff=0), adapter
+
+
+def tweet(n, text, **fields):
+    return {
+        "id": f"186000000000000{n:04d}",
+        "text": text,
+        "created_at": "2026-11-20T10:00:00.000Z",
+        "author_id": "7",
+        "lang": "en",
+        "public_metrics": {"like_count": 1, "retweet_count": 0, "reply_count": 0, "quote_count": 0},
+        **fields,
+    }
+
+
+X_USERS = {"users": [{"id": "7", "username": "noa\ud800", "name": "<b>נועה</b>\u202e\x00",
+                      "public_metrics": {"followers_count": 10}}]}  # fmt: skip
+
+
+def test_hostile_posts_from_the_x_poller_are_stored_byte_exact(store, fake_classifier, monkeypatch):
+    tweets = [tweet(n, HOSTILE[case]) for n, case in enumerate(CASES)]
+    tweets.append(tweet(99, "valid pair \ud83d\ude21 escaped"))
+    body = payload({"data": tweets, "includes": X_USERS, "meta": {"result_count": len(tweets)}})
+    assert b"\\ud800" in body and b"\\u0000" in body  # the escapes travel as sent
+    src, _ = x_source(lambda url: body)
+    report = run_pass(store, [src], fake_classifier, NOW)
+    assert (report.errors, report.new_mentions, report.triaged) == ([], len(tweets), len(tweets))
+    queued = {q.external_id: q for q in store.queue(limit=100)}
+    for n, case in enumerate(CASES):
+        ext = f"186000000000000{n:04d}"
+        raw, sha, _ = store.raw_payload("x", ext)
+        assert raw in body and json.loads(raw)["id"] == ext  # a verbatim slice of the response
+        assert sha == hashlib.sha256(raw).hexdigest()
+        assert queued[ext].text == STORED[case]
+        assert queued[ext].author == f"noa{REPLACEMENT}"
+    assert queued["1860000000000000099"].text == "valid pair 😡 escaped"
+    assert store.evidence(queued["1860000000000000000"].id)["mention"]["author_name"] == (
+        f"<b>נועה</b>\u202e{REPLACEMENT}"
+    )
+    assert store.verify() == []
+    monkeypatch.setenv("REPMON_DATABASE_URL", store.url)
+    assert main(["verify"]) == 0
+
+
+def test_hostile_posts_from_the_facebook_poller_are_stored_byte_exact(store, fake_classifier):
+    posts = [
+        {
+            "id": f"{PAGE}_9{n:014d}",
+            "message": HOSTILE[case],
+            "created_time": "2026-11-20T10:00:00+0000",
+            "from": {"id": "555", "name": "\u202eevil\x00 <script>"},
+        }
+        for n, case in enumerate(CASES)
+    ]
+    body = payload({"data": posts, "paging": {}})
+    src, _ = facebook_source(lambda url: body if "/feed" in url else b'{"data": []}')
+    report = run_pass(store, [src], fake_classifier, NOW)
+    assert (report.errors, report.new_mentions) == ([], len(CASES))
+    queued = {q.external_id: q for q in store.queue(limit=100)}
+    for n, case in enumerate(CASES):
+        ext = f"{PAGE}_9{n:014d}"
+        raw, sha, _ = store.raw_payload("facebook", ext)
+        assert raw in body and sha == hashlib.sha256(raw).hexdigest()
+        assert queued[ext].text == STORED[case]
+        assert queued[ext].author == f"\u202eevil{REPLACEMENT} <script>"
+    assert store.verify() == []
+
+
+GOOD_TWEET = tweet(1, "the coffee was cold again")
+GOOD_X = payload({"data": [GOOD_TWEET], "meta": {"result_count": 1}})
+X_REFUSED = {
+    "truncated": (
+        GOOD_X[: len(GOOD_X) // 2],
+        "not JSON (JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 138 "
+        "(char 137))",
+    ),
+    "non_utf8": (
+        GOOD_X.replace(b"cold", b"c\xffld"),
+        "not JSON (UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 65: "
+        "invalid start byte)",
+    ),
+    "utf16": (GOOD_X.decode().encode("utf-16"), "truncated or malformed JSON"),
+    "empty": (b"", "not JSON (JSONDecodeError: Expecting value: line 1 column 1 (char 0))"),
+    "array": (b"[1, 2]", "the body is not a JSON object"),
+    "data_is_text": (b'{"data": "tweets"}', "'data' is not a list of tweets"),
+    "users_not_a_list": (b'{"data": [], "includes": {"users": {}}}', "'includes.users' is not a list"),
+    "errors_not_a_list": (b'{"errors": "boom"}', "'errors' is not a list of error objects"),
+    "error_with_nul_and_surrogate": (
+        b'{"title": "Bad \\ud800 request\\u0000", "detail": "<script>"}',
+        f"an X API error response: Bad {REPLACEMENT} request{REPLACEMENT}: <script>",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(X_REFUSED))
+def test_a_malformed_x_response_is_refused_by_name_and_its_page_read_again(store, fake_classifier, case):
+    body, message = X_REFUSED[case]
+    bodies = [body, GOOD_X]
+    src, adapter = x_source(lambda url: bodies.pop(0))
+    first = run_pass(store, [src], fake_classifier, NOW)
+    [error] = first.errors
+    assert error.startswith(f"source 'x-search': {message}")
+    state = store.source_state("x-search")
+    assert (state.status, state.last_error, state.cursor) == ("failing", error, {})
+    assert store.counts()["mentions"] == 0
+    second = run_pass(store, [src], fake_classifier, NOW + timedelta(minutes=5))  # the page is not lost
+    assert (second.errors, second.new_mentions) == ([], 1)
+    assert len(adapter.urls) == 2 and adapter.urls[0] == adapter.urls[1]
+
+
+def test_malformed_tweets_are_skipped_with_their_reason_and_the_rest_stored(store, fake_classifier, caplog):
+    caplog.set_level(logging.WARNING, logger="repmon")
+    bad = [
+        {"text": "no id"},
+        tweet(2, 42),
+        tweet(3, "no time", created_at=None),
+        tweet(4, "bad time", created_at="yesterday"),
+        tweet(5, "bad counts", public_metrics="many"),
+        tweet(6, "negative", public_metrics={"like_count": -1}),
+        "a string",
+        tweet(7, "bad id", id="\ud800"),
+        tweet(8, "not a dict ref", referenced_tweets=["x"]),
+    ]
+    body = payload({"data": [*bad, GOOD_TWEET], "meta": {"result_count": 10}})
+    src, _ = x_source(lambda url: body)
+    report = run_pass(store, [src], fake_classifier, NOW)
+    assert (report.errors, report.new_mentions) == ([], 1)
+    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.x"] == [
+        "source 'x-search': skipped tweet (no id): id None is not a tweet id",
+        "source 'x-search': skipped tweet 1860000000000000002: text is missing",
+        "source 'x-search': skipped tweet 1860000000000000003: created_at None is not a timestamp",
+        "source 'x-search': skipped tweet 1860000000000000004: Invalid isoformat string: 'yesterday'",
+        "source 'x-search': skipped tweet 1860000000000000005: public_metrics is not an object",
+        "source 'x-search': skipped tweet 1860000000000000006: public_metrics.like_count -1 is not a count",
+        "source 'x-search': skipped tweet (no id): a tweet is not a JSON object",
+        "source 'x-search': skipped tweet \ud800: id '\\ud800' is not a tweet id",
+        "source 'x-search': skipped tweet 1860000000000000008: 'str' object has no attribute 'get'",
+    ]
+    assert store.raw_payload("x", GOOD_TWEET["id"])[0] in body
+
+
+GOOD_POST = {
+    "id": f"{PAGE}_1",
+    "message": "the coffee was cold again",
+    "created_time": "2026-11-20T10:00:00+0000",
+    "from": {"id": "555", "name": "Dana"},
+}
+GOOD_FB = payload({"data": [GOOD_POST]})
+FEED = f"GET /v25.0/{PAGE}/feed"
+FB_REFUSED = {
+    "truncated": (GOOD_FB[:-20], f"Facebook sent a body that is not JSON for {FEED}"),
+    "non_utf8": (GOOD_FB.replace(b"cold", b"c\xffld"), "Facebook response: not JSON (UnicodeDecodeError"),
+    "data_is_an_object": (b'{"data": {"id": "1"}}', "Facebook response: 'data' is not a list (it is dict)"),
+    "paging_is_text": (b'{"data": [], "paging": "next"}', "Facebook response: 'paging' is not an object"),
+    "neither_list_nor_object": (b'{"id": 5}', "Facebook response: no 'data' list and no single object"),
+    "an_x_body": (b'{"data": [], "meta": {}}', "Facebook response: this is an X API body"),
+}
+
+
+@pytest.mark.parametrize("case", list(FB_REFUSED))
+def test_a_malformed_facebook_response_is_refused_by_name_and_its_page_read_again(
+    store, fake_classifier, case
+):
+    body, message = FB_REFUSED[case]
+    feeds = [body, GOOD_FB]
+    src, _ = facebook_source(lambda url: feeds.pop(0) if "/feed" in url else b'{"data": []}')
+    first = run_pass(store, [src], fake_classifier, NOW)
+    [error] = first.errors
+    assert error.startswith(f"source 'facebook': {message}")
+    state = store.source_state("facebook")
+    assert (state.status, state.last_error, state.cursor) == ("failing", error, {})
+    second = run_pass(store, [src], fake_classifier, NOW + timedelta(minutes=5))
+    assert (second.errors, second.new_mentions) == ([], 1)
+
+
+def test_malformed_facebook_items_are_skipped_with_their_reason_and_the_rest_stored(
+    store, fake_classifier, caplog
+):
+    caplog.set_level(logging.WARNING, logger="repmon")
+    bad = [
+        {"message": "no id", "created_time": "2026-11-20T10:00:00+0000"},
+        {"id": f"{PAGE}_2", "message": 42, "created_time": "2026-11-20T10:00:00+0000"},
+        {"id": f"{PAGE}_3", "message": "no time"},
+        {"id": f"{PAGE}_4", "message": "bad from", "created_time": "2026-11-20T10:00:00+0000", "from": "me"},
+        {"id": f"{PAGE}_5", "message": "bad shares", "created_time": "2026-11-20T10:00:00+0000",
+         "shares": {"count": "lots"}},
+        ["not", "an", "object"],
+        {"id": "\ud800", "message": "id is not text", "created_time": "2026-11-20T10:00:00+0000"},
+        {"id": "1/../../me?fields=", "message": "a path", "created_time": "2026-11-20T10:00:00+0000"},
+    ]  # fmt: skip
+    body = payload({"data": [*bad, GOOD_POST]})
+    src, adapter = facebook_source(lambda url: body if "/feed" in url else b'{"data": []}')
+    report = run_pass(store, [src], fake_classifier, NOW)
+    assert (report.errors, report.new_mentions) == ([], 1)
+    # the only comment walk is the good post's: an id never becomes part of a URL's path unchecked
+    assert [url.split("?")[0] for url in adapter.urls] == [
+        f"https://graph.facebook.com/v25.0/{PAGE}/feed",
+        f"https://graph.facebook.com/v25.0/{GOOD_POST['id']}/comments",
+    ]
+    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.facebook"] == [
+        "source 'facebook': skipped post #1: id is missing",
+        f"source 'facebook': skipped post {PAGE}_2: message is not text",
+        f"source 'facebook': skipped post {PAGE}_3: created_time None is not a timestamp",
+        f"source 'facebook': skipped post {PAGE}_4: from is not an object",
+        f"source 'facebook': skipped post {PAGE}_5: shares.count 'lots' is not a count",
+        "source 'facebook': skipped post #6: not a JSON object",
+        "source 'facebook': skipped post \ud800: id '\\ud800' is not a Graph object id",
+        "source 'facebook': skipped post 1/../../me?fields=: "
+        "id '1/../../me?fields=' is not a Graph object id",
+    ]
+    assert store.raw_payload("facebook", GOOD_POST["id"])[0] in body
+    assert store.verify() == []
+
+
+# -- inert on the dashboard, in e-mails and in the evidence bundle -------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_post_html_is_one_inert_box_of_the_text(case):
+    for language, direction in (("en", "ltr"), ("he", "rtl"), (None, "auto")):
+        doc = views.post_html(STORED[case], language)
+        tags = Tags(doc)
+        assert tags.tags == [("div", ("class", "dir", "style"))]
+        assert "".join(tags.text) == STORED[case]
+        assert f'dir="{direction}"' in doc
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_item_page_shows_a_hostile_post_as_inert_text(
+    store, fake_classifier, monkeypatch, tmp_path, case
+):
+    item = stored_item(store, fake_classifier, case)
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "dashboard"))
+    monkeypatch.setenv("REPMON_DATABASE_URL", store.url)
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=60)
+    at.session_state["clock"] = NOW
+    at.session_state["user"] = {"name": "maya", "role": "manager"}
+    at.session_state["item_id"] = item.id
+    at.run()
+    at = at.switch_page("screens/item.py").run()
+    assert [e.value for e in at.exception] == []
+    assert at.title[0].value == f"#{item.id} · 💬 complaint"
+    post = at.get("html")[0].proto.body
+    assert post == views.post_html(STORED[case], item.language)
+    hidden = views.invisible_characters(STORED[case])
+    warnings = [w.value for w in at.warning if "invisible characters" in w.value]
+    assert warnings == ([f"This post contains invisible characters that change how it displays: "
+                         f"{', '.join(hidden)}"] if hidden else [])  # fmt: skip
+    if case in ("bidi", "zero_width"):
+        assert hidden
+    assert all(STORED[case][:50] not in m.value for m in at.markdown)  # never rendered as markdown
+
+
+def assert_inert_email(msg):
+    """7-bit clean, both parts decode, the HTML has only the e-mail's own kinds of tags and no event
+    handler or embedded resource, and no bidi control or NUL survives; returns (plain, html)."""
+    raw = msg.as_bytes()
+    assert max(raw) < 128  # 7-bit clean on the wire
+    back = email.message_from_bytes(raw, policy=email.policy.default)
+    plain, html_part = back.get_body(("plain",)).get_content(), back.get_body(("html",)).get_content()
+    for part in (plain, html_part, str(back["Subject"])):
+        assert not set(part) & BIDI_CONTROLS and "\x00" not in part
+    tags = Tags(html_part)
+    assert {t for t, _ in tags.tags} <= {"html", "body", "p", "b", "blockquote", "a", "div", "table", "tr",
+                                         "td", "th", "span", "head", "meta", "title", "br"}  # fmt: skip
+    assert not [a for _, attrs in tags.tags for a in attrs if a.startswith("on") or a in ("src", "srcset")]
+    return plain, html_part
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("language", ["he", "en"])
+def test_an_alert_about_a_hostile_post_is_inert(store, fake_classifier, smtp, case, language):
+    item = stored_item(store, fake_classifier, case)
+    msg = render_item_alert(item, language, smtp.config.sender, "owner@example.co.il", URL, NOW)
+    plain, html_part = assert_inert_email(msg)
+    assert Tags(html_part).hrefs == [f"{URL}/item?id={item.id}"]
+    send(msg, smtp.config)
+    [got] = smtp.messages
+    assert got.get_body(("plain",)).get_content().replace("\r\n", "\n") == plain.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_digest_shows_a_hostile_post_inert(store, fake_classifier, case):
+    item = stored_item(store, fake_classifier, case)
+    summary = collect_digest(store, NOW + timedelta(hours=20), TZ, URL)
+    [top] = summary.top_items
+    assert top.id == item.id and len(top.excerpt) <= 140
+    assert not set(top.excerpt) & BIDI_CONTROLS
+    for language in ("he", "en"):
+        msg = render_digest(summary, language, "repmon <a@repmon.test>", "owner@example.co.il")
+        _, html_part = assert_inert_email(msg)
+        assert {h for h in Tags(html_part).hrefs if not h.startswith(URL + "/")} == set()
+        assert str(markupsafe.escape(top.excerpt)) in html_part  # the post's words, as text
+
+
+def bundle_files(store, item_id):
+    zf = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(item_id), NOW)))
+    return {name: zf.read(name) for name in zf.namelist()}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_evidence_bundle_keeps_the_bytes_and_shows_the_post_inert(store, fake_classifier, case):
+    item = stored_item(store, fake_classifier, case)
+    plain = stored_item(store, fake_classifier, None, ext="2002", text="the coffee was cold again")
+    files = bundle_files(store, item.id)
+    body = mention("1001", HOSTILE[case]).raw.body
+    assert files["post/raw_payload.json"] == body
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["files"] == {
+        n: hashlib.sha256(d).hexdigest() for n, d in files.items() if n != "manifest.json"
+    }
+    capture = json.loads(files["post/capture.json"])
+    assert capture["sha256"] == hashlib.sha256(body).hexdigest()
+    assert capture["mention"]["text"] == STORED[case]
+    summary = files["summary.html"].decode("utf-8")
+    direction = "rtl" if detect_language(STORED[case]) in ("he", "mixed") else "ltr"
+    assert f'<div class="post" dir="{direction}">{html.escape(STORED[case])}</div>' in summary
+    # the same tags as the summary of an ordinary post: nothing from the post became markup
+    reference = bundle_files(store, plain.id)["summary.html"].decode("utf-8")
+    assert [t for t, _ in Tags(summary).tags] == [t for t, _ in Tags(reference).tags]
+
+
+# -- the real classifier ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_real_classifier_predicts_every_hostile_text(classifier):
+    texts = [*HOSTILE.values(), *STORED.values()]
+    preds = classifier.predict(texts)
+    assert [type(p) for p in preds] == [Prediction] * len(texts)
+    assert all(p.label in LABELS and set(p.scores) == set(LABELS) for p in preds)
+    assert all(0.0 <= s <= 1.0 for p in preds for s in p.scores.values())
+    notes = dict(zip(HOSTILE, (p.notes for p in preds)))
+    assert notes["lone_surrogate"] == ("invalid Unicode (lone surrogates) replaced",)
+    assert notes["nul"] == ("control characters removed",)
+    assert notes["100kb"] == ("text longer than 20,000 characters: only the start was read",)
