@@ -634,9 +634,24 @@ class Store:
             )
             if s.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True, of=MentionRow)
-            rows = s.execute(q).all()
-            if not rows:
-                return []
+            while True:
+                claimed = s.execute(q).all()
+                if not claimed:
+                    return []
+                # A row another worker finished between our snapshot and our lock is locked but done: its
+                # classification is in a table the lock does not re-check. A fresh statement sees it; if
+                # the whole batch was done meanwhile, claim again (those rows stay locked, so are skipped).
+                finished = set(
+                    s.scalars(
+                        select(ClassificationRow.mention_id).where(
+                            ClassificationRow.model_version == model_version,
+                            ClassificationRow.mention_id.in_([mid for mid, _ in claimed]),
+                        )
+                    )
+                )
+                rows = [(mid, t) for mid, t in claimed if mid not in finished]
+                if rows:
+                    break
             preds = predict([t for _, t in rows])
             values = [
                 {"mention_id": mid, "model_version": p.model_version, "label": p.label, "scores": p.scores,
