@@ -61,7 +61,10 @@ class MentionRow(Base):
     author_followers: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # No index on created_at: posts arrive out of order across sources, and a random-order index made
+    # storing 100,000 mentions 12x the time of 10,000 (issue 3 asks for at most 11x); the report windows
+    # that filter on it scan 100,000 rows in under 0.1 s.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     thread_id: Mapped[str | None] = mapped_column(String(200))
     parent_id: Mapped[str | None] = mapped_column(String(200))
     own_page: Mapped[bool] = mapped_column(Boolean, default=False)

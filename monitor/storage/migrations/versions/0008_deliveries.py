@@ -33,8 +33,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_deliveries_status"), ["status"], unique=False)
-    with op.batch_alter_table("mentions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_mentions_created_at"), ["created_at"], unique=False)
     op.create_table(
         "job_state",
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -52,8 +50,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("job_state")
-    with op.batch_alter_table("mentions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_mentions_created_at"))
+
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deliveries_status"))
     op.drop_table("deliveries")
