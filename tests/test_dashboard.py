@@ -470,3 +470,26 @@ def test_bench_dashboard_times_the_queue_page_on_a_filled_database():
     result = bench_dashboard(texts, sizes=(1000, 3000), runs=2)
     assert set(result) == {"queue_ms_1k", "fill_1k_s", "queue_ms_3k", "fill_3k_s"}
     assert 0 < result["queue_ms_1k"] < 10_000 and 0 < result["queue_ms_3k"] < 10_000
+
+
+def test_item_shows_the_link_the_thread_and_engagement_with_its_forecast(db, make_mention):
+    from classifiers.virality import MetricSnapshot
+    from monitor.records import MentionMetrics
+
+    store, ids = db
+    reply = make_mention(external_id="r1", text="אני מאשרת, גם לי זה קרה", language="he", thread_id="p1",
+                         parent_id="p1", created_at=NOW - timedelta(minutes=30))  # fmt: skip
+    metrics = [
+        MentionMetrics("x", "p1", MetricSnapshot(NOW - timedelta(minutes=50), likes=10, shares=5)),
+        MentionMetrics("x", "p1", MetricSnapshot(NOW - timedelta(minutes=10), likes=40, shares=30)),
+    ]
+    store.save_page("test", [reply], metrics, {"since_id": "r1"}, NOW)
+    at = page(app("manager", item_id=ids["p1"]), "item")
+    no_exception(at)
+    assert [b.proto.url for b in at.get("link_button")] == ["https://x.com/u/status/p1"]
+    [thread] = [e for e in at.expander if e.label.startswith("Thread")]
+    assert thread.label == "Thread (2 posts)"
+    assert any("אני מאשרת" in h.proto.body and 'dir="rtl"' in h.proto.body for h in at.get("html"))
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2  # the classification scores and the engagement with its forecast
+    assert any("2 readings" in c.value for c in at.caption)

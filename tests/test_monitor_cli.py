@@ -153,3 +153,40 @@ def test_bench_pipeline_reports_its_figures(capsys, data_dir):
     assert code == 0 and result["posts"] == 200 and result["pipeline_triaged"] == 200
     assert result["pipeline_posts_per_s"] > 0 and result["store_scaling_ratio"] > 0
     assert {"sqlite_upsert_mentions_per_s", "pipeline_vs_classifier", "meets_targets"} <= set(result)
+
+
+def test_the_readme_run_command_serves_the_dashboard_and_stops_cleanly(tmp_path):
+    """`repmon demo`: the demo queue, the scheduled loop and the dashboard together; SIGTERM stops both."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "REPMON_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "demo", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    health = None
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                health = r.read().decode()
+                break
+        except OSError:
+            time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert health == "ok", err
+    assert proc.returncode == 0, err
+    assert f"dashboard: http://127.0.0.1:{port}" in err
+    assert "sign in as demo-manager (manager), demo-legal (legal), demo-owner (owner) with password" in err
+    assert "SIGTERM: stopping after the current job" in err
+    with pytest.raises(OSError):  # the dashboard went with it
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)

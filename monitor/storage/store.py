@@ -864,9 +864,7 @@ class Store:
             if item is None:
                 return []
             m = s.get(MentionRow, item.mention_id)
-            key = m.thread_id or m.parent_id
-            if not key:
-                return []
+            key = m.thread_id or m.parent_id or m.external_id  # a root post: its replies point at it
             q = (
                 select(MentionRow)
                 .where(
