@@ -40,6 +40,7 @@ class SmtpConfig:
     password: str = ""
     sender: str = ""
     timeout: float = 30.0
+    ca_file: str = ""  # a PEM CA bundle for a relay with a private CA; empty: the system's CAs
 
     def __repr__(self) -> str:  # never show the password
         return f"SmtpConfig(host={self.host!r}, port={self.port}, tls={self.tls!r}, user={self.user!r})"
@@ -95,22 +96,24 @@ def smtp_config() -> SmtpConfig | None:
     sender = setting("REPMON_DIGEST_FROM").strip()
     if not sender:
         raise ConfigError("REPMON_DIGEST_FROM is empty: set the From address of the digest and alerts")
-    return SmtpConfig(host, port, tls, setting("REPMON_SMTP_USER"), secret("REPMON_SMTP_PASSWORD"), sender)
+    return SmtpConfig(
+        host, port, tls, setting("REPMON_SMTP_USER"), secret("REPMON_SMTP_PASSWORD"), sender,
+        ca_file=setting("REPMON_SMTP_CA_FILE").strip(),
+    )  # fmt: skip
 
 
 def send(message: EmailMessage, config: SmtpConfig) -> None:
     """Hand one message to the SMTP server; ``MailError`` (without the password) if it is not accepted."""
     where = f"SMTP server {config.host}:{config.port} ({config.tls})"
     try:
+        context = ssl.create_default_context(cafile=config.ca_file or None)
         if config.tls == "ssl":
-            client = smtplib.SMTP_SSL(
-                config.host, config.port, timeout=config.timeout, context=ssl.create_default_context()
-            )
+            client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
         else:
             client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
         with client:
             if config.tls == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=context)
             if config.user:
                 client.login(config.user, config.password)
             client.send_message(message)

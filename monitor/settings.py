@@ -132,6 +132,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REPMON_SMTP_HOST", "", "SMTP server for the digest and alerts; empty: no e-mail is sent."),
     Setting("REPMON_SMTP_PORT", "", "SMTP port; empty: 465 for ssl, 587 for starttls, 25 for none."),
     Setting("REPMON_SMTP_TLS", "starttls", "SMTP encryption: ssl, starttls or none."),
+    Setting(
+        "REPMON_SMTP_CA_FILE",
+        "",
+        "PEM file of the CA that signed the SMTP server's certificate (a relay with a private CA); "
+        "empty: the system's CAs. The certificate is always verified.",
+    ),
     Setting("REPMON_SMTP_USER", "", "SMTP user name, if the server wants a login."),
     Setting("REPMON_SMTP_PASSWORD", "", "SMTP password (secret: environment or secrets file only)."),
     Setting(

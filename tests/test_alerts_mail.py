@@ -199,3 +199,67 @@ def test_no_volume_spike_without_a_week_of_history(store, make_mention):
         [(mid, Prediction("complaint", {}, "en", "m1")) for mid, _ in store.unclassified("m1", 99)], NOW
     )
     assert volume_spikes(store, NOW + timedelta(minutes=5)) == []
+
+
+@pytest.fixture(scope="module")
+def tls_ca(tmp_path_factory):
+    """A private CA and a certificate for 127.0.0.1 signed by it (trustme)."""
+    import trustme
+
+    ca = trustme.CA()
+    folder = tmp_path_factory.mktemp("tls")
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    return ca, ca.issue_cert("127.0.0.1"), str(folder / "ca.pem")
+
+
+def _server_context(cert):
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    return context
+
+
+@pytest.mark.parametrize("mode", ["ssl", "starttls"])
+def test_tls_modes_send_with_a_verified_certificate_and_a_login(tls_ca, mode, monkeypatch):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    _ca, cert, ca_file = tls_ca
+    logins = []
+
+    def check(server, session, envelope, mechanism, auth_data):
+        logins.append((mechanism, auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=auth_data.password == b"right-password")
+
+    inbox = Inbox()
+    if mode == "ssl":  # implicit TLS: aiosmtpd cannot tell the socket is encrypted, so it may not demand it
+        tls = {"ssl_context": _server_context(cert), "auth_require_tls": False}
+    else:
+        tls = {"tls_context": _server_context(cert), "require_starttls": True}
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=check, **tls)
+    controller.start()
+    try:
+        monkeypatch.setenv("REPMON_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("REPMON_SMTP_PORT", str(controller.port))
+        monkeypatch.setenv("REPMON_SMTP_TLS", mode)
+        monkeypatch.setenv("REPMON_SMTP_USER", "alerts@example.co.il")
+        monkeypatch.setenv("REPMON_SMTP_PASSWORD", "right-password")
+        monkeypatch.setenv("REPMON_SMTP_CA_FILE", ca_file)
+        monkeypatch.setenv("REPMON_DIGEST_FROM", "repmon <alerts@example.co.il>")
+        from monitor.mailer import smtp_config
+
+        config = smtp_config()
+        msg = render_spike_alert(
+            Spike(NOW, "all", 9, 1.0), "he", config.sender, "owner@example.co.il", "http://d", NOW
+        )
+        send(msg, config)
+        assert [m["To"] for m in inbox.messages] == ["owner@example.co.il"]
+        assert logins and logins[-1][1:] == ("alerts@example.co.il", "right-password")
+        # without the private CA the server's certificate is not trusted: refused, never sent in clear
+        monkeypatch.setenv("REPMON_SMTP_CA_FILE", "")
+        with pytest.raises(MailError, match="CERTIFICATE_VERIFY_FAILED"):
+            send(msg, smtp_config())
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
