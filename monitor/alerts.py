@@ -17,8 +17,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from monitor.records import QueueFilter, QueueItem
-from monitor.reports import detect_spikes, first_mention_at, hourly_volume
 from monitor.storage import Store
+from monitor.storage.reports import detect_spikes, first_mention_at, hourly_volume
 
 BASELINE_HOURS = 7 * 24
 _CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff\x00]")

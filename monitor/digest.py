@@ -32,24 +32,22 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import Integer, case, literal
 
 from classifiers import LABELS, NEGATIVE_LABELS
 from monitor.errors import ConfigError
 from monitor.formatting import age
 from monitor.records import QueueFilter
-from monitor.reports import (
+from monitor.storage import Store
+from monitor.storage.reports import (
     UNCLASSIFIED,
-    EpochSeconds,
     HourVolume,
     ResponseKpi,
     detect_spikes,
-    label_counts,
+    hourly_labels,
+    labels_in_windows,
     open_legal,
     response_kpis,
 )
-from monitor.storage import Store
-from monitor.storage.models import MentionRow
 
 TEMPLATES = Path(__file__).parent / "templates"
 TOP_ITEMS = 5
@@ -203,9 +201,8 @@ def _local_midnight(day: date, tz: tzinfo) -> datetime:
 
 
 def _day_labels(store: Store, previous_start: datetime, start: datetime, end: datetime) -> list[LabelCount]:
-    in_day = case((MentionRow.created_at >= start, 1), else_=0)
     counts: dict[str, list[int]] = {label: [0, 0] for label in LABELS}
-    for bucket, label, n in label_counts(store, previous_start, end, in_day):
+    for bucket, label, n in labels_in_windows(store, previous_start, start, end):
         counts.setdefault(label, [0, 0])[1 - bucket] = n
     return [
         LabelCount(label, today, before)
@@ -236,9 +233,8 @@ def _hours(store: Store, start: datetime, end: datetime) -> tuple[list[int], lis
     """Total and negative mentions per hour from ``BASELINE_HOURS`` before ``start`` to ``end``."""
     first = start - timedelta(hours=BASELINE_HOURS)
     n = int((end - first).total_seconds()) // 3600
-    bucket = (EpochSeconds(MentionRow.created_at) - literal(int(first.timestamp()), Integer)) // 3600
     total, negative = [0] * n, [0] * n
-    for hour, label, count in label_counts(store, first, end, bucket):
+    for hour, label, count in hourly_labels(store, first, end):
         total[hour] += count
         if label in NEGATIVE_LABELS:
             negative[hour] += count

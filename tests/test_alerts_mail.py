@@ -20,7 +20,7 @@ from monitor.alerts import (
 from monitor.errors import ConfigError, MailError
 from monitor.mailer import Recipient, SmtpConfig, backoff, deliver, parse_recipients, send
 from monitor.records import TriageDecision
-from monitor.reports import hourly_volume
+from monitor.storage.reports import hourly_volume
 
 
 def _item(

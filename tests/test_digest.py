@@ -32,8 +32,8 @@ from monitor.digest import (
 from monitor.errors import ConfigError
 from monitor.mailer import send
 from monitor.records import TriageDecision
-from monitor.reports import ResponseKpi
 from monitor.storage.models import MentionRow, TriageItemRow
+from monitor.storage.reports import ResponseKpi
 
 TZ = ZoneInfo("Asia/Jerusalem")  # UTC+2 in November
 RUN = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 08:00 local on 23 November: the day is 22 November

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from classifiers import Prediction
 from classifiers.virality import Virality
 from monitor.records import TriageDecision
-from monitor.reports import (
+from monitor.storage.models import MentionRow, TriageItemRow
+from monitor.storage.reports import (
     DailySpikes,
     DayVolume,
     LegalItem,
@@ -25,7 +26,6 @@ from monitor.reports import (
     volume_by_day,
     window_days,
 )
-from monitor.storage.models import MentionRow, TriageItemRow
 
 D = {n: date(2026, 11, n) for n in range(1, 31)}  # NOW is 2026-11-20 12:00 UTC
 

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, views
-from monitor import reports
+from monitor.storage import reports
 
 auth.require("page:overview")
 store, now = data.store(), data.now()

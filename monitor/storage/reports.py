@@ -24,9 +24,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from classifiers import NEGATIVE_LABELS
-from monitor.storage import OPEN_STATUSES, Store
 from monitor.storage.models import AuditEventRow, ClassificationRow, CorrectionRow, MentionRow, TriageItemRow
-from monitor.workflow import AWAITING_FIRST_RESPONSE, STATES
+from monitor.storage.store import Store
+from monitor.workflow import AWAITING_FIRST_RESPONSE, OPEN_STATUSES, STATES
 
 UNCLASSIFIED = "unclassified"
 # escalate_legal is owned by legal; a crisis is led by the owner with legal in the loop on every public word.
@@ -254,6 +254,21 @@ def label_counts(store: Store, start: datetime, end: datetime, bucket: ColumnEle
     )
     with store.session() as s:
         return [tuple(row) for row in s.execute(q)]
+
+
+def labels_in_windows(
+    store: Store, previous_start: datetime, start: datetime, end: datetime
+) -> list[tuple[int, str, int]]:
+    """(window, label, count) for mentions created in [previous_start, start) (window 0) and
+    [start, end) (window 1): a day against the day before it."""
+    rows = label_counts(store, previous_start, end, case((MentionRow.created_at >= start, 1), else_=0))
+    return [(int(w), label, n) for w, label, n in rows]
+
+
+def hourly_labels(store: Store, first: datetime, end: datetime) -> list[tuple[int, str, int]]:
+    """(hour index from ``first``, label, count) for mentions created in [first, end)."""
+    bucket = (EpochSeconds(MentionRow.created_at) - literal(int(first.timestamp()), Integer)) // 3600
+    return [(int(h), label, n) for h, label, n in label_counts(store, first, end, bucket)]
 
 
 def volume_by_day(store: Store, now: datetime, days: int = 14) -> list[DayVolume]:
