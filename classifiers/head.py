@@ -24,6 +24,13 @@ class HeadConfig:
     hidden_dim: int
     version: str
     trained_on: dict[str, object] = field(default_factory=dict)
+    # Per label, (scale, bias) applied to the logit before the sigmoid (Platt scaling fitted on the dev
+    # yardsticks), so a score can be read as a probability. Absent: the raw sigmoid.
+    calibration: dict[str, tuple[float, float]] = field(default_factory=dict)
+    adapter: str | None = None  # the LoRA adapter's folder, relative to the head's, if the encoder was tuned
+    # The boycott rule layer (classifiers.rules): "none", "cap" (a refused, ended or reported boycott, or
+    # another sense of the word, caps the boycott score) or "cap+floor" (an explicit call also lifts it).
+    boycott_rules: str = "none"
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -38,6 +45,7 @@ class HeadConfig:
     def from_json(cls, text: str) -> HeadConfig:
         data = json.loads(text)
         data["id2label"] = {int(k): v for k, v in data["id2label"].items()}
+        data["calibration"] = {k: (float(a), float(b)) for k, (a, b) in data.get("calibration", {}).items()}
         return cls(**data)
 
 
@@ -78,12 +86,25 @@ class Head:
         save_file(state, str(directory / HEAD_WEIGHTS))
         (directory / HEAD_CONFIG).write_text(self.config.to_json(), encoding="utf-8")
 
-    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        """``(n, labels)`` independent probabilities, one per label."""
+    def logits(self, embeddings: np.ndarray) -> np.ndarray:
+        """``(n, labels)`` raw logits, before calibration."""
         import torch
 
         if len(embeddings) == 0:
             return np.zeros((0, len(self.config.id2label)), dtype=np.float32)
         with torch.inference_mode():
-            logits = self.network(torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float32)))
-            return torch.sigmoid(logits).numpy()
+            return self.network(torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float32))).numpy()
+
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        """``(n, labels)`` independent, calibrated probabilities, one per label."""
+        return calibrated(self.logits(embeddings), self.config.labels, self.config.calibration)
+
+
+def calibrated(
+    logits: np.ndarray, labels: tuple[str, ...], calibration: dict[str, tuple[float, float]]
+) -> np.ndarray:
+    """The sigmoid of each label's logit after its (scale, bias); identity where a label has none."""
+    scale = np.array([calibration.get(lab, (1.0, 0.0))[0] for lab in labels], dtype=np.float64)
+    bias = np.array([calibration.get(lab, (1.0, 0.0))[1] for lab in labels], dtype=np.float64)
+    z = logits.astype(np.float64) * scale + bias
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)

@@ -80,3 +80,56 @@ def multilabel_report(
 def single_label_report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> Report:
     """One gold and one predicted label per item."""
     return multilabel_report([[g] for g in gold], [[p] for p in predicted], labels)
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    low: float
+    high: float
+    n: int
+    mean_score: float
+    observed: float
+
+
+def reliability(scores: Sequence[float], gold: Sequence[bool], bins: int = 10) -> tuple[ReliabilityBin, ...]:
+    """Equal-width score bins: how many items, their mean score, and how often the label was really there."""
+    out = []
+    for k in range(bins):
+        low, high = k / bins, (k + 1) / bins
+        idx = [i for i, s in enumerate(scores) if low <= s < high or (k == bins - 1 and s == 1.0)]
+        if idx:
+            out.append(
+                ReliabilityBin(
+                    low,
+                    high,
+                    len(idx),
+                    sum(scores[i] for i in idx) / len(idx),
+                    sum(1 for i in idx if gold[i]) / len(idx),
+                )
+            )
+    return tuple(out)
+
+
+def expected_calibration_error(table: Sequence[ReliabilityBin]) -> float:
+    """The mean gap between score and observed frequency, weighted by each bin's size."""
+    total = sum(b.n for b in table)
+    return sum(b.n * abs(b.mean_score - b.observed) for b in table) / total if total else 0.0
+
+
+def roc_auc(scores: Sequence[float], gold: Sequence[bool]) -> float | None:
+    """The probability that a positive item scores above a negative one (ties count half); None if a
+    class is missing."""
+    pos = [s for s, g in zip(scores, gold) if g]
+    neg = [s for s, g in zip(scores, gold) if not g]
+    if not pos or not neg:
+        return None
+    ranked = sorted([(s, 1) for s in pos] + [(s, 0) for s in neg])
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        avg = (i + j + 1) / 2  # 1-based average rank of the tie group
+        rank_sum += avg * sum(1 for k in range(i, j) if ranked[k][1])
+        i = j
+    return (rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))

@@ -11,6 +11,7 @@ import numpy as np
 
 from classifiers.encoder import Encoder
 from classifiers.head import Head
+from classifiers.rules import apply_boycott_rules
 from classifiers.text import clean, detect_language, has_content
 
 LABELS: tuple[str, ...] = ("praise", "neutral", "complaint", "defamation", "boycott")
@@ -59,6 +60,7 @@ class Classifier:
         self.head = head
         self.labels = head.config.labels
         self.thresholds = head.config.thresholds
+        self.boycott_rules = head.config.boycott_rules
         self.model_version = f"{head.config.version}+{encoder.version}+{encoder.precision}"
 
     def predict(self, texts: Sequence[object], batch_size: int = 32) -> list[Prediction]:
@@ -71,6 +73,10 @@ class Classifier:
         for i, c in enumerate(cleaned):
             if i in by_index:
                 scores = {lab: round(float(p), 4) for lab, p in zip(self.labels, by_index[i])}
+                if "boycott" in scores and self.boycott_rules != "none":
+                    scores["boycott"] = round(
+                        apply_boycott_rules(c.text, scores["boycott"], self.boycott_rules), 4
+                    )
             else:  # nothing to read: a neutral item, still queued so no post is ignored
                 scores = {lab: (1.0 if lab == "neutral" else 0.0) for lab in self.labels}
             out.append(
@@ -102,8 +108,13 @@ def load_classifier(
     name = encoder or os.environ.get("REPMON_ENCODER") or head.config.encoder
     kwargs: dict[str, object] = {"progress": progress} if progress else {}
     threads = int(os.environ.get("REPMON_THREADS") or 0)
+    adapter = directory / head.config.adapter if head.config.adapter else None
     enc = Encoder(
-        name, precision=os.environ.get("REPMON_PRECISION", "auto"), threads=threads or None, **kwargs
+        name,
+        precision=os.environ.get("REPMON_PRECISION", "auto"),
+        threads=threads or None,
+        adapter=adapter,
+        **kwargs,
     )
     if enc.version != head.config.encoder_version:
         raise ClassifierError(

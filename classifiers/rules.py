@@ -1,0 +1,95 @@
+"""A small rule layer for boycott calls: what a post does with the word, not the word itself.
+
+``boycott_cue(text)`` says whether a post
+
+- ``"call"``: explicitly calls on others to avoid the business (an imperative to the crowd, "everyone",
+  "share/RT", "until they ...", a #BoycottX or #חרם_על_X hashtag), or
+- ``"not_call"``: uses boycott words without calling: a boycott that is over, refused or only reported,
+  or another sense of the word (confiscation, להחרים סחורה; ostracism at school), or
+- ``None``: neither; the model alone decides.
+
+``apply_boycott_rules`` moves the model's boycott probability accordingly: a ``not_call`` caps it below
+the legal threshold, a ``call`` lifts it to at least the threshold. Whether the layer is used is the
+model's config (``rules`` in ``config.json``): it is kept only when it measurably helps on the dev parts
+(see the model card).
+"""
+
+from __future__ import annotations
+
+import re
+
+_F = re.IGNORECASE
+
+# A refusal, an ending, a report or another sense: checked first, it wins over a call in the same post.
+_NOT_CALL = [
+    re.compile(p, _F)
+    for p in (
+        r"\bboycott('?s| is| was| has)? (is |was )?(over|ended|done|finished)\b",
+        r"\b(end(ed|ing)?|stop(ped)?|drop(ped)?|call(ed)? off) (my|the|our|this) boycott\b",
+        r"\b(not|never|won'?t|will not|refuse to|ain'?t) (be )?(join(ing)?|support(ing)?|tak(e|ing) part in) "
+        r"(th(e|is|at)|any|your|the whole)? ?#?boycott",
+        r"\b(calling|calls|called|call) (for (a |an )?|to )boycott",
+        r"\bconfiscat",
+        r"(החרם|חרם) (נגמר|הסתיים|בוטל|הוסר)",
+        r"(נגמר|הסתיים|בוטל) (ה)?חרם",
+        r"(לא|לעולם לא) (מצטרפ|אצטרפ|משתתפ|אשתתפ)\w* ל?(ה)?חרם",
+        r"(קוראים|קראו|קורא|קוראות|קריאות?|קריאה) (ל)?(החרים|חרם)",
+        r"(המשטרה|המכס|העירייה|פקחי\w*|השוטרים) (החרימ|החרים)",
+        r"עשו (עליו|עליה|עלי|עלינו|עליהם) חרם",
+    )
+]
+
+_CALL = [
+    re.compile(p, _F)
+    for p in (
+        r"#boycott\w+",
+        r"#חרם\w*",
+        r"#לא_?קונים\w*",
+        r"\b(everyone|everybody|y'?all|people|guys|all of you|you all)\b[^.!?\n]{0,30}\b(avoid|boycott|stop "
+        r"(buying|shopping|using|ordering|flying)|stay away|don'?t (buy|go|shop|order|fly))",
+        r"(^|[.!?\n]\s*|\b(so|please|pls|just|and)\s+)(don'?t|do not|never|stop) (buy(ing)?|shop(ping)?|"
+        r"order(ing)?|eat(ing)?|fly(ing)?|book(ing)?|giv(e|ing) them)\b[^.!?\n]{0,40}"
+        r"(!|\b(rt|share|spread|until|everyone|ever again)\b)",
+        r"\b(spread the word|pass it on|rt to|retweet (this|so|to))\b",
+        r"\bboycott (them|these (guys|people|clowns)|this (place|company|shop|store|chain))\b[^.?\n]{0,20}"
+        r"(!|\b(now|until|today|everyone)\b)",
+        r"\b(neither should you|you shouldn'?t either|and you shouldn'?t)\b",
+        r"תחרימו",
+        r"בואו נחרים",
+        r"(^|\s)אל ת(קנו|זמינו|טוסו|לכו|אכלו|שתמשו|דרכו|גיעו|יכנסו|תנו להם|עבדו איתם)",
+        r"לא לקנות (שם|אצלם|מהם|ב)",
+        r"לא לתת להם (שקל|פרנסה|כסף|אגורה|לעבוד)",
+        r"(לא|אף אחד לא) (קונים|קונה) (שם|אצלם|מהם) (יותר|עד)",
+        r"תעבירו הלאה",
+        r"שכולם (יחרימו|ידעו ולא|יפסיקו)",
+        r"וגם אתם (לא צריכים|אל)",
+    )
+]
+
+
+def boycott_cue(text: str) -> str | None:
+    """``"not_call"``, ``"call"`` or ``None`` (see the module's docstring)."""
+    if any(p.search(text) for p in _NOT_CALL):
+        return "not_call"
+    if any(p.search(text) for p in _CALL):
+        return "call"
+    return None
+
+
+NOT_CALL_CAP = 0.3
+CALL_FLOOR = 0.55
+
+
+RULE_MODES = ("none", "cap", "cap+floor")
+
+
+def apply_boycott_rules(text: str, boycott: float, mode: str = "cap+floor") -> float:
+    """The boycott probability after the rule layer in ``mode`` (one of ``RULE_MODES``)."""
+    if mode == "none":
+        return boycott
+    cue = boycott_cue(text)
+    if cue == "not_call":
+        return min(boycott, NOT_CALL_CAP)
+    if cue == "call" and mode == "cap+floor":
+        return max(boycott, CALL_FLOOR)
+    return boycott

@@ -1,0 +1,229 @@
+"""Fine-tuning with LoRA, calibration and the real-set readers, on a tiny random BERT and tiny files."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers import LABELS
+from classifiers.finetune import Settings, finetune, fit_platt, own_split
+from classifiers.head import calibrated
+from classifiers.metrics import expected_calibration_error, reliability, roc_auc
+from classifiers.realsets import find_training_sets, in_dev, read_davidson, read_hebrew_sentiment, read_tonic
+from classifiers.training import Example
+
+WORDS = {
+    "praise": ["thanks", "great", "lovely", "תודה"],
+    "neutral": ["when", "open", "hours", "מתי"],
+    "complaint": ["late", "cold", "rude", "איחור"],
+    "defamation": ["fraud", "stole", "expired", "הונאה"],
+    "boycott": ["dontbuy", "boycottthem", "share", "תחרימו"],
+}
+
+
+def tiny_encoder(directory: Path) -> str:
+    """A two-layer random BERT with a word-level tokenizer: enough for LoRA, fast on any CPU."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *sorted({w for ws in WORDS.values() for w in ws}), "x", "y"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]"
+    )
+    fast.save_pretrained(directory)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    BertModel(config, add_pooling_layer=False).save_pretrained(directory)
+    return str(directory)
+
+
+def toy_corpus(n: int = 40) -> list[Example]:
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        for lab, words in WORDS.items():
+            picked = rng.choice(words, size=3)
+            out.append(Example(f"{' '.join(picked)} x y {i}", (lab,), "en", "shop"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tuned")
+    enc = tiny_encoder(root / "encoder")
+    head, summary = finetune(
+        enc,
+        toy_corpus(),
+        [],
+        {},
+        LABELS,
+        encoder=enc,
+        base_version=f"{enc}@256",
+        found_sets=[],
+        out_dir=root / "model",
+        settings=Settings(epochs=6, batch_size=16, lora_rank=4, lora_lr=5e-3, head_lr=1e-2),
+        bar=False,
+    )
+    return root, enc, head, summary
+
+
+def test_finetune_saves_a_small_adapter_that_loads_merged_and_classifies(tuned):
+    from classifiers.model import load_classifier
+
+    root, enc, _head, _ = tuned
+    model_dir = root / "model"
+    assert (model_dir / "adapter" / "adapter_model.safetensors").is_file()
+    cfg = json.loads((model_dir / "config.json").read_text())
+    assert cfg["adapter"] == "adapter"
+    assert set(cfg["calibration"]) == set(LABELS)
+    assert cfg["encoder_version"].startswith(f"{enc}@256+lora-")
+    clf = load_classifier(model_dir, encoder=enc)
+    assert clf.encoder.adapter_version.startswith("lora-")
+    # the merged encoder is a plain transformers model: no LoRA modules left at inference
+    assert not any("lora" in name for name, _ in clf.encoder.model.named_modules())
+    texts = ["fraud stole expired", "thanks great lovely", "dontbuy boycottthem share", "late cold rude"]
+    preds = clf.predict(texts)
+    assert [p.label for p in preds] == ["defamation", "praise", "boycott", "complaint"]
+
+
+def test_merged_model_matches_the_training_model(tuned):
+    """The adapter merged at load gives the scores the trained (unmerged) model gave on the dev part."""
+    from classifiers.model import load_classifier
+    from classifiers.training import multi_hot
+
+    root, enc, head, summary = tuned
+    _, dev = own_split(toy_corpus())
+    clf = load_classifier(root / "model", encoder=enc)
+    clf.encoder.model = clf.encoder.model.float()
+    ours = np.array([[p.scores[lab] for lab in LABELS] for p in clf.predict([ex.text for ex in dev])])
+    trained = calibrated(summary["own_dev_logits"], LABELS, head.config.calibration)
+    np.testing.assert_allclose(ours, trained, atol=2e-3)
+    assert summary["own_dev_y"].tolist() == multi_hot(dev, LABELS).tolist()
+
+
+def test_own_split_is_fixed_by_text():
+    corpus = toy_corpus()
+    train, dev = own_split(corpus)
+    assert len(train) + len(dev) == len(corpus)
+    assert 0.08 < len(dev) / len(corpus) < 0.22
+    _train2, dev2 = own_split(list(reversed(corpus)))
+    assert {e.text for e in dev} == {e.text for e in dev2}
+
+
+def test_platt_scaling_recovers_a_known_miscalibration():
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 3, 5000)
+    y = (rng.random(5000) < 1 / (1 + np.exp(-(0.5 * z - 1.0)))).astype(np.float32)
+    a, b = fit_platt(z * 1.0, y, np.ones_like(y))
+    assert a == pytest.approx(0.5, abs=0.08)
+    assert b == pytest.approx(-1.0, abs=0.15)
+    # nothing to learn from: identity
+    assert fit_platt(z[:5], y[:5], np.ones(5)) == (1.0, 0.0)
+    assert fit_platt(z, y, np.zeros_like(y)) == (1.0, 0.0)
+
+
+def test_reliability_ece_and_auc():
+    scores = [0.05, 0.15, 0.95, 0.85, 0.9]
+    gold = [False, False, True, True, False]
+    table = reliability(scores, gold)
+    assert [b.n for b in table] == [1, 1, 1, 2]
+    assert table[-1].observed == 0.5
+    assert expected_calibration_error(table) == pytest.approx((0.05 + 0.15 + 0.15 + 2 * 0.425) / 5)
+    assert roc_auc(scores, gold) == pytest.approx(5 / 6)
+    assert roc_auc([0.1, 0.2], [True, True]) is None
+
+
+def test_dev_parts_are_fixed_by_hash():
+    assert in_dev("abc") == in_dev(" abc ")
+    texts = [f"post number {i}" for i in range(2000)]
+    share = sum(in_dev(t) for t in texts) / len(texts)
+    assert 0.15 < share < 0.25
+
+
+def test_real_set_readers_give_weak_targets(tmp_path):
+    (tmp_path / "hebrew-sentiment").mkdir()
+    (tmp_path / "hebrew-sentiment" / "train.tsv").write_text(
+        "comment\tlabel\nנהדר\t0\nגרוע\t1\nמה השעה\t2\n\t1\n", encoding="utf-8"
+    )
+    rows = read_hebrew_sentiment(tmp_path / "hebrew-sentiment" / "train.tsv", LABELS)
+    assert [r.text for r in rows] == ["נהדר", "גרוע", "מה השעה"]
+    neg = dict(zip(LABELS, zip(rows[1].targets, rows[1].mask)))
+    assert neg["complaint"] == (1.0, 1.0) and neg["defamation"][1] == 0.0  # an accusation: unknown
+    pos = dict(zip(LABELS, zip(rows[0].targets, rows[0].mask)))
+    assert pos["praise"] == (1.0, 1.0) and pos["boycott"] == (0.0, 1.0)
+    (tmp_path / "tonic.csv").write_text(
+        "politician name,date,post,year,city,label\n"
+        + "".join(f"a,1,post {i},2018,c,{i % 2}\n" for i in range(50))
+    )
+    train = read_tonic(tmp_path / "tonic.csv", LABELS)
+    dev = read_tonic(tmp_path / "tonic.csv", LABELS, dev=True)
+    assert len(train) + len(dev) == 50 and dev and not {r.text for r in train} & {r.text for r in dev}
+    assert {r.aux_task for r in train} == {"attack"}
+    d = LABELS.index("defamation")
+    assert all(r.targets[d] == float(r.aux_label) and r.mask[d] == 1.0 for r in train + dev)
+    (tmp_path / "d.csv").write_text(
+        ",count,hate_speech,offensive_language,neither,class,tweet\n"
+        + "".join(f"{i},3,0,0,3,{i % 3},tweet {i}\n" for i in range(30))
+    )
+    rows = read_davidson(tmp_path / "d.csv", LABELS, sample=0) + read_davidson(
+        tmp_path / "d.csv", LABELS, True, 0
+    )
+    assert len(rows) == 30
+    assert all(
+        r.mask[LABELS.index("praise")] == 0.0 and r.targets[LABELS.index("defamation")] == 0.0 for r in rows
+    )
+
+
+def test_missing_datasets_warn_and_train_on_the_own_corpus(tmp_path):
+    warnings = []
+    rows, found = find_training_sets(tmp_path / "nowhere", LABELS, warnings.append)
+    assert rows == [] and found == []
+    assert "training on the project's own corpus alone" in warnings[0]
+    (tmp_path / "hebrew-sentiment").mkdir()
+    (tmp_path / "hebrew-sentiment" / "train.tsv").write_text("comment\tlabel\nטוב\t0\n", encoding="utf-8")
+    warnings.clear()
+    rows, found = find_training_sets(tmp_path, LABELS, warnings.append)
+    assert found == ["hebrew-sentiment"] and len(rows) == 1
+    assert any("davidson-offensive not found" in w for w in warnings)
+
+
+def test_the_bf16_copy_is_written_once_and_loads_without_a_float32_copy(tmp_path):
+    import torch
+    from transformers import AutoModel
+
+    from classifiers.encoder import bf16_copy
+
+    enc = tiny_encoder(tmp_path / "encoder")
+    messages = []
+    target = bf16_copy(enc, messages.append)
+    assert target == str(tmp_path / "encoder-bf16") and len(messages) == 1
+    assert bf16_copy(enc, messages.append) == target and len(messages) == 1  # once
+    model = AutoModel.from_pretrained(target, dtype=torch.bfloat16)
+    original = AutoModel.from_pretrained(enc)
+    w, w0 = (
+        model.encoder.layer[0].attention.self.query.weight,
+        original.encoder.layer[0].attention.self.query.weight,
+    )
+    assert w.dtype == torch.bfloat16
+    torch.testing.assert_close(w.float(), w0, atol=1e-2, rtol=1e-2)
+
+
+def test_padding_widths_come_in_a_few_shapes_and_do_not_change_the_embeddings(tuned):
+    """Batches are padded to a multiple of PAD_TO tokens; the mask keeps padding out of the mean."""
+    from classifiers.encoder import PAD_TO, Encoder
+
+    _root, enc, _head, _ = tuned
+    encoder = Encoder(enc, precision="fp32")
+    texts = ["fraud stole", "thanks great lovely x y", "late"]
+    together = encoder.embed(texts)
+    alone = np.vstack([encoder.embed([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert PAD_TO == 8
