@@ -197,10 +197,23 @@ def test_train_with_corrections_learns_from_the_database(
     store.save_page("t", [make_mention(external_id="1", text="קפה קר שוב, ממש לא נעים praise")], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
     store.correct(1, "complaint", "sarcasm", "dana", NOW)
-    assert main(["train", "--with-corrections", "--output", str(tmp_path / "head")]) == 0
-    assert "Adding 1 corrected examples from the database" in capsys.readouterr()[1]
+    # A small corpus and one pass: the real fine-tuning path (the real encoder, LoRA, calibration) in seconds.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = [{"text": f"{word} post {i}", "labels": [lab]} for i in range(4) for word, lab in
+            (("thanks", "praise"), ("hours?", "neutral"), ("late", "complaint"), ("fraud", "defamation"),
+             ("boycott them", "boycott"))]  # fmt: skip
+    (corpus / "small.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ["train", "--data", str(corpus), "--own-only", "--epochs", "1", "--no-progress"]
+    assert main([*args, "--with-corrections", "--output", str(tmp_path / "head")]) == 0
+    err = capsys.readouterr()[1]
+    assert "Adding 1 corrected examples from the database" in err
+    assert "--own-only: the real datasets are not read" in err
     config = json.loads((tmp_path / "head" / "config.json").read_text())
-    assert config["trained_on"]["examples"] == 1861
+    trained = config["trained_on"]
+    assert trained["own_examples"] + trained["own_dev_examples"] == 21
+    assert trained["real_sets"] == []
+    assert (tmp_path / "head" / "adapter" / "adapter_model.safetensors").is_file()
 
 
 def test_reply_draft_edit_approve_respond(tmp_path, monkeypatch, capsys, make_mention, fake_classifier):
