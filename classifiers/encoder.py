@@ -185,8 +185,12 @@ def bf16_copy(path: str, progress: Callable[[str], None] = _stderr) -> str:
         return str(target)
     progress(f"Writing a bfloat16 copy of the encoder to {target} (once)...")
     model = AutoModel.from_pretrained(str(source), local_files_only=True, add_pooling_layer=False)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=source.parent))
-    model.to(torch.bfloat16).save_pretrained(str(tmp))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=source.parent))
+        model.to(torch.bfloat16).save_pretrained(str(tmp))
+    except OSError as exc:  # a read-only or full cache: load the float32 model (more memory, same answers)
+        progress(f"could not write {target} ({exc}); loading the float32 encoder instead")
+        return path
     try:
         tmp.rename(target)  # atomic: another process may have written it meanwhile
     except OSError:

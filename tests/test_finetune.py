@@ -227,3 +227,19 @@ def test_padding_widths_come_in_a_few_shapes_and_do_not_change_the_embeddings(tu
     alone = np.vstack([encoder.embed([t]) for t in texts])
     np.testing.assert_allclose(together, alone, atol=1e-5)
     assert PAD_TO == 8
+
+
+def test_a_read_only_cache_falls_back_to_the_float32_encoder(tmp_path, monkeypatch):
+    import tempfile
+
+    from classifiers.encoder import bf16_copy
+
+    enc = tiny_encoder(tmp_path / "encoder")
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    messages = []
+    assert bf16_copy(enc, messages.append) == enc
+    assert "loading the float32 encoder instead" in messages[-1]
