@@ -24,6 +24,7 @@ WORDS = {
 
 def tiny_encoder(directory: Path) -> str:
     """A two-layer random BERT with a word-level tokenizer: enough for LoRA, fast on any CPU."""
+    import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
@@ -41,6 +42,7 @@ def tiny_encoder(directory: Path) -> str:
         num_attention_heads=2,
         intermediate_size=64,
     )
+    torch.manual_seed(0)  # the same random encoder every run
     BertModel(config, add_pooling_layer=False).save_pretrained(directory)
     return str(directory)
 
@@ -105,7 +107,9 @@ def test_merged_model_matches_the_training_model(tuned):
     clf.encoder.model = clf.encoder.model.float()
     ours = np.array([[p.scores[lab] for lab in LABELS] for p in clf.predict([ex.text for ex in dev])])
     trained = calibrated(summary["own_dev_logits"], LABELS, head.config.calibration)
-    np.testing.assert_allclose(ours, trained, atol=2e-3)
+    # Training ran unmerged, with other padding and attention kernels: float rounding only (a wrong merge,
+    # scale or pooling moves scores by tenths).
+    np.testing.assert_allclose(ours, trained, atol=1e-2)
     assert summary["own_dev_y"].tolist() == multi_hot(dev, LABELS).tolist()
 
 
