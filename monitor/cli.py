@@ -15,7 +15,7 @@ from pathlib import Path
 from monitor.errors import ClassifierError, ConfigError, InputError, MailError, MonitorError
 from monitor.formatting import age, reach
 from monitor.inputs import Row, read_rows
-from monitor.settings import SETTINGS, apply_file_settings, load_settings
+from monitor.settings import SETTINGS, apply_file_settings, check_settings, load_settings
 from playbooks.engine import PlaybookError
 
 
@@ -1037,16 +1037,29 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from monitor.settings import SECRETS, secret
+    """Every setting: its value (a token: only whether it is set), help, default and what it allows;
+    then every problem, and exit 2 if there is one."""
+    from monitor.settings import SECRETS, secret, settings_problems
     from monitor.storage.store import _redact
 
     values = load_settings()
     if values["REPMON_DATABASE_URL"]:  # a PostgreSQL URL may carry its password
         values["REPMON_DATABASE_URL"] = _redact(values["REPMON_DATABASE_URL"])
+    problems = settings_problems()
     for s in SETTINGS:
-        value = ("(set)" if secret(s.name) else "(not set)") if s.name in SECRETS else values[s.name]
-        print(f"{s.name}={value}\n    {s.help} (default: {s.default or '(empty)'})")
-    return 0
+        if s.name in SECRETS:
+            try:
+                value = "(set)" if secret(s.name) else "(not set)"
+            except ConfigError:
+                value = "(secrets file unusable)"
+        else:
+            value = values[s.name]
+        print(
+            f"{s.name}={value}\n    {s.help} (default: {s.default or '(empty)'}; allowed: {s.kind.allowed})"
+        )
+    for problem in problems:
+        _err(f"repmon: {problem}")
+    return 2 if problems else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1294,6 +1307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         apply_file_settings()
+        if args.func is not cmd_settings:  # `repmon settings` lists the problems beside the values
+            check_settings()
         return args.func(args)
     except (MonitorError, PlaybookError) as exc:
         _err(f"repmon: {exc}")

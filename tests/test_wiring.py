@@ -49,6 +49,7 @@ def test_explicit_sources_and_missing_settings_are_clear(monkeypatch, store):
 def test_tokens_come_from_env_or_secrets_file_never_the_config_file(monkeypatch, tmp_path, capsys):
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(f'x_bearer_token = "{TOKEN}"\n')
+    secrets.chmod(0o600)  # a secrets file others may read is refused (tests/test_settings.py)
     monkeypatch.setenv("REPMON_SECRETS_FILE", str(secrets))
     assert secret("REPMON_X_BEARER_TOKEN") == TOKEN
     monkeypatch.setenv("REPMON_X_BEARER_TOKEN", "from-env")
