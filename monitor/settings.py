@@ -62,7 +62,9 @@ def number(low: float, high: float) -> Kind:
 
 def choice(*values: str) -> Kind:
     """One of ``values`` (case as written)."""
-    return Kind("one of " + ", ".join(values), lambda v: None if v.strip() in values else "not an allowed value")
+    return Kind(
+        "one of " + ", ".join(values), lambda v: None if v.strip() in values else "not an allowed value"
+    )
 
 
 def _optional(kind: Kind) -> Kind:

@@ -65,6 +65,8 @@ def build_sources(store: Store) -> list[Source]:
             )
         client = make_client(token)
         budget = _int("REPMON_X_DAILY_READ_BUDGET")
+        if budget < 0:
+            raise ConfigError(f"REPMON_X_DAILY_READ_BUDGET={budget} is negative: set 0 (no limit) or more")
 
         def elsewhere(me: str) -> Callable[[datetime], int]:
             """Reads today by the other X sources: one budget for all of them."""

@@ -82,10 +82,12 @@ def test_every_bad_setting_is_listed_at_once_and_no_command_starts(clean, monkey
     assert not (clean / "data").exists()  # nothing started: no database was made
     problems = "\n".join(settings_problems())
     for line in (
-        "REPMON_DASHBOARD_PORT='abc' (environment): not a port number; allowed: a port number from 1 to 65535",
+        "REPMON_DASHBOARD_PORT='abc' (environment): not a port number; "
+        "allowed: a port number from 1 to 65535",
         "REPMON_THREADS='-4' (environment): out of range; allowed: a whole number from 0 to "
         f"{os.cpu_count()} (0: all cores)",
-        "REPMON_PRECISION='bogus' (environment): not an allowed value; allowed: one of auto, bf16, int8, fp32",
+        "REPMON_PRECISION='bogus' (environment): not an allowed value; "
+        "allowed: one of auto, bf16, int8, fp32",
         "REPMON_DEFAULT_LANGUAGE='fr' (environment): not an allowed value; allowed: one of he, en",
         "REPMON_X_DAILY_READ_BUDGET='-5' (environment): out of range; allowed: a whole number from 0 to "
         "10,000,000 (0: no limit)",
@@ -106,7 +108,8 @@ def test_settings_show_what_each_allows_and_list_the_problems(clean, monkeypatch
     assert main(["settings"]) == 0
     out = capsys.readouterr().out
     assert (
-        "REPMON_DASHBOARD_PORT=8501\n    Port of the dashboard started by `repmon dashboard` and `repmon demo`. "
+        "REPMON_DASHBOARD_PORT=8501\n    Port of the dashboard started by `repmon dashboard` and "
+        "`repmon demo`. "
         "(default: 8501; allowed: a port number from 1 to 65535)\n"
     ) in out
     monkeypatch.setenv("REPMON_PRECISION", "bogus")
@@ -136,7 +139,9 @@ def test_a_secrets_file_that_is_a_folder_or_unreadable_is_a_clear_error(clean, m
     monkeypatch.setenv("REPMON_SECRETS_FILE", str(folder))
     assert main(["queue"]) == 2
     err = capsys.readouterr().err
-    assert f"REPMON_SECRETS_FILE names {folder}, which is a folder: name the TOML file of tokens instead" in err
+    assert (
+        f"REPMON_SECRETS_FILE names {folder}, which is a folder: name the TOML file of tokens instead" in err
+    )
     assert "Traceback" not in err
     with pytest.raises(ConfigError, match="which is a folder"):
         secret("REPMON_X_BEARER_TOKEN")

@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import requests
 import tweepy
@@ -297,14 +297,16 @@ class ReadBudget:
         return {"day": self.day, "count": self.count}
 
     def check(self, source: str, now: datetime) -> None:
+        """``RateLimited`` once today's reads reach the budget. It carries no reset time: the source is
+        not set aside until midnight, so each pass checks the budget again (before any read, so at no
+        cost) and a budget raised in the meantime takes effect at once."""
         if self.limit and self.count + self.elsewhere >= self.limit:
-            midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
             raise RateLimited(
                 source,
                 f"daily read budget of {self.limit:,} posts reached "
                 f"({self.count + self.elsewhere:,} read today by the X sources); "
                 "reads resume after midnight UTC (raise REPMON_X_DAILY_READ_BUDGET to read more)",
-                midnight,
+                None,
             )
 
 
