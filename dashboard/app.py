@@ -16,17 +16,19 @@ HERE = Path(__file__).parent
 
 # (script, title, icon, permission, url path)
 PAGES = (
-    ("screens/queue.py", "Queue", ":material/inbox:", "page:queue", "queue"),
-    ("screens/item.py", "Item", ":material/article:", "page:item", "item"),
-    ("screens/legal.py", "Legal review", ":material/gavel:", "page:legal", "legal"),
-    ("screens/overview.py", "Overview", ":material/monitoring:", "page:overview", "overview"),
-    ("screens/sources.py", "Sources", ":material/sync:", "page:sources", "sources"),
-    ("screens/playbooks.py", "Playbooks", ":material/menu_book:", "page:playbooks", "playbooks"),
-    ("screens/account.py", "Account", ":material/person:", "page:account", "account"),
+    ("screens/queue.py", "Queue", "📥", "page:queue", "queue"),
+    ("screens/item.py", "Item", "📄", "page:item", "item"),
+    ("screens/legal.py", "Legal review", "⚖️", "page:legal", "legal"),
+    ("screens/overview.py", "Overview", "📈", "page:overview", "overview"),
+    ("screens/sources.py", "Sources", "🔄", "page:sources", "sources"),
+    ("screens/playbooks.py", "Playbooks", "📖", "page:playbooks", "playbooks"),
+    ("screens/account.py", "Account", "👤", "page:account", "account"),
 )
 HOME = {"manager": "queue", "legal": "legal", "owner": "overview"}
 
-# No page_icon: a Material icon favicon is fetched from Google's servers, which a closed network lacks.
+# Emoji, not Material icons: Streamlit uses the current page's icon as the tab's favicon, and fetches a
+# Material icon's favicon from fonts.gstatic.com (an emoji becomes an inline data: image). The dashboard
+# fetches nothing from the internet (tests/test_hardening.py).
 st.set_page_config(page_title="repmon", layout="wide")
 user = auth.current_user()
 if user is None:

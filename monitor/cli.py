@@ -510,7 +510,23 @@ def _dashboard_process(port: int | None):  # noqa: ANN202 - a subprocess.Popen
     return subprocess.Popen(_dashboard_command(port))
 
 
+def _end_dashboard(proc, timeout: float = 10) -> None:  # noqa: ANN001 - a subprocess.Popen
+    """Stop the dashboard's Streamlit process: SIGTERM, then SIGKILL if it is not gone in ``timeout`` s."""
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _err(f"repmon: the dashboard (pid {proc.pid}) did not stop within {timeout:g} s: killed")
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
 def _dashboard_command(port: int | None) -> list[str]:
+    """Streamlit on the dashboard, through ``dashboard.serve`` (which refuses ``/_stcore/metrics``)."""
     from monitor.settings import setting
 
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -518,7 +534,7 @@ def _dashboard_command(port: int | None) -> list[str]:
     if not port_value.isdigit() or not 0 < int(port_value) < 65536:
         raise ConfigError(f"dashboard port {port_value!r} is not a port number (1-65535)")
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        sys.executable, "-m", "dashboard.serve", str(app),
         "--server.port", port_value,
         "--server.address", setting("REPMON_DASHBOARD_ADDRESS"),
         "--server.headless", "true",
@@ -528,7 +544,8 @@ def _dashboard_command(port: int | None) -> list[str]:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    import subprocess
+    import signal
+    import threading
 
     from monitor.settings import setting
 
@@ -537,10 +554,22 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         _err("repmon: no dashboard users yet: add one with `repmon user add NAME --role manager`")
     port = args.port or int(setting("REPMON_DASHBOARD_PORT"))
     _err(f"dashboard: http://{setting('REPMON_DASHBOARD_ADDRESS')}:{port}")
+    proc = _dashboard_process(port)
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        # SIGTERM would otherwise end repmon at once and leave Streamlit serving on its own.
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return subprocess.call(_dashboard_command(port))
-    except KeyboardInterrupt:
-        return 0
+        while proc.poll() is None and not stopping.is_set():
+            stopping.wait(0.5)
+    finally:
+        _end_dashboard(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if stopping.is_set() else proc.returncode
 
 
 def _interval(args: argparse.Namespace) -> float:
@@ -583,6 +612,8 @@ def _run_loop(store, sources, clf, args: argparse.Namespace, banner: str = "") -
     def stop(signum: int, _frame: object) -> None:
         _err(f"repmon: {signal.Signals(signum).name}: stopping after the current job")
         runner.stop.set()
+        if dashboard is not None and dashboard.poll() is None:
+            dashboard.terminate()  # the dashboard goes now; _end_dashboard kills it if it lingers
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -591,8 +622,7 @@ def _run_loop(store, sources, clf, args: argparse.Namespace, banner: str = "") -
         runner.run_forever()
     finally:
         if dashboard is not None:
-            dashboard.terminate()
-            dashboard.wait(timeout=10)
+            _end_dashboard(dashboard)
     return 0
 
 

@@ -68,3 +68,97 @@ def test_a_negative_budget_is_refused_at_start_and_x_polls_once_it_is_fixed(
         assert main(["poll", "--once"]) == 0
     assert '"new_mentions": 3' in capsys.readouterr().out
     assert store.source_state("x-search").status == "ok"
+
+
+# -- `repmon dashboard`: SIGTERM stops Streamlit too; /_stcore/metrics is refused --------------------
+
+
+def _get(url):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except (urllib.error.URLError, OSError):
+        return None, b""
+
+
+def test_sigterm_to_repmon_dashboard_stops_streamlit_and_metrics_are_refused(tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    from conftest import free_port
+
+    root = Path(__file__).resolve().parents[1]
+    port = free_port()
+    (tmp_path / "repmon.toml").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPMON_") or k == "REPMON_DATABASE_URL"}
+    env.update(
+        PYTHONPATH=str(root), REPMON_CONFIG=str(tmp_path / "repmon.toml"), REPMON_DATA_DIR=str(tmp_path / "d")
+    )
+    repmon = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "dashboard", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    children = []
+    try:
+        deadline = time.monotonic() + 90
+        while _get(f"http://127.0.0.1:{port}/_stcore/health") != (200, b"ok"):
+            assert repmon.poll() is None, repmon.stderr.read().decode()
+            assert time.monotonic() < deadline, "the dashboard did not start"
+            time.sleep(0.3)
+        status, body = _get(f"http://127.0.0.1:{port}/_stcore/metrics")
+        assert status == 404 and b"session" not in body
+        status, _ = _get(f"http://127.0.0.1:{port}/_stcore/metrics?families=session_events_total")
+        assert status == 404
+        children = psutil.Process(repmon.pid).children(recursive=True)
+        assert children  # Streamlit runs as repmon's child
+        repmon.send_signal(signal.SIGTERM)
+        assert repmon.wait(timeout=30) == 0
+        _gone, alive = psutil.wait_procs(children, timeout=5)
+        assert alive == []
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0  # nothing serves the port any more
+    finally:
+        for proc in [repmon, *children]:
+            try:
+                proc.kill()
+            except (ProcessLookupError, psutil.NoSuchProcess):
+                pass
+
+
+# -- the dashboard fetches nothing from the internet ----------------------------------------------------
+
+
+def test_what_repmon_adds_to_the_dashboard_names_no_external_address():
+    """Streamlit bundles its fonts and icons; what it fetches is a Material icon used as a favicon (a
+    page's icon becomes the tab's favicon, from fonts.gstatic.com) and, unless turned off, usage
+    statistics. So: no Material icon and no external URL in what repmon adds, and the statistics off."""
+    import re
+    import sys
+
+    from monitor.cli import _dashboard_command
+
+    root = Path(__file__).resolve().parents[1]
+    files = [
+        p for p in (root / "dashboard").rglob("*") if p.suffix in (".py", ".css", ".js", ".html", ".toml")
+    ]
+    files += list((root / ".streamlit").glob("*")) if (root / ".streamlit").is_dir() else []
+    found = []
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            urls = [u for u in re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"')]*", line)]
+            if urls or ":material/" in line or "@import" in line:
+                found.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+    assert found == []
+    cmd = _dashboard_command(8501)
+    assert cmd[:3] == [sys.executable, "-m", "dashboard.serve"]
+    assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"

@@ -64,8 +64,8 @@ def test_user_changes_are_audited(data_dir, monkeypatch):
 def test_dashboard_command_line(monkeypatch):
     monkeypatch.setenv("REPMON_DASHBOARD_ADDRESS", "0.0.0.0")
     cmd = _dashboard_command(8765)
-    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"]
-    assert cmd[4].endswith("dashboard/app.py")
+    assert cmd[:3] == [sys.executable, "-m", "dashboard.serve"]  # streamlit run, /_stcore/metrics refused
+    assert cmd[3].endswith("dashboard/app.py")
     assert cmd[cmd.index("--server.port") + 1] == "8765"
     assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
     assert cmd[cmd.index("--server.headless") + 1] == "true"
