@@ -162,3 +162,32 @@ def test_what_repmon_adds_to_the_dashboard_names_no_external_address():
     cmd = _dashboard_command(8501)
     assert cmd[:3] == [sys.executable, "-m", "dashboard.serve"]
     assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
+
+
+# -- three `repmon init` at once on an empty database ----------------------------------------------------
+
+
+def test_three_inits_at_once_on_an_empty_database_all_succeed(tmp_path):
+    import os
+    import threading
+
+    from monitor.storage import Store
+    from monitor.storage.store import database_url
+
+    url = os.environ.get("REPMON_DATABASE_URL") or database_url(tmp_path / "data", None)
+    start, results = threading.Barrier(3), []
+
+    def init():
+        start.wait()
+        try:
+            results.append(Store(url).migrate())
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            results.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=init) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    head = Store(url).schema_revision()
+    assert head != "none" and results == [head] * 3

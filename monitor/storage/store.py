@@ -92,6 +92,7 @@ def database_url(data_dir: str | Path, url: str | None) -> str:
 # classifier): past this limit the caller gets a StorageError, and a scheduled job retries on its next
 # run from the stored cursor. Under WAL, readers never wait for a writer.
 BUSY_TIMEOUT_S = 10.0
+MIGRATION_LOCK_ID = 0x7265706D6F6E  # "repmon": the PostgreSQL advisory lock held while migrating
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -163,7 +164,11 @@ class Store:
                     conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
                     conn.commit()
                 try:
-                    with conn.begin():
+                    with self._migration_lock(), conn.begin():
+                        if not on_sqlite:
+                            # Several `repmon init` (or workers starting) at once on an empty database:
+                            # one migrates, the others wait here and then find the schema at head.
+                            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
                         cfg.attributes["connection"] = conn
                         command.upgrade(cfg, "head")
                         return self.schema_revision(conn)
@@ -173,6 +178,33 @@ class Store:
                         conn.commit()
         except DatabaseError as exc:
             raise self._storage_error(exc) from exc
+
+    def _migration_lock(self):  # noqa: ANN202 - a context manager
+        """On a SQLite file, a lock file beside it held while migrating, so that concurrent migrations
+        run one after the other (PostgreSQL uses an advisory lock instead)."""
+        import contextlib
+
+        from filelock import FileLock, Timeout
+
+        if not self.url.startswith("sqlite:///") or self.url.startswith("sqlite:///:memory:"):
+            return contextlib.nullcontext()
+        lock = FileLock(self.url.removeprefix("sqlite:///") + ".migrate-lock", timeout=120)
+
+        @contextlib.contextmanager
+        def held():  # noqa: ANN202
+            try:
+                lock.acquire()
+            except Timeout:
+                raise StorageError(
+                    f"database {_redact(self.url)}: another repmon has been migrating it for 2 minutes "
+                    f"({lock.lock_file}): wait for it, or stop it and run `repmon init` again"
+                ) from None
+            try:
+                yield
+            finally:
+                lock.release()
+
+        return held()
 
     def schema_revision(self, conn: object | None = None) -> str:
         from alembic.runtime.migration import MigrationContext
