@@ -693,7 +693,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
     config = RunConfig.from_settings()
     now = _now()
     if args.dry_run:
-        recipients = digest_recipients(store) or [
+        problems: list[str] = []
+        recipients = digest_recipients(store, problems) or [
             Recipient("owner@example.invalid", lang) for lang in ("he", "en")
         ]
         summary = collect_digest(store, now, config.tz, config.dashboard_url)
@@ -711,7 +712,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
                 print(out / f"{stem}.eml")
         except OSError as exc:
             raise InputError(f"cannot write the digest to {out} ({exc.strerror}): check --out") from None
-        return 0
+        for problem in problems:
+            _err(f"repmon: {problem}")
+        return 1 if problems else 0
     smtp = smtp_config()
     if smtp is None:
         raise ConfigError(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from monitor.emails import email_problem
 from monitor.errors import ConfigError, MailError
 from monitor.settings import secret, setting
 from monitor.storage import Store
@@ -54,8 +55,8 @@ def parse_recipients(value: str, setting_name: str) -> list[Recipient]:
             continue
         address, _, language = part.partition(":")
         address, language = address.strip(), (language.strip() or "he")
-        if "@" not in address or " " in address:
-            raise ConfigError(f"{setting_name}: {address!r} is not an e-mail address")
+        if problem := email_problem(address):
+            raise ConfigError(f"{setting_name}: {address!r} is not an e-mail address ({problem})")
         if language not in ("he", "en"):
             raise ConfigError(f"{setting_name}: language {language!r} for {address} is not he or en")
         if address.lower() not in {r.address.lower() for r in out}:
@@ -63,11 +64,24 @@ def parse_recipients(value: str, setting_name: str) -> list[Recipient]:
     return out
 
 
-def digest_recipients(store: Store) -> list[Recipient]:
-    """REPMON_DIGEST_RECIPIENTS, plus owners who asked for the digest on the dashboard."""
+def digest_recipients(store: Store, problems: list[str] | None = None) -> list[Recipient]:
+    """REPMON_DIGEST_RECIPIENTS, plus owners who asked for the digest on the dashboard. A stored address
+    that is not a valid e-mail address is left out, and what is wrong is added to ``problems``."""
     out = parse_recipients(setting("REPMON_DIGEST_RECIPIENTS"), "REPMON_DIGEST_RECIPIENTS")
     known = {r.address.lower() for r in out}
     for user in store.users():
+        if (
+            user["digest"]
+            and user["email"]
+            and not user["disabled"]
+            and (problem := email_problem(str(user["email"])))
+        ):
+            if problems is not None:
+                problems.append(
+                    f"user {user['name']}'s digest address {user['email']!r} is not an e-mail address "
+                    f"({problem}): no digest goes to it; fix it on the dashboard's Account page"
+                )
+            continue
         if user["digest"] and user["email"] and not user["disabled"] and user["email"].lower() not in known:
             out.append(Recipient(str(user["email"]), str(user["language"] or "he")))
             known.add(str(user["email"]).lower())
@@ -116,7 +130,9 @@ def send(message: EmailMessage, config: SmtpConfig) -> None:
                 client.starttls(context=context)
             if config.user:
                 client.login(config.user, config.password)
-            client.send_message(message)
+            refused = client.send_message(message)
+            if refused:  # accepted for some recipients only: not delivered to these
+                raise smtplib.SMTPRecipientsRefused(refused)
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(
             f"{where} refused the login of {config.user!r} ({exc.smtp_code}): check REPMON_SMTP_USER and "

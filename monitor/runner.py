@@ -221,8 +221,11 @@ class Runner:
             return "e-mail is off (REPMON_SMTP_HOST is empty)"
         from monitor.digest import collect_digest, render_digest
 
-        recipients = digest_recipients(self.store)
+        problems: list[str] = []
+        recipients = digest_recipients(self.store, problems)
         if not recipients:
+            if problems:
+                raise RuntimeError("; ".join(problems))
             return "no digest recipients (REPMON_DIGEST_RECIPIENTS, or owners on the Account page)"
         key = now.astimezone(self.config.tz).date().isoformat()
         summary: list = []
@@ -237,4 +240,7 @@ class Runner:
             raise RuntimeError(
                 f"digest {key}: {results['failed']} of {len(recipients)} failed; retried with backoff"
             )
+        if problems:  # the others had it; these addresses got nothing and are not recorded as sent
+            raise RuntimeError(f"digest {key}: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items()))
+                               + "; " + "; ".join(problems))  # fmt: skip
         return f"digest {key}: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items()))

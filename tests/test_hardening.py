@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import vcr
 from conftest import NOW, FakeClassifier
 
@@ -181,7 +182,7 @@ def test_three_inits_at_once_on_an_empty_database_all_succeed(tmp_path):
         start.wait()
         try:
             results.append(Store(url).migrate())
-        except Exception as exc:  # noqa: BLE001 - the test reports it
+        except Exception as exc:
             results.append(f"{type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=init) for _ in range(3)]
@@ -191,3 +192,50 @@ def test_three_inits_at_once_on_an_empty_database_all_succeed(tmp_path):
         t.join(timeout=120)
     head = Store(url).schema_revision()
     assert head != "none" and results == [head] * 3
+
+
+# -- the owner's digest address ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["../../etc/owner@example.co.il", "owner@example", "a b@x.com", "owner"])
+def test_a_digest_address_is_checked_where_it_is_set(bad):
+    from monitor.emails import email_problem
+    from monitor.errors import ConfigError
+    from monitor.mailer import parse_recipients
+
+    assert email_problem(bad) is not None and email_problem("oren.k+digest@cafe-limon.co.il") is None
+    with pytest.raises(ConfigError, match="is not an e-mail address"):
+        parse_recipients(bad, "REPMON_DIGEST_RECIPIENTS")
+
+
+def test_a_bad_stored_address_is_named_in_the_dry_run_and_never_recorded_as_sent(
+    store, smtp, monkeypatch, capsys, tmp_path
+):
+    from monitor.storage.models import UserRow
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    for name, email in (("oren", "oren@example.co.il"), ("dana", "dana@example.co.il")):
+        store.add_user(name, "owner", "x", NOW)
+        store.set_digest_prefs(name, email, "he", True, name, NOW)
+    with store.session() as s:  # stored before addresses were checked
+        s.query(UserRow).filter_by(name="dana").update({"email": "../../tmp/dana@example.co.il"})
+    out_dir = tmp_path / "digest"
+    assert main(["digest", "--dry-run", "--out", str(out_dir)]) == 1
+    _out, err = capsys.readouterr()
+    assert [p.name.split("-", 4)[-1] for p in sorted(out_dir.glob("*.eml"))] == ["oren@example.co.il-he.eml"]
+    assert err == (
+        "repmon: user dana's digest address '../../tmp/dana@example.co.il' is not an e-mail address "
+        "(the part before @ ('../../tmp/dana') is not a mailbox name (letters, digits, . _ + -)): "
+        "no digest goes to it; fix it on the dashboard's Account page\n"
+    )
+    monkeypatch.setenv("REPMON_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("REPMON_SMTP_PORT", str(smtp.config.port))
+    monkeypatch.setenv("REPMON_SMTP_TLS", "none")
+    monkeypatch.setenv("REPMON_DIGEST_FROM", "repmon <r@repmon.test>")
+    assert main(["digest", "--send"]) == 2
+    err = capsys.readouterr().err
+    assert "sent 1" in err and "user dana's digest address" in err
+    assert [m["To"] for m in smtp.messages] == ["oren@example.co.il"]
+    assert [(d["recipient"], d["status"]) for d in store.deliveries(kind="digest")] == [
+        ("oren@example.co.il", "sent")
+    ]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from dashboard import auth, data
+from monitor.emails import email_problem
 
 user = auth.require("page:account")
 store = data.store()
@@ -31,8 +30,9 @@ if auth.allowed("digest_settings"):
         wanted = st.checkbox("Send me the daily digest", value=bool(me["digest"]))
         saved = st.form_submit_button("Save")
     if saved and auth.refuse_unless("digest_settings"):
-        if wanted and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email.strip()):
-            st.error(f"{email!r} is not an e-mail address: the digest needs one.")
+        problem = email_problem(email.strip()) if (wanted or email.strip()) else None
+        if problem:
+            st.error(f"{email.strip()!r} is not an e-mail address ({problem}): the digest needs one.")
         else:
             store.set_digest_prefs(
                 user["name"], email.strip() or None, language, wanted, user["name"], data.now()
