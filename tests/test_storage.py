@@ -193,7 +193,7 @@ def test_text_typed_by_people_is_stored_as_valid_text(store):
     with store.session() as s:
         events = s.execute(select(AuditEventRow.actor, AuditEventRow.action, AuditEventRow.detail)).all()
     assert [(a, b) for a, b, _ in events] == [
-        ("cli", "user_add"),
+        ("repmon:admin", "user_add"),  # the shell, acting as the administrator
         (stored, "digest_settings"),
         (stored, "note"),
     ]
