@@ -7,10 +7,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from dashboard import data
-from monitor.errors import MonitorError
-from monitor.users import can, password_matches
-
-MAX_FAILURES = 5
+from monitor.actions import sign_in
+from monitor.errors import AccessDenied, MonitorError
+from monitor.users import can
 
 
 def current_user() -> dict[str, str] | None:
@@ -65,25 +64,32 @@ def login_page() -> None:
         _login_form()
 
 
+def client_address() -> str | None:
+    """The browser's address as Streamlit sees it (None when unknown: then only the user name is
+    throttled). Behind a reverse proxy this is the proxy's address."""
+    try:
+        address = st.context.ip_address
+    except AttributeError:  # an older Streamlit
+        address = None
+    return address if isinstance(address, str) and address else None  # (a test harness mocks it)
+
+
 def _login_form() -> None:
     st.title("repmon")
     st.caption("Social-media reputation monitor · ניטור מוניטין ברשתות")
-    failures = st.session_state.get("login_failures", 0)
-    if failures >= MAX_FAILURES:
-        st.error("Too many failed sign-ins in this browser session. Reload the page to try again.")
-        return
     with st.form("login"):
         name = st.text_input("User name")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        found = data.store().user(name.strip()) if name.strip() else None
-        if found and not found["disabled"] and password_matches(str(found["password_hash"]), password):
-            st.session_state["user"] = {"name": str(found["name"]), "role": str(found["role"])}
-            st.session_state["login_failures"] = 0
+        # The throttle lives in the database, per user name and per address: a reload keeps it.
+        try:
+            user = sign_in(data.store(), name.strip(), password, client_address(), data.now())
+        except AccessDenied as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["user"] = {"name": user.name, "role": user.role}
             st.rerun()
-        st.session_state["login_failures"] = failures + 1
-        st.error("Wrong user name or password.")
     st.caption("No account yet? Ask your administrator.")
 
 

@@ -1,25 +1,104 @@
 """What a person does to a queue item, shared by the CLI and the dashboard.
 
-Each function checks what the workflow requires (approval before a response, a reason for a dismissal, a
-transition the item's state allows), changes the store in one audited step, and returns what it did.
-Who may do what is the dashboard's question (``monitor.users.can``); these functions take the actor's
-name and record it.
+Each function first checks who acts (``authorize``: an existing, active user whose role holds the
+permission, from the one table in ``monitor.users``), then what the workflow requires (approval before a
+response, a reason for a dismissal, a transition the item's state allows), changes the store in one
+audited step, and returns what it did. The CLI (``--by``) and the dashboard (the signed-in user) both
+come through here, so they cannot disagree on who may do what.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
-from monitor.errors import ConfigError, InputError
+from monitor.errors import AccessDenied, ConfigError, InputError
 from monitor.records import QueueItem
 from monitor.settings import secret, setting
 from monitor.storage import Store
+from monitor.users import (
+    ADMIN_ACTOR,
+    User,
+    action_permission,
+    can,
+    check_name,
+    check_role,
+    hash_password,
+    look_alike,
+    password_matches,
+    require_permission,
+    retry_at,
+)
 from monitor.workflow import WorkflowError, next_state
 from playbooks.engine import Library
 
 DEMO_BUSINESS = "קפה לימון"
 CHANNELS = {"he": "בהודעה פרטית", "en": "a direct message"}
+
+
+def acting_user(store: Store, name: str | None) -> User:
+    """The existing, active (not disabled) user called ``name``; ``AccessDenied`` otherwise."""
+    if not name:
+        raise AccessDenied(
+            "no user given: pass --by NAME or set REPMON_CLI_USER (a user made with `repmon user add`)"
+        )
+    row = store.user(check_name(name))
+    if row is None or row["disabled"]:
+        raise AccessDenied(f"no active user {name!r}: add one with `repmon user add`, or pass --by NAME")
+    return User(str(row["name"]), str(row["role"]))
+
+
+def authorize(store: Store, actor: str | None, permission: str) -> User:
+    """The acting user, if they exist, are active and their role holds ``permission``; otherwise
+    ``AccessDenied`` that says which. Every action below starts here."""
+    return require_permission(acting_user(store, actor), permission)
+
+
+def add_user(
+    store: Store, name: str, role: str, password: str, now: datetime, *, replace: bool = False
+) -> tuple[str, bool]:
+    """Add a user (or change one, with ``replace``): the name checked (``check_name``) and refused if
+    it looks like another user's name; only the password's argon2id hash is kept. (name, created)."""
+    name, role = check_name(name), check_role(role)
+    twin = look_alike(name, [str(u["name"]) for u in store.users()])
+    if twin is not None:
+        raise InputError(f"user name {name!r} looks like the existing user {twin!r}: choose a distinct name")
+    created = store.add_user(name, role, hash_password(password), now, replace=replace, actor=ADMIN_ACTOR)
+    return name, created
+
+
+def sign_in(store: Store, name: str, password: str, address: str | None, now: datetime) -> User:
+    """The user, if ``password`` is theirs and neither their name nor the client ``address`` is
+    throttled; ``AccessDenied`` otherwise. Failures count per name and per address in the store (a
+    reload or a restart keeps them): after 5, each try waits 2^(n-5) s after the last; 20 lock the name
+    for an hour (audited). An unknown name is checked against a dummy hash of the same cost, and
+    throttled the same way, so neither the time nor the answer tells whether the user exists."""
+    try:
+        key, valid = check_name(name), True
+    except InputError:
+        key, valid = name, False
+    keys = [("user", key)] + ([("address", address)] if address else [])
+    waits = [t for t in (retry_at(f, now) for f in store.sign_in_failures(keys).values()) if t]
+    if waits:
+        until = max(waits)
+        raise AccessDenied(
+            f"Too many failed sign-ins: try again in {_wait(until - now)}, or ask an administrator "
+            "(`repmon user enable NAME` lifts a lockout).",
+            retry_at=until,
+        )
+    row = store.user(key) if valid else None
+    found = row is not None and not row["disabled"]
+    if not password_matches(str(row["password_hash"]) if found else None, password) or not found:
+        store.record_sign_in_failure(keys, now)
+        raise AccessDenied("Wrong user name or password.")
+    store.clear_sign_in_failures([("user", key)])
+    return User(str(row["name"]), str(row["role"]))
+
+
+def _wait(delta: timedelta) -> str:
+    seconds = max(1, math.ceil(delta.total_seconds()))
+    return f"{seconds} s" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
 
 
 def approvers() -> list[str]:
@@ -49,6 +128,7 @@ def save_draft(
     from classifiers.text import detect_language
     from playbooks.drafts import clean_reply
 
+    actor = authorize(store, actor, "draft").name
     q = store.queue_item(item_id)
     if q is None:
         raise InputError(f"no queue item {item_id}: see `repmon queue --all`")
@@ -77,14 +157,35 @@ def perform(
     note: str | None = None,
     reply_id: str | None = None,
 ) -> str:
-    """A workflow action on an item; a response needs an approved reply when approvers are set.
-    Returns the new state."""
+    """A workflow action on an item, by a user whose role may take it from the item's state; a response
+    needs an approved reply when approvers are set. Returns the new state."""
+    q = store.queue_item(item_id)
+    actor = authorize(store, actor, action_permission(action, q.status if q else "new")).name
     if action == "respond":
         _require_approval(store, item_id)
     state = store.act(item_id, action, actor, now, decision=decision, reason=reason, note=note)
     if action == "respond":
         store.mark_reply_sent(item_id, reply_id, now)
     return state
+
+
+def approve(store: Store, item_id: int, actor: str, now: datetime) -> None:
+    """Approve an item's submitted reply: by a user whose role may approve (and, when REPMON_APPROVERS
+    is set, one of them), never by the draft's own editor."""
+    actor = authorize(store, actor, "approve").name
+    store.approve(item_id, actor, approvers(), now)
+
+
+def assign(store: Store, item_id: int, assignee: str, actor: str, now: datetime) -> None:
+    """Assign an item to an active user who works the queue, by a user whose role may assign."""
+    actor = authorize(store, actor, "assign").name
+    row = store.user(check_name(assignee))
+    if row is None or row["disabled"] or not can(str(row["role"]), "page:queue"):
+        raise InputError(
+            f"cannot assign item {item_id} to {assignee!r}: assign it to an active manager or legal user "
+            "(see `repmon user list`)"
+        )
+    store.assign(item_id, str(row["name"]), actor, now)
 
 
 def _require_approval(store: Store, item_id: int) -> None:
@@ -100,6 +201,7 @@ def _require_approval(store: Store, item_id: int) -> None:
 def post_and_respond(store: Store, item_id: int, actor: str, now: datetime) -> tuple[str, str]:
     """Post the approved reply through the item's platform (REPMON_POST_REPLIES=true), then mark the
     item responded; (new state, the platform's id of the reply)."""
+    actor = authorize(store, actor, action_permission("respond", "in_progress")).name
     found = store.item(item_id)
     if found is None:
         raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
@@ -162,6 +264,7 @@ def correct_label(
     """Record a person's label for an item and re-triage it, so its playbook follows the new label."""
     from monitor.pipeline import triage_open
 
+    actor = authorize(store, actor, "correct").name
     store.correct(item_id, label, reason, actor, now)
     version = store.model_version_of(item_id)
     if version:
@@ -172,6 +275,7 @@ def export_evidence(store: Store, item_id: int, actor: str, now: datetime) -> tu
     """The item's evidence bundle: (file name, ZIP bytes, SHA-256); the export is audited."""
     from monitor.evidence import render_bundle
 
+    actor = authorize(store, actor, "evidence").name
     ev = store.evidence(item_id)
     if ev is None:
         raise InputError(f"no queue item {item_id}: see `repmon queue --all`")

@@ -496,12 +496,12 @@ DEMO_PASSWORD = "repmon-demo"
 
 def _demo_users(store) -> None:  # noqa: ANN001
     """The demo's sign-ins (demo mode only: a real install has no default password)."""
-    from monitor.users import hash_password
+    from monitor.actions import add_user
 
     existing = {u["name"] for u in store.users()}
     for name, role in DEMO_USERS:
         if name not in existing:
-            store.add_user(name, role, hash_password(DEMO_PASSWORD), _now())
+            add_user(store, name, role, DEMO_PASSWORD, _now())
 
 
 def _dashboard_process(port: int | None):  # noqa: ANN202 - a subprocess.Popen
@@ -732,13 +732,18 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def cmd_user(args: argparse.Namespace) -> int:
     import getpass
 
-    from monitor.users import check_name, check_role, hash_password
+    from monitor.actions import add_user
+    from monitor.users import check_name, check_role
 
     store = _store()
     if args.user_command == "list":
         for u in store.users():
             state = "disabled" if u["disabled"] else "active"
             print(f"{u['name']:<20} {u['role']:<8} {state}  {u['email'] or ''}")
+        return 0
+    if args.user_command in ("disable", "enable"):
+        store.set_user_disabled(check_name(args.name), args.user_command == "disable", _now())
+        print(f"user {args.name} {args.user_command}d")
         return 0
     name, role = check_name(args.name), check_role(args.role)
     if sys.stdin.isatty():
@@ -747,7 +752,7 @@ def cmd_user(args: argparse.Namespace) -> int:
             raise InputError("the two passwords differ: nothing was changed")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    created = store.add_user(name, role, hash_password(password), _now(), replace=args.replace)
+    name, created = add_user(store, name, role, password, _now(), replace=args.replace)
     print(f"user {name} ({role}) {'added' if created else 'updated'}")
     return 0
 
@@ -807,7 +812,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _actor(args: argparse.Namespace) -> str:
-    return args.by or os.environ.get("USER") or "cli"
+    """Who a workflow command acts as: --by, else REPMON_CLI_USER (never $USER). The action checks that
+    the user exists, is active, and that their role allows it (``monitor.actions.authorize``)."""
+    from monitor.settings import setting
+
+    return args.by or setting("REPMON_CLI_USER")
 
 
 def cmd_act(args: argparse.Namespace) -> int:
@@ -844,15 +853,17 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    from monitor.actions import approvers
+    from monitor.actions import approve
 
-    _store().approve(args.id, _actor(args), approvers(), _now())
+    approve(_store(), args.id, _actor(args), _now())
     print(f"item {args.id}: reply approved by {_actor(args)}")
     return 0
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    _store().assign(args.id, args.assignee, _actor(args), _now())
+    from monitor.actions import assign
+
+    assign(_store(), args.id, args.assignee, _actor(args), _now())
     print(f"item {args.id}: assigned to {args.assignee}")
     return 0
 
@@ -1253,6 +1264,10 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--role", required=True, choices=("manager", "legal", "owner"))
     u.add_argument("--replace", action="store_true", help="change an existing user's role and password")
     users.add_parser("list", help="list users and roles")
+    u = users.add_parser("disable", help="disable a user: they can no longer sign in or act")
+    u.add_argument("name")
+    u = users.add_parser("enable", help="enable a user again; also lifts a sign-in lockout of the name")
+    u.add_argument("name")
     p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("poll", help="one pass over the configured sources: poll, store, classify, triage")
@@ -1271,7 +1286,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_actor(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         parser.add_argument("id", type=int, metavar="ID")
-        parser.add_argument("--by", help="who does it (default: $USER)")
+        parser.add_argument(
+            "--by", help="the user who does it (default: REPMON_CLI_USER); their role must allow it"
+        )
         return parser
 
     p = with_actor(

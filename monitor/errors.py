@@ -6,6 +6,7 @@ MonitorError
   x ClassifierError   x StorageError   x PlaybookError   x ConfigError
   x InputError (a file given on the command line has a bad line or column)
   x MailError (the SMTP server refused or could not be reached)
+  x AccessDenied (no such active user, or their role may not do this; sign-in throttled)
 ```
 """
 
@@ -66,3 +67,12 @@ class BadPayload(SourceError):
 
 class MailError(MonitorError):
     """An e-mail could not be sent (server unreachable, refused login, refused recipient)."""
+
+
+class AccessDenied(MonitorError):
+    """The acting user does not exist, is disabled, or their role may not do what was asked; or a
+    sign-in is refused (a wrong password, or too many failures: then until ``retry_at``)."""
+
+    def __init__(self, message: str, retry_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at

@@ -375,6 +375,12 @@ SETTINGS: tuple[Setting, ...] = (
         kind=TEXT,
     ),
     Setting(
+        "REPMON_CLI_USER",
+        "",
+        "The user (from `repmon user add`) that workflow commands act as when --by is not given; it must "
+        "exist, be active, and its role must allow the command. $USER is not used.",
+    ),
+    Setting(
         "REPMON_POST_REPLIES",
         "false",
         "true: `repmon respond ID --post` posts the approved reply through the platform (X reply, Facebook "

@@ -1,3 +1,4 @@
+import functools
 import itertools
 import os
 
@@ -203,3 +204,21 @@ def smtp():
     )
     yield inbox
     controller.stop()
+
+
+# -- users the CLI and the dashboard act as ----------------------------------------------------------
+
+USER_PASSWORD = "correct-horse-1"
+
+
+@functools.cache
+def _user_hash():
+    from monitor.users import hash_password
+
+    return hash_password(USER_PASSWORD)  # hashed once: argon2 is slow on purpose
+
+
+def add_users(store, **roles):
+    """Add users (``name=role``) with the password USER_PASSWORD, for commands that act as them."""
+    for name, role in roles.items():
+        store.add_user(name, role, _user_hash(), NOW)

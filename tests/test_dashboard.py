@@ -64,15 +64,26 @@ def test_sign_in_rejects_a_wrong_password_and_accepts_the_right_one(db):
     assert [t.value for t in at.title] == ["Queue"]  # a manager lands on the queue
 
 
-def test_sign_in_stops_after_repeated_failures(db):
+def sign_in(at, name, password):
+    at.text_input[0].input(name)
+    at.text_input[1].input(password)
+    return at.button[0].click().run()
+
+
+def test_sign_in_stops_after_repeated_failures_and_a_reload_does_not_clear_it(db):
     at = app()
     for _ in range(5):
-        at.text_input[0].input("maya")
-        at.text_input[1].input("nope-nope")
-        at.button[0].click().run()
-    at.run()
-    assert "Too many failed sign-ins" in at.error[0].value
-    assert len(at.text_input) == 0
+        sign_in(at, "maya", "nope-nope")
+        assert [e.value for e in at.error] == ["Wrong user name or password."]
+    sign_in(at, "maya", PASSWORD)  # even the right password waits (the clock is frozen)
+    assert "Too many failed sign-ins: try again in 1 s" in at.error[0].value
+    assert "user" not in at.session_state
+    reloaded = sign_in(app(), "maya", PASSWORD)  # a new browser session
+    assert "Too many failed sign-ins" in reloaded.error[0].value
+    assert "user" not in reloaded.session_state
+    later = app(clock=NOW + timedelta(seconds=1))
+    sign_in(later, "maya", PASSWORD)
+    assert later.session_state["user"] == {"name": "maya", "role": "manager"}
 
 
 def test_a_disabled_or_unknown_user_cannot_sign_in(db):

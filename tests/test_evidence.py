@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import yaml
-from conftest import NOW, open_store
+from conftest import NOW, add_users, open_store
 
 from monitor.cli import main
 from monitor.pipeline import run_pass
@@ -38,6 +38,7 @@ def test_bundle_holds_exact_bytes_shares_quotes_and_a_manifest(
     store.save_page("x-metrics", [], [], None, NOW, (), [Capture("x", "1860000000000000002", later)])
     store.mark_deleted("x", ["1860000000000000002"], NOW)
     store.act(item_id, "escalate", "dana", NOW)
+    add_users(store, **{"adv-miri": "legal"})
 
     assert main(["evidence", str(item_id), "--out", str(tmp_path / "out"), "--by", "adv-miri"]) == 0
     printed = capsys.readouterr()[0].strip()

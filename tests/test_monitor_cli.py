@@ -50,7 +50,7 @@ def queue(capsys, *extra):
 
 def test_init_creates_and_migrates(capsys, data_dir):
     code, out, _ = run(capsys, "init")
-    assert code == 0 and "schema revision 0008" in out
+    assert code == 0 and "schema revision 0009" in out
     assert (data_dir / "repmon.db").is_file() != ON_POSTGRESQL  # the file only when no URL names a database
     assert run(capsys, "init")[0] == 0
 

@@ -5,7 +5,7 @@ import json
 import pytest
 import vcr
 import yaml
-from conftest import NOW, open_store
+from conftest import NOW, add_users, open_store
 
 from monitor.cli import main
 from monitor.pipeline import run_pass
@@ -49,6 +49,7 @@ def item(tmp_path, monkeypatch, make_mention, fake_classifier, request):
         "t", [make_mention(platform=platform, external_id=ext, text="cold coffee complaint")], [], {}, NOW
     )
     run_pass(store, [], fake_classifier, NOW)
+    add_users(store, dana="manager")
     assert main(["draft", "1", "--text", "Sorry! We sent you a direct message.", "--by", "dana"]) == 0
     return store
 

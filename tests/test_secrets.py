@@ -19,7 +19,7 @@ import tweepy
 import vcr
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from conftest import NOW, FakeClassifier, Inbox, free_port, open_store
+from conftest import NOW, FakeClassifier, Inbox, add_users, free_port, open_store
 from sqlalchemy import MetaData, select
 from streamlit.testing.v1 import AppTest
 
@@ -202,6 +202,7 @@ def test_failing_polls_status_settings_and_evidence_never_show_a_secret(
     assert code == 0, err
     outputs += [out, err]
     [item, *_] = store.queue()
+    add_users(store, **{"adv-miri": "legal"})
     assert main(["evidence", str(item.id), "--out", str(tmp_path / "evidence"), "--by", "adv-miri"]) == 0
     for command in (["status"], ["settings"], ["queue", "--json"], ["item", str(item.id)], ["verify"]):
         assert main(command) == 0, command

@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, open_store
+from conftest import NOW, add_users, open_store
 from sqlalchemy import select, text
 
 from monitor.cli import main
@@ -140,6 +140,7 @@ def test_workflow_cli(tmp_path, monkeypatch, capsys, make_mention, fake_classifi
     store = open_store(tmp_path / "data")
     store.save_page("t", [make_mention(external_id="1", text="they scam people defamation")], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
+    add_users(store, avi="manager", dana="manager", miri="legal")
     assert main(["assign", "1", "dana", "--by", "avi"]) == 0
     assert main(["escalate", "1", "--by", "dana"]) == 0
     capsys.readouterr()
@@ -159,7 +160,8 @@ def test_workflow_cli(tmp_path, monkeypatch, capsys, make_mention, fake_classifi
     assert "item 1 [decided] playbook escalate_legal" in out and "BREACHED" not in out
     assert "miri: decide" in out and "decision: lawsuit" in out
     assert main(["verify"]) == 0
-    assert main(["dismiss", "99", "--reason", "x"]) == 2
+    assert main(["dismiss", "99", "--reason", "x", "--by", "dana"]) == 2
+    assert "no queue item 99" in capsys.readouterr()[1]
 
 
 def test_corrections_change_the_label_and_playbook_and_are_audited(
@@ -169,6 +171,7 @@ def test_corrections_change_the_label_and_playbook_and_are_audited(
     store = open_store(tmp_path / "data")
     store.save_page("t", [make_mention(external_id="1", text="the coffee was cold praise")], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
+    add_users(store, dana="manager")
     assert [(q.label, q.playbook) for q in store.queue()] == [("praise", "thank")]
     assert (
         main(["correct", "1", "complaint", "--reason", "sarcasm: the coffee was cold", "--by", "dana"]) == 0
@@ -181,7 +184,7 @@ def test_corrections_change_the_label_and_playbook_and_are_audited(
         "correct",
         {"from": "praise", "to": "complaint", "reason": "sarcasm: the coffee was cold"},
     )
-    assert main(["correct", "1", "complaint", "--reason", " "]) == 2
+    assert main(["correct", "1", "complaint", "--reason", " ", "--by", "dana"]) == 2
     assert "needs a reason" in capsys.readouterr()[1]
     assert store.verify() == []
 
@@ -226,6 +229,7 @@ def test_reply_draft_edit_approve_respond(tmp_path, monkeypatch, capsys, make_me
     )
     store.save_page("t", [post], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
+    add_users(store, dana="manager", avi="manager", miri="manager")
 
     assert main(["draft", "1", "--by", "dana"]) == 0
     reply = store.reply(1)
@@ -259,3 +263,90 @@ def test_reply_draft_edit_approve_respond(tmp_path, monkeypatch, capsys, make_me
         "respond",
     ]
     assert store.verify() == []
+
+
+# -- who acts at the command line (issue 13, point 4) --------------------------------------------------
+
+
+@pytest.fixture
+def cli_item(tmp_path, monkeypatch, make_mention, fake_classifier):
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    store = open_store(tmp_path / "data")
+    store.save_page("t", [make_mention(external_id="1", text="they scam people defamation")], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    add_users(store, dana="manager", lea="legal", oren="owner", gone="manager")
+    store.set_user_disabled("gone", True, NOW)
+    return store
+
+
+def refused(capsys, argv):
+    capsys.readouterr()
+    assert main(argv) == 2, argv
+    return capsys.readouterr()[1]
+
+
+def test_the_cli_acts_only_as_an_existing_active_user(cli_item, capsys, monkeypatch):
+    store = cli_item
+    monkeypatch.setenv("USER", "dana")  # the login name is not trusted
+    monkeypatch.delenv("REPMON_CLI_USER", raising=False)
+    assert refused(capsys, ["escalate", "1"]) == (
+        "repmon: no user given: pass --by NAME or set REPMON_CLI_USER (a user made with `repmon user add`)\n"
+    )
+    assert refused(capsys, ["escalate", "1", "--by", "ghost"]) == (
+        "repmon: no active user 'ghost': add one with `repmon user add`, or pass --by NAME\n"
+    )
+    assert "no active user 'gone'" in refused(capsys, ["escalate", "1", "--by", "gone"])
+    forged = "dana\n  2026-11-20T12:00:00+00:00 lea: decide"
+    assert "invisible or control character U+000A" in refused(capsys, ["escalate", "1", "--by", forged])
+    assert "no active user" in refused(capsys, ["assign", "1", "dana", "--by", "demo-owner"])
+    assert store.item(1)["audit"] == []  # nothing was done, nothing was written
+    monkeypatch.setenv("REPMON_CLI_USER", "lea")
+    assert main(["escalate", "1"]) == 0
+    assert [(e["actor"], e["action"]) for e in store.item(1)["audit"]] == [("lea", "escalate")]
+
+
+def test_the_cli_checks_the_dashboards_role_table(cli_item, capsys, tmp_path):
+    store = cli_item
+    assert refused(capsys, ["escalate", "1", "--by", "oren"]) == (
+        "repmon: oren (owner) may not do this (escalate): it needs the role manager or legal\n"
+    )
+    assert main(["escalate", "1", "--by", "dana"]) == 0
+    assert "lea (legal) may not do this (workflow)" in refused(capsys, ["act", "1", "start", "--by", "lea"])
+    assert "dana (manager) may not do this (legal_review)" in refused(
+        capsys, ["act", "1", "review", "--by", "dana"]
+    )
+    assert main(["act", "1", "review", "--by", "lea"]) == 0
+    assert "oren (owner) may not do this (legal_review)" in refused(
+        capsys, ["decide", "1", "lawsuit", "--by", "oren"]
+    )
+    out = str(tmp_path / "evidence")
+    assert "dana (manager) may not do this (evidence)" in refused(
+        capsys, ["evidence", "1", "--out", out, "--by", "dana"]
+    )
+    assert not (tmp_path / "evidence").exists()
+    assert "may not do this (correct)" in refused(
+        capsys, ["correct", "1", "praise", "--reason", "r", "--by", "oren"]
+    )
+    assert "cannot assign item 1 to 'oren'" in refused(capsys, ["assign", "1", "oren", "--by", "dana"])
+    assert "may not do this (assign)" in refused(capsys, ["assign", "1", "dana", "--by", "lea"])
+    assert main(["decide", "1", "lawsuit", "--by", "lea"]) == 0
+    assert main(["evidence", "1", "--out", out, "--by", "lea"]) == 0
+    assert [(e["actor"], e["action"]) for e in store.item(1)["audit"]] == [
+        ("dana", "escalate"),
+        ("lea", "review"),
+        ("lea", "decide"),
+        ("lea", "export_evidence"),
+    ]
+
+
+def test_the_cli_never_lets_a_draft_be_approved_by_its_editor(cli_item, capsys, monkeypatch):
+    monkeypatch.delenv("REPMON_APPROVERS", raising=False)  # even with no approvers named
+    add_users(cli_item, avi="manager")
+    assert main(["draft", "1", "--text", "Sorry! We sent you a message.", "--by", "dana"]) == 0
+    assert main(["act", "1", "submit", "--by", "dana"]) == 0
+    assert "dana wrote this draft: another person must approve it" in refused(
+        capsys, ["approve", "1", "--by", "dana"]
+    )
+    assert "lea (legal) may not do this (approve)" in refused(capsys, ["approve", "1", "--by", "lea"])
+    assert main(["approve", "1", "--by", "avi"]) == 0
+    assert cli_item.reply(1)["approved_by"] == "avi"

@@ -208,7 +208,7 @@ with right:
 
                 def submit() -> None:
                     actions.save_draft(store, q.id, user["name"], data.now(), library, edited)
-                    store.act(q.id, "submit", user["name"], data.now())
+                    actions.perform(store, q.id, "submit", user["name"], data.now())
 
                 act("draft", "Draft submitted for approval.", submit)
             if (
@@ -219,7 +219,7 @@ with right:
                 act(
                     "approve",
                     "Reply approved.",
-                    lambda: store.approve(q.id, user["name"], actions.approvers(), data.now()),
+                    lambda: actions.approve(store, q.id, user["name"], data.now()),
                 )
         if q.status in ("in_progress", "awaiting_approval"):
             b3, b4 = st.columns(2)
@@ -262,7 +262,7 @@ with right:
     def perform(action: str) -> None:
         actions.perform(store, q.id, action, user["name"], data.now())
         if action == "start" and not q.assignee:  # whoever starts an unassigned item owns it
-            store.assign(q.id, user["name"], user["name"], data.now())
+            actions.assign(store, q.id, user["name"], user["name"], data.now())
 
     simple = [a for a in allowed_now if a not in ("dismiss", "decide")]
     if simple:
@@ -300,7 +300,11 @@ with right:
             "Assign to", people, index=people.index(default) if default in people else 0, key="i_assignee"
         )
         if a2.button("Assign", key="i_assign", width="stretch") and who:
-            act("assign", f"Assigned to {who}.", lambda: store.assign(q.id, who, user["name"], data.now()))
+            act(
+                "assign",
+                f"Assigned to {who}.",
+                lambda: actions.assign(store, q.id, who, user["name"], data.now()),
+            )
 
     if auth.allowed("correct"):
         with st.expander("Correct the label"):

@@ -8,6 +8,7 @@ import streamlit as st
 
 from classifiers import LABELS
 from dashboard import auth, data, views
+from monitor import actions
 from monitor.records import UNASSIGNED, QueueFilter
 from monitor.workflow import STATES
 
@@ -118,7 +119,7 @@ with c2:
                 done, failed = 0, []
                 for item_id in selected:
                     try:
-                        store.assign(item_id, who, user["name"], data.now())
+                        actions.assign(store, item_id, who, user["name"], data.now())
                         done += 1
                     except Exception as exc:  # one item's refusal does not stop the others
                         failed.append(f"#{item_id}: {exc}")
@@ -136,7 +137,9 @@ with c2:
                     done, failed = 0, []
                     for item_id in selected:
                         try:
-                            store.act(item_id, "dismiss", user["name"], data.now(), reason=reason.strip())
+                            actions.perform(
+                                store, item_id, "dismiss", user["name"], data.now(), reason=reason.strip()
+                            )
                             done += 1
                         except Exception as exc:
                             failed.append(f"#{item_id}: {exc}")

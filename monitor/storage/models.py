@@ -265,6 +265,21 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SignInFailureRow(Base):
+    """Failed dashboard sign-ins counted against one user name (``kind`` "user") or one client address
+    (``kind`` "address"): the sign-in throttle, kept across browser sessions and restarts."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_sign_in_failures_kind_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(200))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 @event.listens_for(TriageItemRow.status, "set")
 def _track_open(target: TriageItemRow, value: str, _old: object, _initiator: object) -> None:
     target.is_open = value in OPEN_STATUSES

@@ -47,11 +47,13 @@ from monitor.storage.models import (
     RawPayloadRow,
     ReplyRow,
     ShareRow,
+    SignInFailureRow,
     SourceStateRow,
     TriageItemRow,
     UserRow,
 )
 from monitor.triage import LEGAL, LEGAL_PLAYBOOKS
+from monitor.users import ADMIN_ACTOR, SIGN_IN_ACTOR, Failures, after_failure
 from monitor.workflow import OPEN_STATUSES, WorkflowError, next_state
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -1443,9 +1445,17 @@ class Store:
     # -- dashboard users --------------------------------------------------------------------------
 
     def add_user(
-        self, name: str, role: str, password_hash: str, now: datetime, *, replace: bool = False
+        self,
+        name: str,
+        role: str,
+        password_hash: str,
+        now: datetime,
+        *,
+        replace: bool = False,
+        actor: str = ADMIN_ACTOR,
     ) -> bool:
-        """Create a user, or (with ``replace``) set an existing user's role and password; True if new."""
+        """Create a user, or (with ``replace``) set an existing user's role and password; True if new.
+        The name is stored as given: check it first (``monitor.actions.add_user`` does)."""
         name = valid_text(name)  # the name as the users table will hold it
         with self.session() as s:
             row = s.scalar(select(UserRow).where(UserRow.name == name))
@@ -1457,9 +1467,89 @@ class Store:
                 s.add(row)
             row.role, row.password_hash, row.disabled = role, password_hash, False
             self._append_event(
-                s, now, "cli", "user_add" if created else "user_change", None, {"user": name, "role": role}
+                s, now, actor, "user_add" if created else "user_change", None, {"user": name, "role": role}
             )
             return created
+
+    def set_user_disabled(
+        self, name: str, disabled: bool, now: datetime, *, actor: str = ADMIN_ACTOR
+    ) -> None:
+        """Disable a user (they can no longer sign in or act) or enable them again; enabling also lifts
+        a sign-in lockout of their name. Audited."""
+        with self.session() as s:
+            row = s.scalar(select(UserRow).where(UserRow.name == valid_text(name)))
+            if row is None:
+                raise WorkflowError(f"no user {name!r}: see `repmon user list`")
+            row.disabled = disabled
+            if not disabled:
+                s.execute(
+                    SignInFailureRow.__table__.delete().where(
+                        SignInFailureRow.kind == "user", SignInFailureRow.key == row.name
+                    )
+                )
+            self._append_event(
+                s, now, actor, "user_disable" if disabled else "user_enable", None, {"user": row.name}
+            )
+
+    # -- the sign-in throttle ----------------------------------------------------------------------
+
+    @staticmethod
+    def _failure_key(kind: str, key: str) -> tuple[str, str]:
+        return kind, valid_text(key)[:200]
+
+    def sign_in_failures(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Failures]:
+        """The failed sign-ins counted against each (kind, key): ("user", name) or ("address", ip)."""
+        out = {}
+        with self.session() as s:
+            for kind, key in keys:
+                kind, key = self._failure_key(kind, key)
+                row = s.scalar(
+                    select(SignInFailureRow).where(SignInFailureRow.kind == kind, SignInFailureRow.key == key)
+                )
+                out[(kind, key)] = Failures(row.count, row.last_at, row.locked_until) if row else Failures()
+        return out
+
+    def record_sign_in_failure(
+        self, keys: Sequence[tuple[str, str]], now: datetime
+    ) -> dict[tuple[str, str], Failures]:
+        """Count one failed sign-in against each (kind, key), in one transaction (a user name's count
+        locks it at ``LOCKOUT_FAILURES``; the lockout is written to the audit chain); the new counts."""
+        out = {}
+        with self.session() as s:
+            for kind, key in keys:
+                kind, key = self._failure_key(kind, key)
+                # Make sure the row exists, then lock it: two failures at once both count.
+                s.execute(
+                    self._insert(SignInFailureRow)
+                    .values(kind=kind, key=key, count=0)
+                    .on_conflict_do_nothing(index_elements=["kind", "key"])
+                )
+                row = s.scalar(
+                    select(SignInFailureRow)
+                    .where(SignInFailureRow.kind == kind, SignInFailureRow.key == key)
+                    .with_for_update()
+                )
+                was_locked = row.locked_until is not None and now < row.locked_until
+                new = after_failure(
+                    Failures(row.count, row.last_at, row.locked_until), now, lockable=kind == "user"
+                )
+                row.count, row.last_at, row.locked_until = new.count, new.last_at, new.locked_until
+                out[(kind, key)] = new
+                if new.locked_until is not None and not was_locked:
+                    detail = {"user": key, "failures": new.count, "until": new.locked_until.isoformat()}
+                    self._append_event(s, now, SIGN_IN_ACTOR, "sign_in_lockout", None, detail)
+        return out
+
+    def clear_sign_in_failures(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Forget the failed sign-ins counted against each (kind, key) (after a successful sign-in)."""
+        with self.session() as s:
+            for kind, key in keys:
+                kind, key = self._failure_key(kind, key)
+                s.execute(
+                    SignInFailureRow.__table__.delete().where(
+                        SignInFailureRow.kind == kind, SignInFailureRow.key == key
+                    )
+                )
 
     def user(self, name: str) -> dict[str, object] | None:
         """A user's row (with the password hash, for checking a login), or None."""
