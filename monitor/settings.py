@@ -180,6 +180,12 @@ SETTINGS: tuple[Setting, ...] = (
         "A volume spike: an hour's mentions above the mean plus K standard deviations of the past 7 days.",
     ),
     Setting("REPMON_SPIKE_MIN_COUNT", "5", "The fewest mentions in an hour that can count as a spike."),
+    Setting(
+        "REPMON_MAX_INPUT_BYTES",
+        "50000000",
+        "The largest file `repmon import`, `classify --input` and `evaluate` read, in bytes; a larger one "
+        "is refused by name.",
+    ),
 )
 
 

@@ -346,19 +346,27 @@ def test_malformed_tweets_are_skipped_with_their_reason_and_the_rest_stored(stor
     body = payload({"data": [*bad, GOOD_TWEET], "meta": {"result_count": 10}})
     src, _ = x_source(lambda url: body)
     report = run_pass(store, [src], fake_classifier, NOW)
-    assert (report.errors, report.new_mentions) == ([], 1)
-    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.x"] == [
-        "source 'x-search': skipped tweet (no id): id None is not a tweet id",
-        "source 'x-search': skipped tweet 1860000000000000002: text is missing",
-        "source 'x-search': skipped tweet 1860000000000000003: created_at None is not a timestamp",
-        "source 'x-search': skipped tweet 1860000000000000004: Invalid isoformat string: 'yesterday'",
-        "source 'x-search': skipped tweet 1860000000000000005: public_metrics is not an object",
-        "source 'x-search': skipped tweet 1860000000000000006: public_metrics.like_count -1 is not a count",
-        "source 'x-search': skipped tweet (no id): a tweet is not a JSON object",
-        "source 'x-search': skipped tweet \ud800: id '\\ud800' is not a tweet id",
-        "source 'x-search': skipped tweet 1860000000000000008: 'str' object has no attribute 'get'",
+    # the tweet with no time is stored with the time in its id; every skipped one is in the pass report
+    x = "source 'x-search': skipped tweet"
+    expected = [
+        f"{x} #1: id None is not a tweet id",
+        f"{x} #2 (id 1860000000000000002): text is missing",
+        f"{x} #4 (id 1860000000000000004): created_at 'yesterday' is not a timestamp",
+        f"{x} #5 (id 1860000000000000005): public_metrics is not an object",
+        f"{x} #6 (id 1860000000000000006): public_metrics.like_count -1 is not a count",
+        f"{x} #7: a tweet is not a JSON object",
+        f"{x} #8: id '\\ud800' is not a tweet id",
+        f"{x} #9 (id 1860000000000000008): referenced_tweets is not a list of objects",
     ]
+    assert (report.errors, report.skipped, report.new_mentions) == (expected, 8, 2)
+    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.x"] == expected
+    state = store.source_state("x-search")
+    assert (state.status, state.last_error) == (
+        "ok",
+        f"the last poll skipped 8 item(s) it could not read: {expected[0]} (and 7 more: see the pass report)",
+    )
     assert store.raw_payload("x", GOOD_TWEET["id"])[0] in body
+    assert store.raw_payload("x", "1860000000000000003")[0] in body
 
 
 GOOD_POST = {
@@ -413,23 +421,24 @@ def test_malformed_facebook_items_are_skipped_with_their_reason_and_the_rest_sto
     body = payload({"data": [*bad, GOOD_POST]})
     src, adapter = facebook_source(lambda url: body if "/feed" in url else b'{"data": []}')
     report = run_pass(store, [src], fake_classifier, NOW)
-    assert (report.errors, report.new_mentions) == ([], 1)
+    assert (report.skipped, report.new_mentions) == (8, 1)
     # the only comment walk is the good post's: an id never becomes part of a URL's path unchecked
     assert [url.split("?")[0] for url in adapter.urls] == [
         f"https://graph.facebook.com/v25.0/{PAGE}/feed",
         f"https://graph.facebook.com/v25.0/{GOOD_POST['id']}/comments",
     ]
-    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.facebook"] == [
+    expected = [
         "source 'facebook': skipped post #1: id is missing",
-        f"source 'facebook': skipped post {PAGE}_2: message is not text",
-        f"source 'facebook': skipped post {PAGE}_3: created_time None is not a timestamp",
-        f"source 'facebook': skipped post {PAGE}_4: from is not an object",
-        f"source 'facebook': skipped post {PAGE}_5: shares.count 'lots' is not a count",
+        f"source 'facebook': skipped post #2 (id {PAGE}_2): message is not text",
+        f"source 'facebook': skipped post #3 (id {PAGE}_3): created_time None is not a timestamp",
+        f"source 'facebook': skipped post #4 (id {PAGE}_4): from is not an object",
+        f"source 'facebook': skipped post #5 (id {PAGE}_5): shares.count 'lots' is not a count",
         "source 'facebook': skipped post #6: not a JSON object",
-        "source 'facebook': skipped post \ud800: id '\\ud800' is not a Graph object id",
-        "source 'facebook': skipped post 1/../../me?fields=: "
-        "id '1/../../me?fields=' is not a Graph object id",
+        "source 'facebook': skipped post #7: id '\\ud800' is not a Graph object id",
+        "source 'facebook': skipped post #8: id '1/../../me?fields=' is not a Graph object id",
     ]
+    assert report.errors == expected
+    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.facebook"] == expected
     assert store.raw_payload("facebook", GOOD_POST["id"])[0] in body
     assert store.verify() == []
 

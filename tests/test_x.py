@@ -177,12 +177,15 @@ def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fa
 
 def test_malformed_tweets_are_skipped_and_bad_bodies_rejected():
     parsed = parse_response(cassette_items("malformed").encode(), NOW, "x-search")
-    assert [m.external_id for m in parsed.mentions] == ["1860000000000000009"]
-    assert parsed.problems == (
-        "skipped tweet 1860000000000000003: created_at None is not a timestamp",
-        "skipped tweet 1860000000000000002: public_metrics.like_count 'many' is not a count",
-        "skipped tweet 12345: id 12345 is not a tweet id",
-    )
+    # a tweet without created_at is no longer dropped: its id holds its time (a Snowflake)
+    assert [(m.external_id, m.created_at) for m in parsed.mentions] == [
+        ("1860000000000000003", datetime(2024, 11, 22, 16, 38, 51, 785000, tzinfo=UTC)),
+        ("1860000000000000009", datetime(2026, 11, 20, 11, 30, tzinfo=UTC)),
+    ]
+    assert [str(s) for s in parsed.skipped] == [
+        "skipped tweet #2 (id 1860000000000000002): public_metrics.like_count 'many' is not a count",
+        "skipped tweet #3: id 12345 is not a tweet id",
+    ]
     with pytest.raises(BadPayload, match="not JSON"):
         parse_response(cassette_items("truncated").encode(), NOW, "x-search")
     with pytest.raises(BadPayload, match="an X API error response: Unauthorized"):
