@@ -54,7 +54,7 @@ from monitor.records import (
     mention_problems,
     skipped_item,
 )
-from monitor.sources.payloads import PayloadError, item_bytes, load_json, value_bytes
+from monitor.sources.payloads import MAX_DEPTH, PayloadError, item_bytes, load_json, value_bytes
 from monitor.sources.refresh import refresh_due
 
 if TYPE_CHECKING:
@@ -576,6 +576,10 @@ class FacebookSource:
                     transient = f"server error {status}"
                 else:
                     raise self._translate(exc, response, what, now) from None
+            except RecursionError:  # facebook-sdk parses the body first: Python's parser gives up
+                raise BadPayload(
+                    self.name, f"Facebook response to {what}: nested more than {MAX_DEPTH} levels deep"
+                ) from None
             except requests.exceptions.JSONDecodeError:
                 response = self.session.last_response
                 if response is not None and response.status_code >= 500:
