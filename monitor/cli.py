@@ -116,7 +116,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 raise InputError(f"--group {name}: {lab!r} is not a label ({', '.join(LABELS)})")
             groups[lab] = name
     targets = set(LABELS) | set(groups.values())
-    rows = [r for r in read_rows(Path(args.input), args.text_column) if r.error is None]
+    rows = []
+    for row in read_rows(Path(args.input), args.text_column):
+        if row.error is not None:  # named, not dropped silently; the readable rows are still scored
+            _err(f"repmon: {row.error}")
+            continue
+        rows.append(row)
     where = _parse_pairs(args.where, "--where")
     if rows and any(col not in rows[0].fields for col in where):
         missing = [col for col in where if col not in rows[0].fields]

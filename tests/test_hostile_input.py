@@ -724,3 +724,21 @@ def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column(tmp_path, classi
     path.write_bytes("text,id\nשלום,1\n".encode("utf-8-sig"))
     code, rows, _, _ = classify("--input", str(path))
     assert (code, [r["text"] for r in rows]) == (0, ["שלום"])
+
+
+def test_evaluate_names_the_lines_it_cannot_read(tmp_path, monkeypatch, capsys):
+    clf = ListClassifier()
+    monkeypatch.setattr("monitor.cli._classifier", lambda: clf)
+    path = tmp_path / "gold.jsonl"
+    path.write_text(
+        '{"text": "a scam", "label": "defamation"}\n{"text": "bad \\udc00", "label": "defamation"}\n'
+        '{"text": "cold coffee", "label": "complaint"}\n',
+        "utf-8",
+    )
+    assert main(["evaluate", "--input", str(path), "--label-column", "label", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["n"] == 2 and clf.batches == [["a scam", "cold coffee"]]
+    assert err == (
+        f"repmon: {path}:2: holds a lone surrogate escape (such as \\ud800), which is not a character: "
+        "fix or remove the line\n"
+    )

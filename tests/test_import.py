@@ -122,9 +122,9 @@ def run_import(capsys, *argv):
 
 
 def open_store(tmp_path):
-    from monitor.storage import Store
+    from conftest import open_store as open_test_store
 
-    return Store.open(tmp_path / "data")
+    return open_test_store(tmp_path / "data")
 
 
 # Two "data" keys: a JSON parser keeps the last, a raw-bytes scan finds the first.
