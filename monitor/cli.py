@@ -116,7 +116,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 raise InputError(f"--group {name}: {lab!r} is not a label ({', '.join(LABELS)})")
             groups[lab] = name
     targets = set(LABELS) | set(groups.values())
-    rows = [r for r in read_rows(Path(args.input), args.text_column) if r.error is None]
+    rows = []
+    for row in read_rows(Path(args.input), args.text_column):
+        if row.error is not None:  # named, not dropped silently; the readable rows are still scored
+            _err(f"repmon: {row.error}")
+            continue
+        rows.append(row)
     where = _parse_pairs(args.where, "--where")
     if rows and any(col not in rows[0].fields for col in where):
         missing = [col for col in where if col not in rows[0].fields]
@@ -767,48 +772,62 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    """Store saved API responses. Every file that cannot be read and every item that is not stored is
+    named (stderr and the JSON summary); exit 1 if any was. One bad file never stops the next."""
     from monitor.errors import BadPayload
+    from monitor.inputs import max_input_bytes, read_limited
     from monitor.pipeline import classify_new, triage_open
-    from monitor.records import mention_problems
+    from monitor.records import valid_text
 
     if args.platform == "x":
         from monitor.sources.x import parse_response
     else:
         from monitor.sources.facebook import parse_response
+    limit = max_input_bytes()
     store = _store()
     now = _now()
     source = f"import-{args.platform}"
-    summary: dict[str, object] = {
-        "files": len(args.files),
-        "new_mentions": 0,
-        "new_snapshots": 0,
-        "failed": [],
-    }
+    failed: list[str] = []
+    skipped: list[dict[str, object]] = []
+    skipped_lines: list[str] = []
+    summary: dict[str, object] = {"files": len(args.files), "new_mentions": 0, "new_snapshots": 0}
     for name in args.files:
         path = Path(name)
+        shown = valid_text(str(path))  # a file name may hold bytes that are not UTF-8
         try:
-            parsed = parse_response(path.read_bytes(), now, source)
-        except OSError as exc:
-            reason = f"{path}: cannot read ({exc.strerror})"
+            parsed = parse_response(read_limited(path, limit), now, source)
+        except InputError as exc:
+            reason = valid_text(str(exc))
         except BadPayload as exc:
-            reason = f"{path}: not a {args.platform} API response: {exc}"
+            reason = f"{shown}: not a {args.platform} API response: {valid_text(str(exc))}"
         else:
-            good = [m for m in parsed.mentions if not mention_problems(m, now)]
-            for m in parsed.mentions:
-                if problems := mention_problems(m, now):
-                    _err(f"repmon: {path}: skipped {m.external_id}: {'; '.join(problems)}")
-            saved = store.save_page(source, good, parsed.metrics, None, now)
+            for item in parsed.skipped:
+                _err(f"repmon: {shown}: {item}")
+                skipped.append(
+                    {"file": shown, "item": item.index, "id": item.external_id, "reason": item.reason}
+                )
+                skipped_lines.append(f"{shown}: {item.item}: {item.reason}")
+            saved = store.save_page(source, parsed.mentions, parsed.metrics, None, now)
             summary["new_mentions"] += saved.new_mentions
             summary["new_snapshots"] += saved.new_snapshots
             continue
         _err(f"repmon: {reason}")
-        summary["failed"].append(reason)
+        failed.append(reason)
+    summary |= {"failed": failed, "skipped": len(skipped), "skipped_items": skipped}
+    if skipped:
+        files = len({s["file"] for s in skipped})
+        plural = "s" if files != 1 else ""
+        _err(f"repmon: {len(skipped)} items skipped in {files} file{plural}; the rest were imported")
     if not args.defer:
         clf = _classifier()
         summary["classified"] = classify_new(store, clf.predict, clf.model_version, now)
         summary["triaged"] = triage_open(store, clf.model_version, now)
+    status = "partial" if failed or skipped else "ok"
+    # what `repmon status` shows of the import: its counts and the first skipped items and failures
+    detail = summary | {"skipped_items": skipped_lines[:20], "failed": failed[:20]}
+    store.record_job(source, now, _now(), status, detail)
     print(json.dumps(summary, ensure_ascii=False))
-    return 1 if summary["failed"] else 0
+    return 1 if failed or skipped else 0
 
 
 def _actor(args: argparse.Namespace) -> str:
@@ -1075,8 +1094,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(
             f"  {job.started_at.isoformat(timespec='seconds')} {job.job} {job.status}: "
             f"{d.get('new_mentions', 0)} new, {d.get('classified', 0)} classified, "
-            f"{d.get('triaged', 0)} triaged"
+            f"{d.get('triaged', 0)} triaged" + (f", {d['skipped']} skipped" if d.get("skipped") else "")
         )
+        if job.job.startswith("import-"):  # a pipeline pass's problems are on its sources' lines
+            for line in [*(d.get("failed") or []), *(f"skipped: {s}" for s in d.get("skipped_items") or [])]:
+                print(f"      {line}")
     return 0
 
 

@@ -36,13 +36,18 @@ def redact(message: str) -> str:
 
 @dataclass
 class PassReport:
-    """What one pass did; ``errors`` holds a message per failed source or rejected mention."""
+    """What one pass did; ``errors`` holds a message per failed source, rejected mention or skipped item.
+
+    ``rejected`` counts mentions ``mention_problems`` refused here; ``skipped`` counts items a source
+    could not turn into records (a malformed tweet, a post the source's own check refused).
+    """
 
     new_mentions: int = 0
     new_snapshots: int = 0
     classified: int = 0
     triaged: int = 0
     rejected: int = 0
+    skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -52,6 +57,7 @@ class PassReport:
             "classified": self.classified,
             "triaged": self.triaged,
             "rejected": self.rejected,
+            "skipped": self.skipped,
             "errors": list(self.errors),
         }
 
@@ -80,8 +86,11 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
     ):
         return  # polled recently enough: the platform's own interval for this source has not passed
     cursor = dict(state.cursor) if state else {}
+    skipped: list[str] = []
     try:
         for page in source.fetch(cursor, now):
+            for item in page.skipped:
+                skipped.append(redact(f"source {source.name!r}: {item}"))
             good = []
             for m in page.mentions:
                 problems = mention_problems(m, now)
@@ -100,6 +109,8 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
             )
             report.new_mentions += saved.new_mentions
             report.new_snapshots += saved.new_snapshots
+        if skipped:  # the poll worked, but not every item could be stored: say so where status looks
+            store.mark_source(source.name, now, status="ok", error=_skipped_summary(len(skipped), skipped[0]))
     except RateLimited as exc:
         message = redact(str(exc))
         store.mark_source(source.name, now, status="rate_limited", error=message, reset_at=exc.reset_at)
@@ -114,6 +125,15 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
         log.error(msg)
         store.mark_source(source.name, now, status="failing", error=msg)
         report.errors.append(msg)
+    finally:
+        report.skipped += len(skipped)
+        report.errors.extend(skipped)
+
+
+def _skipped_summary(count: int, first: str) -> str:
+    """The source's last-error line after a poll that skipped items."""
+    more = f" (and {count - 1} more: see the pass report)" if count > 1 else ""
+    return f"the last poll skipped {count} item(s) it could not read: {first}{more}"
 
 
 def classify_new(

@@ -21,14 +21,19 @@ __all__ = [
     "QueueItem",
     "RawPayload",
     "Share",
+    "SkippedItem",
     "SourcePage",
     "TriageDecision",
     "Virality",
     "mention_problems",
+    "skipped_item",
     "valid_text",
 ]
 
 PLATFORMS = ("x", "facebook")
+# A post whose author the platform did not send (X's default fields; Graph without moderation rights).
+UNKNOWN_AUTHOR = "unknown"
+UNKNOWN_AUTHOR_NAME = "(unknown author)"
 MAX_FOLLOWERS = 2_000_000_000
 MAX_TEXT = 100_000
 # What no database, e-mail or page can hold as text: NUL (PostgreSQL refuses it) and lone surrogates (a
@@ -114,14 +119,58 @@ class Capture:
 
 
 @dataclass(frozen=True)
+class SkippedItem:
+    """An item of a platform response that was not stored, and why: reported, never dropped silently.
+
+    ``index`` counts from 1 in its list (``within`` names the post whose embedded list it is);
+    ``external_id`` is the item's id when it has a usable one. Both texts are valid text (``valid_text``).
+    """
+
+    kind: str  # "tweet", "post", "comment", "item"
+    index: int | None
+    external_id: str | None
+    reason: str
+    within: str | None = None
+
+    @property
+    def item(self) -> str:
+        """E.g. "tweet #3 (id 1860000000000000003)" or "comment #2 of post 1_2"."""
+        where = f"{self.kind} #{self.index}" if self.index is not None else self.kind
+        if self.external_id:
+            where += f" (id {self.external_id})"
+        return f"{where} of {self.within}" if self.within else where
+
+    def __str__(self) -> str:
+        return f"skipped {self.item}: {self.reason}"
+
+
+def skipped_item(
+    kind: str, index: int | None, external_id: object, reason: str, within: str | None = None
+) -> SkippedItem:
+    """A ``SkippedItem`` whose id (only a non-empty string counts) and texts can be printed anywhere."""
+    usable = external_id if isinstance(external_id, str) and external_id.strip() else None
+    return SkippedItem(
+        kind,
+        index,
+        valid_text(usable[:200]) if usable else None,
+        valid_text(reason),
+        valid_text(within) if within else None,
+    )
+
+
+@dataclass(frozen=True)
 class SourcePage:
-    """One page from a source: its mentions, metric snapshots, shares, and the cursor to save with them."""
+    """One page from a source: its mentions, metric snapshots, shares, and the cursor to save with them.
+
+    ``skipped`` lists the items of the page that could not be made into records (the pass reports them).
+    """
 
     mentions: tuple[Mention, ...]
     metrics: tuple[MentionMetrics, ...] = ()
     cursor: dict[str, object] = field(default_factory=dict)
     shares: tuple[Share, ...] = ()
     captures: tuple[Capture, ...] = ()
+    skipped: tuple[SkippedItem, ...] = ()
 
 
 @dataclass(frozen=True)

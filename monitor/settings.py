@@ -505,6 +505,13 @@ SETTINGS: tuple[Setting, ...] = (
         "The fewest mentions in an hour that can count as a spike.",
         kind=whole(1, 1_000_000),
     ),
+    Setting(
+        "REPMON_MAX_INPUT_BYTES",
+        "50000000",
+        "The largest file `repmon import`, `classify --input` and `evaluate` read, in bytes; a larger one "
+        "is refused by name.",
+        kind=whole(1, 10**12),
+    ),
 )
 
 

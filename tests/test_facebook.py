@@ -442,14 +442,17 @@ def test_malformed_items_are_skipped_not_the_page(caplog):
     with replay.use_cassette("malformed_items.yaml"):
         [page] = list(source(recent_posts=timedelta(0)).fetch({}, NOW))
     assert [m.external_id for m in page.mentions] == [P3, P1, "900000000000003_700000000000001"]
-    assert [r.getMessage() for r in caplog.records] == [
-        f"source 'facebook': skipped post {P2}: created_time None is not a timestamp",
-        "source 'facebook': skipped post #3: id is missing",
-        "source 'facebook': skipped post #4: not a JSON object",
-        f"source 'facebook': skipped post {P2}: message is not text",
-        f"source 'facebook': skipped post {P2}: reactions.summary.total_count 'many' is not a count",
-        "source 'facebook': skipped comment #1: created_time None is not a timestamp",
+    # each skipped item is on the page (the pass reports it) and in the log: kind, position, id, reason
+    expected = [
+        f"skipped post #2 (id {P2}): created_time None is not a timestamp",
+        "skipped post #3: id is missing",
+        "skipped post #4: not a JSON object",
+        f"skipped post #5 (id {P2}): message is not text",
+        f"skipped post #6 (id {P2}): reactions.summary.total_count 'many' is not a count",
+        "skipped comment #1 of post 104857600123456_900000000000003: created_time None is not a timestamp",
     ]
+    assert [str(s) for s in page.skipped] == expected
+    assert [r.getMessage() for r in caplog.records] == [f"source 'facebook': {e}" for e in expected]
 
 
 def test_parse_response_reads_saved_bodies_with_the_poller_code():

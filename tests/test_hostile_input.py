@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import markupsafe
 import pytest
 import requests
-from conftest import NOW
+from conftest import NOW, FakeClassifier
 from streamlit.testing.v1 import AppTest
 
 from classifiers import LABELS, Prediction
@@ -307,6 +307,24 @@ X_REFUSED = {
     "data_is_text": (b'{"data": "tweets"}', "'data' is not a list of tweets"),
     "users_not_a_list": (b'{"data": [], "includes": {"users": {}}}', "'includes.users' is not a list"),
     "errors_not_a_list": (b'{"errors": "boom"}', "'errors' is not a list of error objects"),
+    # one truth per post: with a key twice a parser and the stored bytes could name different posts
+    "two_data_keys": (
+        GOOD_X[:-1] + b', "data": [' + payload(tweet(2, "they are thieves")) + b"]}",
+        "the key 'data' appears twice in one JSON object: a parser and the stored bytes could disagree",
+    ),
+    "two_texts_in_a_tweet": (
+        GOOD_X.replace(b'"text": ', b'"text": "they are thieves", "text": ', 1),
+        "the key 'text' appears twice in one JSON object of the object with id '1860000000000000001'",
+    ),
+    "two_metas": (GOOD_X[:-1] + b', "meta": {}}', "the key 'meta' appears twice"),
+    "nested_100000_deep": (
+        b'{"data": [], "meta": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "nested more than 100 levels deep: not a platform response",
+    ),
+    "nested_101_deep": (
+        b'{"data": [], "meta": ' + b"[" * 100 + b"]" * 100 + b"}",
+        "nested more than 100 levels deep: not a platform response",
+    ),
     "error_with_nul_and_surrogate": (
         b'{"title": "Bad \\ud800 request\\u0000", "detail": "<script>"}',
         f"an X API error response: Bad {REPLACEMENT} request{REPLACEMENT}: <script>",
@@ -346,19 +364,27 @@ def test_malformed_tweets_are_skipped_with_their_reason_and_the_rest_stored(stor
     body = payload({"data": [*bad, GOOD_TWEET], "meta": {"result_count": 10}})
     src, _ = x_source(lambda url: body)
     report = run_pass(store, [src], fake_classifier, NOW)
-    assert (report.errors, report.new_mentions) == ([], 1)
-    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.x"] == [
-        "source 'x-search': skipped tweet (no id): id None is not a tweet id",
-        "source 'x-search': skipped tweet 1860000000000000002: text is missing",
-        "source 'x-search': skipped tweet 1860000000000000003: created_at None is not a timestamp",
-        "source 'x-search': skipped tweet 1860000000000000004: Invalid isoformat string: 'yesterday'",
-        "source 'x-search': skipped tweet 1860000000000000005: public_metrics is not an object",
-        "source 'x-search': skipped tweet 1860000000000000006: public_metrics.like_count -1 is not a count",
-        "source 'x-search': skipped tweet (no id): a tweet is not a JSON object",
-        "source 'x-search': skipped tweet \ud800: id '\\ud800' is not a tweet id",
-        "source 'x-search': skipped tweet 1860000000000000008: 'str' object has no attribute 'get'",
+    # the tweet with no time is stored with the time in its id; every skipped one is in the pass report
+    x = "source 'x-search': skipped tweet"
+    expected = [
+        f"{x} #1: id None is not a tweet id",
+        f"{x} #2 (id 1860000000000000002): text is missing",
+        f"{x} #4 (id 1860000000000000004): created_at 'yesterday' is not a timestamp",
+        f"{x} #5 (id 1860000000000000005): public_metrics is not an object",
+        f"{x} #6 (id 1860000000000000006): public_metrics.like_count -1 is not a count",
+        f"{x} #7: a tweet is not a JSON object",
+        f"{x} #8: id '\\ud800' is not a tweet id",
+        f"{x} #9 (id 1860000000000000008): referenced_tweets is not a list of objects",
     ]
+    assert (report.errors, report.skipped, report.new_mentions) == (expected, 8, 2)
+    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.x"] == expected
+    state = store.source_state("x-search")
+    assert (state.status, state.last_error) == (
+        "ok",
+        f"the last poll skipped 8 item(s) it could not read: {expected[0]} (and 7 more: see the pass report)",
+    )
     assert store.raw_payload("x", GOOD_TWEET["id"])[0] in body
+    assert store.raw_payload("x", "1860000000000000003")[0] in body
 
 
 GOOD_POST = {
@@ -376,6 +402,19 @@ FB_REFUSED = {
     "paging_is_text": (b'{"data": [], "paging": "next"}', "Facebook response: 'paging' is not an object"),
     "neither_list_nor_object": (b'{"id": 5}', "Facebook response: no 'data' list and no single object"),
     "an_x_body": (b'{"data": [], "meta": {}}', "Facebook response: this is an X API body"),
+    "two_data_keys": (
+        GOOD_FB[:-1] + b', "data": []}',
+        "Facebook response: the key 'data' appears twice in one JSON object",
+    ),
+    "two_messages_in_a_post": (
+        GOOD_FB.replace(b'"message": ', b'"message": "they are thieves", "message": ', 1),
+        f"Facebook response: the key 'message' appears twice in one JSON object of the object with id "
+        f"'{PAGE}_1'",
+    ),
+    "nested_too_deep": (
+        b'{"data": [], "paging": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001,
+        f"Facebook response to {FEED}: nested more than 100 levels deep",
+    ),
 }
 
 
@@ -413,23 +452,24 @@ def test_malformed_facebook_items_are_skipped_with_their_reason_and_the_rest_sto
     body = payload({"data": [*bad, GOOD_POST]})
     src, adapter = facebook_source(lambda url: body if "/feed" in url else b'{"data": []}')
     report = run_pass(store, [src], fake_classifier, NOW)
-    assert (report.errors, report.new_mentions) == ([], 1)
+    assert (report.skipped, report.new_mentions) == (8, 1)
     # the only comment walk is the good post's: an id never becomes part of a URL's path unchecked
     assert [url.split("?")[0] for url in adapter.urls] == [
         f"https://graph.facebook.com/v25.0/{PAGE}/feed",
         f"https://graph.facebook.com/v25.0/{GOOD_POST['id']}/comments",
     ]
-    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.facebook"] == [
+    expected = [
         "source 'facebook': skipped post #1: id is missing",
-        f"source 'facebook': skipped post {PAGE}_2: message is not text",
-        f"source 'facebook': skipped post {PAGE}_3: created_time None is not a timestamp",
-        f"source 'facebook': skipped post {PAGE}_4: from is not an object",
-        f"source 'facebook': skipped post {PAGE}_5: shares.count 'lots' is not a count",
+        f"source 'facebook': skipped post #2 (id {PAGE}_2): message is not text",
+        f"source 'facebook': skipped post #3 (id {PAGE}_3): created_time None is not a timestamp",
+        f"source 'facebook': skipped post #4 (id {PAGE}_4): from is not an object",
+        f"source 'facebook': skipped post #5 (id {PAGE}_5): shares.count 'lots' is not a count",
         "source 'facebook': skipped post #6: not a JSON object",
-        "source 'facebook': skipped post \ud800: id '\\ud800' is not a Graph object id",
-        "source 'facebook': skipped post 1/../../me?fields=: "
-        "id '1/../../me?fields=' is not a Graph object id",
+        "source 'facebook': skipped post #7: id '\\ud800' is not a Graph object id",
+        "source 'facebook': skipped post #8: id '1/../../me?fields=' is not a Graph object id",
     ]
+    assert report.errors == expected
+    assert [r.getMessage() for r in caplog.records if r.name == "repmon.sources.facebook"] == expected
     assert store.raw_payload("facebook", GOOD_POST["id"])[0] in body
     assert store.verify() == []
 
@@ -556,3 +596,149 @@ def test_the_real_classifier_predicts_every_hostile_text(classifier):
     assert notes["lone_surrogate"] == ("invalid Unicode (lone surrogates) replaced",)
     assert notes["nul"] == ("control characters removed",)
     assert notes["100kb"] == ("text longer than 20,000 characters: only the start was read",)
+
+
+# -- one truth per post in the byte walker itself ------------------------------------------------------
+
+
+def test_the_byte_walker_refuses_a_key_it_would_have_to_choose_between():
+    from monitor.sources.payloads import PayloadError, item_bytes, value_bytes
+
+    with pytest.raises(PayloadError, match="the key 'data' appears twice"):
+        item_bytes(b'{"data": [{"id": "1"}], "data": [{"id": "2"}]}', "data")
+    with pytest.raises(PayloadError, match="the key 'comments' appears twice"):
+        item_bytes(b'{"comments": {"data": []}, "comments": {"data": [1]}}', "comments", "data")
+    with pytest.raises(PayloadError, match="the key '1_2' appears twice"):
+        value_bytes(b'{"1_2": {"id": "1_2"}, "1_2": {"id": "1_2", "x": 1}}', "1_2")
+    assert item_bytes(b'{"data": [{"id": "1", "data": 2}], "meta": {"data": 3}}', "data") == [
+        b'{"id": "1", "data": 2}'
+    ]
+
+
+# -- classify --input and evaluate: bounded, strict input -----------------------------------------------
+
+
+class ListClassifier:
+    """The fake classifier behind `repmon classify`: it records each batch it is given."""
+
+    model_version = "fake-1"
+
+    def __init__(self):
+        self.fake, self.batches = FakeClassifier(), []
+
+    def predict(self, texts, batch_size=None):
+        self.batches.append(list(texts))
+        return self.fake.predict(texts)
+
+
+@pytest.fixture
+def classify(monkeypatch, capsys):
+    clf = ListClassifier()
+    monkeypatch.setattr("monitor.cli._classifier", lambda: clf)
+
+    def run(*argv):
+        code = main(["classify", *argv])
+        out, err = capsys.readouterr()
+        return code, [json.loads(line) for line in out.splitlines()], err, clf
+
+    return run
+
+
+def test_a_jsonl_line_with_a_lone_surrogate_is_named_and_the_rest_classified(tmp_path, classify):
+    path = tmp_path / "posts.jsonl"
+    path.write_bytes(
+        b'{"text": "first"}\n{"text": "bad \\ud800 here"}\n{"text": 5}\n'
+        + b'{"text": '
+        + b"[" * 5000
+        + b"]" * 5000
+        + b"}\n"
+        + b'{"text": "a", "text": "b"}\n{"text": "valid pair \\ud83d\\ude21"}\n{"text": "last"}\n'
+    )
+    code, rows, err, clf = classify("--input", str(path))
+    assert code == 1
+    assert clf.batches == [["first", "valid pair \U0001f621", "last"]]
+    assert [r.get("text") or r["error"] for r in rows] == [
+        "first",
+        f"{path}:2: holds a lone surrogate escape (such as \\ud800), which is not a character: "
+        "fix or remove the line",
+        f"{path}:3: the 'text' field is not text (it is int): fix the line",
+        f"{path}:4: nested more than 100 levels deep: fix or remove the line",
+        f"{path}:5: the key 'text' appears twice in one JSON object: fix or remove the line",
+        "valid pair \U0001f621",
+        "last",
+    ]
+    assert err.splitlines()[-1] == "4 of 7 lines could not be read; the others were classified"
+
+
+def test_a_csv_with_an_unterminated_quote_is_refused_with_the_line_it_opened_on(tmp_path, classify):
+    path = tmp_path / "posts.csv"
+    path.write_text('id,text\n1,fine\n\n2,"never closed, eats\n3,the rest\n4,of the file\n', "utf-8")
+    code, rows, err, clf = classify("--input", str(path))
+    assert (code, rows, clf.batches) == (2, [], [])
+    assert err == (
+        f"repmon: {path}:4: a quoted field opened in the row on this line never closes (the file ends "
+        'inside it): add the closing quote (") or remove the stray one\n'
+    )
+    path.write_text('id,text\n1,"fine, quoted\nover two lines"\n2,"bad"quote\n', "utf-8")
+    code, rows, err, _ = classify("--input", str(path))
+    assert (code, rows) == (2, [])
+    assert err.startswith(f"repmon: {path}:4: malformed quoting in the row on this line (")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"\x7fELF\x02\x01\x01\x00\x00" + bytes(range(256)) * 40,
+            ":1: holds a NUL byte (byte 7): it is a binary",
+        ),
+        ("hello\n".encode("utf-16"), ":1: holds a NUL byte (byte 3): it is a binary or UTF-16 file"),
+        ("fine\nקפה\n".encode("cp1255"), ":2: not UTF-8 text (byte 0xf7 at byte 5): save the file as UTF-8"),
+    ],
+)
+def test_a_binary_or_non_utf8_file_is_refused_not_classified(tmp_path, classify, content, message):
+    path = tmp_path / "posts.txt"
+    path.write_bytes(content)
+    code, rows, err, clf = classify("--input", str(path))
+    assert (code, rows, clf.batches) == (2, [], [])
+    assert err.startswith(f"repmon: {path}{message}") and err.count("\n") == 1
+
+
+def test_an_endless_or_oversized_input_is_refused_by_the_size_limit(tmp_path, classify, monkeypatch):
+    monkeypatch.setenv("REPMON_MAX_INPUT_BYTES", "1000")
+    code, rows, err, clf = classify("--input", "/dev/zero")
+    assert (code, rows, clf.batches) == (2, [], [])
+    assert err == (
+        "repmon: /dev/zero: larger than 1,000 bytes (REPMON_MAX_INPUT_BYTES): split it or raise the limit\n"
+    )
+    path = tmp_path / "posts.txt"
+    path.write_text("a post\n" * 200, "utf-8")
+    assert classify("--input", str(path))[0] == 2
+    path.write_text("a post\n" * 100, "utf-8")
+    code, rows, _, _ = classify("--input", str(path))
+    assert (code, len(rows)) == (0, 100)
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column(tmp_path, classify):
+    path = tmp_path / "posts.csv"
+    path.write_bytes("text,id\nשלום,1\n".encode("utf-8-sig"))
+    code, rows, _, _ = classify("--input", str(path))
+    assert (code, [r["text"] for r in rows]) == (0, ["שלום"])
+
+
+def test_evaluate_names_the_lines_it_cannot_read(tmp_path, monkeypatch, capsys):
+    clf = ListClassifier()
+    monkeypatch.setattr("monitor.cli._classifier", lambda: clf)
+    path = tmp_path / "gold.jsonl"
+    path.write_text(
+        '{"text": "a scam", "label": "defamation"}\n{"text": "bad \\udc00", "label": "defamation"}\n'
+        '{"text": "cold coffee", "label": "complaint"}\n',
+        "utf-8",
+    )
+    assert main(["evaluate", "--input", str(path), "--label-column", "label", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["n"] == 2 and clf.batches == [["a scam", "cold coffee"]]
+    assert err == (
+        f"repmon: {path}:2: holds a lone surrogate escape (such as \\ud800), which is not a character: "
+        "fix or remove the line\n"
+    )

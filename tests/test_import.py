@@ -1,7 +1,11 @@
 """`repmon import`: saved API responses through the same parsers, idempotent, bad files named."""
 
+import io
 import json
+import zipfile
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -92,3 +96,211 @@ def test_import_facebook_responses_and_refuse_them_as_x(tmp_path, monkeypatch, c
     assert json.loads(capsys.readouterr()[0])["new_mentions"] == 0
     assert main(["import", "--platform", "x", "--defer", str(feed)]) == 1
     assert "use --platform facebook" in json.loads(capsys.readouterr()[0])["failed"][0]
+
+
+# -- issue 13: one truth per post, nothing skipped silently, bounded input -------------------------------
+
+SNOWFLAKE_EPOCH_MS = 1288834974657
+
+
+def snowflake_time(tweet_id):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return str(path)
+
+
+def run_import(capsys, *argv):
+    code = main(["import", *argv])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+def open_store(tmp_path):
+    from conftest import open_store as open_test_store
+
+    return open_test_store(tmp_path / "data")
+
+
+# Two "data" keys: a JSON parser keeps the last, a raw-bytes scan finds the first.
+TWO_DATA = (
+    '{"data": [{"id": "1860000000000000001", "text": "post A: the coffee was cold", '
+    '"created_at": "2026-11-20T10:00:00.000Z", "author_id": "7"}], '
+    '"data": [{"id": "1860000000000000002", "text": "post B: they are thieves", '
+    '"created_at": "2026-11-20T10:00:00.000Z", "author_id": "7"}], "meta": {"result_count": 1}}'
+)
+TWO_TEXTS = (
+    '{"data": [{"id": "1860000000000000001", "text": "post A: the coffee was cold", '
+    '"text": "post B: they are thieves", "created_at": "2026-11-20T10:00:00.000Z"}], '
+    '"meta": {"result_count": 1}}'
+)
+TWO_FB_DATA = (
+    '{"data": [{"id": "1_2", "message": "post A", "created_time": "2026-11-20T10:00:00+0000"}], '
+    '"data": [{"id": "1_3", "message": "post B", "created_time": "2026-11-20T10:00:00+0000"}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("platform", "content", "key"),
+    [("x", TWO_DATA, "data"), ("x", TWO_TEXTS, "text"), ("facebook", TWO_FB_DATA, "data")],
+)
+def test_a_response_with_a_duplicated_key_is_refused_by_file_and_key(
+    tmp_path, monkeypatch, capsys, platform, content, key
+):
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    path = write(tmp_path, "dup.json", content)
+    code, summary, err = run_import(capsys, "--platform", platform, "--defer", path)
+    assert (code, summary["new_mentions"]) == (1, 0)
+    [reason] = summary["failed"]
+    assert reason.startswith(f"{path}: ") and f"the key {key!r} appears twice" in reason
+    assert reason in err
+    assert open_store(tmp_path).counts()["mentions"] == 0
+
+
+DEFAULT_FIELDS = {  # X API v2 search with no tweet.fields and no expansions: id, text, edit history
+    "data": [
+        {"id": "1860000000000000003", "text": "@CafeLimonIL the coffee was cold again",
+         "edit_history_tweet_ids": ["1860000000000000003"]},
+        {"id": "1850000000000000000", "text": "@CafeLimonIL קר ומר",
+         "edit_history_tweet_ids": ["1850000000000000000"]},
+    ],
+    "meta": {"newest_id": "1860000000000000003", "oldest_id": "1850000000000000000", "result_count": 2},
+}  # fmt: skip
+
+
+def test_default_field_x_posts_are_stored_with_their_id_time_and_an_unknown_author(
+    tmp_path, monkeypatch, capsys, fake_classifier
+):
+    from conftest import NOW
+
+    from monitor.cli import render_queue
+    from monitor.digest import collect_digest, render_digest
+    from monitor.evidence import render_bundle
+    from monitor.pipeline import classify_new, triage_open
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    path = write(tmp_path, "default.json", json.dumps(DEFAULT_FIELDS, ensure_ascii=False))
+    code, summary, err = run_import(capsys, "--platform", "x", "--defer", path)
+    assert (code, summary["new_mentions"], summary["skipped"], summary["failed"], err) == (0, 2, 0, [], "")
+    store = open_store(tmp_path)
+    classify_new(store, fake_classifier.predict, fake_classifier.model_version, NOW)
+    triage_open(store, fake_classifier.model_version, NOW)
+    items = {q.external_id: q for q in store.queue(limit=10)}
+    assert {k: (q.created_at, q.author, q.url) for k, q in items.items()} == {
+        tid: (snowflake_time(tid), "unknown", f"https://x.com/i/status/{tid}")
+        for tid in ("1860000000000000003", "1850000000000000000")
+    }
+    assert items["1860000000000000003"].created_at.isoformat() == "2024-11-22T16:38:51.785000+00:00"
+    # the queue, the evidence bundle and the digest all show a post whose author is unknown
+    assert "@unknown" in render_queue(list(items.values()), NOW)
+    bundle = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(items["1860000000000000003"].id), NOW)))
+    assert "(unknown author) (@unknown)" in bundle.read("summary.html").decode("utf-8")
+    digest = collect_digest(store, NOW + timedelta(hours=1), ZoneInfo("Asia/Jerusalem"), "https://r.example")
+    render_digest(digest, "he", "repmon <a@repmon.test>", "owner@example.co.il")
+    evidence = store.evidence(items["1860000000000000003"].id)["mention"]
+    assert (evidence["author"], evidence["author_name"]) == ("unknown", "(unknown author)")
+
+
+BAD_X_PAGE = {
+    "data": [
+        {"id": "18600000000000000x1", "text": "bad id", "created_at": "2026-11-20T10:00:00.000Z"},
+        {"id": "1860000000000000002", "text": "bad date", "created_at": "yesterday"},
+        {"id": "1860000000000000003", "text": "bad metrics", "created_at": "2026-11-20T10:00:00.000Z",
+         "public_metrics": {"like_count": -1}},
+        "not an object",
+        {"id": "1860000000000000005", "text": "a good one", "created_at": "2026-11-20T10:00:00.000Z"},
+    ],
+    "meta": {"result_count": 5},
+}  # fmt: skip
+
+
+def test_every_skipped_post_is_reported_by_file_item_id_and_reason(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    path = write(tmp_path, "bad.json", json.dumps(BAD_X_PAGE))
+    fb = write(
+        tmp_path,
+        "fb.json",
+        json.dumps({"data": [{"id": "1_2", "message": "no time"},
+                             {"id": "1_3", "message": "ok", "created_time": "2026-11-20T10:00:00+0000"}]}),
+    )  # fmt: skip
+    code, summary, err = run_import(capsys, "--platform", "x", "--defer", path)
+    assert (code, summary["new_mentions"], summary["skipped"], summary["failed"]) == (1, 1, 4, [])
+    assert summary["skipped_items"] == [
+        {"file": path, "item": 1, "id": None, "reason": "id '18600000000000000x1' is not a tweet id"},
+        {"file": path, "item": 2, "id": "1860000000000000002",
+         "reason": "created_at 'yesterday' is not a timestamp"},
+        {"file": path, "item": 3, "id": "1860000000000000003",
+         "reason": "public_metrics.like_count -1 is not a count"},
+        {"file": path, "item": 4, "id": None, "reason": "a tweet is not a JSON object"},
+    ]  # fmt: skip
+    assert err.splitlines() == [
+        f"repmon: {path}: skipped tweet #1: id '18600000000000000x1' is not a tweet id",
+        f"repmon: {path}: skipped tweet #2 (id 1860000000000000002): "
+        "created_at 'yesterday' is not a timestamp",
+        f"repmon: {path}: skipped tweet #3 (id 1860000000000000003): "
+        "public_metrics.like_count -1 is not a count",
+        f"repmon: {path}: skipped tweet #4: a tweet is not a JSON object",
+        "repmon: 4 items skipped in 1 file; the rest were imported",
+    ]
+    code, summary, _ = run_import(capsys, "--platform", "facebook", "--defer", fb)
+    assert (code, summary["new_mentions"], summary["skipped"]) == (1, 1, 1)
+    assert summary["skipped_items"] == [
+        {"file": fb, "item": 1, "id": "1_2", "reason": "created_time None is not a timestamp"}
+    ]
+    # `repmon status` shows what the last import skipped
+    assert main(["status"]) == 0
+    out = capsys.readouterr()[0]
+    assert "import-facebook partial: 1 new, 0 classified, 0 triaged, 1 skipped" in out
+    assert f"skipped: {fb}: item #1 (id 1_2): created_time None is not a timestamp" in out
+
+
+def test_a_mention_the_store_refuses_is_counted_as_skipped(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    page = {"data": [{"id": "1860000000000000001", "text": "x" * 100_001,
+                      "created_at": "2026-11-20T10:00:00.000Z"}]}  # fmt: skip
+    path = write(tmp_path, "long.json", json.dumps(page))
+    code, summary, _ = run_import(capsys, "--platform", "x", "--defer", path)
+    assert (code, summary["new_mentions"], summary["skipped"]) == (1, 0, 1)
+    assert summary["skipped_items"] == [
+        {"file": path, "item": 1, "id": "1860000000000000001",
+         "reason": "text is longer than 100,000 characters"}
+    ]  # fmt: skip
+
+
+def test_bounded_input_one_bad_file_never_stops_the_next(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REPMON_MAX_INPUT_BYTES", "300000")
+    deep = write(tmp_path, "deep.json", '{"data": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    nested = write(tmp_path, "nested.json", '{"data": [], "meta": ' + '{"a": ' * 200 + "1" + "}" * 201)
+    big = write(tmp_path, "big.json", b" " * 300_001)
+    good = write(tmp_path, "good.json", json.dumps({"data": BAD_X_PAGE["data"][4:]}))
+    code, summary, err = run_import(
+        capsys, "--platform", "x", "--defer", deep, "/dev/zero", nested, big, good
+    )
+    assert (code, summary["files"], summary["new_mentions"]) == (1, 5, 1)
+    assert summary["failed"] == [
+        f"{deep}: not a x API response: source 'import-x': nested more than 100 levels deep: "
+        "not a platform response",
+        "/dev/zero: larger than 300,000 bytes (REPMON_MAX_INPUT_BYTES): split it or raise the limit",
+        f"{nested}: not a x API response: source 'import-x': nested more than 100 levels deep: "
+        "not a platform response",
+        f"{big}: larger than 300,000 bytes (REPMON_MAX_INPUT_BYTES): split it or raise the limit",
+    ]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-5", "1.5"])
+def test_a_bad_input_size_limit_is_named(tmp_path, monkeypatch, capsys, value):
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REPMON_MAX_INPUT_BYTES", value)
+    path = write(tmp_path, "default.json", json.dumps(DEFAULT_FIELDS))
+    assert main(["import", "--platform", "x", "--defer", path]) == 2
+    assert capsys.readouterr()[1] == (
+        f"repmon: REPMON_MAX_INPUT_BYTES {value!r} is not a whole number of bytes above 0 "
+        "(e.g. 50000000): fix the setting\n"
+    )

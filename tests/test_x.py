@@ -177,12 +177,15 @@ def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fa
 
 def test_malformed_tweets_are_skipped_and_bad_bodies_rejected():
     parsed = parse_response(cassette_items("malformed").encode(), NOW, "x-search")
-    assert [m.external_id for m in parsed.mentions] == ["1860000000000000009"]
-    assert parsed.problems == (
-        "skipped tweet 1860000000000000003: created_at None is not a timestamp",
-        "skipped tweet 1860000000000000002: public_metrics.like_count 'many' is not a count",
-        "skipped tweet 12345: id 12345 is not a tweet id",
-    )
+    # a tweet without created_at is no longer dropped: its id holds its time (a Snowflake)
+    assert [(m.external_id, m.created_at) for m in parsed.mentions] == [
+        ("1860000000000000003", datetime(2024, 11, 22, 16, 38, 51, 785000, tzinfo=UTC)),
+        ("1860000000000000009", datetime(2026, 11, 20, 11, 30, tzinfo=UTC)),
+    ]
+    assert [str(s) for s in parsed.skipped] == [
+        "skipped tweet #2 (id 1860000000000000002): public_metrics.like_count 'many' is not a count",
+        "skipped tweet #3: id 12345 is not a tweet id",
+    ]
     with pytest.raises(BadPayload, match="not JSON"):
         parse_response(cassette_items("truncated").encode(), NOW, "x-search")
     with pytest.raises(BadPayload, match="an X API error response: Unauthorized"):
@@ -299,3 +302,39 @@ def test_quotes_stop_at_the_last_quote_already_seen():
     with replay.use_cassette("quotes.yaml"):
         page, _ = list(src.fetch(cursor, NOW))
     assert page.cursor["quotes:1860000000000000002"]["since_id"] == "1860000000000000020"
+
+
+def test_default_fields_tweets_take_their_id_time_and_an_unknown_author():
+    body = json.dumps(
+        {
+            "data": [
+                {"id": "1860000000000000003", "text": "no fields", "edit_history_tweet_ids": ["1"]},
+                {"id": "1860000000000000004", "text": "author not included", "author_id": "999"},
+                {"id": "20", "text": "a 2006 id without a time"},
+                {"id": "1860000000000000005", "text": "bad author", "author_id": 7},
+            ],
+            "includes": {"users": [{"id": "1001", "username": "noa_k", "name": "Noa"}]},
+            "meta": {"result_count": 4},
+        }
+    ).encode()
+    parsed = parse_response(body, NOW, "x-search")
+    assert [
+        (m.external_id, m.created_at, m.author_id, m.author_handle, m.author_name, m.url)
+        for m in parsed.mentions
+    ] == [
+        ("1860000000000000003", datetime(2024, 11, 22, 16, 38, 51, 785000, tzinfo=UTC), "unknown",
+         "unknown", "(unknown author)", "https://x.com/i/status/1860000000000000003"),
+        ("1860000000000000004", datetime(2024, 11, 22, 16, 38, 51, 785000, tzinfo=UTC), "999",
+         "unknown", "(unknown author)", "https://x.com/i/status/1860000000000000004"),
+    ]  # fmt: skip
+    assert [str(s) for s in parsed.skipped] == [
+        "skipped tweet #3 (id 20): created_at is missing and id 20 is older than X's time-stamped ids",
+        "skipped tweet #4 (id 1860000000000000005): author_id 7 is not a user id",
+    ]
+
+
+def test_a_response_with_a_key_twice_is_refused():
+    with pytest.raises(BadPayload, match="the key 'data' appears twice in one JSON object"):
+        parse_response(b'{"data": [], "data": []}', NOW, "x-search")
+    with pytest.raises(BadPayload, match="the key 'users' appears twice"):
+        parse_response(b'{"data": [], "includes": {"users": [], "users": []}}', NOW, "x-search")

@@ -41,8 +41,20 @@ import facebook
 import requests
 
 from monitor.errors import AuthExpired, BadPayload, ConfigError, RateLimited, SourceError
-from monitor.records import Capture, Mention, MentionMetrics, MetricSnapshot, RawPayload, SourcePage
-from monitor.sources.payloads import PayloadError, item_bytes, load_json, value_bytes
+from monitor.records import (
+    UNKNOWN_AUTHOR,
+    UNKNOWN_AUTHOR_NAME,
+    Capture,
+    Mention,
+    MentionMetrics,
+    MetricSnapshot,
+    RawPayload,
+    SkippedItem,
+    SourcePage,
+    mention_problems,
+    skipped_item,
+)
+from monitor.sources.payloads import MAX_DEPTH, PayloadError, item_bytes, load_json, value_bytes
 from monitor.sources.refresh import refresh_due
 
 if TYPE_CHECKING:
@@ -225,16 +237,19 @@ class _Context:
 
 @dataclass
 class _Parsed:
-    """One Graph response body turned into records."""
+    """One Graph response body turned into records, and the items it could not turn (``skipped``)."""
 
     mentions: list[Mention] = field(default_factory=list)
     metrics: list[MentionMetrics] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
     posts: list[tuple[str, datetime]] = field(default_factory=list)
     newest: datetime | None = None
     next_params: dict[str, str] | None = None
 
     def add(self, mention: Mention, snapshot: MetricSnapshot | None) -> None:
+        """Keep a mention (the first of an id); one ``mention_problems`` refuses raises ValueError."""
+        if problems := mention_problems(mention, mention.raw.captured_at):
+            raise ValueError("; ".join(problems))
         if any(m.external_id == mention.external_id for m in self.mentions):
             return  # a comment both embedded in the feed and read from its post: keep the first
         self.mentions.append(mention)
@@ -244,7 +259,7 @@ class _Parsed:
             self.newest = mention.created_at
 
     def page(self, cursor: dict[str, object]) -> SourcePage:
-        return SourcePage(tuple(self.mentions), tuple(self.metrics), cursor)
+        return SourcePage(tuple(self.mentions), tuple(self.metrics), cursor, skipped=tuple(self.skipped))
 
 
 def _post(item: dict, raw: bytes, ctx: _Context, out: _Parsed) -> None:
@@ -262,9 +277,9 @@ def _post(item: dict, raw: bytes, ctx: _Context, out: _Parsed) -> None:
         platform=PLATFORM,
         external_id=post_id,
         url=_url(item, post_id),
-        author_id=author_id or ctx.page_id or "unknown",
-        author_handle=name or ("(this Page)" if own else "unknown"),
-        author_name=name or ("(this Page)" if own else "(unknown author)"),
+        author_id=author_id or ctx.page_id or UNKNOWN_AUTHOR,
+        author_handle=name or ("(this Page)" if own else UNKNOWN_AUTHOR),
+        author_name=name or ("(this Page)" if own else UNKNOWN_AUTHOR_NAME),
         author_followers=None,
         text=_text(item),
         language=None,
@@ -290,7 +305,9 @@ def _post(item: dict, raw: bytes, ctx: _Context, out: _Parsed) -> None:
     embedded = item.get("comments")
     if isinstance(embedded, dict) and "data" in embedded:
         if not isinstance(embedded["data"], list):
-            out.problems.append(f"skipped the embedded comments of post {post_id}: 'data' is not a list")
+            out.skipped.append(
+                skipped_item("comments", None, None, "'comments.data' is not a list", f"post {post_id}")
+            )
             return
         _items(embedded["data"], item_bytes(raw, "comments", "data"), ctx, out, "comment", post_id)
 
@@ -332,9 +349,9 @@ def _comment(item: dict, raw: bytes, ctx: _Context, out: _Parsed, post_id: str |
         platform=PLATFORM,
         external_id=comment_id,
         url=_url(item, comment_id),
-        author_id=author_id or "unknown",
-        author_handle=name or "unknown",
-        author_name=name or "(unknown author)",
+        author_id=author_id or UNKNOWN_AUTHOR,
+        author_handle=name or UNKNOWN_AUTHOR,
+        author_name=name or UNKNOWN_AUTHOR_NAME,
         author_followers=None,
         text=_text(item),
         language=None,
@@ -364,8 +381,10 @@ def _looks_like_comment(item: dict) -> bool:
 def _items(
     data: list, raws: Sequence[bytes], ctx: _Context, out: _Parsed, kind: str, post_id: str | None = None
 ) -> None:
-    """Each item into records; a malformed item is skipped with a problem noted, not the whole page."""
-    for n, (item, raw) in enumerate(zip(data, raws)):
+    """Each item into records; a malformed item is skipped and listed in ``out.skipped``, not the page."""
+    if len(raws) != len(data):  # pragma: no cover - one decoder reads both; never trust a misalignment
+        raise PayloadError("the items and their bytes do not line up")
+    for n, (item, raw) in enumerate(zip(data, raws), 1):
         raw = _scrub_item(raw)
         try:
             if not isinstance(item, dict):
@@ -375,8 +394,10 @@ def _items(
             else:
                 _post(item, raw, ctx, out)
         except (ValueError, TypeError, KeyError, AttributeError, PayloadError) as exc:
-            what = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
-            out.problems.append(f"skipped {kind if kind != 'any' else 'item'} {what or f'#{n + 1}'}: {exc}")
+            what = item.get("id") if isinstance(item, dict) else None
+            usable = what if isinstance(what, str) and _GRAPH_ID.fullmatch(what) else None
+            within = f"post {post_id}" if post_id and kind == "comment" else None
+            out.skipped.append(skipped_item("item" if kind == "any" else kind, n, usable, str(exc), within))
 
 
 def _next_params(paging: dict) -> dict[str, str] | None:
@@ -422,11 +443,14 @@ def _parse(body: bytes, ctx: _Context, kind: str, post_id: str | None = None) ->
     except PayloadError as exc:
         raise BadPayload(ctx.source, f"Facebook response: {exc}") from exc
     out = _Parsed()
-    _items(data, raws, ctx, out, kind, post_id)
+    try:
+        _items(data, raws, ctx, out, kind, post_id)
+    except PayloadError as exc:  # pragma: no cover - see _items
+        raise BadPayload(ctx.source, f"Facebook response: {exc}") from exc
     if data:
         out.next_params = _next_params(paging)
-    for problem in out.problems:
-        log.warning("source %r: %s", ctx.source, problem)
+    for item in out.skipped:
+        log.warning("source %r: %s", ctx.source, item)
     return out
 
 
@@ -436,9 +460,9 @@ def parse_response(
     """Turn one saved Graph API response body into records, with the poller's own code.
 
     The body may be a feed page, a comments page, or a single post or comment object. Items that are
-    malformed are skipped (and logged); a body that is an API error, truncated or not JSON, or not a
-    Facebook response (an X API body) raises ``BadPayload``. Without ``page_id``, posts with no ``from``
-    count as the Page's own.
+    malformed are skipped, logged and listed in the page's ``skipped``; a body that is an API error,
+    truncated or not JSON, holds a key twice, or is not a Facebook response (an X API body) raises
+    ``BadPayload``. Without ``page_id``, posts with no ``from`` count as the Page's own.
     """
     parsed = _parse(body, _Context(source, page_id, False, now), "any")
     return parsed.page({})
@@ -552,6 +576,10 @@ class FacebookSource:
                     transient = f"server error {status}"
                 else:
                     raise self._translate(exc, response, what, now) from None
+            except RecursionError:  # facebook-sdk parses the body first: Python's parser gives up
+                raise BadPayload(
+                    self.name, f"Facebook response to {what}: nested more than {MAX_DEPTH} levels deep"
+                ) from None
             except requests.exceptions.JSONDecodeError:
                 response = self.session.last_response
                 if response is not None and response.status_code >= 500:

@@ -3,19 +3,69 @@
 Evidence needs each item's JSON exactly as the platform sent it. ``item_bytes`` walks a response body
 and returns, for the array at a key path, the original bytes of each element (no re-serialisation:
 the same bytes, so the same SHA-256).
+
+One truth per post: a body in which an object holds the same key twice is refused (``load_json``, and
+the walker itself), because a parser keeps the last value and a scan of the bytes may find the first, so
+the stored bytes of a post could show another post. A body nested deeper than ``MAX_DEPTH`` is refused
+too: no platform sends one, and Python's own parser gives up (RecursionError) at about 1,000 levels.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from itertools import accumulate
 
+MAX_DEPTH = 100
 _DECODER = json.JSONDecoder()
 _WS = " \t\n\r"
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class PayloadError(ValueError):
     """The body is not the JSON shape the platform documents."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """An object's members as a dict; a key that appears twice is refused (see the module's docstring)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        owner = obj.get("id")
+        where = f" of the object with id {owner!r}" if isinstance(owner, str | int) else ""
+        raise PayloadError(
+            f"the key {key!r} appears twice in one JSON object{where}: a parser and the stored bytes "
+            "could disagree about the post, so the body is refused; save the response again as sent"
+        )
+    return obj
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in a valid JSON text (brackets inside strings do not count)."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(_STEP[c] for c in brackets), default=0)
+
+
+def parse_json(text: str, max_depth: int = MAX_DEPTH) -> object:
+    """Parse a JSON text whose objects hold each key once and that nests at most ``max_depth`` deep.
+
+    Raises ``PayloadError`` (not JSON, a key twice, too deep) or ``json.JSONDecodeError``'s message inside
+    it; never ``RecursionError``.
+    """
+    too_deep = PayloadError(f"nested more than {max_depth} levels deep: not a platform response")
+    try:
+        obj = json.loads(text, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise too_deep from None
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"not JSON ({exc.__class__.__name__}: {exc})") from exc
+    if isinstance(obj, dict | list) and nesting_depth(text) > max_depth:
+        raise too_deep
+    return obj
 
 
 def _skip(text: str, pos: int) -> int:
@@ -66,17 +116,22 @@ def _elements(text: str, pos: int) -> Iterator[tuple[int, int]]:
 
 
 def _locate(body: bytes | str, path: tuple[str, ...]) -> tuple[str, int, int] | None:
-    """The body's text and the span of the value at ``path``, or None if a key is missing."""
+    """The body's text and the span of the value at ``path``, or None if a key is missing.
+
+    A key of the path that appears twice in its object raises ``PayloadError``: there is no one value.
+    """
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         start, end = 0, len(text)
         for key in path:
-            found = next(((s, e) for k, s, e in _members(text[:end], start) if k == key), None)
-            if found is None:
+            found = [(s, e) for k, s, e in _members(text[:end], start) if k == key]
+            if len(found) > 1:
+                raise PayloadError(f"the key {key!r} appears twice in one JSON object")
+            if not found:
                 return None
-            start, end = found
+            start, end = found[0]
         return text, start, end
-    except (json.JSONDecodeError, UnicodeDecodeError, IndexError, StopIteration) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, IndexError, StopIteration, RecursionError) as exc:
         raise PayloadError(f"truncated or malformed JSON ({exc})") from exc
 
 
@@ -91,7 +146,7 @@ def item_bytes(body: bytes | str, *path: str) -> list[bytes]:
     text, start, end = located
     try:
         return [text[s:e].encode("utf-8") for s, e in _elements(text[:end], start)]
-    except (json.JSONDecodeError, IndexError) as exc:
+    except (json.JSONDecodeError, IndexError, RecursionError) as exc:
         raise PayloadError(f"truncated or malformed JSON ({exc})") from exc
 
 
@@ -105,8 +160,10 @@ def value_bytes(body: bytes | str, *path: str) -> bytes:
 
 
 def load_json(body: bytes) -> object:
-    """Parse a response body, as ``PayloadError`` if it is not JSON."""
+    """Parse a response body, as ``PayloadError`` if it is not JSON, holds a key twice in one object or
+    nests deeper than ``MAX_DEPTH``."""
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        text = body.decode(json.detect_encoding(body), "surrogatepass")
+    except UnicodeDecodeError as exc:
         raise PayloadError(f"not JSON ({exc.__class__.__name__}: {exc})") from exc
+    return parse_json(text)

@@ -28,7 +28,20 @@ import requests
 import tweepy
 
 from monitor.errors import AuthExpired, BadPayload, RateLimited, SourceError
-from monitor.records import Capture, Mention, MentionMetrics, MetricSnapshot, RawPayload, Share, SourcePage
+from monitor.records import (
+    UNKNOWN_AUTHOR,
+    UNKNOWN_AUTHOR_NAME,
+    Capture,
+    Mention,
+    MentionMetrics,
+    MetricSnapshot,
+    RawPayload,
+    Share,
+    SkippedItem,
+    SourcePage,
+    mention_problems,
+    skipped_item,
+)
 from monitor.sources.payloads import PayloadError, item_bytes, load_json, value_bytes
 from monitor.sources.refresh import refresh_due
 
@@ -48,6 +61,9 @@ USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 EXPANSIONS = ["author_id"]
 TOKEN_SETTING = "REPMON_X_BEARER_TOKEN"
 RETWEET_PAGES = 5
+SNOWFLAKE_EPOCH_MS = 1288834974657
+# The lowest Snowflake id a day after X's epoch; ids from before Snowflakes were far smaller (< 3e10).
+SNOWFLAKE_MIN = (24 * 3600 * 1000) << 22
 
 
 def quiet_tweepy() -> None:
@@ -114,21 +130,33 @@ def parse_retweeters(
 
 @dataclass(frozen=True)
 class ParsedResponse:
-    """One X API v2 response body turned into records."""
+    """One X API v2 response body turned into records, and the tweets it could not turn (``skipped``)."""
 
     mentions: tuple[Mention, ...]
     metrics: tuple[MentionMetrics, ...]
-    problems: tuple[str, ...] = ()
+    skipped: tuple[SkippedItem, ...] = ()
     not_found: tuple[str, ...] = ()
     next_token: str | None = None
     newest_id: str | None = None
     result_count: int = 0
 
 
+def snowflake_time(tweet_id: str) -> datetime:
+    """When a tweet was created, read from its id: X ids since November 2010 are Snowflakes, whose top
+    bits count milliseconds since X's epoch (2010-11-04 01:42:54.657 UTC). Older ids carry no time."""
+    number = int(tweet_id)
+    if number < SNOWFLAKE_MIN:
+        raise ValueError(f"created_at is missing and id {tweet_id} is older than X's time-stamped ids")
+    return datetime.fromtimestamp(((number >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+
+
 def _parse_time(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"created_at {value!r} is not a timestamp")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"created_at {value!r} is not a timestamp") from None
     # X always sends UTC; an exported file without a zone is read as UTC, never as local time.
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
@@ -149,8 +177,10 @@ def parse_response(
 ) -> ParsedResponse:
     """Turn one X API v2 tweets response body (search, mentions, lookup, quotes) into records.
 
-    A tweet with missing or wrongly typed fields is skipped with a problem noted; a body that is an API
-    error, not JSON, or not an X response raises ``BadPayload``.
+    A tweet without ``created_at`` (X's default fields) gets the time in its id, one without an author the
+    unknown author; a tweet with a bad id, time, counter or text, or that ``mention_problems`` refuses, is
+    skipped and listed in ``skipped``. A body that is an API error, not JSON, holds a key twice, or is not
+    an X response raises ``BadPayload``.
     """
     try:
         obj = load_json(body)
@@ -179,6 +209,8 @@ def parse_response(
             raws = item_bytes(body, "data")
         else:
             raise PayloadError("'data' is not a list of tweets")
+        if len(raws) != len(data):  # pragma: no cover - one decoder reads both; never trust a misalignment
+            raise PayloadError("the tweets and their bytes do not line up")
         if any(isinstance(t, dict) and "created_time" in t and "text" not in t for t in data):
             raise PayloadError(
                 "this is a Facebook Graph API body, not an X API response (use --platform facebook)"
@@ -186,13 +218,15 @@ def parse_response(
     except PayloadError as exc:
         raise BadPayload(source, str(exc)) from exc
     users = {u.get("id"): u for u in includes.get("users", []) if isinstance(u, dict)}
-    mentions, metrics, problems = [], [], []
-    for tweet, raw in zip(data, raws):
+    mentions, metrics, skipped = [], [], []
+    for n, (tweet, raw) in enumerate(zip(data, raws), 1):
         try:
             mention, snap = _tweet(tweet, raw, users, now, source, own_account_id, is_demo)
+            if problems := mention_problems(mention, now):
+                raise ValueError("; ".join(problems))
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             tid = tweet.get("id") if isinstance(tweet, dict) else None
-            problems.append(f"skipped tweet {tid or '(no id)'}: {exc}")
+            skipped.append(skipped_item("tweet", n, tid if _is_tweet_id(tid) else None, str(exc)))
             continue
         mentions.append(mention)
         metrics.append(snap)
@@ -205,7 +239,7 @@ def parse_response(
     return ParsedResponse(
         mentions=tuple(mentions),
         metrics=tuple(metrics),
-        problems=tuple(problems),
+        skipped=tuple(skipped),
         not_found=not_found,
         next_token=meta.get("next_token"),
         newest_id=meta.get("newest_id"),
@@ -225,20 +259,25 @@ def _tweet(
     if not isinstance(tweet, dict):
         raise TypeError("a tweet is not a JSON object")
     tid, text = tweet.get("id"), tweet.get("text")
-    if not isinstance(tid, str) or not tid.isdigit():
+    if not _is_tweet_id(tid):
         raise ValueError(f"id {tid!r} is not a tweet id")
     if not isinstance(text, str):
         raise ValueError("text is missing")
-    created = _parse_time(tweet.get("created_at"))
-    author_id = str(tweet.get("author_id") or "unknown")
+    # X's default fields are id and text: the time is then read from the id, the author is unknown.
+    created = snowflake_time(tid) if tweet.get("created_at") is None else _parse_time(tweet["created_at"])
+    author_id = tweet.get("author_id")
+    if author_id is not None and not (isinstance(author_id, str) and author_id.isdigit()):
+        raise ValueError(f"author_id {author_id!r} is not a user id")
+    author_id = author_id or UNKNOWN_AUTHOR
     user = users.get(author_id, {})
-    handle = user.get("username") or "unknown"
+    handle = user.get("username") or UNKNOWN_AUTHOR
     followers = (user.get("public_metrics") or {}).get("followers_count")
     if not isinstance(followers, int) or isinstance(followers, bool):
         followers = None
-    parent = next(
-        (r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
-    )
+    refs = tweet.get("referenced_tweets") or []
+    if not isinstance(refs, list) or not all(isinstance(r, dict) for r in refs):
+        raise ValueError("referenced_tweets is not a list of objects")
+    parent = next((r.get("id") for r in refs if r.get("type") == "replied_to"), None)
     pm = tweet.get("public_metrics") or {}
     if not isinstance(pm, dict):
         raise ValueError("public_metrics is not an object")
@@ -246,10 +285,10 @@ def _tweet(
     mention = Mention(
         platform="x",
         external_id=tid,
-        url=f"https://x.com/{handle if handle != 'unknown' else 'i'}/status/{tid}",
+        url=f"https://x.com/{handle if handle != UNKNOWN_AUTHOR else 'i'}/status/{tid}",
         author_id=author_id,
         author_handle=handle,
-        author_name=str(user.get("name") or handle),
+        author_name=str(user.get("name") or (handle if user else UNKNOWN_AUTHOR_NAME)),
         author_followers=followers,
         text=text,
         language=tweet.get("lang") if isinstance(tweet.get("lang"), str) else None,
@@ -271,6 +310,10 @@ def _tweet(
         views=views if isinstance(views, int) and not isinstance(views, bool) else None,
     )
     return mention, MentionMetrics("x", tid, snap)
+
+
+def _is_tweet_id(value: object) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 30
 
 
 def reads_today(cursor: dict, now: datetime) -> int:
@@ -447,8 +490,8 @@ class XSource:
                 restarted = True
                 continue
             parsed = parse_response(response.content, now, self.name, self.account_id)
-            for problem in parsed.problems:
-                log.warning("source %r: %s", self.name, problem)
+            for item in parsed.skipped:
+                log.warning("source %r: %s", self.name, item)
             budget.count += parsed.result_count
             newest = parsed.newest_id or max((m.external_id for m in parsed.mentions), key=int, default=None)
             if token is None and newest:
@@ -470,7 +513,7 @@ class XSource:
                 new_cursor.update(state)
             new_cursor["reads"] = budget.as_cursor()
             cursor = new_cursor
-            yield SourcePage(parsed.mentions, parsed.metrics, new_cursor)
+            yield SourcePage(parsed.mentions, parsed.metrics, new_cursor, skipped=parsed.skipped)
             if token is None:
                 return
 
@@ -553,6 +596,8 @@ class XMetricsSource:
                 self.mark_deleted(list(parsed.not_found), now)
             cursor = {**cursor, "reads": budget.as_cursor(), "last_refresh": now.isoformat()}
             captures = tuple(Capture("x", m.external_id, m.raw) for m in parsed.mentions)
-            yield SourcePage(mentions=(), metrics=parsed.metrics, cursor=cursor, captures=captures)
+            yield SourcePage(
+                mentions=(), metrics=parsed.metrics, cursor=cursor, captures=captures, skipped=parsed.skipped
+            )
         if not due:
             yield SourcePage(mentions=(), cursor={**cursor, "reads": budget.as_cursor()})
