@@ -300,7 +300,8 @@ def test_a_bad_input_size_limit_is_named(tmp_path, monkeypatch, capsys, value):
     monkeypatch.setenv("REPMON_MAX_INPUT_BYTES", value)
     path = write(tmp_path, "default.json", json.dumps(DEFAULT_FIELDS))
     assert main(["import", "--platform", "x", "--defer", path]) == 2
-    assert capsys.readouterr()[1] == (
-        f"repmon: REPMON_MAX_INPUT_BYTES {value!r} is not a whole number of bytes above 0 "
-        "(e.g. 50000000): fix the setting\n"
-    )
+    err = capsys.readouterr()[1]
+    # The start-up settings check names the setting, its value, where it came from and what is allowed.
+    assert f"REPMON_MAX_INPUT_BYTES={value!r} (environment)" in err
+    assert "allowed: a whole number from 1 to" in err
+    assert "Traceback" not in err
