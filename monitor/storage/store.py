@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, select, text, update
@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from classifiers.virality import MetricSnapshot
 from monitor.errors import MonitorError, StorageError
-from monitor.storage import audit
 from monitor.records import (
     UNASSIGNED,
     Capture,
@@ -38,6 +37,7 @@ from monitor.records import (
     Virality,
     valid_text,
 )
+from monitor.storage import audit
 from monitor.storage.models import (
     AuditEventRow,
     CaptureRow,
