@@ -132,7 +132,8 @@ def test_a_deleted_event_with_the_chain_recomputed_without_the_key(worked):
         ),
         (
             "UPDATE metric_snapshots SET likes = 5000 WHERE mention_id = 1",
-            "metric snapshot 1 of mention 1: its counts (likes, shares, replies, quotes, views) changed after "
+            "metric snapshot 1 of mention 1: its counts (likes, shares, replies, quotes, views) changed "
+            "after "
             "they were stored",
         ),
         ("UPDATE triage_items SET status = 'dismissed' WHERE id = 1", ITEM_DIFFERS),

@@ -117,15 +117,16 @@ class Store:
     def __init__(
         self, url: str, data_dir: str | Path | None = None, *, key_file: str | Path | None = None
     ) -> None:
-        """``data_dir`` holds the audit chain's checkpoint and, unless ``key_file`` names another file,
-        its key (default: the SQLite database's folder; with neither, the key lives in memory only)."""
+        """The audit chain's checkpoint and (unless ``key_file`` names another file) its key live in
+        the SQLite database's folder, or in ``data_dir`` for another database (with neither, the key
+        lives in memory only)."""
         self.url = url
         self.engine: Engine = self._engine(url)
         folder: Path | None = None
-        if data_dir is not None:
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            folder = Path(url.removeprefix("sqlite:///")).resolve().parent  # beside the database file
+        elif data_dir is not None:
             folder = Path(data_dir).expanduser().resolve()
-        elif url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            folder = Path(url.removeprefix("sqlite:///")).parent
         self.key_file: Path | None = (
             Path(key_file).expanduser() if key_file else (folder / audit.KEY_FILE if folder else None)
         )
