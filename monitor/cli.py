@@ -486,7 +486,7 @@ def _run_pass(store, sources, clf) -> object:  # noqa: ANN001
 
 def cmd_init(args: argparse.Namespace) -> int:
     store = _store()
-    store.audit_key  # made now (mode 0600) if this installation has none yet
+    _ = store.audit_key  # made now (mode 0600) if this installation has none yet
     print(f"database ready: {store.url.split('://')[0]} schema revision {store.schema_revision()}")
     print(f"audit key: {store.key_file}; checkpoint: {store.checkpoint_file} (back both up apart from the "
           "database: README, Security)")  # fmt: skip
