@@ -82,8 +82,14 @@ def legacy_fields(
 
 
 def seal(*fields: object) -> str:
-    """A row's digest: what the chain keeps to notice a later change to that row."""
-    return hashlib.sha256(_canonical(list(fields))).hexdigest()[:SEAL_HEX]
+    """A row's digest: what the chain keeps to notice a later change to that row. Fields are plain
+    values (text, numbers, booleans, None); their ``repr`` is the canonical form (fast enough for one
+    seal per stored row at ingest)."""
+    return hashlib.sha256(repr(fields).encode("utf-8", "surrogatepass")).hexdigest()[:SEAL_HEX]
+
+
+def _t(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
 
 
 # The sealed content of each kind of row; the rest of a row (a queue item's priority, a mention's
@@ -91,18 +97,19 @@ def seal(*fields: object) -> str:
 def mention_seal(m: Mapping) -> str:
     return seal(
         m["platform"], m["external_id"], m["source"], m["url"], m["author_id"], m["author_handle"],
-        m["author_name"], m["author_followers"], m["text"], m["language"], m["created_at"],
+        m["author_name"], m["author_followers"], m["text"], m["language"], _t(m["created_at"]),
         m["thread_id"], m["parent_id"], bool(m["own_page"]), bool(m["is_demo"]),
-        bool(m["from_business"]), m["first_seen_at"],
+        bool(m["from_business"]), _t(m["first_seen_at"]),
     )  # fmt: skip
 
 
 def snapshot_seal(x: Mapping) -> str:
-    return seal(x["mention_id"], x["at"], x["likes"], x["shares"], x["replies"], x["quotes"], x["views"])
+    return seal(x["mention_id"], _t(x["at"]), x["likes"], x["shares"], x["replies"], x["quotes"], x["views"])
 
 
 def classification_seal(c: Mapping) -> str:
-    return seal(c["mention_id"], c["model_version"], c["label"], dict(c["scores"]), c["language"])
+    scores = tuple(sorted(dict(c["scores"]).items()))
+    return seal(c["mention_id"], c["model_version"], c["label"], scores, c["language"])
 
 
 def item_seal(t: Mapping) -> str:
@@ -110,7 +117,7 @@ def item_seal(t: Mapping) -> str:
 
 
 def correction_seal(c: Mapping) -> str:
-    return seal(c["mention_id"], c["label"], c["reason"], c["actor"], c["at"])
+    return seal(c["mention_id"], c["label"], c["reason"], c["actor"], _t(c["at"]))
 
 
 def user_seal(u: Mapping) -> str:
