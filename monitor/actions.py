@@ -10,8 +10,12 @@ come through here, so they cannot disagree on who may do what.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
+import os
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from monitor.errors import AccessDenied, ConfigError, InputError
 from monitor.records import QueueItem
@@ -271,8 +275,9 @@ def correct_label(
         triage_open(store, version, now, library)
 
 
-def export_evidence(store: Store, item_id: int, actor: str, now: datetime) -> tuple[str, bytes, str]:
-    """The item's evidence bundle: (file name, ZIP bytes, SHA-256); the export is audited."""
+def _bundle(store: Store, item_id: int, now: datetime) -> tuple[str, bytes, str]:
+    """An item's evidence bundle, not yet audited: (file name, ZIP bytes, SHA-256). The name holds the
+    bundle's hash prefix, so two bundles made in the same second never share a name."""
     from monitor.evidence import render_bundle
 
     actor = authorize(store, actor, "evidence").name
@@ -280,7 +285,86 @@ def export_evidence(store: Store, item_id: int, actor: str, now: datetime) -> tu
     if ev is None:
         raise InputError(f"no queue item {item_id}: see `repmon queue --all`")
     data = render_bundle(ev, now)
-    name = f"repmon-evidence-item-{item_id}-{now.strftime('%Y%m%dT%H%M%SZ')}.zip"
     digest = hashlib.sha256(data).hexdigest()
-    store.record_event(item_id, actor, "export_evidence", {"file": name, "sha256": digest}, now)
+    name = f"repmon-evidence-item-{item_id}-{now.strftime('%Y%m%dT%H%M%SZ')}-{digest[:12]}.zip"
     return name, data, digest
+
+
+def export_evidence(store: Store, item_id: int, actor: str, now: datetime) -> tuple[str, bytes, str]:
+    """The item's evidence bundle for a browser download: (file name, ZIP bytes, SHA-256). The export
+    is audited once the bytes exist, before they are offered; whether the browser saved them, repmon
+    cannot know (see README: Security)."""
+    name, data, digest = _bundle(store, item_id, now)
+    detail = {"file": name, "sha256": digest, "to": "dashboard download"}
+    store.record_event(item_id, actor, "export_evidence", detail, now)
+    return name, data, digest
+
+
+def write_evidence(store: Store, item_id: int, actor: str, now: datetime, out_dir: Path) -> tuple[Path, str]:
+    """Write the item's evidence bundle into ``out_dir`` and audit it: (the file, its SHA-256).
+
+    The bytes go to a temporary file in ``out_dir``, are flushed to disk, then linked under a name no
+    other file has (never replacing one); only then is the export recorded. A folder that cannot be
+    written, or a file given as the folder, is an InputError and nothing is recorded; if recording
+    fails, the file is removed again."""
+    name, data, digest = _bundle(store, item_id, now)
+    path = _write_new_file(Path(out_dir), name, data)
+    try:
+        detail = {"file": path.name, "sha256": digest, "to": str(path.resolve())}
+        store.record_event(item_id, actor, "export_evidence", detail, now)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, digest
+
+
+def _write_new_file(out_dir: Path, name: str, data: bytes) -> Path:
+    def refuse(exc: OSError) -> InputError:
+        return InputError(
+            f"cannot write the evidence bundle to {out_dir} ({exc.strerror or exc}): give --out a writable "
+            "folder; nothing was exported or recorded"
+        )
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(
+            f"--out {out_dir} is a file, not a folder: give --out a folder for the evidence ZIP; "
+            "nothing was exported or recorded"
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".repmon-evidence-", suffix=".part")
+    except OSError as exc:
+        raise refuse(exc) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        stem, suffix = name.removesuffix(".zip"), ".zip"
+        for n in itertools.count(1):
+            path = out_dir / (name if n == 1 else f"{stem}-{n}{suffix}")
+            try:
+                os.link(tmp, path)  # fails rather than replace a file of the same name
+                break
+            except FileExistsError:
+                continue
+        _fsync_dir(out_dir)
+    except OSError as exc:
+        raise refuse(exc) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the file itself is synced
+    finally:
+        os.close(fd)

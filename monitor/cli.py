@@ -491,7 +491,10 @@ def _run_pass(store, sources, clf) -> object:  # noqa: ANN001
 
 def cmd_init(args: argparse.Namespace) -> int:
     store = _store()
+    _ = store.audit_key  # made now (mode 0600) if this installation has none yet
     print(f"database ready: {store.url.split('://')[0]} schema revision {store.schema_revision()}")
+    print(f"audit key: {store.key_file}; checkpoint: {store.checkpoint_file} (back both up apart from the "
+          "database: README, Security)")  # fmt: skip
     return 0
 
 
@@ -939,19 +942,9 @@ def cmd_item(args: argparse.Namespace) -> int:
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
-    from monitor.actions import export_evidence
+    from monitor.actions import write_evidence
 
-    store = _store()
-    name, data, digest = export_evidence(store, args.id, _actor(args), _now())
-    out_dir = Path(args.out)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / name
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(
-            f"cannot write the evidence bundle to {out_dir} ({exc.strerror}): check --out"
-        ) from None
+    path, digest = write_evidence(_store(), args.id, _actor(args), _now(), Path(args.out))
     print(f"{path} (SHA-256 {digest})")
     return 0
 

@@ -162,6 +162,10 @@ class DigestSummary:
     spikes: tuple[Spike, ...]
     negative_spikes: tuple[Spike, ...]
     source_problems: tuple[SourceProblem, ...]
+    # The audit chain's length and head hash when the digest was made: a copy of the head outside the
+    # database, in every recipient's mailbox (README, Security).
+    audit_events: int = 0
+    audit_head: str = ""
 
     @property
     def spike_hours(self) -> frozenset[datetime]:
@@ -316,6 +320,7 @@ def collect_digest(store: Store, now: datetime, tz: ZoneInfo, dashboard_url: str
         for q in queue
     )
     legal = open_legal(store, now)
+    chain = store.audit_head()
     return DigestSummary(
         day=day,
         timezone=str(getattr(tz, "key", tz)),
@@ -346,6 +351,8 @@ def collect_digest(store: Store, now: datetime, tz: ZoneInfo, dashboard_url: str
             for s in store.sources()
             if s.status != "ok"
         ),
+        audit_events=chain[0],
+        audit_head=chain[1],
     )
 
 
@@ -417,6 +424,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer_settings": "To stop it or to change its language or address, open the Account page of the "
         "dashboard:",
         "footer_day": "Day covered: {day}, {tz}. Made {made}.",
+        "footer_audit": "Audit chain head: {head}, {events} events.",
     },
     "he": {
         "title": "סיכום יומי",
@@ -474,6 +482,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer_settings": "להפסקת הסיכום או לשינוי השפה או הכתובת, יש לפתוח את עמוד Account (החשבון) בלוח "
         "הבקרה:",
         "footer_day": "היום המסוכם: {day}, {tz}. הופק {made}.",
+        "footer_audit": "ראש שרשרת הביקורת: {head}, {events} אירועים.",
     },
 }
 _NAMES: dict[str, dict[str, str]] = {

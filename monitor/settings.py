@@ -276,6 +276,12 @@ SETTINGS: tuple[Setting, ...] = (
         kind=DIRECTORY,
     ),
     Setting(
+        "REPMON_AUDIT_KEY_FILE",
+        "",
+        "File of the audit chain's HMAC key (made by `repmon init`, mode 0600); empty: audit.key beside "
+        "the SQLite database, or in REPMON_DATA_DIR with another database. Keep it outside the database.",
+    ),
+    Setting(
         "REPMON_DATABASE_URL",
         "",
         "SQLAlchemy database URL; empty means SQLite in REPMON_DATA_DIR (e.g. postgresql+psycopg://...).",

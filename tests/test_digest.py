@@ -655,3 +655,17 @@ def test_the_night_the_clocks_go_back_the_day_has_25_hours(store):
     summary = collect_digest(store, datetime(2026, 10, 26, 6, tzinfo=UTC), TZ, URL)
     assert [f"{h.start:%H%z}" for h in summary.hours[:4]] == ["00+0300", "01+0300", "01+0200", "02+0200"]
     assert len(summary.hours) == 25 and summary.hours[-1].start == datetime(2026, 10, 25, 23, tzinfo=TZ)
+
+
+def test_the_footer_carries_the_audit_chain_head(store, add):
+    """A copy of the chain's head outside the database, in every mailbox (issue 13 point 3)."""
+    add(utc(22, 9), "complaint")
+    events, head = store.audit_head()
+    summary = collect_digest(store, RUN, TZ, URL)
+    assert (summary.audit_events, summary.audit_head) == (events, head) and events > 0
+    message = render_digest(summary, "en", SENDER, "owner@example.co.il")
+    line = f"Audit chain head: {head[:16]}, {events} events."
+    assert message.get_body(("plain",)).get_content().rstrip().endswith(line)
+    assert line in message.get_body(("html",)).get_content()
+    hebrew = render_digest(summary, "he", SENDER, "owner@example.co.il").get_body(("plain",)).get_content()
+    assert f"ראש שרשרת הביקורת: {head[:16]}, {events} אירועים." in hebrew

@@ -6,6 +6,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import NOW, add_users, open_store
 
@@ -102,3 +103,116 @@ def page_raw():
     from monitor.records import RawPayload
 
     return RawPayload(body=b'{"id": "9"}', captured_at=NOW)
+
+
+# -- the export is audited only once the file is safely written (issue 13 point 6) ----------------------
+
+
+@pytest.fixture
+def exportable(tmp_path, monkeypatch, make_mention, fake_classifier):
+    """An item ready to export, the CLI pointed at its database; returns (store, item id)."""
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    store = open_store(tmp_path / "data")
+    store.save_page("t", [make_mention(external_id="1", text="they scam people defamation")], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    return store, store.queue()[0].id
+
+
+def exports(store, item_id):
+    return [e["detail"] for e in store.item(item_id)["audit"] if e["action"] == "export_evidence"]
+
+
+def test_two_exports_in_the_same_second_write_two_files_each_with_its_own_audit_row(
+    exportable, tmp_path, capsys, monkeypatch
+):
+    import monitor.cli
+
+    store, item_id = exportable
+    monkeypatch.setattr(monitor.cli, "_now", lambda: NOW)  # the same second, the same bytes
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert main(["evidence", str(item_id), "--out", str(out), "--by", "adv-miri"]) == 0
+    files = sorted(out.iterdir(), key=lambda p: p.stat().st_ino)
+    assert len(files) == 2 and files[0].name != files[1].name
+    assert all(p.name.startswith(f"repmon-evidence-item-{item_id}-20261120T120000Z-") for p in files)
+    rows = exports(store, item_id)
+    assert sorted((r["file"], r["sha256"], r["to"]) for r in rows) == sorted(
+        (p.name, hashlib.sha256(p.read_bytes()).hexdigest(), str(p.resolve())) for p in files
+    )
+    assert store.verify() == []
+
+
+def test_a_bundle_never_replaces_a_file_of_the_same_name(tmp_path):
+    from monitor.actions import _write_new_file
+
+    first = _write_new_file(tmp_path, "bundle.zip", b"one")
+    second = _write_new_file(tmp_path, "bundle.zip", b"two")
+    assert (first.name, first.read_bytes(), second.name, second.read_bytes()) == (
+        "bundle.zip",
+        b"one",
+        "bundle-2.zip",
+        b"two",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle-2.zip", "bundle.zip"]  # no temporary left
+
+
+def test_an_out_that_is_a_file_is_a_clear_error_and_nothing_is_recorded(exportable, tmp_path, capsys):
+    store, item_id = exportable
+    target = tmp_path / "a-file.zip"
+    target.write_bytes(b"keep me")
+    assert main(["evidence", str(item_id), "--out", str(target), "--by", "adv-miri"]) == 2
+    assert capsys.readouterr().err == (
+        f"repmon: --out {target} is a file, not a folder: give --out a folder for the evidence ZIP; "
+        "nothing was exported or recorded\n"
+    )
+    assert target.read_bytes() == b"keep me"
+    assert exports(store, item_id) == []
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A folder nothing can be written to: a read-only tmpfs as root, else a folder without write bits."""
+    import os
+    import shutil
+    import subprocess
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() == 0:
+        if not shutil.which("mount"):
+            pytest.skip("root ignores permissions and there is no mount to make a read-only disk")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "repmon-ro", str(folder)],
+                              capture_output=True, text=True)  # fmt: skip
+        if done.returncode:
+            pytest.skip(f"cannot mount a read-only tmpfs here: {done.stderr.strip()}")
+        yield folder
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+        return
+    folder.chmod(0o555)
+    yield folder
+    folder.chmod(0o755)
+
+
+def test_a_read_only_out_is_a_clear_error_and_nothing_is_recorded(exportable, read_only_dir, capsys):
+    store, item_id = exportable
+    assert main(["evidence", str(item_id), "--out", str(read_only_dir), "--by", "adv-miri"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"repmon: cannot write the evidence bundle to {read_only_dir} (")
+    assert err.endswith("): give --out a writable folder; nothing was exported or recorded\n")
+    assert list(read_only_dir.iterdir()) == []
+    assert exports(store, item_id) == []
+
+
+def test_a_failed_audit_removes_the_written_file(exportable, tmp_path, monkeypatch):
+    from monitor.actions import write_evidence
+    from monitor.errors import StorageError
+
+    store, item_id = exportable
+
+    def refuse(*args, **kwargs):
+        raise StorageError("database is locked")
+
+    monkeypatch.setattr(store, "record_event", refuse)
+    with pytest.raises(StorageError):
+        write_evidence(store, item_id, "adv-miri", NOW, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []

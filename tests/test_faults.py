@@ -64,12 +64,12 @@ IDLE, REQUEST, WRITE, COMMIT = range(4)
 PHASES = {IDLE: "starting", REQUEST: "request or parse", WRITE: "in transaction", COMMIT: "commit"}
 
 
-def _ingest(url, api, phase, stop_at):
+def _ingest(url, api, phase, stop_at, data_dir=None):
     """The ingest process: polls x-search page by page until its cursor reaches ``stop_at``. It reports
     where it is in ``phase`` (shared memory) so the test can aim kills, and holds each page's transaction
     open for ``PAUSE`` after its INSERTs (before COMMIT) so a kill can land with rows written but not
     committed."""
-    store = Store(url)
+    store = Store(url, data_dir)  # the data dir holds the audit key the parent verifies with
     src = XSource("x-search", "search", make_client(TOKEN), query=QUERY, max_results=PAGE, backoff=0)
     redirect(src.client, api)
     call = src.call
@@ -137,7 +137,10 @@ def test_kill_9_at_random_points_loses_and_repeats_nothing(store):
             aim = (None, REQUEST, WRITE)[runs % 3]
             phase.value = IDLE
             store.engine.dispose()  # no connection crosses the fork
-            child = fork.Process(target=_ingest, args=(store.url, api, phase, api.timelines["search"][-1]))
+            child = fork.Process(
+                target=_ingest,
+                args=(store.url, api, phase, api.timelines["search"][-1], store.checkpoint_file.parent),
+            )
             child.start()
             runs += 1
             if aim is None:
@@ -157,7 +160,10 @@ def test_kill_9_at_random_points_loses_and_repeats_nothing(store):
                 assert child.exitcode == 0, f"the ingest process failed (exit {child.exitcode})"
             assert_consistent(store, api)
         store.engine.dispose()
-        child = fork.Process(target=_ingest, args=(store.url, api, phase, api.timelines["search"][-1]))
+        child = fork.Process(
+            target=_ingest,
+            args=(store.url, api, phase, api.timelines["search"][-1], store.checkpoint_file.parent),
+        )
         child.start()
         child.join(60)
         assert child.exitcode == 0

@@ -261,6 +261,7 @@ def test_hostile_posts_from_the_x_poller_are_stored_byte_exact(store, fake_class
     )
     assert store.verify() == []
     monkeypatch.setenv("REPMON_DATABASE_URL", store.url)
+    monkeypatch.setenv("REPMON_DATA_DIR", str(store.checkpoint_file.parent))  # the audit key's folder
     assert main(["verify"]) == 0
 
 

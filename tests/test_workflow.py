@@ -114,16 +114,20 @@ def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued, tmp_
     store.act(1, "escalate", "dana", NOW)
     store.act(1, "review", "miri", NOW)
     store.act(2, "dismiss", "dana", NOW, reason="not about us")
+    # Events 1-3 are the page's ingest, classification and triage; 4-6 the actions above.
     with store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_events SET actor = 'someone-else' WHERE id = 2"))
+        conn.execute(text("UPDATE audit_events SET actor = 'someone-else' WHERE id = 5"))
     assert store.verify() == [
-        "audit event 2 (item 1, review by someone-else): its content was changed after it was recorded"
+        "audit event 5 (item 1, review by someone-else): its content was changed after it was recorded"
     ]
     with store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_events SET actor = 'miri' WHERE id = 2"))
-        conn.execute(text("DELETE FROM audit_events WHERE id = 2"))
+        conn.execute(text("UPDATE audit_events SET actor = 'miri' WHERE id = 5"))
+        conn.execute(text("DELETE FROM audit_events WHERE id = 5"))
+    # Stricter since the chain seals rows: the item's status no longer matches its last recorded event.
     assert store.verify() == [
-        "audit event 3 (item 2, dismiss by dana): chain broken: it does not follow the event before it"
+        "audit event 6 (item 2, dismiss by dana): chain broken: it does not follow the event before it",
+        "queue item 1: its status, playbook, label, decision or assignee differs from the audit trail "
+        "(changed behind repmon's back)",
     ]
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE raw_payloads SET body = :body WHERE mention_id = 1"), {"body": b"{}"})
@@ -131,7 +135,7 @@ def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued, tmp_
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
     assert main(["verify"]) == 1
     out, err = capsys.readouterr()
-    assert out.splitlines()[0].startswith("audit event 3 (item 2, dismiss by dana): chain broken")
+    assert out.splitlines()[0].startswith("audit event 6 (item 2, dismiss by dana): chain broken")
     assert "integrity problem(s)" in err
 
 

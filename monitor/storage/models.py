@@ -158,6 +158,10 @@ class AuditEventRow(Base):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+    # The event's place in the chain (1, 2, ...) and the digests of the rows it wrote (``audit.py``);
+    # both are covered by ``hash``, an HMAC under the key kept outside the database.
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    seals: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class SourceStateRow(Base):

@@ -7,12 +7,15 @@ committed in one transaction, so a crash never loses or repeats work.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, select, text, update
@@ -21,7 +24,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from classifiers.virality import MetricSnapshot
-from monitor.errors import StorageError
+from monitor.errors import MonitorError, StorageError
 from monitor.records import (
     UNASSIGNED,
     Capture,
@@ -34,6 +37,7 @@ from monitor.records import (
     Virality,
     valid_text,
 )
+from monitor.storage import audit
 from monitor.storage.models import (
     AuditEventRow,
     CaptureRow,
@@ -55,6 +59,8 @@ from monitor.storage.models import (
 from monitor.triage import LEGAL, LEGAL_PLAYBOOKS
 from monitor.users import ADMIN_ACTOR, SIGN_IN_ACTOR, Failures, after_failure
 from monitor.workflow import OPEN_STATUSES, WorkflowError, next_state
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The PostgreSQL advisory lock that serializes appends to the audit chain (a 64-bit key of its own).
@@ -111,9 +117,31 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
 class Store:
     """Everything the rest of repmon reads from or writes to the database goes through here."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, data_dir: str | Path | None = None, *, key_file: str | Path | None = None
+    ) -> None:
+        """The audit chain's checkpoint and (unless ``key_file`` names another file) its key live in
+        the SQLite database's folder, or in ``data_dir`` for another database (with neither, the key
+        lives in memory only)."""
         self.url = url
         self.engine: Engine = self._engine(url)
+        folder: Path | None = None
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            folder = Path(url.removeprefix("sqlite:///")).resolve().parent  # beside the database file
+        elif data_dir is not None:
+            folder = Path(data_dir).expanduser().resolve()
+        self.key_file: Path | None = (
+            Path(key_file).expanduser() if key_file else (folder / audit.KEY_FILE if folder else None)
+        )
+        self.checkpoint_file: Path | None = folder / audit.CHECKPOINT_FILE if folder else None
+        self._audit_key: bytes | None = None
+
+    @property
+    def audit_key(self) -> bytes:
+        """The audit chain's HMAC key, read from (or, the first time, made in) ``key_file``."""
+        if self._audit_key is None:
+            self._audit_key = audit.load_or_create_key(self.key_file) if self.key_file else os.urandom(32)
+        return self._audit_key
 
     @staticmethod
     def _engine(url: str) -> Engine:
@@ -140,9 +168,18 @@ class Store:
         return engine
 
     @classmethod
-    def open(cls, data_dir: str | Path = "data", url: str | None = None, *, migrate: bool = True) -> Store:
-        """Open (and by default create or migrate) the configured database."""
-        store = cls(database_url(data_dir, url))
+    def open(
+        cls,
+        data_dir: str | Path = "data",
+        url: str | None = None,
+        *,
+        migrate: bool = True,
+        key_file: str | Path | None = None,
+    ) -> Store:
+        """Open (and by default create or migrate) the configured database. The audit key is
+        ``key_file``, else REPMON_AUDIT_KEY_FILE, else ``audit.key`` in ``data_dir``."""
+        key_file = key_file or os.environ.get("REPMON_AUDIT_KEY_FILE") or None
+        store = cls(database_url(data_dir, url), data_dir, key_file=key_file)
         if migrate:
             store.migrate()
         return store
@@ -172,14 +209,18 @@ class Store:
                             # one migrates, the others wait here and then find the schema at head.
                             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
                         cfg.attributes["connection"] = conn
+                        cfg.attributes["store"] = self  # the audit key, for re-signing the chain (0010)
                         command.upgrade(cfg, "head")
-                        return self.schema_revision(conn)
+                        revision = self.schema_revision(conn)
                 finally:
                     if on_sqlite:
                         conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                         conn.commit()
         except DatabaseError as exc:
             raise self._storage_error(exc) from exc
+        if head := cfg.attributes.get("audit_head"):
+            self._write_checkpoint(*head)
+        return revision
 
     def _migration_lock(self):  # noqa: ANN202 - a context manager
         """On a SQLite file, a lock file beside it held while migrating, so that concurrent migrations
@@ -254,10 +295,29 @@ class Store:
     def session(self) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any error."""
         try:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                yield session
+            with Session(self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    yield session
+                head = session.info.pop("audit_head", None)
         except (DatabaseError, OperationalError) as exc:
             raise self._storage_error(exc) from exc
+        if head is not None:
+            self._write_checkpoint(*head)
+
+    def _write_checkpoint(self, events: int, head: str) -> None:
+        """Record the chain's length and head outside the database, once its events are committed. The
+        change itself is stored: a checkpoint that cannot be written is logged, and `repmon verify` then
+        compares with the last one written."""
+        if self.checkpoint_file is None:
+            return
+        try:
+            audit.write_checkpoint(self.checkpoint_file, events, head)
+        except (OSError, MonitorError) as exc:
+            log.warning(
+                "audit checkpoint %s not updated (%s): the change was stored; make the folder writable",
+                self.checkpoint_file,
+                exc,
+            )
 
     # -- ingest ---------------------------------------------------------------------------------
 
@@ -282,16 +342,23 @@ class Store:
         captures: Sequence[Capture] = (),
     ) -> SavedPage:
         """Store a page of mentions, snapshots, shares and the source's cursor, in one transaction."""
+        seals: dict[str, dict[str, str]] = {}
         with self.session() as s:
-            new = self._upsert_mentions(s, mentions, now)
-            snaps = self._insert_snapshots(s, metrics)
+            new = self._upsert_mentions(s, mentions, now, seals)
+            snaps = self._insert_snapshots(s, metrics, seals)
             self._insert_shares(s, shares, now)
             self._insert_captures(s, captures)
             if cursor is not None:
                 self._save_source(s, source, now, cursor=cursor, status="ok", error=None, success=True)
+            if new or snaps:
+                # One event per page seals what it stored (not one per mention: ingest stays fast).
+                detail = {"source": source, "mentions": new, "snapshots": snaps}
+                self._append_event(s, now, "repmon", "ingest", None, detail, seals)
         return SavedPage(new, snaps)
 
-    def _upsert_mentions(self, s: Session, mentions: Sequence[Mention], now: datetime) -> int:
+    def _upsert_mentions(
+        self, s: Session, mentions: Sequence[Mention], now: datetime, seals: dict[str, dict[str, str]]
+    ) -> int:
         if not mentions:
             return 0
         rows = [
@@ -325,6 +392,7 @@ class Store:
         )
         # RETURNING with ON CONFLICT DO NOTHING yields exactly the rows that are new.
         new_ids = {(p, e): i for i, p, e in s.execute(stmt, list(unique.values()))}
+        seals["mention"] = audit.row_seals("mention", [unique[key] | {"id": i} for key, i in new_ids.items()])
         raws = [
             {
                 "mention_id": new_ids[(m.platform, m.external_id)],
@@ -338,6 +406,7 @@ class Store:
         ]
         if raws:
             s.execute(self._insert(RawPayloadRow).on_conflict_do_nothing(index_elements=["mention_id"]), raws)
+            seals["payload"] = audit.row_seals("payload", raws)
         return len(new_ids)
 
     @staticmethod
@@ -355,7 +424,9 @@ class Store:
                 out.update({(p, e): i_ for p, e, i_ in s.execute(q)})
         return out
 
-    def _insert_snapshots(self, s: Session, metrics: Sequence[MentionMetrics]) -> int:
+    def _insert_snapshots(
+        self, s: Session, metrics: Sequence[MentionMetrics], seals: dict[str, dict[str, str]]
+    ) -> int:
         """Add snapshots that differ from the post's latest one (unchanged counters add nothing)."""
         if not metrics:
             return 0
@@ -385,10 +456,12 @@ class Store:
                 }
             )
         if rows:
-            s.execute(
-                self._insert(MetricSnapshotRow).on_conflict_do_nothing(index_elements=["mention_id", "at"]),
-                rows,
+            stmt = (
+                self._insert(MetricSnapshotRow)
+                .on_conflict_do_nothing(index_elements=["mention_id", "at"])
+                .returning(*MetricSnapshotRow.__table__.c)
             )
+            seals["snapshot"] = audit.row_seals("snapshot", s.execute(stmt, rows).mappings().all())
         return len(rows)
 
     def _insert_shares(self, s: Session, shares: Sequence[Share], now: datetime) -> None:
@@ -635,11 +708,21 @@ class Store:
             for mid, p in rows
         ]
         with self.session() as s:
-            stmt = self._insert(ClassificationRow).on_conflict_do_nothing(
-                index_elements=["mention_id", "model_version"]
+            stmt = (
+                self._insert(ClassificationRow)
+                .on_conflict_do_nothing(index_elements=["mention_id", "model_version"])
+                .returning(*ClassificationRow.__table__.c)
             )
-            s.execute(stmt, values)
+            self._seal_classifications(s, s.execute(stmt, values).mappings().all(), now)
         return len(values)
+
+    def _seal_classifications(self, s: Session, stored: Sequence, now: datetime) -> None:
+        """One event seals a batch of stored predictions (their labels and scores)."""
+        if stored:
+            versions = sorted({r["model_version"] for r in stored})
+            detail = {"model_version": ", ".join(versions), "classifications": len(stored)}
+            seals = {"classification": audit.row_seals("classification", stored)}
+            self._append_event(s, now, "repmon", "classify", None, detail, seals)
 
     def classify_claimed(
         self,
@@ -695,9 +778,11 @@ class Store:
             stmt = (
                 self._insert(ClassificationRow)
                 .on_conflict_do_nothing(index_elements=["mention_id", "model_version"])
-                .returning(ClassificationRow.mention_id)
+                .returning(*ClassificationRow.__table__.c)
             )
-            return list(s.scalars(stmt, values))
+            stored = s.execute(stmt, values).mappings().all()
+            self._seal_classifications(s, stored, now)
+            return [r["mention_id"] for r in stored]
 
     # -- triage ---------------------------------------------------------------------------------
 
@@ -777,10 +862,12 @@ class Store:
                     )
                 )
             }
+            before = audit.row_seals("item", existing.values())
+            touched = []
             for mid, decision, vir in rows:
                 item = existing.get(mid)
                 if item is None:
-                    s.add(
+                    touched.append(
                         TriageItemRow(
                             mention_id=mid,
                             playbook=decision.playbook,
@@ -796,6 +883,7 @@ class Store:
                             updated_at=now,
                         )
                     )
+                    s.add(touched[-1])
                 elif item.status in OPEN_STATUSES:
                     item.playbook = decision.playbook
                     item.priority = decision.priority
@@ -806,6 +894,12 @@ class Store:
                     item.label = decision.label or item.label
                     item.language = decision.language or item.language
                     item.updated_at = now
+                    touched.append(item)
+            s.flush()  # the new items' ids
+            seals = {k: v for k, v in audit.row_seals("item", touched).items() if before.get(k) != v}
+            if seals:
+                detail = {"items": len(seals)}
+                self._append_event(s, now, "repmon", "triage", None, detail, {"item": seals})
         return len(rows)
 
     def queue_item(self, item_id: int) -> QueueItem | None:
@@ -1065,28 +1159,42 @@ class Store:
 
     # -- workflow and the audit chain -----------------------------------------------------------
 
-    @staticmethod
     def _event_hash(
-        prev: str, at: datetime, actor: str, action: str, item_id: int | None, detail: dict
+        self,
+        prev: str,
+        seq: int,
+        at: datetime,
+        actor: str,
+        action: str,
+        item_id: int | None,
+        detail: dict,
+        seals: dict,
     ) -> str:
-        canonical = json.dumps(
-            [prev, at.astimezone(UTC).isoformat(), actor, action, item_id, detail],
-            ensure_ascii=False,
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        # surrogatepass: a lone surrogate in a detail (a JSON escape, kept as such) hashes instead of failing.
-        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+        """HMAC-SHA256, under the key kept outside the database, of an event and its place in the chain."""
+        fields = audit.event_fields(prev, seq, at, actor, action, item_id, detail, seals)
+        return audit.event_hmac(self.audit_key, fields)
 
     def _append_event(
-        self, s: Session, now: datetime, actor: str, action: str, item_id: int | None, detail: dict
+        self,
+        s: Session,
+        now: datetime,
+        actor: str,
+        action: str,
+        item_id: int | None,
+        detail: dict,
+        seals: dict[str, dict[str, str]] | None = None,
     ) -> AuditEventRow:
-        """Add an event after the chain's head. The transaction first takes the chain's lock, held until
-        it ends, so that concurrent writers (threads, workers, the dashboard) append one after another
-        instead of two events following the same head."""
+        """Add an event after the chain's head, with the seals of the rows it wrote (``audit.py``). The
+        transaction first takes the chain's lock, held until it ends, so that concurrent writers
+        (threads, workers, the dashboard) append one after another instead of two events following the
+        same head. Once committed, the new head is written to the checkpoint file."""
         self._lock_audit_chain(s)
         actor, action = valid_text(actor), valid_text(action)  # as the text columns will hold them
-        prev = s.scalar(select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)) or ""
+        last = s.execute(
+            select(AuditEventRow.hash, AuditEventRow.seq).order_by(AuditEventRow.id.desc()).limit(1)
+        ).first()
+        prev, seq = (last[0], last[1] + 1) if last else ("", 1)
+        seals = {kind: dict(entries) for kind, entries in (seals or {}).items() if entries}
         row = AuditEventRow(
             at=now,
             actor=actor,
@@ -1094,10 +1202,21 @@ class Store:
             item_id=item_id,
             detail=detail,
             prev_hash=prev,
-            hash=self._event_hash(prev, now, actor, action, item_id, detail),
+            seq=seq,
+            seals=seals,
+            hash=self._event_hash(prev, seq, now, actor, action, item_id, detail, seals),
         )
         s.add(row)
+        s.info["audit_head"] = (seq, row.hash)
         return row
+
+    def audit_head(self) -> tuple[int, str]:
+        """The audit chain's length and head hash ("" when empty), e.g. for the daily digest."""
+        with self.session() as s:
+            last = s.execute(
+                select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
+            ).first()
+        return (last[0], last[1]) if last else (0, "")
 
     @staticmethod
     def _lock_audit_chain(s: Session) -> None:
@@ -1137,8 +1256,12 @@ class Store:
                 detail["reason"] = reason
             if note:
                 detail["note"] = note
-            self._append_event(s, now, actor, action, item_id, detail)
+            self._append_event(s, now, actor, action, item_id, detail, self._item_seals(item))
             return after
+
+    @staticmethod
+    def _item_seals(*items: TriageItemRow) -> dict[str, dict[str, str]]:
+        return {"item": audit.row_seals("item", items)}
 
     @staticmethod
     def _corrected_labels(s: Session, mention_ids: Sequence[int]) -> dict[int, str]:
@@ -1171,10 +1294,15 @@ class Store:
                 .order_by(ClassificationRow.id.desc())
                 .limit(1)
             )
-            s.add(CorrectionRow(mention_id=item.mention_id, label=label, reason=reason, actor=actor, at=now))
+            correction = CorrectionRow(
+                mention_id=item.mention_id, label=label, reason=reason, actor=actor, at=now
+            )
+            s.add(correction)
             item.label, item.updated_at = label, now
+            s.flush()  # the correction's id
+            seals = self._item_seals(item) | {"correction": audit.row_seals("correction", [correction])}
             self._append_event(
-                s, now, actor, "correct", item_id, {"from": before, "to": label, "reason": reason}
+                s, now, actor, "correct", item_id, {"from": before, "to": label, "reason": reason}, seals
             )
 
     def save_draft(self, item_id: int, text: str, language: str, actor: str, now: datetime) -> None:
@@ -1187,7 +1315,15 @@ class Store:
                 raise WorkflowError(f"item {item_id} is {item.status}: its reply can no longer be drafted")
             if item.status == "new":
                 item.status = next_state("new", "start")
-                self._append_event(s, now, actor, "start", item_id, {"from": "new", "to": item.status})
+                self._append_event(
+                    s,
+                    now,
+                    actor,
+                    "start",
+                    item_id,
+                    {"from": "new", "to": item.status},
+                    self._item_seals(item),
+                )
             reply = s.scalar(select(ReplyRow).where(ReplyRow.item_id == item_id))
             if reply is None:
                 reply = ReplyRow(
@@ -1275,7 +1411,7 @@ class Store:
                 raise WorkflowError(f"item {item_id} is {item.status}: it cannot be assigned")
             detail = {"from": item.assignee, "to": assignee}
             item.assignee, item.updated_at = assignee, now
-            self._append_event(s, now, actor, "assign", item_id, detail)
+            self._append_event(s, now, actor, "assign", item_id, detail, self._item_seals(item))
 
     def item(self, item_id: int) -> dict[str, object] | None:
         """One queue item with its mention, triage fields and audit trail."""
@@ -1413,33 +1549,143 @@ class Store:
             }
 
     def verify(self) -> list[str]:
-        """Recompute the audit chain and every stored SHA-256; the problems found, first broken link first."""
+        """Check everything the audit chain vouches for; the problems found, first broken link first.
+
+        In one linear pass: each event follows the one before it and carries the HMAC of its content
+        under the audit key (an unkeyed re-hash is named as such); the chain is at least as long as the
+        checkpoint file says and holds the checkpointed head; every sealed row (mentions, payloads,
+        metric snapshots, classifications, queue items, corrections, users) is as its latest seal says,
+        none is missing and none was added without an event; every stored payload matches its SHA-256
+        and states the id and text of the post it is stored for."""
         problems: list[str] = []
+        chain: list[str] = []
+        key = self.audit_key
+        checkpoint = audit.read_checkpoint(self.checkpoint_file) if self.checkpoint_file else None
+        latest: dict[str, dict[str, str]] = {kind: {} for kind in audit.SEALED_KINDS}
         with self.session() as s:
-            prev = ""
-            for e in s.scalars(select(AuditEventRow).order_by(AuditEventRow.id)):
+            prev, prev_seq, last_seq, events, at_checkpoint = "", 0, 0, 0, None
+            q = select(AuditEventRow).order_by(AuditEventRow.id).execution_options(yield_per=1000)
+            for e in s.scalars(q):
+                events += 1
                 where = f"audit event {e.id} (item {e.item_id}, {e.action} by {e.actor})"
-                if e.prev_hash != prev:
-                    problems.append(f"{where}: chain broken: it does not follow the event before it")
-                elif e.hash != self._event_hash(
-                    e.prev_hash, e.at, e.actor, e.action, e.item_id, dict(e.detail)
-                ):
-                    problems.append(f"{where}: its content was changed after it was recorded")
-                prev = e.hash
-            q = select(RawPayloadRow, MentionRow.platform, MentionRow.external_id).join(
-                MentionRow, MentionRow.id == RawPayloadRow.mention_id
-            )
-            for raw, platform, ext in s.execute(q):
-                if hashlib.sha256(raw.body).hexdigest() != raw.sha256:
+                detail, seals = dict(e.detail), dict(e.seals or {})
+                fields = audit.event_fields(
+                    e.prev_hash, e.seq, e.at, e.actor, e.action, e.item_id, detail, seals
+                )
+                if e.prev_hash != prev or e.seq != prev_seq + 1:
+                    chain.append(f"{where}: chain broken: it does not follow the event before it")
+                elif not hmac.compare_digest(e.hash, audit.event_hmac(key, fields)):
+                    legacy = audit.legacy_fields(e.prev_hash, e.at, e.actor, e.action, e.item_id, detail)
+                    if e.hash in audit.unkeyed_hashes(fields, legacy):
+                        chain.append(
+                            f"{where}: its hash was recomputed without the audit key: the chain was "
+                            "rewritten behind repmon's back"
+                        )
+                    else:
+                        chain.append(f"{where}: its content was changed after it was recorded")
+                if checkpoint is not None and e.seq == checkpoint.events:
+                    at_checkpoint = e.hash
+                prev, prev_seq, last_seq = e.hash, e.seq, max(last_seq, e.seq)
+                for kind, entries in seals.items():
+                    latest.setdefault(kind, {}).update(entries)
+            shown = 20  # a rewritten chain fails at every event after the change: the first ones say it
+            problems += chain[:shown]
+            if len(chain) > shown:
+                problems.append(
+                    f"... and {len(chain) - shown} more audit events with the same kind of problem"
+                )
+            problems += self._check_checkpoint(checkpoint, events, last_seq, at_checkpoint)
+            if self.key_file is not None and (p := audit.key_problem(self.key_file)):
+                problems.append(p)
+            problems += self._check_seals(s, latest)
+            problems += self._check_payloads(s)
+        return problems
+
+    def _check_checkpoint(
+        self, checkpoint: audit.Checkpoint | None, events: int, last_seq: int, at_checkpoint: str | None
+    ) -> list[str]:
+        where = f"audit chain (checkpoint {self.checkpoint_file})"
+        if checkpoint is None:
+            if events and self.checkpoint_file is not None:
+                return [
+                    f"{where}: the checkpoint file is missing while the database holds {events} events: "
+                    "deleted last events cannot be ruled out; restore the file from your backup"
+                ]
+            return []
+        if last_seq < checkpoint.events:
+            return [
+                f"{where}: the chain ends at event {last_seq} but the checkpoint recorded "
+                f"{checkpoint.events} events (head {checkpoint.head[:16]}): the last "
+                f"{checkpoint.events - last_seq} event(s) were deleted"
+            ]
+        if at_checkpoint != checkpoint.head:
+            return [
+                f"{where}: event {checkpoint.events} is not the head the checkpoint recorded "
+                f"({checkpoint.head[:16]}): the chain was replaced or re-hashed"
+            ]
+        return []
+
+    @staticmethod
+    def _check_seals(s: Session, latest: dict[str, dict[str, str]]) -> list[str]:
+        problems: list[str] = []
+        changed = {
+            "mention": "its text, author, dates or other stored fields changed after it was stored",
+            "payload": "the payload was replaced together with its SHA-256 after capture",
+            "snapshot": "its counts (likes, shares, replies, quotes, views) changed after they were stored",
+            "classification": "its label or scores changed after the classifier stored them",
+            "item": "its status, playbook, label, decision or assignee differs from the audit trail "
+            "(changed behind repmon's back)",
+            "correction": "its label, reason, actor or time changed after it was recorded",
+            "user": "their role differs from the audit trail (changed behind repmon's back)",
+        }
+
+        def name(kind: str, key: str, row: dict | None) -> str:
+            if kind == "user":
+                return f"user {key!r}"
+            if kind == "payload":
+                return f"raw payload of mention {key}"
+            label = {"snapshot": "metric snapshot", "item": "queue item"}.get(kind, kind)
+            if kind == "mention" and row is not None:
+                return f"mention {key} ({row['platform']}/{row['external_id']})"
+            if row is not None and kind in ("snapshot", "classification", "correction"):
+                return f"{label} {key} of mention {row['mention_id']}"
+            return f"{label} {key}"
+
+        for kind in audit.SEALED_KINDS:
+            sealed = latest.get(kind, {})
+            for key, digest, row in audit.current_rows(s, kind):
+                recorded = sealed.pop(key, None)
+                if recorded is None:
                     problems.append(
-                        f"raw payload of {platform}/{ext} (mention {raw.mention_id}): SHA-256 mismatch"
+                        f"{name(kind, key, row)}: no audit event covers it: added behind repmon's back"
                     )
-            for cap in s.scalars(select(CaptureRow)):
-                if hashlib.sha256(cap.body).hexdigest() != cap.sha256:
-                    problems.append(f"capture {cap.id} of mention {cap.mention_id}: SHA-256 mismatch")
-            for share in s.scalars(select(ShareRow)):
-                if hashlib.sha256(share.body).hexdigest() != share.sha256:
-                    problems.append(f"share {share.id} of mention {share.mention_id}: SHA-256 mismatch")
+                elif not hmac.compare_digest(recorded, digest):
+                    problems.append(f"{name(kind, key, row)}: {changed[kind]}")
+            for key in sealed:
+                problems.append(f"{name(kind, key, None)}: recorded in the audit trail but deleted since")
+        return problems
+
+    @staticmethod
+    def _check_payloads(s: Session) -> list[str]:
+        problems: list[str] = []
+        q = (
+            select(RawPayloadRow, MentionRow.platform, MentionRow.external_id, MentionRow.text)
+            .join(MentionRow, MentionRow.id == RawPayloadRow.mention_id)
+            .order_by(RawPayloadRow.mention_id)
+            .execution_options(yield_per=1000)
+        )
+        for raw, platform, ext, mention_text in s.execute(q):
+            where = f"raw payload of {platform}/{ext} (mention {raw.mention_id})"
+            if hashlib.sha256(raw.body).hexdigest() != raw.sha256:
+                problems.append(f"{where}: SHA-256 mismatch")
+            elif why := audit.payload_mismatch(ext, mention_text, raw.body):
+                problems.append(f"{where}: {why}: the evidence bundle would hold another post")
+        for cap in s.scalars(select(CaptureRow).execution_options(yield_per=1000)):
+            if hashlib.sha256(cap.body).hexdigest() != cap.sha256:
+                problems.append(f"capture {cap.id} of mention {cap.mention_id}: SHA-256 mismatch")
+        for share in s.scalars(select(ShareRow).execution_options(yield_per=1000)):
+            if hashlib.sha256(share.body).hexdigest() != share.sha256:
+                problems.append(f"share {share.id} of mention {share.mention_id}: SHA-256 mismatch")
         return problems
 
     # -- dashboard users --------------------------------------------------------------------------
@@ -1467,7 +1713,13 @@ class Store:
                 s.add(row)
             row.role, row.password_hash, row.disabled = role, password_hash, False
             self._append_event(
-                s, now, actor, "user_add" if created else "user_change", None, {"user": name, "role": role}
+                s,
+                now,
+                actor,
+                "user_add" if created else "user_change",
+                None,
+                {"user": name, "role": role},
+                {"user": audit.row_seals("user", [row])},
             )
             return created
 
