@@ -280,7 +280,6 @@ def _bundle(store: Store, item_id: int, now: datetime) -> tuple[str, bytes, str]
     bundle's hash prefix, so two bundles made in the same second never share a name."""
     from monitor.evidence import render_bundle
 
-    actor = authorize(store, actor, "evidence").name
     ev = store.evidence(item_id)
     if ev is None:
         raise InputError(f"no queue item {item_id}: see `repmon queue --all`")
@@ -294,6 +293,7 @@ def export_evidence(store: Store, item_id: int, actor: str, now: datetime) -> tu
     """The item's evidence bundle for a browser download: (file name, ZIP bytes, SHA-256). The export
     is audited once the bytes exist, before they are offered; whether the browser saved them, repmon
     cannot know (see README: Security)."""
+    actor = authorize(store, actor, "evidence").name
     name, data, digest = _bundle(store, item_id, now)
     detail = {"file": name, "sha256": digest, "to": "dashboard download"}
     store.record_event(item_id, actor, "export_evidence", detail, now)
@@ -307,6 +307,7 @@ def write_evidence(store: Store, item_id: int, actor: str, now: datetime, out_di
     other file has (never replacing one); only then is the export recorded. A folder that cannot be
     written, or a file given as the folder, is an InputError and nothing is recorded; if recording
     fails, the file is removed again."""
+    actor = authorize(store, actor, "evidence").name
     name, data, digest = _bundle(store, item_id, now)
     path = _write_new_file(Path(out_dir), name, data)
     try:

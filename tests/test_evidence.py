@@ -115,6 +115,7 @@ def exportable(tmp_path, monkeypatch, make_mention, fake_classifier):
     store = open_store(tmp_path / "data")
     store.save_page("t", [make_mention(external_id="1", text="they scam people defamation")], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
+    add_users(store, **{"adv-miri": "legal"})
     return store, store.queue()[0].id
 
 
