@@ -136,6 +136,20 @@ class TriageDecision:
     language: str | None = None
 
 
+# Item ids are 64-bit signed integers in both databases: a larger number reaches the driver as an overflow.
+MAX_ITEM_ID = 2**63 - 1
+
+
+def parse_item_id(value: object) -> int | None:
+    """An item id given as text (command line, ``?id=`` in a link) as an int, or None when it is not a
+    whole number from 1 to ``MAX_ITEM_ID`` (no item can have it)."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ITEM_ID else None
+
+
 @dataclass(frozen=True)
 class QueueItem:
     """One row of the triage queue, joined from the mention, its classification and triage."""
