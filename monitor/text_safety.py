@@ -12,8 +12,9 @@ Two kinds of text:
   character is shown as a visible marker such as ``⟨U+202E⟩`` (a zero-width joiner inside an emoji and
   emoji tag characters stay: they cannot reorder or forge anything);
 * a *post text* (``text=True``): line breaks and tabs stay, and so do the marks that Hebrew and Arabic
-  writers use legitimately (LRM, RLM, ALM) and the joiners (ZWJ, ZWNJ); bidi embeddings, overrides and
-  isolates, which reorder what follows them, and every other control are shown as markers.
+  writers use legitimately (LRM, RLM, ALM) and the joiners (ZWJ, ZWNJ); bidi embeddings and overrides,
+  which reorder what follows them, and every other control are shown as markers; isolates and
+  zero-width spaces are dropped (flagged, not shown).
 
 ``flags`` names the hidden characters a text holds so that a page can warn ("hidden direction
 characters: RLO"); the raw stored text and payload are never changed, only what is displayed.
@@ -62,6 +63,11 @@ _CONTROL_NAMES = {
 }
 # Kept in a post's text: legitimate in Hebrew and Arabic writing, and unable to reorder what follows.
 _TEXT_KEEPS = frozenset("\n\t\u200e\u200f\u061c\u200c\u200d")
+# Dropped from a post's text (and flagged): isolates, which writers use to wrap mixed-direction phrases
+# but which an unbalanced one lets leak past the text, and the zero-width characters that hide nothing
+# once removed. Bidi embeddings and overrides are shown as markers instead: they are how text is forged.
+_TEXT_DROPS = frozenset("\u2066\u2067\u2068\u2069\u200b\u2060\ufeff")
+_KEEP, _MARK, _DROP = 0, 1, 2
 _PARTIAL_MARKER = re.compile(r"⟨(U(\+[0-9A-F]{0,6})?)?$")
 _EMOJI_TAG_BASE = "\U0001f3f4"  # the black flag that emoji tag sequences (subdivision flags) follow
 
@@ -91,26 +97,29 @@ def marker(ch: str) -> str:
     return f"⟨U+{ord(ch):04X}⟩"
 
 
-def _neutral(text: str, keep_text: bool) -> list[tuple[str, bool]]:
-    """Each character with whether it must be shown as a marker."""
+def _neutral(text: str, keep_text: bool) -> list[tuple[str, int]]:
+    """Each character with what a display does with it: keep it, show a marker, or drop it."""
     out = []
     for i, ch in enumerate(text):
-        if not _hidden(ch):
-            out.append((ch, False))
+        if not _hidden(ch) or _kept_in_name(text, i):
+            out.append((ch, _KEEP))
         elif keep_text and ch in _TEXT_KEEPS:
-            out.append((ch, False))
+            out.append((ch, _KEEP))
+        elif keep_text and ch in _TEXT_DROPS:
+            out.append((ch, _DROP))
         else:
-            out.append((ch, not (not keep_text and _kept_in_name(text, i))))
+            out.append((ch, _MARK))
     return out
 
 
 def flags(value: str | None, *, text: bool = False) -> list[str]:
     """The short names of the hidden characters in ``value`` that a display neutralises, each once, in
     order of first appearance ([] for a clean value). ``text=True``: judge it as a post's text (line
-    breaks, tabs, LRM/RLM/ALM and joiners are not flagged)."""
+    breaks, tabs, LRM/RLM/ALM and joiners are not flagged; the isolates and zero-width spaces a display
+    drops are)."""
     seen: list[str] = []
-    for ch, hidden in _neutral(value or "", text):
-        if hidden and char_name(ch) not in seen:
+    for ch, fate in _neutral(value or "", text):
+        if fate != _KEEP and char_name(ch) not in seen:
             seen.append(char_name(ch))
     return seen
 
@@ -118,8 +127,11 @@ def flags(value: str | None, *, text: bool = False) -> list[str]:
 def for_terminal(value: str | None, *, text: bool = False) -> str:
     """``value`` with every hidden character that could reorder it, forge a line or drive a terminal
     (ESC, CR, LF, DEL, C1 controls, bidi overrides and isolates) shown as a visible marker such as
-    '⟨U+001B⟩'. As a name by default; ``text=True`` keeps a post's line breaks, tabs and Hebrew marks."""
-    return "".join(marker(ch) if hidden else ch for ch, hidden in _neutral(value or "", text))
+    '⟨U+001B⟩'. As a name by default; ``text=True`` keeps a post's line breaks, tabs and Hebrew marks,
+    and drops its isolates and zero-width spaces (see the module's docstring)."""
+    return "".join(
+        marker(ch) if fate == _MARK else ch for ch, fate in _neutral(value or "", text) if fate != _DROP
+    )
 
 
 def one_line(value: str | None, limit: int | None = None) -> str:

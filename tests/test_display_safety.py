@@ -35,6 +35,14 @@ def test_a_posts_text_keeps_its_lines_and_hebrew_marks_but_not_overrides_or_esca
     assert text_safety.one_line(text, 30) == "שלום\u200f world line two ⟨U+202E⟩…"
 
 
+def test_a_posts_isolates_and_zero_width_spaces_are_dropped_and_flagged():
+    text = "הבעלים\u2067 גנב ממני\u2069 fam\u200bily \U0001f3f4\U000e0067\U000e0062\U000e007f"
+    assert text_safety.for_terminal(text, text=True) == (
+        "הבעלים גנב ממני family \U0001f3f4\U000e0067\U000e0062\U000e007f"
+    )
+    assert text_safety.flags(text, text=True) == ["RLI", "PDI", "ZWSP"]
+
+
 def test_flags_name_the_hidden_characters_once_in_order():
     assert text_safety.flags(HANDLE) == ["RLO", "CR", "LF", "ESC"]
     assert text_safety.flags("שלום\u200f\nworld", text=True) == []
