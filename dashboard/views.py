@@ -26,7 +26,6 @@ LABEL_ICONS = {
 }
 RTL_LANGUAGES = ("he", "mixed")
 NUL, REPLACEMENT = "\x00", "\ufffd"
-MAX_PICKER_ID = 2**53 - 1  # the largest whole number a browser's number input holds exactly
 
 
 def when(value: datetime | str | None) -> str:

@@ -26,7 +26,8 @@ def _err(msg: str) -> None:
 
 
 def item_id(value: str) -> int:
-    """argparse type of an item id: a whole number from 1 to 2^63-1, the most either database holds."""
+    """argparse type of an item id: a whole number from 1 to ``MAX_ITEM_ID`` (2^31-1: what the id column
+    holds in PostgreSQL), so a larger one is "no queue item N", never a database overflow."""
     number = parse_item_id(value)
     if number is None:
         raise argparse.ArgumentTypeError(

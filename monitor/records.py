@@ -136,8 +136,9 @@ class TriageDecision:
     language: str | None = None
 
 
-# Item ids are 64-bit signed integers in both databases: a larger number reaches the driver as an overflow.
-MAX_ITEM_ID = 2**63 - 1
+# The largest item id: triage_items.id is an Integer column, 32-bit in PostgreSQL (SQLite's is 64-bit); a
+# larger number would reach the driver as an overflow ("integer out of range") instead of "no such item".
+MAX_ITEM_ID = 2**31 - 1
 
 
 def parse_item_id(value: object) -> int | None:

@@ -551,9 +551,7 @@ def test_a_hostile_handle_is_isolated_and_flagged_on_the_legal_page_and_in_the_q
     assert raw_free([t.value for t in at.text])
 
 
-@pytest.mark.parametrize(
-    "requested", ["9223372036854775808", str(2**64), "-5", "0", "1e3", "9007199254740993"]
-)
+@pytest.mark.parametrize("requested", ["9223372036854775808", str(2**64), "-5", "0", "1e3", str(2**31)])
 def test_an_item_id_the_database_cannot_hold_is_a_clear_message(db, requested):
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["clock"] = NOW

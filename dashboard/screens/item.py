@@ -14,6 +14,7 @@ import streamlit as st
 from classifiers import LABELS
 from dashboard import auth, data, views
 from monitor import actions
+from monitor.records import MAX_ITEM_ID
 from monitor.settings import setting
 from monitor.users import action_permission, can
 from monitor.workflow import DECISIONS, allowed_actions
@@ -22,17 +23,16 @@ user = auth.require("page:item")
 store, now = data.store(), data.now()
 
 # An id from a link or the session may be anything: one no item can have is "no queue item", never a
-# database overflow, and one beyond what the browser's number box holds is not put in it.
+# database overflow (nor a number too large for the browser's number box).
 item_id, unknown = views.requested_item(st.session_state.get("item_id") or st.query_params.get("id"))
-in_picker = item_id is None or item_id <= views.MAX_PICKER_ID
 top = st.columns([1, 1, 6], vertical_alignment="bottom")
 if top[0].button("← Queue", key="i_back"):
     st.switch_page("screens/queue.py")
 picked = top[1].number_input(
     "Item #",
     min_value=1,
-    max_value=views.MAX_PICKER_ID,
-    value=(item_id or 1) if in_picker and unknown is None else None,
+    max_value=MAX_ITEM_ID,
+    value=None if unknown else item_id or 1,
     step=1,
     key="i_pick",
 )
