@@ -2,17 +2,19 @@
 
 A post is shown as plain text: it is HTML-escaped and laid out with ``white-space: pre-wrap`` inside a
 ``dir`` box (right-to-left for Hebrew), so markup, markdown and scripts in a hostile post stay inert.
+Names, handles and links come from strangers too: they go through ``monitor.text_safety`` (hidden
+characters shown as markers, names isolated), so an override in a handle cannot reverse the line.
 """
 
 from __future__ import annotations
 
 import html
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.formatting import age, reach
-from monitor.records import QueueItem
+from monitor.records import QueueItem, parse_item_id
+from monitor.text_safety import flags, for_terminal, isolate, one_line, safe_href
 from monitor.workflow import AWAITING_FIRST_RESPONSE
 
 LABEL_ICONS = {
@@ -24,24 +26,6 @@ LABEL_ICONS = {
 }
 RTL_LANGUAGES = ("he", "mixed")
 NUL, REPLACEMENT = "\x00", "\ufffd"
-# Characters that change how text is displayed without being seen: bidi controls, zero-width marks.
-INVISIBLE = {
-    "\u202a": "LRE",
-    "\u202b": "RLE",
-    "\u202c": "PDF",
-    "\u202d": "LRO",
-    "\u202e": "RLO",
-    "\u2066": "LRI",
-    "\u2067": "RLI",
-    "\u2068": "FSI",
-    "\u2069": "PDI",
-    "\u200b": "ZWSP",
-    "\u200c": "ZWNJ",
-    "\u200d": "ZWJ",
-    "\u200e": "LRM",
-    "\u200f": "RLM",
-    "\ufeff": "BOM",
-}
 
 
 def when(value: datetime | str | None) -> str:
@@ -67,21 +51,47 @@ def sla_text(due: datetime, status: str, now: datetime) -> str:
 
 
 def excerpt(text: str, limit: int = 120) -> str:
-    """One line of at most ``limit`` characters, with invisible controls removed."""
-    flat = " ".join("".join(" " if ch in INVISIBLE else ch for ch in text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """A post as one line of at most ``limit`` characters; overrides and controls shown as markers."""
+    return one_line(text, limit)
 
 
 def invisible_characters(text: str) -> list[str]:
-    """Names of the invisible display-control characters in a text (each once, in order)."""
-    seen: list[str] = []
-    for ch in text:
-        name = INVISIBLE.get(ch) or (
-            unicodedata.name(ch, "CONTROL") if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else None
-        )
-        if name and name not in seen:
-            seen.append(name)
-    return seen
+    """Short names of the hidden characters in a post's text that the display neutralises (each once,
+    in order): bidi overrides, embeddings and isolates, zero-width spaces, controls."""
+    return flags(text, text=True)
+
+
+def handle(author: str) -> str:
+    """A handle for a table cell: '@' and the handle with its hidden characters as markers."""
+    return f"@{for_terminal(author)}"
+
+
+def author_line(author: str, followers: int | None) -> str:
+    """'@handle · 12k followers' as plain text: the handle's hidden characters as markers and the handle
+    in an isolate (FSI ... PDI), so neither an override nor a Hebrew name reorders the count."""
+    return f"@{isolate(author)} · {reach(followers)} followers"
+
+
+def hidden_warning(author: str) -> str | None:
+    """The warning to show when an author's handle holds hidden direction or control characters."""
+    found = flags(author)
+    if not found:
+        return None
+    return (
+        f"Watch out: hidden direction or control characters in the author's handle: {', '.join(found)} "
+        "(shown as ⟨U+…⟩ markers)."
+    )
+
+
+def requested_item(value: object) -> tuple[int | None, str | None]:
+    """An item id asked for by a link (``?id=``) or the session: (the id, None) when it is one an item
+    can have, (None, what was asked for, shown safely) when not, (None, None) when nothing was asked."""
+    if value is None or value == "":
+        return None, None
+    number = parse_item_id(value)
+    if number is None:
+        return None, for_terminal(str(value))[:40]
+    return number, None
 
 
 def direction(language: str | None) -> str:
@@ -99,8 +109,9 @@ def post_html(text: str, language: str | None) -> str:
 
 
 def safe_url(url: str) -> str | None:
-    """The post's link if it is an http(s) address, else None (no javascript: or data: links)."""
-    return url if url.startswith(("https://", "http://")) else None
+    """The post's link if it is an http(s) address (hidden characters percent-encoded), else None (no
+    javascript: or data: links)."""
+    return safe_href(url)
 
 
 def queue_rows(items: Sequence[QueueItem], now: datetime) -> list[dict[str, object]]:
@@ -113,7 +124,7 @@ def queue_rows(items: Sequence[QueueItem], now: datetime) -> list[dict[str, obje
             "post": excerpt(it.text, 90),
             "SLA": sla_text(it.sla_due_at, it.status, now),
             "virality": round(it.virality or 0.0),
-            "author": f"@{it.author} · {reach(it.author_followers)}",
+            "author": f"{handle(it.author)} · {reach(it.author_followers)}",
             "where": it.platform + (" · our page" if it.own_page else ""),
             "age": age((now - it.created_at).total_seconds()),
             "status": it.status.replace("_", " "),

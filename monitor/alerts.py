@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -19,9 +18,9 @@ from email.utils import format_datetime
 from monitor.records import QueueFilter, QueueItem
 from monitor.storage import Store
 from monitor.storage.reports import detect_spikes, first_mention_at, hourly_volume
+from monitor.text_safety import for_header, for_html, for_terminal, one_line
 
 BASELINE_HOURS = 7 * 24
-_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff\x00]")
 
 
 @dataclass(frozen=True)
@@ -72,11 +71,6 @@ def volume_spikes(store: Store, now: datetime, k: float = 3.0, min_count: int = 
     return out
 
 
-def _clean(text: str, limit: int = 280) -> str:
-    flat = " ".join(_CONTROLS.sub("", text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def _message(
     subject: str, sender: str, recipient: str, now: datetime, key: str, text: str, body: str, lang: str
 ) -> EmailMessage:
@@ -111,27 +105,29 @@ LABEL_NAMES = {
 def render_item_alert(
     item: QueueItem, language: str, sender: str, recipient: str, dashboard_url: str, now: datetime
 ) -> EmailMessage:
-    """The alert for one spreading item, in Hebrew or English; the post's text is inert."""
-    label = LABEL_NAMES[language].get(item.label or "", item.label or "?")
+    """The alert for one spreading item, in Hebrew or English; the post's text is inert, and the author's
+    handle shows its hidden characters as markers (``monitor.text_safety``), in its own isolate in HTML."""
+    label = for_header(LABEL_NAMES[language].get(item.label or "", item.label or "?"))
     link = f"{dashboard_url.rstrip('/')}/item?id={item.id}"
-    excerpt = _clean(item.text)
+    excerpt = one_line(item.text, 280)
+    author = for_terminal(item.author)
     post_dir = "rtl" if item.language in ("he", "mixed") else "ltr"
     virality = f"{item.virality or 0:.0f}"
     if language == "he":
         subject = f"התראת repmon: {label} מתפשט/ת (ויראליות {virality}) · פריט #{item.id}"
-        lines = [f"{label} ב-{item.platform}, מאת @{item.author}, ויראליות {virality}/100.",
+        lines = [f"{label} ב-{item.platform}, מאת @{author}, ויראליות {virality}/100.",
                  f"תחזית ל-24 שעות: {item.forecast_24h or 0:.0f} תגובות ושיתופים.",
                  "אין למחוק את הפוסט. שמרו ראיות והעבירו לטיפול משפטי.", "", excerpt, "", link]  # fmt: skip
         intro, action = f"<b>{html.escape(label)}</b> מתפשט/ת", "פתיחה בלוח הבקרה"
     else:
         subject = f"repmon alert: {label} spreading (virality {virality}) · item #{item.id}"
-        lines = [f"A {label} on {item.platform} by @{item.author} is spreading: virality {virality}/100.",
+        lines = [f"A {label} on {item.platform} by @{author} is spreading: virality {virality}/100.",
                  f"24-hour forecast: {item.forecast_24h or 0:.0f} interactions.",
                  "Do not delete the post. Preserve the evidence and pass it to legal.", "", excerpt, "",
                  link]  # fmt: skip
         intro, action = f"A <b>{html.escape(label)}</b> is spreading", "Open in the dashboard"
     body = (
-        f"<p>{intro}: {html.escape(item.platform)} · @{html.escape(item.author)} · "
+        f"<p>{intro}: {html.escape(item.platform)} · @{for_html(item.author, tag='span')} · "
         f"{html.escape(virality)}/100</p>"
         f'<blockquote dir="{post_dir}" style="white-space: pre-wrap; border-inline-start: 4px solid #c62828; '
         f'padding: 8px 12px; background: #fff5f5">{html.escape(excerpt)}</blockquote>'

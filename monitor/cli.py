@@ -15,12 +15,26 @@ from pathlib import Path
 from monitor.errors import ClassifierError, ConfigError, InputError, MailError, MonitorError
 from monitor.formatting import age, reach
 from monitor.inputs import Row, read_rows
+from monitor.records import MAX_ITEM_ID, parse_item_id
 from monitor.settings import SETTINGS, apply_file_settings, check_settings, load_settings
+from monitor.text_safety import flags, for_terminal, one_line
 from playbooks.engine import PlaybookError
 
 
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def item_id(value: str) -> int:
+    """argparse type of an item id: a whole number from 1 to ``MAX_ITEM_ID`` (2^31-1: what the id column
+    holds in PostgreSQL), so a larger one is "no queue item N", never a database overflow."""
+    number = parse_item_id(value)
+    if number is None:
+        raise argparse.ArgumentTypeError(
+            f"no queue item {for_terminal(value)}: an item id is a whole number from 1 to {MAX_ITEM_ID}; "
+            "see `repmon queue --all`"
+        )
+    return number
 
 
 def _quiet_libraries() -> None:
@@ -747,7 +761,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     if args.user_command == "list":
         for u in store.users():
             state = "disabled" if u["disabled"] else "active"
-            print(f"{u['name']:<20} {u['role']:<8} {state}  {u['email'] or ''}")
+            print(f"{for_terminal(u['name']):<20} {u['role']:<8} {state}  {for_terminal(u['email'])}")
         return 0
     if args.user_command in ("disable", "enable"):
         store.set_user_disabled(check_name(args.name), args.user_command == "disable", _now())
@@ -761,7 +775,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     name, created = add_user(store, name, role, password, _now(), replace=args.replace)
-    print(f"user {name} ({role}) {'added' if created else 'updated'}")
+    print(f"user {for_terminal(name)} ({role}) {'added' if created else 'updated'}")
     return 0
 
 
@@ -870,7 +884,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
     from playbooks.engine import load_library
 
     text, language = save_draft(_store(), args.id, _actor(args), _now(), load_library(), args.text)
-    print(f"item {args.id}: draft ({language}) saved:\n{text}")
+    print(f"item {args.id}: draft ({language}) saved:\n{for_terminal(text, text=True)}")
     return 0
 
 
@@ -878,7 +892,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from monitor.actions import approve
 
     approve(_store(), args.id, _actor(args), _now())
-    print(f"item {args.id}: reply approved by {_actor(args)}")
+    print(f"item {args.id}: reply approved by {for_terminal(_actor(args))}")
     return 0
 
 
@@ -886,7 +900,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from monitor.actions import assign
 
     assign(_store(), args.id, args.assignee, _actor(args), _now())
-    print(f"item {args.id}: assigned to {args.assignee}")
+    print(f"item {args.id}: assigned to {for_terminal(args.assignee)}")
     return 0
 
 
@@ -917,27 +931,36 @@ def cmd_item(args: argparse.Namespace) -> int:
         return 0
     print(f"item {args.id} [{item['status']}] playbook {item['playbook']}, priority {item['priority']:.1f}")
     if q:
-        print(f"{q.platform} @{q.author} ({reach(q.author_followers)} followers), {q.created_at.isoformat()}")
-        print(f"{q.url}{'  [demo]' if q.is_demo else ''}\n\n{q.text}\n")
+        print(
+            f"{q.platform} @{for_terminal(q.author)} ({reach(q.author_followers)} followers), "
+            f"{q.created_at.isoformat()}"
+        )
+        print(
+            f"{for_terminal(q.url)}{'  [demo]' if q.is_demo else ''}\n\n{for_terminal(q.text, text=True)}\n"
+        )
         print(
             "scores: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(q.scores.items(), key=lambda kv: -kv[1]))
         )
     due = item["sla_due_at"]
     print(f"SLA due {due.isoformat(timespec='minutes')}" + ("  ** BREACHED **" if breached else ""))
-    print(f"assignee: {item['assignee'] or '-'}; decision: {item['decision'] or '-'}")
-    print("why: " + "; ".join(item["reasons"]))
+    print(f"assignee: {for_terminal(item['assignee']) or '-'}; decision: {item['decision'] or '-'}")
+    print("why: " + for_terminal("; ".join(item["reasons"])))
     if playbook:
         print(f"\nplaybook: {playbook.title.en} / {playbook.title.he} (owner: {playbook.owner})")
         for n, step in enumerate(playbook.steps, 1):
             print(f"  [{n}] {step}")
     if q:
         draft, lang = draft_for(q, library)
-        print(f"\ndraft reply ({lang}): {draft}" if draft else "\n(no public reply for this playbook)")
+        print(
+            f"\ndraft reply ({lang}): {for_terminal(draft, text=True)}"
+            if draft
+            else "\n(no public reply for this playbook)"
+        )
     print(f"\nallowed now: {', '.join(allowed_actions(item['status'])) or 'nothing'}")
     print("audit trail:")
     for e in found["audit"]:
-        detail = json.dumps(e["detail"], ensure_ascii=False)
-        print(f"  {e['at'].isoformat(timespec='seconds')} {e['actor']}: {e['action']} {detail}")
+        detail = for_terminal(json.dumps(e["detail"], ensure_ascii=False))
+        print(f"  {e['at'].isoformat(timespec='seconds')} {for_terminal(e['actor'])}: {e['action']} {detail}")
     return 0
 
 
@@ -982,9 +1005,11 @@ def render_queue(items: Sequence, now: datetime | None = None) -> str:
         posted = age((now - it.created_at).total_seconds())
         due = (it.sla_due_at - now).total_seconds()
         sla = ("due " + age(due)) if due >= 0 else ("LATE " + age(-due))
-        text = " ".join(it.text.split())
+        text = one_line(it.text)
         excerpt = (text[:57] + "...") if len(text) > 60 else text
-        author = f"@{it.author}"[:12] + f" {reach(it.author_followers)}"
+        # a handle with hidden characters is shown whole, so that its markers cannot be cut off
+        handle = f"@{for_terminal(it.author)}"
+        author = (handle if flags(it.author) else handle[:12]) + f" {reach(it.author_followers)}"
         demo = " [demo]" if it.is_demo else ""
         lines.append(
             f"{it.id:>5} {it.priority:>5.1f} {it.platform[:4]:<4} {(it.label or '?'):<10} "
@@ -1048,14 +1073,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     now = _now()
     for src in store.sources() or []:
         last = src.last_success_at.isoformat(timespec="seconds") if src.last_success_at else "never"
-        line = f"  {src.name:<16} {src.status:<12} last success {last}"
+        line = f"  {for_terminal(src.name):<16} {src.status:<12} last success {last}"
         if src.reset_at and src.reset_at > now:
             line += f", next poll allowed {src.reset_at.isoformat(timespec='seconds')}"
         reads = src.cursor.get("reads") if isinstance(src.cursor.get("reads"), dict) else {}
         if reads.get("day") == now.date().isoformat():
             line += f", reads today {reads.get('count', 0)}"
         if src.last_error:
-            line += f"\n      last error: {src.last_error}"
+            line += f"\n      last error: {one_line(src.last_error)}"
         print(line)
     if not store.sources():
         print("  (none polled yet: run `repmon poll --once` or `repmon demo --once`)")
@@ -1070,7 +1095,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 line += f"\n      {j['last_detail']}"
             if j["last_error"]:
                 when = j["last_error_at"].isoformat(timespec="seconds")
-                line += f"\n      last error ({when}): {j['last_error']}"
+                line += f"\n      last error ({when}): {one_line(j['last_error'])}"
             print(line)
     pending = store.deliveries(pending_only=True, limit=20)
     if pending:
@@ -1078,8 +1103,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         for d in pending:
             retry = d["next_attempt_at"].isoformat(timespec="seconds") if d["next_attempt_at"] else "now"
             print(
-                f"  {d['kind']} {d['key']} to {d['recipient']}: {d['attempts']} attempt(s), next {retry}"
-                + (f"\n      last error: {d['last_error']}" if d["last_error"] else "")
+                f"  {d['kind']} {d['key']} to {for_terminal(d['recipient'])}: {d['attempts']} attempt(s), "
+                f"next {retry}"
+                + (f"\n      last error: {one_line(d['last_error'])}" if d["last_error"] else "")
             )
     print("last runs:")
     for job in store.last_jobs(5):
@@ -1300,7 +1326,7 @@ def build_parser() -> argparse.ArgumentParser:
     from monitor.workflow import DECISIONS
 
     def with_actor(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        parser.add_argument("id", type=int, metavar="ID")
+        parser.add_argument("id", type=item_id, metavar="ID")
         parser.add_argument(
             "--by", help="the user who does it (default: REPMON_CLI_USER); their role must allow it"
         )

@@ -12,16 +12,17 @@ when it is made (an SLA is judged against the present, and the night before the 
 run late). The queue sections (top open items, items with legal, failing sources) show the state when
 the digest is made: that is what needs doing.
 
-Post texts are hostile: the HTML template escapes everything (Jinja2 autoescape), every excerpt loses
-its bidi override and isolate controls, and each sits in its own ``dir`` box, so no markup, image,
-script or reordering trick from a post reaches the reader.
+Post texts and names are hostile: the HTML template escapes everything (Jinja2 autoescape), every
+excerpt shows its bidi overrides and controls as visible markers and loses its isolates
+(``monitor.text_safety``), every handle, assignee and source name shows all its hidden characters as
+markers, and each sits in its own ``dir`` box, so no markup, image, script or reordering trick from a
+post or a name reaches the reader.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from monitor.storage.reports import (
     open_legal,
     response_kpis,
 )
+from monitor.text_safety import for_header, one_line
 
 TEMPLATES = Path(__file__).parent / "templates"
 TOP_ITEMS = 5
@@ -61,10 +63,6 @@ SPIKE_MIN_COUNT = 5
 # reports.response_kpis reads the items' current states, so it can only judge as of now.
 SLA_DAYS = 1
 RTL_LANGUAGES = ("he", "iw", "yi", "ar", "fa", "ur", "mixed")  # "mixed": Hebrew and English, read as Hebrew
-
-# Invisible characters that reorder or hide text: bidi embeddings, overrides and isolates (a post can
-# make "bad" read "dab"), plus zero-width spaces, the byte-order mark and the word joiner.
-_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,8 @@ class LabelCount:
 @dataclass(frozen=True)
 class DigestItem:
     """An open queue item as the digest shows it; ``excerpt`` is one line of plain text (at most 140
-    characters, invisible controls removed) and ``link`` opens the item on the dashboard."""
+    characters, hidden characters as markers: ``clean_text``), ``author`` the handle with its hidden
+    characters as markers, and ``link`` opens the item on the dashboard."""
 
     id: int
     label: str | None
@@ -262,16 +261,10 @@ def _spikes(series: Sequence[int], starts: Sequence[datetime]) -> tuple[Spike, .
 
 
 def clean_text(text: str | None, limit: int | None = None) -> str:
-    """``text`` as one line of plain text: bidi controls, zero-width and control characters removed,
-    white space collapsed, and cut to at most ``limit`` characters (ending in "…" when cut)."""
-    if not text:
-        return ""
-    text = _INVISIBLE.sub("", text)
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
-    flat = " ".join(text.split())
-    if limit is None or len(flat) <= limit:
-        return flat
-    return flat[: limit - 1].rstrip() + "…"
+    """A post's ``text`` as one line of plain text: bidi overrides, embeddings and control characters
+    shown as markers such as '⟨U+202E⟩', isolates and zero-width spaces removed, white space collapsed,
+    and cut to at most ``limit`` characters (ending in "…" when cut): ``text_safety.one_line``."""
+    return one_line(text, limit)
 
 
 def item_link(dashboard_url: str, item_id: int) -> str:
@@ -311,7 +304,7 @@ def collect_digest(store: Store, now: datetime, tz: ZoneInfo, dashboard_url: str
             priority=q.priority,
             virality=q.virality,
             platform=q.platform,
-            author=clean_text(q.author, 100),
+            author=for_header(q.author, 100),
             excerpt=clean_text(q.text, EXCERPT_CHARS),
             language=q.language,
             status=q.status,
@@ -639,6 +632,10 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["inert"] = lambda text, limit=None: clean_text(str(text) if text is not None else "", limit)
+    # a name (handle, assignee, source): every hidden character as a marker, one line
+    env.filters["shown_name"] = lambda text, limit=None: for_header(
+        str(text) if text is not None else "", limit
+    )
     return env
 
 

@@ -17,8 +17,10 @@ import zipfile
 from datetime import datetime
 
 from classifiers.text import detect_language
+from monitor.text_safety import flags, for_html
 
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)  # ZIP entry times: the bundle's bytes depend only on its content
+_HTML_ROWS = ("Link", "Author")  # summary rows whose value is already HTML (isolated, escaped)
 
 
 def _json(obj: object) -> bytes:
@@ -33,18 +35,38 @@ def _metrics_csv(snapshots: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def _hidden_note(m: dict) -> str:
+    """'RLO (handle), CR, LF (name)': the hidden characters in the author's handle, name and the link."""
+    parts = [
+        f"{', '.join(found)} ({what})"
+        for what, value in (("handle", m["author"]), ("name", m["author_name"]), ("link", m["url"]))
+        if (found := flags(value))
+    ]
+    return ", ".join(parts)
+
+
 def _summary_html(ev: dict, generated_at: datetime) -> bytes:
+    """The human-readable summary. Names, handles and links come from strangers: each is isolated in a
+    ``<bdi>`` and its hidden characters are shown as markers (see ``monitor.text_safety``), so a
+    right-to-left override in a handle cannot reverse the follower count or the link around it."""
     m, item = ev["mention"], ev["item"]
     e = html.escape
     rtl = detect_language(m["text"]) in ("he", "mixed")
     text_dir = "rtl" if rtl else "ltr"
+    author = (
+        f"{for_html(m['author_name'])} (@{for_html(m['author'])}), "
+        f"{e(str(m['author_followers'] or '?'))} followers"
+    )
+    hidden = _hidden_note(m)
+    if hidden:
+        author += f"<br><strong>hidden direction or control characters: {e(hidden)}</strong>"
     rows = "".join(
-        f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>"
+        f"<tr><th>{e(k)}</th><td>{v if k in _HTML_ROWS else e(str(v))}</td></tr>"
         for k, v in [
             ("Platform", m["platform"]),
             ("Post id", m["external_id"]),
-            ("Link", m["url"]),
-            ("Author", f"{m['author_name']} (@{m['author']}), {m['author_followers'] or '?'} followers"),
+            ("Link", for_html(m["url"])),
+            ("Author", author),
             ("Published", m["created_at"]),
             ("Captured", ev["raw"]["captured_at"] if ev["raw"] else "not stored"),
             ("SHA-256 of the captured payload", ev["raw"]["sha256"] if ev["raw"] else "-"),
@@ -63,17 +85,17 @@ def _summary_html(ev: dict, generated_at: datetime) -> bytes:
         ]
     )
     sharers = "".join(
-        f"<li>@{e(s['handle'])} ({e(str(s['followers']))} followers), {e(s['kind'])}, first seen "
+        f"<li>@{for_html(s['handle'])} ({e(str(s['followers']))} followers), {e(s['kind'])}, first seen "
         f"{e(s['first_seen_at'])}</li>"
         for s in ev["shares"]
     ) + "".join(
-        f"<li>@{e(q['author'])} quoted it on {e(q['created_at'])}: "
-        f'<span dir="auto">{e(q["text"])}</span></li>'
+        f"<li>@{for_html(q['author'])} quoted it on {e(q['created_at'])}: "
+        f"{for_html(q['text'], text=True, tag='span')}</li>"
         for q in ev["quotes"]
     )
     audit = "".join(
-        f"<li>{e(str(a['at']))}: {e(a['actor'])} {e(a['action'])} "
-        f"{e(json.dumps(a['detail'], ensure_ascii=False))}</li>"
+        f"<li>{e(str(a['at']))}: {for_html(a['actor'])} {e(a['action'])} "
+        f"{for_html(json.dumps(a['detail'], ensure_ascii=False))}</li>"
         for a in ev["audit"]
     )
     doc = f"""<!DOCTYPE html>

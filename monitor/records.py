@@ -185,6 +185,21 @@ class TriageDecision:
     language: str | None = None
 
 
+# The largest item id: triage_items.id is an Integer column, 32-bit in PostgreSQL (SQLite's is 64-bit); a
+# larger number would reach the driver as an overflow ("integer out of range") instead of "no such item".
+MAX_ITEM_ID = 2**31 - 1
+
+
+def parse_item_id(value: object) -> int | None:
+    """An item id given as text (command line, ``?id=`` in a link) as an int, or None when it is not a
+    whole number from 1 to ``MAX_ITEM_ID`` (no item can have it)."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ITEM_ID else None
+
+
 @dataclass(frozen=True)
 class QueueItem:
     """One row of the triage queue, joined from the mention, its classification and triage."""

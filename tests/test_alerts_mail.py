@@ -263,3 +263,24 @@ def test_tls_modes_send_with_a_verified_certificate_and_a_login(tls_ca, mode, mo
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
+
+
+@pytest.mark.parametrize("language", ["he", "en"])
+def test_an_alert_shows_a_hostile_handle_as_markers_in_the_subject_and_both_parts(
+    store, make_mention, language
+):
+    handle = "evil\u202e\r\nBcc: x@evil.test\x1b[2J"
+    store.save_page(
+        "test", [make_mention(external_id="d9", author_handle=handle, language="he")], [], {}, NOW
+    )
+    item = _item(store, make_mention, ext="d9")
+    assert item.author == handle
+    msg = render_item_alert(item, language, "a@b.test", "c@d.test", "http://dash.test", NOW)
+    text, body = msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
+    shown = "@evil⟨U+202E⟩⟨U+000D⟩⟨U+000A⟩Bcc: x@evil.test⟨U+001B⟩[2J"
+    for part in (text, str(msg["Subject"])):
+        assert not set(part) & {"\u202e", "\x1b", "\r"}
+    assert not set(body) & {"\u202e", "\x1b", "\r"}
+    assert shown in text
+    assert f'@<span dir="auto">{shown[1:]}</span>' in body
+    assert "Bcc" not in msg  # no header was forged

@@ -504,3 +504,76 @@ def test_item_shows_the_link_the_thread_and_engagement_with_its_forecast(db, mak
     charts = at.get("vega_lite_chart")
     assert len(charts) == 2  # the classification scores and the engagement with its forecast
     assert any("2 readings" in c.value for c in at.caption)
+
+
+# -- hostile names and ids (issue 13) -------------------------------------------------------------------
+
+RLO, ESC = "\u202e", "\x1b"
+EVIL_HANDLE = f"evil{RLO}\r\nFAKE{ESC}[2J"
+EVIL_SHOWN = "evil⟨U+202E⟩⟨U+000D⟩⟨U+000A⟩FAKE⟨U+001B⟩[2J"
+
+
+def hostile_item(store, make_mention):
+    """An accusation from a handle with a right-to-left override, a line break and a terminal escape."""
+    from dashboard_data import FakeClassifier
+
+    from monitor.pipeline import classify_new, triage_open
+
+    evil = make_mention(external_id="e1", author_handle=EVIL_HANDLE, author_followers=500_000,
+                        url=f"https://x.com/{RLO}moc.live/status/e1", text="they lie, defamation",
+                        created_at=NOW - timedelta(minutes=10))  # fmt: skip
+    store.save_page("test", [evil], [], None, NOW)
+    clf = FakeClassifier()
+    classify_new(store, clf.predict, clf.model_version, NOW)
+    triage_open(store, clf.model_version, NOW)
+    return next(q.id for q in store.queue(limit=100) if q.external_id == "e1")
+
+
+def raw_free(values):
+    return all(not set(v) & {RLO, ESC, "\r"} for v in values)
+
+
+def test_a_hostile_handle_is_isolated_and_flagged_on_the_item_page(db, make_mention):
+    store, _ = db
+    item_id = hostile_item(store, make_mention)
+    at = page(app("manager", item_id=item_id), "item")
+    no_exception(at)
+    [line] = [t.value for t in at.text if "followers" in t.value]
+    assert line == f"@\u2068{EVIL_SHOWN}\u2069 · 500k followers"  # an isolate: the count keeps its order
+    assert any("hidden direction or control characters in the author's handle: RLO, CR, LF, ESC" in w.value
+               for w in at.warning)  # fmt: skip
+    assert [b.proto.url for b in at.get("link_button")] == ["https://x.com/%E2%80%AEmoc.live/status/e1"]
+    assert raw_free(
+        [t.value for t in at.text] + [c.value for c in at.caption] + [m.value for m in at.markdown]
+    )
+
+
+def test_a_hostile_handle_is_isolated_and_flagged_on_the_legal_page_and_in_the_queue(db, make_mention):
+    store, _ = db
+    item_id = hostile_item(store, make_mention)
+    at = app("legal")
+    no_exception(at)
+    author = dict(zip(at.dataframe[0].value["id"], at.dataframe[0].value["author"]))[item_id]
+    assert author == f"@{EVIL_SHOWN} · 500k"
+    at.selectbox(key="l_item").set_value(item_id).run()
+    [line] = [t.value for t in at.text if "followers" in t.value]
+    assert line.startswith(f"@\u2068{EVIL_SHOWN}\u2069 · 500k followers · x · posted ")
+    assert any("RLO, CR, LF, ESC" in w.value for w in at.warning)
+    assert raw_free([t.value for t in at.text])
+
+
+@pytest.mark.parametrize("requested", ["9223372036854775808", str(2**64), "-5", "0", "1e3", str(2**31)])
+def test_an_item_id_the_database_cannot_hold_is_a_clear_message(db, requested):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["clock"] = NOW
+    at.session_state["user"] = {"name": "maya", "role": "manager"}
+    at.query_params["id"] = requested
+    at = page(at.run(), "item")
+    no_exception(at)
+    assert [w.value for w in at.warning] == [f"There is no queue item #{requested}. Open one from the Queue."]
+
+
+def test_a_session_item_id_beyond_the_database_is_a_clear_message(db):
+    at = page(app("manager", item_id=2**63), "item")
+    no_exception(at)
+    assert at.warning[0].value == f"There is no queue item #{2**63}. Open one from the Queue."

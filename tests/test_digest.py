@@ -203,9 +203,9 @@ def test_collect_lists_the_riskiest_open_items_with_plain_excerpts_and_links(sto
 
     summary = collect_digest(store, RUN, TZ, URL)
 
-    cleaned = "<script>alert(1)</script> txet desrever <img src=x onerror=alert(2)> "
+    cleaned = "<script>alert(1)</script> ⟨U+202E⟩txet desrever⟨U+202C⟩ <img src=x onerror=alert(2)> "
     cleaned += "![pixel](https://evil.example/t.png) [click](javascript:alert(3)) "
-    cleaned += "x" * (139 - len(cleaned)) + "…"
+    cleaned = cleaned[:139].rstrip() + "…"  # the bidi override shown, not obeyed
     link = f"{URL}/item?id="
     assert summary.top_items[:2] == (
         DigestItem(hostile, "boycott", 95.0, 80.0, "x", "someone", cleaned, "en", "new", f"{link}{hostile}"),
@@ -284,7 +284,7 @@ def test_collect_lists_sources_that_are_not_ok(store):
     )
 
     assert collect_digest(store, RUN, TZ, URL).source_problems == (
-        SourceProblem("fb-page", "failing", "token rejected (190) retry", utc(22, 20)),
+        SourceProblem("fb-page", "failing", "token rejected (190) ⟨U+202E⟩retry", utc(22, 20)),
         SourceProblem("x-mentions", "rate_limited", "429", None),
     )
 
@@ -451,7 +451,7 @@ def test_hebrew_digest_is_right_to_left_and_each_post_has_its_own_direction():
         assert posts.directions == {
             HEBREW_POST: ("rtl", "he"),
             ENGLISH_POST: ("ltr", "en"),
-            clean_text(HOSTILE): ("ltr", None),  # no language: the first letter decides
+            clean_text(HOSTILE, 140): ("ltr", None),  # no language: the first letter decides
         }
 
 
@@ -531,7 +531,7 @@ Negative mentions:
 
 #41 · boycott · Facebook · Boycott <b>Now</b>
 priority 96 · virality 83 · new
-"{clean_text(HOSTILE)}"
+"{clean_text(HOSTILE, 140)}"
 Open in dashboard: {URL}/item?id=41
 
 #17 · defamation · X · @ronit_k
@@ -613,7 +613,9 @@ def test_render_refuses_an_unknown_language():
 
 
 def test_clean_text_keeps_one_line_of_visible_text():
-    assert clean_text("a\u202eb\u2066c\u2069\u200bd\n\n\te\x00f") == "abcd e f"
+    assert (
+        clean_text("a\u202eb\u2066c\u2069\u200bd\n\n\te\x00f\x1b[2J") == "a⟨U+202E⟩bcd e⟨U+0000⟩f⟨U+001B⟩[2J"
+    )
     assert clean_text("x" * 200, 10) == "x" * 9 + "…"
     assert clean_text("שלום   עולם", 140) == "שלום עולם"
     assert clean_text(None) == ""
@@ -669,3 +671,32 @@ def test_the_footer_carries_the_audit_chain_head(store, add):
     assert line in message.get_body(("html",)).get_content()
     hebrew = render_digest(summary, "he", SENDER, "owner@example.co.il").get_body(("plain",)).get_content()
     assert f"ראש שרשרת הביקורת: {head[:16]}, {events} אירועים." in hebrew
+
+
+def test_hostile_handles_assignees_and_source_names_show_markers_in_both_parts():
+    handle = "evil\u202e\r\nBcc: x@evil.test\x1b[2J"
+    summary = sample(
+        top_items=(top(41, "boycott", 96.0, 83.0, "x", handle, ENGLISH_POST, "en"),),
+        legal=(legal(41, "crisis", "boycott", "legal_review", 96.0, timedelta(hours=1), f"miri{RLO_}"),),
+        source_problems=(SourceProblem(f"fb{RLO_}page", "failing", "token rejected\r\n(190)", utc(23, 3)),),
+    )
+    shown = "evil⟨U+202E⟩⟨U+000D⟩⟨U+000A⟩Bcc: x@evil.test⟨U+001B⟩[2J"
+    for language in ("he", "en"):
+        msg = render_digest(summary, language, SENDER, "owner@example.co.il")
+        html, text = msg.get_body(("html",)).get_content(), msg.get_body(("plain",)).get_content()
+        for part in (html, text):
+            assert not set(part) & {"\u202e", "\x1b", "\r"}
+            assert "miri⟨U+202E⟩" in part and "fb⟨U+202E⟩page" in part
+        assert f"@{shown}" in text
+        assert f'<span dir="ltr">@{shown}</span>' in html  # its own direction box: an isolate
+
+
+def test_collect_shows_a_hostile_authors_hidden_characters_as_markers(store, add):
+    created = utc(22, 8)
+    mention = add(created, "complaint", author_handle=f"evil{RLO_}\x1b[2J")
+    queue(store, mention, created, priority=50.0)
+    [item] = collect_digest(store, RUN, TZ, URL).top_items
+    assert item.author == "evil⟨U+202E⟩⟨U+001B⟩[2J"
+
+
+RLO_ = "\u202e"

@@ -217,3 +217,44 @@ def test_a_failed_audit_removes_the_written_file(exportable, tmp_path, monkeypat
     with pytest.raises(StorageError):
         write_evidence(store, item_id, "adv-miri", NOW, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_summary_isolates_and_flags_hostile_handles_names_and_links(store, make_mention, fake_classifier):
+    from monitor.evidence import render_bundle
+
+    rlo, esc = "\u202e", "\x1b"
+    store.save_page(
+        "t",
+        [
+            make_mention(
+                external_id="h2",
+                author_handle=f"evil{rlo}",
+                author_name=f"Mallory\r\n{esc}[2J",
+                author_followers=500000,
+                url=f"https://x.com/{rlo}moc.live/status/h2",
+                text="they lie defamation",
+            )
+        ],
+        [],
+        {},
+        NOW,
+    )
+    store.save_page(
+        "t", [], [], {}, NOW, [Share("x", "h2", "9", f"shar{rlo}er", "n", 1, "retweet", page_raw())]
+    )
+    run_pass(store, [], fake_classifier, NOW)
+    files = {}
+    zf = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(1), NOW)))
+    files = {name: zf.read(name) for name in zf.namelist()}
+    summary = files["summary.html"].decode()
+    assert not set(summary) & {rlo, esc, "\r"}
+    # each name sits in its own isolate, so the follower count after it keeps its order
+    assert (
+        "<bdi>Mallory⟨U+000D⟩⟨U+000A⟩⟨U+001B⟩[2J</bdi> (@<bdi>evil⟨U+202E⟩</bdi>), 500000 followers"
+        in summary
+    )
+    assert "<bdi>https://x.com/⟨U+202E⟩moc.live/status/h2</bdi>" in summary
+    assert "@<bdi>shar⟨U+202E⟩er</bdi> (1 followers)" in summary
+    assert "hidden direction or control characters: RLO (handle), CR, LF, ESC (name), RLO (link)" in summary
+    # the raw payload and the capture record keep the exact bytes and text
+    assert json.loads(files["post/capture.json"])["mention"]["author"] == f"evil{rlo}"

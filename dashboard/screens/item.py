@@ -14,6 +14,7 @@ import streamlit as st
 from classifiers import LABELS
 from dashboard import auth, data, views
 from monitor import actions
+from monitor.records import MAX_ITEM_ID
 from monitor.settings import setting
 from monitor.users import action_permission, can
 from monitor.workflow import DECISIONS, allowed_actions
@@ -21,23 +22,28 @@ from monitor.workflow import DECISIONS, allowed_actions
 user = auth.require("page:item")
 store, now = data.store(), data.now()
 
-chosen = st.session_state.get("item_id") or st.query_params.get("id")
-try:
-    item_id = int(chosen) if chosen is not None else None
-except ValueError:
-    item_id = None
+# An id from a link or the session may be anything: one no item can have is "no queue item", never a
+# database overflow (nor a number too large for the browser's number box).
+item_id, unknown = views.requested_item(st.session_state.get("item_id") or st.query_params.get("id"))
 top = st.columns([1, 1, 6], vertical_alignment="bottom")
 if top[0].button("← Queue", key="i_back"):
     st.switch_page("screens/queue.py")
-picked = top[1].number_input("Item #", min_value=1, value=item_id or 1, step=1, key="i_pick")
-if item_id is None or int(picked) != item_id:
-    item_id = int(picked)
+picked = top[1].number_input(
+    "Item #",
+    min_value=1,
+    max_value=MAX_ITEM_ID,
+    value=None if unknown else item_id or 1,
+    step=1,
+    key="i_pick",
+)
+if picked is not None and (item_id is None or int(picked) != item_id):
+    item_id, unknown = int(picked), None
     st.session_state["item_id"] = item_id
 
-q = store.queue_item(item_id)
-found = store.item(item_id)
+q = store.queue_item(item_id) if item_id is not None else None
+found = store.item(item_id) if item_id is not None else None
 if q is None or found is None:
-    st.warning(f"There is no queue item #{item_id}. Open one from the Queue.")
+    st.warning(f"There is no queue item #{unknown or item_id}. Open one from the Queue.")
     st.stop()
 row, audit = found["item"], found["audit"]
 library, playbook_error = data.playbooks()
@@ -78,7 +84,9 @@ with left:
         f"**{q.platform}** · {where} · posted {q.created_at:%Y-%m-%d %H:%M} UTC "
         f"({views.age((now - q.created_at).total_seconds())} ago)" + (" · demo data" if q.is_demo else "")
     )
-    st.text(f"@{q.author} · {views.reach(q.author_followers)} followers")
+    st.text(views.author_line(q.author, q.author_followers))
+    if warning := views.hidden_warning(q.author):
+        st.warning(warning)
     if q.deleted_at:
         st.error(
             f"Deleted or hidden on the platform since {q.deleted_at:%Y-%m-%d %H:%M} UTC; "
@@ -92,7 +100,7 @@ with left:
     if len(thread) > 1:
         with st.expander(f"Thread ({len(thread)} posts)", expanded=False):
             for post in thread:
-                who = "the business" if post["from_business"] else f"@{post['author']}"
+                who = "the business" if post["from_business"] else views.handle(str(post["author"]))
                 mark = " ← this item" if post["this"] else ""
                 st.caption(f"{who} · {post['created_at']:%Y-%m-%d %H:%M}{mark}")
                 st.html(views.post_html(str(post["text"]), post["language"]))

@@ -38,10 +38,10 @@ item_id = st.selectbox("Review item", list(choices), format_func=choices.get, ke
 ev = store.evidence(item_id)
 q = next(it for it in items if it.id == item_id)
 st.html(views.post_html(q.text, q.language))
-st.text(
-    f"@{q.author} · {views.reach(q.author_followers)} followers · {q.platform} · "
-    f"posted {q.created_at:%Y-%m-%d %H:%M} UTC"
-)
+posted = f"posted {q.created_at:%Y-%m-%d %H:%M} UTC"
+st.text(f"{views.author_line(q.author, q.author_followers)} · {q.platform} · {posted}")
+if warning := views.hidden_warning(q.author):
+    st.warning(warning)
 if q.deleted_at:
     st.error(
         f"Deleted or hidden on the platform since {q.deleted_at:%Y-%m-%d %H:%M} UTC; the stored copy is kept."
@@ -63,7 +63,7 @@ if ev["shares"]:
         st.dataframe(
             [
                 {
-                    "handle": f"@{s['sharer_handle']}",
+                    "handle": views.handle(str(s["sharer_handle"])),
                     "followers": s["sharer_followers"],
                     "kind": s["kind"],
                     "first seen": views.when(s["first_seen_at"]),
@@ -78,7 +78,7 @@ if ev["quotes"]:
         st.dataframe(
             [
                 {
-                    "author": f"@{x['author']}",
+                    "author": views.handle(str(x["author"])),
                     "posted": views.when(x["created_at"]),
                     "text": views.excerpt(str(x["text"])),
                 }

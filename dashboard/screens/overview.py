@@ -112,7 +112,7 @@ with left:
                 "label": views.LABEL_ICONS.get(v.label, v.label),
                 "virality": round(v.virality),
                 "forecast 24 h": round(v.forecast_24h or 0),
-                "author": f"@{v.author}",
+                "author": views.handle(v.author),
                 "post": v.excerpt,
             }
             for v in reports.top_viral(store, now, 10)

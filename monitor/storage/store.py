@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from classifiers.virality import MetricSnapshot
 from monitor.errors import MonitorError, StorageError
 from monitor.records import (
+    MAX_ITEM_ID,
     UNASSIGNED,
     Capture,
     Mention,
@@ -903,7 +904,9 @@ class Store:
         return len(rows)
 
     def queue_item(self, item_id: int) -> QueueItem | None:
-        """One queue item by id, whatever its status."""
+        """One queue item by id, whatever its status; None also for an id no database can hold."""
+        if not 1 <= item_id <= MAX_ITEM_ID:
+            return None
         with self.session() as s:
             q = self._queue_select().where(TriageItemRow.id == item_id)
             found = self._queue_items(s, s.execute(q).all())
@@ -1345,8 +1348,10 @@ class Store:
         """Approve a submitted draft: by a configured approver, never by its own editor."""
         with self.session() as s:
             item = s.get(TriageItemRow, item_id)
+            if item is None:
+                raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
             reply = s.scalar(select(ReplyRow).where(ReplyRow.item_id == item_id))
-            if item is None or reply is None:
+            if reply is None:
                 raise WorkflowError(
                     f"item {item_id} has no reply draft to approve: write one with `repmon draft`"
                 )
@@ -1414,7 +1419,10 @@ class Store:
             self._append_event(s, now, actor, "assign", item_id, detail, self._item_seals(item))
 
     def item(self, item_id: int) -> dict[str, object] | None:
-        """One queue item with its mention, triage fields and audit trail."""
+        """One queue item with its mention, triage fields and audit trail; None if there is none (also for
+        an id no database can hold)."""
+        if not 1 <= item_id <= MAX_ITEM_ID:
+            return None
         with self.session() as s:
             item = s.get(TriageItemRow, item_id)
             if item is None:

@@ -1,0 +1,162 @@
+"""Untrusted names, handles, links and post texts on the terminal (issue 13 point 7), and item ids the
+database cannot hold on every ID command (point 8)."""
+
+import pytest
+from conftest import NOW, open_store
+
+from monitor import text_safety
+from monitor.cli import main, render_queue
+from monitor.pipeline import run_pass
+
+RLO, ESC = "\u202e", "\x1b"
+HANDLE = f"evil{RLO}gnp.exe\r\nFAKE{ESC}[2J"  # a reversing override, a forged line, a terminal escape
+NAME = f"Mallory{ESC}]0;owned\x07{RLO}"
+RAW = {RLO, ESC, "\r", "\x07"}
+
+
+# -- the helper ---------------------------------------------------------------------------------------
+
+
+def test_for_terminal_shows_every_hidden_character_of_a_name_as_a_marker():
+    assert text_safety.for_terminal(HANDLE) == "evil⟨U+202E⟩gnp.exe⟨U+000D⟩⟨U+000A⟩FAKE⟨U+001B⟩[2J"
+    assert text_safety.for_terminal("a\x7fb\x85c\u2066d\u200fe\u061cf") == (
+        "a⟨U+007F⟩b⟨U+0085⟩c⟨U+2066⟩d⟨U+200F⟩e⟨U+061C⟩f"
+    )
+    assert text_safety.for_terminal("דנה כהן 👩\u200d💻") == "דנה כהן 👩\u200d💻"  # an emoji's ZWJ stays
+    assert text_safety.for_terminal("pay\u200dpal") == "pay⟨U+200D⟩pal"  # a ZWJ between letters hides
+    assert text_safety.for_terminal(None) == ""
+
+
+def test_a_posts_text_keeps_its_lines_and_hebrew_marks_but_not_overrides_or_escapes():
+    text = "שלום\u200f world\nline two\t\u202etxet desrever\u202c \x1b[31mred\r"
+    assert text_safety.for_terminal(text, text=True) == (
+        "שלום\u200f world\nline two\t⟨U+202E⟩txet desrever⟨U+202C⟩ ⟨U+001B⟩[31mred⟨U+000D⟩"
+    )
+    assert text_safety.one_line(text, 30) == "שלום\u200f world line two ⟨U+202E⟩…"
+
+
+def test_a_posts_isolates_and_zero_width_spaces_are_dropped_and_flagged():
+    text = "הבעלים\u2067 גנב ממני\u2069 fam\u200bily \U0001f3f4\U000e0067\U000e0062\U000e007f"
+    assert text_safety.for_terminal(text, text=True) == (
+        "הבעלים גנב ממני family \U0001f3f4\U000e0067\U000e0062\U000e007f"
+    )
+    assert text_safety.flags(text, text=True) == ["RLI", "PDI", "ZWSP"]
+
+
+def test_flags_name_the_hidden_characters_once_in_order():
+    assert text_safety.flags(HANDLE) == ["RLO", "CR", "LF", "ESC"]
+    assert text_safety.flags("שלום\u200f\nworld", text=True) == []
+    assert text_safety.flags("שלום\u200f") == ["RLM"]
+    assert text_safety.flags("fam\u200bily\ufeff") == ["ZWSP", "BOM"]
+
+
+def test_html_header_and_link_forms():
+    assert text_safety.for_html(f"<b>{RLO}x") == "<bdi>&lt;b&gt;⟨U+202E⟩x</bdi>"
+    assert text_safety.for_html("a&b", tag="span") == '<span dir="auto">a&amp;b</span>'
+    assert text_safety.for_header("a\r\nBcc: x@y\x1b", 12) == "a⟨U+000D⟩…"
+    assert text_safety.for_header("a  \u2028 b") == "a ⟨U+2028⟩ b"
+    assert text_safety.isolate(f"דנה{RLO}") == "\u2068דנה⟨U+202E⟩\u2069"
+    assert text_safety.safe_href(f"https://x.com/a{RLO}b c") == "https://x.com/a%E2%80%AEb%20c"
+    assert text_safety.safe_href("javascript:alert(1)") is None
+
+
+# -- the terminal ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hostile(tmp_path, monkeypatch, make_mention, fake_classifier):
+    """A database whose one item comes from a hostile handle and name, with ESC and an override in its
+    text and its link."""
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    store = open_store(tmp_path / "data")
+    mention = make_mention(
+        external_id="1",
+        author_handle=HANDLE,
+        author_name=NAME,
+        author_followers=500_000,
+        url=f"https://x.com/{RLO}moc.live/status/1",
+        text=f"they scam people defamation {ESC}[2J{ESC}]0;pwned\x07 \u202etxet desrever",
+    )
+    store.save_page("t", [mention], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    store.assign(1, f"dana{ESC}[31m", f"avi{RLO}", NOW)
+    return store
+
+
+def test_repmon_item_shows_hostile_handles_links_and_text_as_markers(hostile, capsys):
+    assert main(["item", "1"]) == 0
+    out = capsys.readouterr().out
+    assert not set(out) & RAW
+    assert "@evil⟨U+202E⟩gnp.exe⟨U+000D⟩⟨U+000A⟩FAKE⟨U+001B⟩[2J (500k followers)" in out
+    assert "https://x.com/⟨U+202E⟩moc.live/status/1" in out
+    assert "defamation ⟨U+001B⟩[2J⟨U+001B⟩]0;pwned⟨U+0007⟩ ⟨U+202E⟩txet desrever" in out
+    assert "assignee: dana⟨U+001B⟩[31m;" in out and "avi⟨U+202E⟩: assign" in out
+
+
+def test_repmon_queue_shows_hostile_handles_and_text_as_markers(hostile, capsys):
+    assert main(["queue"]) == 0
+    out = capsys.readouterr().out
+    assert not set(out) & RAW
+    row = out.splitlines()[1]
+    assert "@evil⟨U+202E⟩gnp.exe⟨U+000D⟩⟨U+000A⟩FAKE⟨U+001B⟩[2J 500k" in row
+    assert "⟨U+001B⟩[2J" in row.split("500k", 1)[1]  # the text's escape too
+    assert render_queue(hostile.queue(limit=5), NOW).count("\n") == 1  # one line per item
+
+
+def test_repmon_user_list_and_status_show_stored_names_as_markers(hostile, capsys):
+    hostile.add_user(f"eve{RLO}", "manager", "x", NOW)
+    hostile.set_digest_prefs(f"eve{RLO}", f"e{ESC}@x.test", "he", False, "admin", NOW)
+    hostile.mark_source(f"src{ESC}[2J", NOW, status="failing", error=f"token{RLO} rejected\r\nok")
+    assert main(["user", "list"]) == 0
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert not set(out) & RAW
+    assert "eve⟨U+202E⟩" in out and "e⟨U+001B⟩@x.test" in out and "src⟨U+001B⟩[2J" in out
+
+
+# -- item ids the database cannot hold --------------------------------------------------------------------
+
+ID_COMMANDS = {
+    "item": [],
+    "assign": ["dana"],
+    "respond": [],
+    "escalate": [],
+    "decide": ["lawsuit"],
+    "dismiss": ["--reason", "spam"],
+    "act": ["start"],
+    "draft": [],
+    "approve": [],
+    "evidence": ["--out", "{tmp}"],
+    "correct": ["complaint", "--reason", "sarcasm"],
+}
+
+
+@pytest.mark.parametrize("command", list(ID_COMMANDS))
+@pytest.mark.parametrize(
+    "bad", ["9223372036854775808", str(2**64), str(2**31), "-1", "0", "1e3", "seven", "١٢"]
+)
+def test_an_id_the_database_cannot_hold_is_refused_by_every_id_command(
+    hostile, capsys, tmp_path, command, bad
+):
+    extra = [a.replace("{tmp}", str(tmp_path / "out")) for a in ID_COMMANDS[command]]
+    with pytest.raises(SystemExit) as stopped:
+        main([command, bad, *extra])
+    out, err = capsys.readouterr()
+    assert stopped.value.code == 2 and out == ""
+    assert f"argument ID: no queue item {bad}: an item id is a whole number from 1 to " in err
+    assert "see `repmon queue --all`" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", list(ID_COMMANDS))
+def test_the_largest_id_is_looked_up_and_not_found(hostile, capsys, tmp_path, command):
+    extra = [a.replace("{tmp}", str(tmp_path / "out")) for a in ID_COMMANDS[command]]
+    assert main([command, str(2**31 - 1), *extra]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"no queue item {2**31 - 1}: see `repmon queue --all`" in err
+
+
+@pytest.mark.parametrize("bad", [2**31, 2**63, 2**64, -1, 0])
+def test_the_stores_item_lookups_find_nothing_for_an_id_no_database_holds(hostile, bad):
+    assert hostile.queue_item(bad) is None
+    assert hostile.item(bad) is None
