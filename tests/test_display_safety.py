@@ -2,7 +2,7 @@
 database cannot hold on every ID command (point 8)."""
 
 import pytest
-from conftest import NOW, open_store
+from conftest import NOW, add_users, open_store
 
 from monitor import text_safety
 from monitor.cli import main, render_queue
@@ -79,6 +79,7 @@ def hostile(tmp_path, monkeypatch, make_mention, fake_classifier):
     )
     store.save_page("t", [mention], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
+    add_users(store, dana="manager", miri="legal")
     store.assign(1, f"dana{ESC}[31m", f"avi{RLO}", NOW)
     return store
 
@@ -116,18 +117,18 @@ def test_repmon_user_list_and_status_show_stored_names_as_markers(hostile, capsy
 
 # -- item ids the database cannot hold --------------------------------------------------------------------
 
-ID_COMMANDS = {
+ID_COMMANDS = {  # each acts as a user whose role allows the command, so only the id can fail
     "item": [],
-    "assign": ["dana"],
-    "respond": [],
-    "escalate": [],
-    "decide": ["lawsuit"],
-    "dismiss": ["--reason", "spam"],
-    "act": ["start"],
-    "draft": [],
-    "approve": [],
-    "evidence": ["--out", "{tmp}"],
-    "correct": ["complaint", "--reason", "sarcasm"],
+    "assign": ["dana", "--by", "dana"],
+    "respond": ["--by", "dana"],
+    "escalate": ["--by", "dana"],
+    "decide": ["lawsuit", "--by", "miri"],
+    "dismiss": ["--reason", "spam", "--by", "dana"],
+    "act": ["start", "--by", "dana"],
+    "draft": ["--by", "dana"],
+    "approve": ["--by", "dana"],
+    "evidence": ["--out", "{tmp}", "--by", "miri"],
+    "correct": ["complaint", "--reason", "sarcasm", "--by", "dana"],
 }
 
 
