@@ -199,7 +199,7 @@ def test_default_field_x_posts_are_stored_with_their_id_time_and_an_unknown_auth
     # the queue, the evidence bundle and the digest all show a post whose author is unknown
     assert "@unknown" in render_queue(list(items.values()), NOW)
     bundle = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(items["1860000000000000003"].id), NOW)))
-    assert "(unknown author) (@unknown)" in bundle.read("summary.html").decode("utf-8")
+    assert "<bdi>(unknown author)</bdi> (@<bdi>unknown</bdi>)" in bundle.read("summary.html").decode("utf-8")
     digest = collect_digest(store, NOW + timedelta(hours=1), ZoneInfo("Asia/Jerusalem"), "https://r.example")
     render_digest(digest, "he", "repmon <a@repmon.test>", "owner@example.co.il")
     evidence = store.evidence(items["1860000000000000003"].id)["mention"]

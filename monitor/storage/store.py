@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,9 +151,9 @@ class Store:
             path = Path(url.removeprefix("sqlite:///"))
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                probe = path.parent / ".repmon-write-test"
-                probe.write_bytes(b"")
-                probe.unlink()
+                # A probe of its own: processes opening the same folder at once never remove each other's.
+                with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".repmon-write-test-"):
+                    pass
             except OSError as exc:
                 raise StorageError(
                     f"data directory {path.parent} is not writable ({exc.strerror}): "
