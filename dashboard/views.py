@@ -9,6 +9,7 @@ characters shown as markers, names isolated), so an override in a handle cannot 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -64,6 +65,15 @@ def invisible_characters(text: str) -> list[str]:
 def handle(author: str) -> str:
     """A handle for a table cell: '@' and the handle with its hidden characters as markers."""
     return f"@{for_terminal(author)}"
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])")
+
+
+def markdown_text(text: str) -> str:
+    """Text for a Streamlit Markdown element (``st.caption``, ``st.markdown``) shown as typed: every
+    character Markdown, HTML, LaTeX ($) or an emoji/colour shortcode (:) would act on is escaped."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def author_line(author: str, followers: int | None) -> str:

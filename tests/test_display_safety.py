@@ -1,6 +1,8 @@
 """Untrusted names, handles, links and post texts on the terminal (issue 13 point 7), and item ids the
 database cannot hold on every ID command (point 8)."""
 
+import html
+
 import pytest
 from conftest import NOW, add_users, open_store
 
@@ -161,3 +163,17 @@ def test_the_largest_id_is_looked_up_and_not_found(hostile, capsys, tmp_path, co
 def test_the_stores_item_lookups_find_nothing_for_an_id_no_database_holds(hostile, bad):
     assert hostile.queue_item(bad) is None
     assert hostile.item(bad) is None
+
+
+def test_a_name_shown_through_markdown_stays_plain_text():
+    """Thread captions and draft editors' names go through st.caption, which renders Markdown: a hostile
+    Facebook name must not become a link, emphasis, HTML or LaTeX there."""
+    markdown_it = pytest.importorskip("markdown_it")
+    from dashboard.views import markdown_text
+
+    name = "[click me](https://evil.example/login) **loud** <b>x</b> $x^2$ :red[alarm] # head"
+    rendered = markdown_it.MarkdownIt("commonmark").render(markdown_text(name))
+    assert (
+        rendered.strip() == f"<p>{html.escape(name, quote=False)}</p>"
+    )  # the name, as typed, and nothing else
+    assert markdown_it.MarkdownIt("commonmark").render(name).count("<a ") == 1  # unescaped, it was a link

@@ -102,7 +102,7 @@ with left:
             for post in thread:
                 who = "the business" if post["from_business"] else views.handle(str(post["author"]))
                 mark = " ← this item" if post["this"] else ""
-                st.caption(f"{who} · {post['created_at']:%Y-%m-%d %H:%M}{mark}")
+                st.caption(f"{views.markdown_text(who)} · {post['created_at']:%Y-%m-%d %H:%M}{mark}")
                 st.html(views.post_html(str(post["text"]), post["language"]))
 
     st.subheader("Engagement")
@@ -193,8 +193,12 @@ with right:
         text = str(reply["text"]) if reply else template
         if reply:
             st.caption(
-                f"{reply['status']} · last edit by {reply['edited_by']}"
-                + (f" · approved by {reply['approved_by']}" if reply["approved_by"] else "")
+                f"{reply['status']} · last edit by {views.markdown_text(str(reply['edited_by']))}"
+                + (
+                    f" · approved by {views.markdown_text(str(reply['approved_by']))}"
+                    if reply["approved_by"]
+                    else ""
+                )
             )
         rtl = (reply["language"] if reply else lang) == "he"
         if rtl:  # the editor itself right-to-left, so a Hebrew reply reads as it will be posted
