@@ -59,6 +59,29 @@ def authorize(store: Store, actor: str | None, permission: str) -> User:
     return require_permission(acting_user(store, actor), permission)
 
 
+def request_poll(store: Store, source: str, actor: str, now: datetime) -> None:
+    """Ask the running monitor to poll ``source`` at its next pass ("Poll now"), as ``actor``."""
+    actor = authorize(store, actor, "poll_now").name
+    store.request_poll(source, actor, now)
+
+
+def tick_step(store: Store, item_id: int, step: int, done: bool, actor: str, now: datetime) -> None:
+    """Record a playbook checklist step ticked (or unticked) on an item, as ``actor``: those who may act
+    on the item's workflow or review it for legal."""
+    user = acting_user(store, actor)
+    if not (can(user.role, "workflow") or can(user.role, "legal_review")):
+        require_permission(user, "workflow")  # raises AccessDenied naming the roles that may
+    store.record_event(item_id, user.name, "checklist", {"step": step, "done": done}, now)
+
+
+def set_digest_prefs(
+    store: Store, actor: str, email: str | None, language: str, digest: bool, now: datetime
+) -> None:
+    """An owner's own daily-digest address, language and whether they get it."""
+    user = authorize(store, actor, "digest_settings")
+    store.set_digest_prefs(user.name, email, language, digest, user.name, now)
+
+
 def add_user(
     store: Store, name: str, role: str, password: str, now: datetime, *, replace: bool = False
 ) -> tuple[str, bool]:

@@ -354,3 +354,32 @@ def test_the_cli_never_lets_a_draft_be_approved_by_its_editor(cli_item, capsys, 
     assert "lea (legal) may not do this (approve)" in refused(capsys, ["approve", "1", "--by", "lea"])
     assert main(["approve", "1", "--by", "avi"]) == 0
     assert cli_item.reply(1)["approved_by"] == "avi"
+
+
+def test_the_dashboards_other_writes_check_the_users_current_role(store, make_mention, fake_classifier):
+    """"Poll now", checklist ticks and digest settings go through monitor.actions too, so a role changed
+    (or a user disabled) after sign-in takes effect at once, as for every other action."""
+    from monitor import actions
+    from monitor.errors import AccessDenied
+
+    store.save_page("t", [make_mention(external_id="1", text="they scam people defamation")], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    item_id = store.queue()[0].id
+    add_users(store, dana="manager", miri="legal", oren="owner")
+
+    actions.request_poll(store, "t", "dana", NOW)
+    actions.tick_step(store, item_id, 1, True, "miri", NOW)  # legal ticks the steps of a legal review
+    actions.set_digest_prefs(store, "oren", "oren@example.co.il", "he", True, NOW)
+    with pytest.raises(AccessDenied, match="owner"):
+        actions.request_poll(store, "t", "oren", NOW)
+    with pytest.raises(AccessDenied):
+        actions.tick_step(store, item_id, 2, True, "oren", NOW)
+    with pytest.raises(AccessDenied):
+        actions.set_digest_prefs(store, "dana", "dana@example.co.il", "he", True, NOW)
+
+    store.set_user_disabled("dana", True, NOW)  # disabled after signing in
+    with pytest.raises(AccessDenied, match="no active user 'dana'"):
+        actions.request_poll(store, "t", "dana", NOW)
+    ticks = [e["detail"] for e in store.item(item_id)["audit"] if e["action"] == "checklist"]
+    assert ticks == [{"step": 1, "done": True}]
+    assert store.user("oren")["email"] == "oren@example.co.il"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, data
+from monitor import actions
 from monitor.emails import email_problem
+from monitor.errors import MonitorError
 
 user = auth.require("page:account")
 store = data.store()
@@ -34,9 +36,13 @@ if auth.allowed("digest_settings"):
         if problem:
             st.error(f"{email.strip()!r} is not an e-mail address ({problem}): the digest needs one.")
         else:
-            store.set_digest_prefs(
-                user["name"], email.strip() or None, language, wanted, user["name"], data.now()
-            )
-            st.success("Saved.")
+            try:
+                actions.set_digest_prefs(
+                    store, user["name"], email.strip() or None, language, wanted, data.now()
+                )
+            except MonitorError as exc:  # e.g. the role was changed since sign-in
+                st.error(str(exc))
+            else:
+                st.success("Saved.")
 else:
     st.caption("Digest settings are for owners.")

@@ -14,6 +14,7 @@ import streamlit as st
 from classifiers import LABELS
 from dashboard import auth, data, views
 from monitor import actions
+from monitor.errors import MonitorError
 from monitor.records import MAX_ITEM_ID
 from monitor.settings import setting
 from monitor.users import action_permission, can
@@ -176,8 +177,12 @@ with right:
             )  # fmt: skip
             text.markdown(f"~~{step}~~" if ticked else step)
             if ticked != done.get(n, False) and may_check:
-                store.record_event(q.id, user["name"], "checklist", {"step": n, "done": ticked}, data.now())
-                st.rerun()
+                try:
+                    actions.tick_step(store, q.id, n, ticked, user["name"], data.now())
+                except MonitorError as exc:  # e.g. the role was changed since sign-in
+                    st.error(str(exc))
+                else:
+                    st.rerun()
         with st.expander("Do and don't"):
             st.markdown(
                 "\n".join(f"- ✅ {d}" for d in playbook.do)

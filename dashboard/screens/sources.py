@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, data, views
+from monitor import actions
 from monitor.errors import ConfigError
 from monitor.wiring import poll_interval
 
@@ -56,12 +57,13 @@ st.dataframe(rows, hide_index=True, width="stretch")
 if auth.allowed("poll_now"):
     c1, c2 = st.columns([2, 1])
     name = c1.selectbox("Source", [s.name for s in states], key="s_source")
-    if c2.button("Poll now", key="s_poll", type="primary") and auth.refuse_unless("poll_now"):
-        store.request_poll(name, user["name"], data.now())
-        st.session_state["s_flash"] = (
-            f"{name}: the running monitor polls it at its next pass (a rate limit still holds)."
+    if c2.button("Poll now", key="s_poll", type="primary"):
+        auth.run_action(
+            "poll_now",
+            f"{name}: the running monitor polls it at its next pass (a rate limit still holds).",
+            lambda: actions.request_poll(store, name, user["name"], data.now()),
+            "s_flash",
         )
-        st.rerun()
 
 jobs = store.last_jobs(10)
 if jobs:
