@@ -170,6 +170,11 @@ def table(results: dict) -> str:
         rows.append(
             f"| ingest (SQLite) | bulk upsert | {p['sqlite_upsert_mentions_per_s']:.0f} mentions/s | ≥ 20,000/s |"
         )
+        if "virality_cpu_s_per_1000_items" in p:
+            rows.append(
+                f"| virality | re-scoring open items | {p['virality_cpu_s_per_1000_items']:.3f} CPU s per 1,000 "
+                "| < 0.5 s |"
+            )
     g = results.get("ingest_pg") or {}
     if g.get("mentions_per_s"):
         rows.append(

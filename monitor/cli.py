@@ -265,6 +265,38 @@ def _calibration_text(report: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def cmd_evaluate_virality(args: argparse.Namespace) -> int:
+    from classifiers import virality
+    from classifiers.cascades import CascadeError, evaluate, fit_band, growth_constants, read_cascades, report
+    from classifiers.realsets import DEFAULT_DATASETS
+
+    folder = Path(args.cascades) if args.cascades else DEFAULT_DATASETS / "virality-cascades"
+    try:
+        cascades = read_cascades(folder)
+    except CascadeError as exc:
+        raise InputError(str(exc)) from None
+    fit = [c for c in cascades if not c.held_aside]
+    held = [c for c in cascades if c.held_aside]
+    # "seen x a constant" learns its constants on the fit part, or on the cascades themselves without one
+    constants = growth_constants(fit or held)
+    if args.fit:
+        if not fit:
+            raise InputError(f"{folder}: no fit part (RT1 to RT35): --fit needs the shared cascades")
+        low, high = fit_band(fit)
+        print(f"BAND_LOW = {low}\nBAND_HIGH = {high}")
+        same = (low, high) == (virality.BAND_LOW, virality.BAND_HIGH)
+        print("the same as classifiers/virality.py" if same else "classifiers/virality.py holds other values")
+        return 0 if same else 1
+    parts = [("Held aside (never fitted or tuned on)", held), ("Fit part (RT1-RT35)", fit)]
+    tables = [
+        report(evaluate(group, constants), f"{title}: {len(group)} cascades in {folder}")
+        for title, group in parts
+        if group
+    ]
+    print("\n\n".join(tables))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from classifiers import LABELS
     from classifiers.encoder import DEFAULT_ENCODER, resolve_encoder
@@ -1196,6 +1228,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "evaluate-virality",
+        help="the 24-hour virality forecast on real retweet cascades, beside two reference forecasters",
+    )
+    p.add_argument(
+        "--cascades", help="folder of cascade files (default: ../shared/datasets/virality-cascades)"
+    )
+    p.add_argument(
+        "--fit", action="store_true", help="refit the forecast band on RT1-RT35, print it and compare"
+    )
+    p.set_defaults(func=cmd_evaluate_virality)
 
     p = sub.add_parser(
         "train", help="fine-tune the classifier on classifiers/data/train and the real sets in --datasets"

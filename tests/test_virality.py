@@ -1,6 +1,7 @@
 """Virality on synthetic cascades whose answer is known."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,10 +11,13 @@ from classifiers.virality import MetricSnapshot, forecast, score_virality, viral
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
-def cascade(total: float, tau: float, hours: list[float], seed: int = 0) -> list[MetricSnapshot]:
-    """Snapshots of a post whose cumulative engagement is total * (1 - exp(-t/tau)), with Poisson noise."""
+def cascade(total: float, onset: float, hours: list[float], seed: int = 0) -> list[MetricSnapshot]:
+    """Snapshots of a post whose attention decays as a power law: engagement arrives at a rate
+    A / (t + onset), so its expected cumulative engagement is A * ln(1 + t / onset), and ``total`` at
+    24 hours. Poisson noise."""
     rng = np.random.default_rng(seed)
-    mean = total * (1 - np.exp(-np.asarray(hours) / tau))
+    rate = total / np.log(1 + 24 / onset)
+    mean = rate * np.log1p(np.asarray(hours) / onset)
     counts = np.cumsum(rng.poisson(np.diff(np.concatenate([[0.0], mean]))))
     return [
         MetricSnapshot(at=T0 + timedelta(hours=h), likes=int(c), views=int(c) * 40)
@@ -38,30 +42,32 @@ def test_velocity_and_acceleration_exact():
     assert v.snapshots == 2
 
 
-@pytest.mark.parametrize(("total", "tau"), [(2000, 3.0), (500, 10.0), (20000, 1.5)])
-def test_forecast_recovers_known_cascade(total, tau):
-    snaps = cascade(total, tau, [0.5, 1, 2, 3, 4])
+@pytest.mark.parametrize(("total", "onset"), [(2000, 0.5), (500, 2.0), (20000, 0.2)])
+def test_forecast_recovers_known_cascade(total, onset):
+    snaps = cascade(total, onset, [0.5, 1, 2, 3, 4])
     v = score_virality(snaps, T0, followers=5000)
-    truth = total * (1 - np.exp(-24 / tau))
-    assert v.forecast_low <= truth <= v.forecast_high
-    assert abs(v.forecast_24h - truth) / truth < 0.3
+    assert v.forecast_low <= total <= v.forecast_high
+    assert abs(v.forecast_24h - total) / total < 0.3
 
 
 def test_band_covers_truth_about_80_percent_of_the_time():
     rng = np.random.default_rng(1)
     hits = 0
     for i in range(200):
-        total, tau = 10 ** rng.uniform(1.5, 4.5), float(np.exp(rng.normal(np.log(6), 1)))
+        total, onset = 10 ** rng.uniform(1.5, 4.5), float(np.exp(rng.normal(np.log(0.5), 1)))
         hours = [0.5, 1, 2, 3, 4]
-        snaps = cascade(total, tau, hours, seed=i)
+        snaps = cascade(total, onset, hours, seed=i)
+        truth = float(cascade(total, onset, [24.0], seed=i + 1000)[0].likes)  # another draw of the same post
         _, low, high = forecast(hours, [s.engagement for s in snaps])
-        hits += low <= total * (1 - np.exp(-24 / tau)) <= high
-    assert 0.65 <= hits / 200 <= 0.95
+        hits += low <= truth <= high
+    # At least 80 %: these synthetic posts never surge again, as real cascades do; the band is fitted on
+    # real cascades, and the test on the real held-aside ones checks it is not too wide there.
+    assert hits / 200 >= 0.8
 
 
 def test_band_narrows_with_more_snapshots():
-    early = score_virality(cascade(3000, 5.0, [0.5]), T0, 1000)
-    later = score_virality(cascade(3000, 5.0, [0.5, 1, 2, 4, 6, 8]), T0, 1000)
+    early = score_virality(cascade(3000, 0.5, [0.5]), T0, 1000)
+    later = score_virality(cascade(3000, 0.5, [0.5, 1, 2, 4, 6, 8]), T0, 1000)
     assert later.forecast_high / later.forecast_low < early.forecast_high / early.forecast_low
 
 
@@ -78,11 +84,118 @@ def test_no_engagement_scores_zero():
 
 
 def test_score_orders_posts_sensibly():
-    quiet = score_virality(cascade(15, 4.0, [1, 2]), T0, followers=300)
-    viral = score_virality(cascade(5000, 4.0, [1, 2, 3]), T0, followers=2000)
+    quiet = score_virality(cascade(15, 0.5, [1, 2]), T0, followers=300)
+    viral = score_virality(cascade(5000, 0.5, [1, 2, 3]), T0, followers=2000)
     assert quiet.score < 40 < 70 < viral.score
     # the same numbers mean more from a small account than from a celebrity
     assert virality_score(2000, 5000, 100, 0) > virality_score(2000, 2_000_000, 100, 0)
     # speeding up scores higher than slowing down
     assert virality_score(500, 1000, 50, 30) > virality_score(500, 1000, 50, -30)
     assert 0 <= virality_score(10**9, 1, 10**6, 10**6) <= 100
+
+
+# -- small and slow posts: most business posts have tens of interactions, not thousands ----------------
+
+
+def test_a_post_with_three_likes_after_an_hour_is_not_forecast_to_explode():
+    snaps = [MetricSnapshot(at=T0 + timedelta(minutes=m), likes=c) for m, c in [(10, 1), (30, 2), (60, 3)]]
+    v = score_virality(snaps, T0, followers=800)
+    assert 3 <= v.forecast_low <= v.forecast_24h <= 10 and v.forecast_high <= 100
+    assert v.score < 40  # far from the crisis rule's 60
+
+
+def test_a_stalled_post_stays_where_it_is():
+    snaps = [MetricSnapshot(at=T0 + timedelta(hours=h), likes=c) for h, c in [(1, 40), (2, 40), (3, 40)]]
+    v = score_virality(snaps, T0, followers=800)
+    assert v.forecast_24h == 40 and v.forecast_low == 40 and v.forecast_high < 70
+
+
+@pytest.mark.parametrize(("total", "onset", "lowest"), [(12, 0.5, 0.5), (30, 1.0, 0.5), (60, 3.0, 0.4)])
+def test_small_and_slow_posts_have_an_honest_band(total, onset, lowest):
+    """Small posts on synthetic cascades with a known answer: over many draws of the same post the band
+    holds the 24-hour count at least 80 % of the time, and the median forecast is near the truth. A slow
+    burn (attention that only starts to fall after 3 hours) is underestimated after one hour: the forecast
+    assumes the decay real cascades show, and the band says how unsure it is."""
+    hours = [i / 6 for i in range(1, 7)]  # an hour of snapshots every 10 minutes
+    hits, mids, truths = 0, [], []
+    for seed in range(300):
+        snaps = cascade(total, onset, hours, seed=seed)
+        later = cascade(total, onset, [*hours, 24.0], seed=seed)  # the same draw, followed to 24 hours
+        truth = later[-1].likes
+        mid, low, high = forecast(hours, [s.engagement for s in snaps])
+        hits += low <= truth <= high
+        mids.append(mid)
+        truths.append(truth)
+    assert hits / 300 >= 0.8
+    assert lowest <= np.median(mids) / np.median(truths) <= 1.5
+
+
+def test_the_band_widens_when_data_is_thin():
+    """The same shape of growth, a hundred times smaller: relatively, the band is much wider."""
+    hours = [0.5, 1.0]
+    _, low_big, high_big = forecast(hours, [1000, 1400])
+    _, low_small, high_small = forecast(hours, [10, 14])
+    assert high_small / max(low_small, 1) > 1.3 * (high_big / low_big)
+
+
+# -- real cascades: the evaluation anyone can rerun ---------------------------------------------------
+
+
+def write_cascade(folder, name: str, times_s: list[float], followers: int = 100) -> None:
+    lines = [f"{len(times_s)} 0.5", f"0 {followers}"] + [f"{t:g} 50" for t in times_s]
+    (folder / f"{name}.txt").write_text("\n".join(lines) + "\n")
+
+
+def test_evaluate_virality_prints_each_forecaster_at_each_observation_time(tmp_path, capsys):
+    from monitor.cli import main
+
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 36, 37):  # two in the fit part, two held aside
+        times = np.sort(3600 * 0.05 * (np.exp(rng.uniform(0, np.log(24 / 0.05 + 1), 400)) - 1))
+        write_cascade(tmp_path, f"RT{n}", list(times))
+    assert main(["evaluate-virality", "--cascades", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Held aside (never fitted or tuned on): 2 cascades" in out
+        and "Fit part (RT1-RT35): 2 cascades" in out
+    )
+    for hours in ("30 min", "1 h", "3 h", "6 h"):
+        for name in ("repmon", "no more growth", "seen x constant"):
+            assert f"| {hours} | {name} | 2 |" in out
+
+
+def test_evaluate_virality_names_a_bad_line(tmp_path, capsys):
+    from monitor.cli import main
+
+    (tmp_path / "RT1.txt").write_text("3 0.5\n0 100\n12 40\nsoon 7\n")
+    assert main(["evaluate-virality", "--cascades", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'RT1.txt'}:4: expected 'seconds_since_post followers', got 'soon 7'" in err
+
+
+CASCADES = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "virality-cascades"
+
+
+@pytest.mark.skipif(not CASCADES.is_dir(), reason="the shared cascades are not here")
+def test_on_the_held_aside_real_cascades_the_forecast_beats_both_references():
+    """RT36-RT50 were never fitted or tuned on. Floors at what was measured (README), so a change that
+    makes the forecast worse on real cascades fails here."""
+    from classifiers.cascades import evaluate, growth_constants, read_cascades
+
+    cascades = read_cascades(CASCADES)
+    fit = [c for c in cascades if not c.held_aside]
+    rows = evaluate([c for c in cascades if c.held_aside], growth_constants(fit))
+    ours = {r.observed_hours: r for r in rows if r.forecaster == "repmon"}
+    still = {r.observed_hours: r for r in rows if r.forecaster == "no more growth"}
+    assert ours[1.0].median_abs_error <= 0.27
+    for hours, row in ours.items():
+        assert row.median_abs_error < still[hours].median_abs_error
+        assert 0.7 <= row.band_coverage <= 0.94  # 14 of 15 at the most
+
+
+@pytest.mark.skipif(not CASCADES.is_dir(), reason="the shared cascades are not here")
+def test_the_committed_band_is_what_the_fit_part_gives(capsys):
+    from monitor.cli import main
+
+    assert main(["evaluate-virality", "--cascades", str(CASCADES), "--fit"]) == 0
+    assert "the same as classifiers/virality.py" in capsys.readouterr().out

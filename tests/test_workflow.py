@@ -357,7 +357,7 @@ def test_the_cli_never_lets_a_draft_be_approved_by_its_editor(cli_item, capsys, 
 
 
 def test_the_dashboards_other_writes_check_the_users_current_role(store, make_mention, fake_classifier):
-    """"Poll now", checklist ticks and digest settings go through monitor.actions too, so a role changed
+    """ "Poll now", checklist ticks and digest settings go through monitor.actions too, so a role changed
     (or a user disabled) after sign-in takes effect at once, as for every other action."""
     from monitor import actions
     from monitor.errors import AccessDenied

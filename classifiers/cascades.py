@@ -1,0 +1,234 @@
+"""Real retweet cascades: reading them, fitting the forecast band, and measuring the 24-hour forecast.
+
+The format is that of ``../shared/datasets/virality-cascades/`` (Kobayashi & Lambiotte 2016, from the
+SEISMIC collection): line 1 ``retweets start_time``; line 2 ``0 followers`` (the original post); then one
+line per retweet, ``seconds_since_post followers_of_retweeter``, in time order.
+
+The measurement replays what repmon sees of a post: a metric snapshot every 10 minutes (shares = retweets
+so far) up to the observation time, given to ``score_virality`` through the same door as the pipeline,
+and compares its 24-hour forecast with the real count at 24 hours. Two reference forecasters stand beside
+it: "no more growth" (the forecast is what was seen) and "seen x a constant", the median 24-hour growth
+ratio at that observation time learned on the fit part.
+
+The split is fixed by file name: ``RT1`` to ``RT35`` are the fit part (the band's quantiles are fitted
+on them, and the window and decay were chosen on them), ``RT36`` to ``RT50`` are held aside and never
+fitted or tuned on. Files with other names count as held aside.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from classifiers.virality import HORIZON_HOURS, MetricSnapshot, score_virality
+
+FIT_LAST = 35  # RT1..RT35 are the fit part; RT36..RT50 are held aside
+OBSERVE_HOURS = (0.5, 1.0, 3.0, 6.0)
+SNAPSHOT_MINUTES = 10
+FIT_HOURS = tuple(m / 60 for m in range(SNAPSHOT_MINUTES, 6 * 60 + 1, SNAPSHOT_MINUTES))
+_T0 = datetime(2020, 1, 1, tzinfo=UTC)  # cascades carry relative times only
+
+
+class CascadeError(ValueError):
+    """A cascade file that is not in the documented format; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Cascade:
+    name: str
+    author_followers: int
+    hours: np.ndarray  # each retweet's time since the post, in hours, sorted
+    followers: np.ndarray  # each retweeter's follower count
+
+    @property
+    def number(self) -> int | None:
+        found = re.fullmatch(r"RT(\d+)", self.name)
+        return int(found.group(1)) if found else None
+
+    @property
+    def held_aside(self) -> bool:
+        return self.number is None or self.number > FIT_LAST
+
+    def count_at(self, hours: float) -> int:
+        return int(np.searchsorted(self.hours, hours, side="right"))
+
+    def snapshots(self, observed_hours: float) -> list[MetricSnapshot]:
+        """A snapshot every 10 minutes up to ``observed_hours`` (shares = retweets so far)."""
+        steps = round(observed_hours * 60 / SNAPSHOT_MINUTES)
+        return [
+            MetricSnapshot(
+                at=_T0 + timedelta(minutes=SNAPSHOT_MINUTES * k),
+                shares=self.count_at(SNAPSHOT_MINUTES * k / 60),
+            )
+            for k in range(1, steps + 1)
+        ]
+
+
+def read_cascade(path: Path) -> Cascade:
+    """One cascade file; ``CascadeError`` names the file and line of anything unreadable."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CascadeError(
+            f"{path}: cannot read ({exc}): expected a text file of the cascade format"
+        ) from None
+    rows: list[tuple[float, float]] = []
+    for n, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        parts = line.split()
+        try:
+            seconds, followers = float(parts[0]), float(parts[1])
+        except (IndexError, ValueError):
+            raise CascadeError(
+                f"{path}:{n}: expected 'seconds_since_post followers', got {line[:60]!r}"
+            ) from None
+        if not (math.isfinite(seconds) and seconds >= 0 and math.isfinite(followers) and followers >= 0):
+            raise CascadeError(f"{path}:{n}: times and follower counts must be numbers of 0 or more")
+        rows.append((seconds, followers))
+    if not rows:
+        raise CascadeError(f"{path}: no original post (line 2): expected the cascade format")
+    (_, author), shares = rows[0], sorted(rows[1:])
+    return Cascade(
+        name=path.stem,
+        author_followers=int(author),
+        hours=np.array([s for s, _ in shares]) / 3600.0,
+        followers=np.array([f for _, f in shares]),
+    )
+
+
+def read_cascades(folder: Path) -> list[Cascade]:
+    """Every ``*.txt`` cascade in ``folder`` (LICENSE and README files are not cascades), by number."""
+    files = sorted(p for p in Path(folder).glob("*.txt") if p.stem.upper() not in {"LICENSE", "README"})
+    if not files:
+        raise CascadeError(f"{folder}: no cascade files (*.txt): point --cascades at the cascades' folder")
+    found = [read_cascade(p) for p in files]
+    return sorted(found, key=lambda c: (c.number is None, c.number or 0, c.name))
+
+
+def forecast_of(cascade: Cascade, observed_hours: float) -> tuple[float, float, float]:
+    """repmon's 24-hour forecast of the cascade's retweets after watching it for ``observed_hours``:
+    (median, low, high), in retweets. It goes through ``score_virality``, as the pipeline does; engagement
+    counts a share twice, so the figures are halved back into retweets."""
+    snaps = cascade.snapshots(observed_hours)
+    v = score_virality(snaps, _T0, cascade.author_followers, now=snaps[-1].at)
+    return v.forecast_24h / 2, v.forecast_low / 2, v.forecast_high / 2
+
+
+@dataclass(frozen=True)
+class Row:
+    """One forecaster at one observation time over a set of cascades."""
+
+    forecaster: str
+    observed_hours: float
+    cascades: int
+    median_abs_error: float
+    within_25: float
+    band_coverage: float | None
+
+
+def growth_constants(cascades: Sequence[Cascade]) -> dict[float, float]:
+    """The reference "seen x a constant": the median 24-hour growth ratio at each observation time."""
+    out = {}
+    for hours in OBSERVE_HOURS:
+        ratios = [c.count_at(HORIZON_HOURS) / c.count_at(hours) for c in cascades if c.count_at(hours) > 0]
+        out[hours] = float(np.median(ratios)) if ratios else 1.0
+    return out
+
+
+def evaluate(cascades: Sequence[Cascade], constants: dict[float, float]) -> list[Row]:
+    """Median absolute error (relative to the real 24-hour count), the share within 25 %, and how often
+    the 80 % band holds the real count, at each observation time, for repmon and the two references."""
+    rows: list[Row] = []
+    for hours in OBSERVE_HOURS:
+        usable = [c for c in cascades if c.count_at(HORIZON_HOURS) > 0]
+        truth = np.array([c.count_at(HORIZON_HOURS) for c in usable], dtype=float)
+        seen = np.array([c.count_at(hours) for c in usable], dtype=float)
+        ours = [forecast_of(c, hours) for c in usable]
+        mid = np.array([f[0] for f in ours])
+        covered = np.array([f[1] <= t <= f[2] for f, t in zip(ours, truth)])
+        for name, guess, band in (
+            ("repmon", mid, covered),
+            ("no more growth", seen, None),
+            ("seen x constant", seen * constants[hours], None),
+        ):
+            err = np.abs(guess - truth) / truth
+            rows.append(
+                Row(
+                    name,
+                    hours,
+                    len(usable),
+                    float(np.median(err)) if len(err) else float("nan"),
+                    float(np.mean(err <= 0.25)) if len(err) else float("nan"),
+                    float(np.mean(band)) if band is not None and len(band) else None,
+                )
+            )
+    return rows
+
+
+def quantile_regression(x: np.ndarray, y: np.ndarray, q: float, iterations: int = 200) -> np.ndarray:
+    """Coefficients of the ``q`` quantile of ``y`` given the columns of ``x`` (an intercept is added), by
+    iteratively reweighted least squares on the pinball loss."""
+    a = np.column_stack([np.ones(len(x)), x])
+    w = np.linalg.lstsq(a, y, rcond=None)[0]
+    for _ in range(iterations):
+        r = y - a @ w
+        weight = np.where(r >= 0, q, 1 - q) / np.maximum(np.abs(r), 1e-4)
+        w = np.linalg.solve(a.T @ (a * weight[:, None]) + 1e-8 * np.eye(a.shape[1]), a.T @ (weight * y))
+    return w
+
+
+def fit_band(cascades: Sequence[Cascade]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The band's log-offsets around the forecast's future part, as quadratics in log(hours): the 10 %
+    and 90 % quantiles of log((1 + real future) / (1 + forecast future)) over the given cascades, every
+    10 minutes to 6 hours, in engagement units (a share counts twice) as ``forecast`` sees them."""
+    xs, ys = [], []
+    for c in cascades:
+        truth = 2.0 * c.count_at(HORIZON_HOURS)
+        for hours in FIT_HOURS:
+            seen = 2.0 * c.count_at(hours)
+            mid = 2.0 * forecast_of(c, hours)[0]
+            lt = math.log(hours)
+            xs.append((lt, lt * lt))
+            ys.append(math.log((1.0 + truth - seen) / (1.0 + mid - seen)))
+    x, y = np.array(xs), np.array(ys)
+    low = tuple(round(float(v), 4) for v in quantile_regression(x, y, 0.1))
+    high = tuple(round(float(v), 4) for v in quantile_regression(x, y, 0.9))
+    return low, high
+
+
+def report(rows: Sequence[Row], title: str) -> str:
+    """The rows as a Markdown table under ``title``."""
+    out = [
+        f"{title}",
+        "",
+        "| observed for | forecaster | cascades | median abs. error | within ±25 % "
+        "| 80 % band holds the truth |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        hours = f"{r.observed_hours * 60:.0f} min" if r.observed_hours < 1 else f"{r.observed_hours:g} h"
+        band = "" if r.band_coverage is None else f"{100 * r.band_coverage:.0f} %"
+        out.append(
+            f"| {hours} | {r.forecaster} | {r.cascades} | {100 * r.median_abs_error:.1f} % | "
+            f"{100 * r.within_25:.0f} % | {band} |"
+        )
+    return "\n".join(out)
+
+
+__all__ = [
+    "Cascade",
+    "CascadeError",
+    "evaluate",
+    "fit_band",
+    "growth_constants",
+    "read_cascade",
+    "read_cascades",
+    "report",
+]
