@@ -9,6 +9,7 @@ from monitor.errors import ConfigError
 from monitor.settings import secret, setting
 from monitor.sources import Source
 from monitor.storage import Store
+from monitor.triage import LEGAL_PLAYBOOKS
 
 KNOWN = ("demo", "x-mentions", "x-search", "x-quotes", "x-metrics", "facebook", "facebook-metrics")
 
@@ -50,6 +51,15 @@ def _int(name: str) -> int:
         raise ConfigError(f"{name}={value!r} is not a whole number") from None
 
 
+def watched_posts(store: Store, now: datetime) -> list[str]:
+    """The X posts whose quotes the x-quotes source fetches: the business's own posts of the last 7 days,
+    and every open post on a legal playbook (``escalate_legal`` and ``crisis``, the most viral of them),
+    since who quotes a defamatory post is evidence."""
+    legal = [r["external_id"] for r in store.open_mentions("x") if r["playbook"] in LEGAL_PLAYBOOKS]
+    own = store.business_posts("x", now - timedelta(days=7))
+    return list(dict.fromkeys(own + legal))
+
+
 def build_sources(store: Store) -> list[Source]:
     """Construct every wanted source; a missing setting is a ``ConfigError`` naming it."""
     names = wanted_sources()
@@ -77,10 +87,7 @@ def build_sources(store: Store) -> list[Source]:
             )
 
         def watched() -> list[str]:
-            """The business's own recent posts, and posts sent to legal (who quotes them is evidence)."""
-            legal = [r["external_id"] for r in store.open_mentions("x") if r["playbook"] == "escalate_legal"]
-            own = store.business_posts("x", datetime.now(UTC) - timedelta(days=7))
-            return list(dict.fromkeys(own + legal))
+            return watched_posts(store, datetime.now(UTC))
 
         for name in x_names:
             if name == "x-metrics":

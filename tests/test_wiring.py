@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import open_store
 
 from monitor.cli import main
 from monitor.errors import ConfigError
@@ -101,3 +102,30 @@ def test_facebook_sources_from_settings(monkeypatch, store):
     ]
     assert sources[0].graph.version == "v25.0"
     assert TOKEN not in repr(sources[0])
+
+
+def test_crisis_items_are_watched_for_quotes_as_well_as_escalated_ones(tmp_path, make_mention):
+    """Who quotes a post sent to legal is evidence: the crisis playbook (the most viral legal items) was
+    left out when only `escalate_legal` was spelled out here."""
+    from sqlalchemy import select
+
+    from classifiers.virality import Virality
+    from monitor.records import TriageDecision
+    from monitor.storage.models import MentionRow
+    from monitor.wiring import watched_posts
+
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    store = open_store(tmp_path / "data")
+    playbooks = {"1": "crisis", "2": "escalate_legal", "3": "reply"}
+    store.save_page("t", [make_mention(external_id=ext, platform="x") for ext in playbooks], [], None, now)
+    with store.session() as s:
+        ids = dict(s.execute(select(MentionRow.external_id, MentionRow.id)).all())
+    quiet = Virality(0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1)
+    store.save_triage(
+        [
+            (ids[ext], TriageDecision(pb, 50.0, now + timedelta(hours=1)), quiet)
+            for ext, pb in playbooks.items()
+        ],
+        now,
+    )
+    assert sorted(watched_posts(store, now)) == ["1", "2"]

@@ -26,11 +26,11 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from classifiers import NEGATIVE_LABELS
 from monitor.storage.models import AuditEventRow, ClassificationRow, CorrectionRow, MentionRow, TriageItemRow
 from monitor.storage.store import Store
+from monitor.triage import LEGAL_PLAYBOOKS
 from monitor.workflow import AWAITING_FIRST_RESPONSE, OPEN_STATUSES, STATES
 
 UNCLASSIFIED = "unclassified"
 # escalate_legal is owned by legal; a crisis is led by the owner with legal in the loop on every public word.
-LEGAL_PLAYBOOKS = ("escalate_legal", "crisis")
 LEGAL_STATUSES = ("escalated", "legal_review")
 EXCERPT_CHARS = 140
 # Nearly every item is open, so "open" is asked as "not closed": walking the status index for the open
