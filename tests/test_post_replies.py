@@ -124,7 +124,9 @@ def test_facebook_comment_reply_and_a_refused_permission(item, tmp_path, monkeyp
     with vcr.use_cassette(denied, record_mode="none", match_on=["method", "host", "path"]):
         assert main(["respond", "1", "--post", "--by", "dana"]) == 2
     err = capsys.readouterr()[1]
-    assert "pages_read_engagement" in err or "permission" in err
+    # the advice names what posting needs, not the read permissions polling needs
+    assert "the Page token needs pages_manage_engagement; grant them" in err
+    assert "pages_read_engagement" not in err
     assert "EAAB-page-token" not in err
     assert item.item(1)["item"]["status"] == "in_progress"  # nothing recorded when posting failed
     ok = cassette(tmp_path / "ok.yaml", "POST", uri, 200, {"id": "900000000000002_700000000000099"})

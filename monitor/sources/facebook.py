@@ -65,6 +65,7 @@ log = logging.getLogger("repmon.sources.facebook")
 PLATFORM = "facebook"
 TOKEN_SETTING = "REPMON_FACEBOOK_PAGE_TOKEN"
 PERMISSIONS = "pages_read_engagement and pages_read_user_content"
+POST_PERMISSIONS = "pages_manage_engagement"  # replying as the Page
 DEFAULT_VERSION = "v25.0"
 COMMENT_FIELDS = "id,message,created_time,from,like_count,comment_count,parent,permalink_url"
 FEED_FIELDS = (
@@ -615,8 +616,16 @@ class FacebookSource:
         raise SourceError(self.name, f"{what} did not complete")  # pragma: no cover
 
     def _translate(
-        self, exc: facebook.GraphAPIError, response: requests.Response | None, what: str, now: datetime
+        self,
+        exc: facebook.GraphAPIError,
+        response: requests.Response | None,
+        what: str,
+        now: datetime,
+        *,
+        permissions: str = PERMISSIONS,
     ) -> SourceError:
+        """The Graph API error as a SourceError that says what to do; ``permissions`` are the ones the
+        call needs (reading by default; posting a reply needs POST_PERMISSIONS)."""
         code = exc.code if isinstance(exc.code, int) else None
         detail = _scrub(str(exc.message), self._token)
         error = exc.result.get("error", {}) if isinstance(exc.result, dict) else {}
@@ -650,7 +659,7 @@ class FacebookSource:
             return SourceError(
                 self.name,
                 f"Facebook refused {what} (code {code}, missing permission: {detail}): the Page token needs "
-                f"{PERMISSIONS}; grant them and renew {TOKEN_SETTING}",
+                f"{permissions}; grant them and renew {TOKEN_SETTING}",
             )
         content_type = response.headers.get("content-type", "") if response is not None else ""
         if code is None and response is not None and "json" not in content_type:

@@ -14,7 +14,7 @@ import requests
 import tweepy
 
 from monitor.errors import BadPayload, SourceError
-from monitor.sources.facebook import FacebookSource
+from monitor.sources.facebook import POST_PERMISSIONS, FacebookSource
 from monitor.sources.x import _Caller, quiet_tweepy
 
 
@@ -46,7 +46,9 @@ def post_facebook_reply(source: FacebookSource, parent_id: str, text: str, now: 
     try:
         result = source.graph.put_object(parent_id, "comments", message=text)
     except facebook.GraphAPIError as exc:
-        raise source._translate(exc, source.session.last_response, f"reply to {parent_id}", now) from None
+        raise source._translate(
+            exc, source.session.last_response, f"reply to {parent_id}", now, permissions=POST_PERMISSIONS
+        ) from None
     except requests.RequestException as exc:
         raise SourceError(source.name, f"Facebook reply failed ({type(exc).__name__}); try again") from None
     if not isinstance(result, dict) or not result.get("id"):
