@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from classifiers.virality import MetricSnapshot, Virality
 
@@ -286,7 +286,3 @@ def mention_problems(m: Mention, now: datetime) -> list[str]:
     if not isinstance(m.raw, RawPayload) or not isinstance(m.raw.body, bytes):
         problems.append("raw payload is missing")
     return problems
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -14,10 +14,6 @@ from monitor.triage import LEGAL_PLAYBOOKS
 KNOWN = ("demo", "x-mentions", "x-search", "x-quotes", "x-metrics", "facebook", "facebook-metrics")
 
 
-def credentials_present() -> bool:
-    return bool(secret("REPMON_X_BEARER_TOKEN") or secret("REPMON_FACEBOOK_PAGE_TOKEN"))
-
-
 def wanted_sources() -> list[str]:
     """The configured source names; ``auto`` is every source whose settings are complete, else the demo."""
     wanted = [s.strip() for s in setting("REPMON_SOURCES").split(",") if s.strip()]
