@@ -18,17 +18,18 @@ def lines(out):
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-def test_settings_lists_every_setting(capsys):
+def test_settings_lists_every_setting(capsys, monkeypatch):
+    from monitor.settings import SECRETS, SETTINGS
+
+    monkeypatch.setenv("REPMON_X_BEARER_TOKEN", "a-secret-token-value")
     code, out, _ = run(capsys, "settings")
     assert code == 0
-    for name in (
-        "REPMON_ENCODER",
-        "REPMON_MODEL_CACHE",
-        "REPMON_HEAD_DIR",
-        "REPMON_THREADS",
-        "REPMON_CONFIG",
-    ):
-        assert f"{name}=" in out
+    listed = [line.split("=", 1)[0] for line in out.splitlines() if line.startswith("REPMON_")]
+    assert listed == [s.name for s in SETTINGS]  # every setting, once, in the declared order
+    for s in SETTINGS:
+        assert f"    {s.help} (default: {s.default or '(empty)'}; allowed: {s.kind.allowed})" in out
+    assert "REPMON_X_BEARER_TOKEN=(set)" in out and "a-secret-token-value" not in out
+    assert {"REPMON_X_BEARER_TOKEN", "REPMON_SMTP_PASSWORD"} <= set(SECRETS)
 
 
 def test_missing_input_file_is_a_clear_error(capsys, tmp_path):
