@@ -84,6 +84,7 @@ class Mention:
     own_page: bool = False
     is_demo: bool = False
     from_business: bool = False  # the business's own post or reply: thread context, never queued
+    quoted_id: str | None = None  # the post it quotes (X), if any: who quoted a post is evidence
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ import hashlib
 import io
 import json
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import NOW, add_users, open_store
+from conftest import NOW, ON_POSTGRESQL, add_users, open_store
 
 from monitor.cli import main
 from monitor.pipeline import run_pass
@@ -258,3 +259,59 @@ def test_summary_isolates_and_flags_hostile_handles_names_and_links(store, make_
     assert "hidden direction or control characters: RLO (handle), CR, LF, ESC (name), RLO (link)" in summary
     # the raw payload and the capture record keep the exact bytes and text
     assert json.loads(files["post/capture.json"])["mention"]["author"] == f"evil{rlo}"
+
+
+def quote_body(ext: str, quoted: str) -> bytes:
+    return json.dumps(
+        {"id": ext, "text": "look at this", "referenced_tweets": [{"type": "quoted", "id": quoted}]}
+    ).encode()
+
+
+def test_every_quote_is_in_the_evidence_however_many_posts_came_between(store, make_mention, fake_classifier):
+    """Quotes are found by an index on the quoted post's id. The old lookup scanned the first 20,000
+    later payloads and stopped there without a word: a quote stored after them was left out."""
+    later = NOW - timedelta(minutes=30)
+    store.save_page("t", [make_mention(external_id="1", text="they scam people defamation")], [], {}, NOW)
+    filler = [make_mention(external_id=str(10_000 + i), created_at=later) for i in range(20_050)]
+    store.save_page("t", filler, [], {}, NOW)
+    quote = make_mention(
+        external_id="99999",
+        created_at=later,
+        text="look at this",
+        quoted_id="1",
+        body=quote_body("99999", "1"),
+    )
+    store.save_page("t", [quote], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    item_id = next(i.id for i in store.queue(limit=100_000) if i.external_id == "1")
+    assert [q["external_id"] for q in store.evidence(item_id)["quotes"]] == ["99999"]
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="downgrades a SQLite file in place")
+def test_the_upgrade_finds_the_quotes_already_stored(tmp_path, make_mention, fake_classifier):
+    from alembic import command
+    from alembic.config import Config
+
+    from monitor.storage.store import MIGRATIONS
+
+    data = tmp_path / "data"
+    store = open_store(data)
+    store.save_page("t", [make_mention(external_id="1", text="they scam people defamation")], [], {}, NOW)
+    store.save_page(
+        "t",
+        [make_mention(external_id="7", text="look at this", quoted_id="1", body=quote_body("7", "1"))],
+        [],
+        {},
+        NOW,
+    )
+    run_pass(store, [], fake_classifier, NOW)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")  # the column is gone: stored as the code before it wrote it
+    store.engine.dispose()
+    upgraded = open_store(data)
+    item_id = next(i.id for i in upgraded.queue() if i.external_id == "1")
+    assert [q["external_id"] for q in upgraded.evidence(item_id)["quotes"]] == ["7"]
+    assert upgraded.verify() == []

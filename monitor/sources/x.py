@@ -278,6 +278,9 @@ def _tweet(
     if not isinstance(refs, list) or not all(isinstance(r, dict) for r in refs):
         raise ValueError("referenced_tweets is not a list of objects")
     parent = next((r.get("id") for r in refs if r.get("type") == "replied_to"), None)
+    quoted = next((r.get("id") for r in refs if r.get("type") == "quoted"), None)
+    if quoted is not None and not _is_tweet_id(quoted):
+        raise ValueError(f"the quoted post's id {quoted!r} is not a post id")
     pm = tweet.get("public_metrics") or {}
     if not isinstance(pm, dict):
         raise ValueError("public_metrics is not an object")
@@ -300,6 +303,7 @@ def _tweet(
         own_page=False,
         is_demo=is_demo,
         from_business=own_account_id is not None and author_id == own_account_id,
+        quoted_id=quoted,
     )
     snap = MetricSnapshot(
         at=now,

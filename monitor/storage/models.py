@@ -48,7 +48,10 @@ class Base(DeclarativeBase):
 
 class MentionRow(Base):
     __tablename__ = "mentions"
-    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_mentions_platform_external_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_mentions_platform_external_id"),
+        Index("ix_mentions_platform_quoted_id", "platform", "quoted_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
@@ -72,6 +75,7 @@ class MentionRow(Base):
     from_business: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quoted_id: Mapped[str | None] = mapped_column(String(200))  # the post it quotes: evidence looks it up
 
 
 class RawPayloadRow(Base):

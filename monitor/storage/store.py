@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 import sqlite3
@@ -383,6 +382,7 @@ class Store:
                 "is_demo": m.is_demo,
                 "from_business": m.from_business,
                 "first_seen_at": now,
+                "quoted_id": m.quoted_id and valid_text(m.quoted_id),
             }
             for m in mentions
         ]
@@ -1445,7 +1445,7 @@ class Store:
                 ],
             }
 
-    def evidence(self, item_id: int, max_scan: int = 20_000) -> dict[str, object] | None:
+    def evidence(self, item_id: int) -> dict[str, object] | None:
         """Everything stored about an item, for the evidence bundle: the post's exact bytes, capture,
         metric history, deletion status, thread, shares and quotes, and the audit trail."""
         found = self.item(item_id)
@@ -1484,31 +1484,13 @@ class Store:
                     .order_by(MentionRow.created_at)
                 )
                 thread = [brief(r) for r in s.scalars(q)]
-            quotes = []
-            needle = m.external_id.encode()
+            # Who quoted it, by the index on (platform, quoted_id): every quote repmon has stored.
             q = (
-                select(MentionRow, RawPayloadRow.body)
-                .join(RawPayloadRow, RawPayloadRow.mention_id == MentionRow.id)
-                .where(
-                    MentionRow.platform == m.platform,
-                    MentionRow.created_at >= m.created_at,
-                    MentionRow.id != m.id,
-                )
-                .limit(max_scan)
+                select(MentionRow)
+                .where(MentionRow.platform == m.platform, MentionRow.quoted_id == m.external_id)
+                .order_by(MentionRow.created_at, MentionRow.id)
             )
-            for r, body in s.execute(q):
-                if needle not in body:
-                    continue
-                try:
-                    refs = json.loads(body).get("referenced_tweets") or []
-                except (ValueError, AttributeError):
-                    continue
-                if any(
-                    x.get("type") == "quoted" and x.get("id") == m.external_id
-                    for x in refs
-                    if isinstance(x, dict)
-                ):
-                    quotes.append(brief(r))
+            quotes = [brief(r) for r in s.scalars(q)]
             return {
                 "item": found["item"],
                 "audit": found["audit"],
