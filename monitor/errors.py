@@ -7,6 +7,7 @@ MonitorError
   x InputError (a file given on the command line has a bad line or column)
   x MailError (the SMTP server refused or could not be reached)
   x AccessDenied (no such active user, or their role may not do this; sign-in throttled)
+  x JobError (a scheduled job ran, and part of it failed: a source of a poll pass)
 ```
 """
 
@@ -76,3 +77,7 @@ class AccessDenied(MonitorError):
     def __init__(self, message: str, retry_at: datetime | None = None) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+
+class JobError(MonitorError):
+    """A scheduled job ran, and part of it failed (e.g. one source of a poll); the rest was done."""

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import schedule
 
 from monitor.alerts import AlertRule, items_to_alert, render_item_alert, render_spike_alert, volume_spikes
-from monitor.errors import ConfigError, StorageError
+from monitor.errors import ConfigError, JobError, MailError, StorageError
 from monitor.mailer import alert_recipients, deliver, digest_recipients
 from monitor.pipeline import PassReport, classify_new, poll_source, redact, triage_open
 from monitor.settings import setting
@@ -163,7 +163,7 @@ class Runner:
             self.store.record_job(f"poll {source.name}", now, self.clock(), "ok" if not report.errors else
                                   "partial", report.as_dict())  # fmt: skip
         if report.errors:
-            raise RuntimeError("; ".join(report.errors))
+            raise JobError("; ".join(report.errors))
         return f"{report.new_mentions} new, {report.new_snapshots} snapshots, {report.classified} classified"
 
     def process(self) -> str:
@@ -193,7 +193,7 @@ class Runner:
                 total[k] = total.get(k, 0) + v
         failed = total.get("failed", 0)
         if failed:
-            raise RuntimeError(f"{failed} alert e-mail(s) failed; see `repmon status` (retried with backoff)")
+            raise MailError(f"{failed} alert e-mail(s) failed; see `repmon status` (retried with backoff)")
         return ", ".join(f"{k} {v}" for k, v in sorted(total.items())) or "nothing to alert"
 
     def spikes(self) -> str:
@@ -224,8 +224,8 @@ class Runner:
         problems: list[str] = []
         recipients = digest_recipients(self.store, problems)
         if not recipients:
-            if problems:
-                raise RuntimeError("; ".join(problems))
+            if problems:  # every address is unusable: nothing to send, the settings need fixing
+                raise ConfigError("; ".join(problems))
             return "no digest recipients (REPMON_DIGEST_RECIPIENTS, or owners on the Account page)"
         key = now.astimezone(self.config.tz).date().isoformat()
         summary: list = []
@@ -237,10 +237,10 @@ class Runner:
 
         results = self._send("digest", key, recipients, build, now)
         if results.get("failed"):
-            raise RuntimeError(
+            raise MailError(
                 f"digest {key}: {results['failed']} of {len(recipients)} failed; retried with backoff"
             )
         if problems:  # the others had it; these addresses got nothing and are not recorded as sent
-            raise RuntimeError(f"digest {key}: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items()))
-                               + "; " + "; ".join(problems))  # fmt: skip
+            raise ConfigError(f"digest {key}: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items()))
+                              + "; " + "; ".join(problems))  # fmt: skip
         return f"digest {key}: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items()))

@@ -278,3 +278,22 @@ def test_status_shows_each_job_and_the_e_mails_waiting(tmp_path, monkeypatch, ca
     assert "the platform sent garbage" in out
     assert "digest 2026-11-20 to owner@example.co.il: 1 attempt(s), next 2026-11-20T06:01:00+00:00" in out
     assert "e-mails waiting to be sent:" in out and "will retry" in out
+
+
+def test_job_failures_are_errors_of_the_tree_that_say_which_kind(store, make_mention, monkeypatch):
+    """A poll with a failing source is a JobError, a digest with only unusable addresses a ConfigError:
+    not RuntimeErrors that the CLI then called mail errors."""
+    from monitor.errors import ConfigError, JobError, MailError
+    from monitor.storage.models import UserRow
+
+    runner = Runner(store, [Broken()], FakeClassifier(), config(), transport=lambda msg: None)
+    with pytest.raises(JobError, match="the platform sent garbage"):
+        runner.poll(Broken())
+    store.add_user("oren", "owner", "x", NOW)
+    store.set_digest_prefs("oren", "oren@example.co.il", "he", True, "repmon:admin", NOW)
+    with store.session() as s:  # stored before addresses were checked
+        s.query(UserRow).filter_by(name="oren").update({"email": "../../tmp/oren@example.co.il"})
+    monkeypatch.delenv("REPMON_DIGEST_RECIPIENTS", raising=False)
+    with pytest.raises(ConfigError, match="oren's digest address") as err:
+        runner.digest(force=True)
+    assert not isinstance(err.value, MailError)

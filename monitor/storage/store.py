@@ -195,7 +195,9 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
-            with self.engine.connect() as conn:
+            # The lock is taken before connecting: a new connection's own settings (WAL) need the
+            # database, which the migrating process holds for the whole upgrade.
+            with self._migration_lock(), self.engine.connect() as conn:
                 on_sqlite = conn.dialect.name == "sqlite"
                 if on_sqlite:
                     # Alembic's batch mode changes a SQLite table by copying it and dropping the old one,
@@ -204,7 +206,7 @@ class Store:
                     conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
                     conn.commit()
                 try:
-                    with self._migration_lock(), conn.begin():
+                    with conn.begin():
                         if not on_sqlite:
                             # Several `repmon init` (or workers starting) at once on an empty database:
                             # one migrates, the others wait here and then find the schema at head.
