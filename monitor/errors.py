@@ -3,7 +3,8 @@
 ```
 MonitorError
   x SourceError(source)   + RateLimited(reset_at)   + AuthExpired   + BadPayload
-  x ClassifierError   x StorageError   x PlaybookError   x ConfigError
+  x ClassifierError   x PlaybookError   x ConfigError
+  x StorageError   + StorageBusy   + StorageFull   + StorageReadOnly   + StorageCorrupt
   x InputError (a file given on the command line has a bad line or column)
   x MailError (the SMTP server refused or could not be reached)
   x AccessDenied (no such active user, or their role may not do this; sign-in throttled)
@@ -36,6 +37,23 @@ class ClassifierError(MonitorError, _ClassifierError):
 
 class StorageError(MonitorError):
     """The database cannot be opened, migrated or written."""
+
+
+class StorageBusy(StorageError):
+    """Another writer held the database too long (SQLite busy or locked, a PostgreSQL lock timeout or
+    deadlock): nothing was stored; trying again is safe."""
+
+
+class StorageFull(StorageError):
+    """The disk that holds the database is full: nothing was stored."""
+
+
+class StorageReadOnly(StorageError):
+    """The database, its folder or its disk is read-only: nothing was stored."""
+
+
+class StorageCorrupt(StorageError):
+    """The database file is damaged or not a database."""
 
 
 class PlaybookError(MonitorError):

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from monitor.errors import StorageError
+from monitor.errors import StorageBusy
 from monitor.pipeline import PassReport, poll_source, triage_open
 from monitor.sources import Source
 from monitor.storage import Store
@@ -64,9 +64,7 @@ class Worker:
         version = self.classifier.model_version
         try:
             ids = self.store.classify_claimed(version, self.batch, self.classifier.predict, now)
-        except StorageError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
+        except StorageBusy as exc:
             log.info("the database is busy (another writer); retrying: %s", exc)
             return BUSY
         if ids:

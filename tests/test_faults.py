@@ -25,7 +25,7 @@ from fake_api import CREATED, FakeX, Fault, redirect
 from sqlalchemy import event, select
 
 import monitor.storage.store as store_module
-from monitor.errors import StorageError
+from monitor.errors import StorageBusy, StorageError, StorageFull, StorageReadOnly
 from monitor.pipeline import PassReport, poll_source
 from monitor.records import SourcePage
 from monitor.runner import RunConfig, Runner
@@ -334,6 +334,7 @@ def test_a_lock_held_past_the_limit_is_a_clear_error_and_writes_nothing(store, m
         store.save_page("x-search", [make_mention(external_id="2")], [], {"page": 2}, NOW)
     assert 0.25 < time.monotonic() - started < 2
     holder.release()
+    assert isinstance(err.value, StorageBusy)  # by SQLite's error code: the worker retries on this class
     assert str(err.value) == (
         f"database {store.url} is locked: another connection (the dashboard, a worker, another repmon "
         "command) held a write for over 0.3 s (database is locked); nothing of this change was stored: "
@@ -423,7 +424,7 @@ def test_a_full_database_is_a_clear_error_and_leaves_everything_as_it_was(store,
     )
     with pytest.raises(StorageError) as err:
         store.save_page("x-search", big_page(make_mention, 4, 50), [], {"page": 2}, NOW)
-    assert str(err.value) == f"database {store.url}: {FULL}"
+    assert isinstance(err.value, StorageFull) and str(err.value) == f"database {store.url}: {FULL}"
     assert_left_as_it_was(store, ["1", "2", "3"], {"page": 1})
     undo()
     store.save_page("x-search", big_page(make_mention, 4, 50), [], {"page": 2}, NOW)
@@ -436,6 +437,7 @@ def test_a_read_only_database_is_a_clear_error_reads_go_on_and_nothing_changes(s
     undo = on_connect(store, "PRAGMA query_only=1")
     with pytest.raises(StorageError) as err:
         store.save_page("x-search", big_page(make_mention, 4, 5), [], {"page": 2}, NOW)
+    assert isinstance(err.value, StorageReadOnly)
     assert str(err.value) == (
         f"cannot write database {store.url} (attempt to write a readonly database): the file, its folder "
         "or its disk is read-only; nothing of this change was stored: make it writable or point "

@@ -92,7 +92,9 @@ def test_corrupt_database_file_is_a_clear_error(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "repmon.db").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StorageError, match=r"corrupt or not a SQLite file.*repmon init"):
+    from monitor.errors import StorageCorrupt
+
+    with pytest.raises(StorageCorrupt, match=r"corrupt or not a SQLite file.*repmon init"):
         Store.open(data)
     assert (data / "repmon.db").read_bytes().startswith(b"this is not")  # left as it was
 

@@ -24,7 +24,14 @@ from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from classifiers.virality import MetricSnapshot
-from monitor.errors import MonitorError, StorageError
+from monitor.errors import (
+    MonitorError,
+    StorageBusy,
+    StorageCorrupt,
+    StorageError,
+    StorageFull,
+    StorageReadOnly,
+)
 from monitor.records import (
     MAX_ITEM_ID,
     UNASSIGNED,
@@ -113,6 +120,45 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: indexes stay in memory as they grow
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
+
+
+# SQLite's primary result codes (``sqlite3.Error.sqlite_errorname``, extended names start with them) and
+# PostgreSQL's SQLSTATEs, for each kind of storage error.
+_SQLITE_KINDS = {
+    "SQLITE_BUSY": "busy",
+    "SQLITE_LOCKED": "busy",
+    "SQLITE_FULL": "full",
+    "SQLITE_READONLY": "readonly",
+    "SQLITE_CORRUPT": "corrupt",
+    "SQLITE_NOTADB": "corrupt",
+    "SQLITE_CANTOPEN": "cantopen",
+}
+_PG_KINDS = {"55P03": "busy", "40P01": "busy", "57014": "busy", "53100": "full", "25006": "readonly"}
+
+
+def _storage_kind(orig: BaseException) -> type[StorageError] | str | None:
+    """Which storage error a driver error is: a StorageError subclass, "cantopen", or None."""
+    name = getattr(orig, "sqlite_errorname", None)
+    code = None
+    if isinstance(name, str):
+        code = next((v for k, v in _SQLITE_KINDS.items() if name == k or name.startswith(k + "_")), None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if code is None and isinstance(sqlstate, str):
+        code = _PG_KINDS.get(sqlstate)
+    if code is None:  # a driver without codes, or an error raised before one was set: its message
+        msg = str(orig)
+        if "file is not a database" in msg or "malformed" in msg:
+            code = "corrupt"
+        elif "database is locked" in msg or "database table is locked" in msg:
+            code = "busy"
+        elif "database or disk is full" in msg or "No space left on device" in msg:
+            code = "full"
+        elif "readonly" in msg or "read-only" in msg:
+            code = "readonly"
+        elif "unable to open database" in msg:
+            code = "cantopen"
+    kinds = {"busy": StorageBusy, "full": StorageFull, "readonly": StorageReadOnly, "corrupt": StorageCorrupt}
+    return kinds.get(code or "", code)
 
 
 class Store:
@@ -264,30 +310,34 @@ class Store:
             return read(c)
 
     def _storage_error(self, exc: Exception) -> StorageError:
-        msg = str(getattr(exc, "orig", exc))
-        if "file is not a database" in msg or "malformed" in msg:
-            return StorageError(
-                f"database {_redact(self.url)} is corrupt or not a SQLite file ({msg}): "
+        """The driver's error as one of the tree, by its error code (SQLite's name, PostgreSQL's
+        SQLSTATE), with a message that says what to do."""
+        orig = getattr(exc, "orig", exc)
+        msg = str(orig)
+        kind = _storage_kind(orig)
+        url = _redact(self.url)
+        if kind is StorageCorrupt:
+            return StorageCorrupt(
+                f"database {url} is corrupt or not a SQLite file ({msg}): "
                 "move it aside and run `repmon init` to start a new one"
             )
-        url = _redact(self.url)
-        if "database is locked" in msg or "database table is locked" in msg:
-            return StorageError(
+        if kind is StorageBusy:
+            return StorageBusy(
                 f"database {url} is locked: another connection (the dashboard, a worker, another repmon "
                 f"command) held a write for over {BUSY_TIMEOUT_S:g} s ({msg}); nothing of this change was "
                 "stored: try again, and if it persists stop the process that holds the database"
             )
-        if "database or disk is full" in msg or "No space left on device" in msg:
-            return StorageError(
+        if kind is StorageFull:
+            return StorageFull(
                 f"database {url}: the disk is full ({msg}); nothing of this change was stored: "
                 "free space on the disk that holds the database, then try again"
             )
-        if "readonly" in msg or "read-only" in msg:
-            return StorageError(
+        if kind is StorageReadOnly:
+            return StorageReadOnly(
                 f"cannot write database {url} ({msg}): the file, its folder or its disk is read-only; "
                 "nothing of this change was stored: make it writable or point REPMON_DATA_DIR elsewhere"
             )
-        if "unable to open database" in msg:
+        if kind == "cantopen":
             return StorageError(
                 f"cannot open database {url} ({msg}): its folder is missing, not writable or on a "
                 "read-only disk: check REPMON_DATA_DIR"
