@@ -260,7 +260,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_PRECISION",
         "auto",
-        "Encoder arithmetic: auto (bf16 where the CPU has bf16 instructions, else int8), bf16, int8 or fp32.",
+        "Encoder arithmetic: auto (bf16 where the CPU has bf16 instructions, else fp32), bf16, int8 or fp32.",
         kind=choice("auto", "bf16", "int8", "fp32"),
     ),
     Setting(
