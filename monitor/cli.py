@@ -345,7 +345,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"thresholds: {json.dumps(head.config.thresholds)}")
         print(f"saved the calibration and thresholds to {out} ({head.config.version})")
         return 0
-    settings = Settings(epochs=args.epochs, seed=args.seed)
+    settings = Settings(epochs=args.epochs, seed=args.seed, real_weight=args.real_weight)
     name = os.environ.get("REPMON_ENCODER") or DEFAULT_ENCODER
     head, summary = finetune(
         resolve_encoder(name, _err),
@@ -1247,6 +1247,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--own-only", action="store_true", help="train on the own corpus alone")
     p.add_argument("--epochs", type=float, default=Settings().epochs, help="passes over the training data")
+    p.add_argument(
+        "--real-weight",
+        type=float,
+        default=Settings().real_weight,
+        help="how much a real set's post counts in the loss; an own post counts 1",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar (a line every 50 steps)")
     p.add_argument(
         "--calibrate-only",
