@@ -91,13 +91,15 @@ def bench_ingest_pg(cluster, n: int) -> dict:  # noqa: ANN001
 
     now = datetime.now(UTC)
     url = cluster.create_database("bench_ingest")
-    store = Store.open(ROOT / "data-bench-unused", url)
-    mentions = synthetic_mentions(["a post about the café", "פוסט על בית הקפה"], n, now)
-    t0 = time.perf_counter()
-    for i in range(0, n, 1000):
-        store.save_page("bench", mentions[i : i + 1000], [], {"offset": i + 1000}, now)
-    elapsed = time.perf_counter() - t0
-    store.engine.dispose()
+    # the data folder holds the audit key and checkpoint even with a PostgreSQL URL: a throwaway one
+    with tempfile.TemporaryDirectory(prefix="repmon-bench-pg-") as data:
+        store = Store.open(Path(data), url)
+        mentions = synthetic_mentions(["a post about the café", "פוסט על בית הקפה"], n, now)
+        t0 = time.perf_counter()
+        for i in range(0, n, 1000):
+            store.save_page("bench", mentions[i : i + 1000], [], {"offset": i + 1000}, now)
+        elapsed = time.perf_counter() - t0
+        store.engine.dispose()
     cluster.drop_database("bench_ingest")
     return {"mentions": n, "seconds": round(elapsed, 2), "mentions_per_s": round(n / elapsed)}
 
