@@ -1,0 +1,140 @@
+"""One message catalogue for every human-facing word repmon says: the dashboard, the digest, the alerts,
+the evidence summary and the CLI's human output.
+
+The catalogues are gettext ``.po`` files managed with Babel, one per language, in
+``monitor/locale/<lang>/LC_MESSAGES/repmon.po``; the source strings (msgids) are English. The steps:
+
+    bash scripts/i18n.sh      # pybabel extract (every marked string) and pybabel update (each .po)
+    # then translate the new entries in each .po; a catalogue is compiled when first used (no .mo to keep)
+
+Code marks a string with ``_ = gettext_for(lang)`` then ``_("Queue")``, a plural with
+``n_ = ngettext_for(lang)`` then ``n_("{n} item", "{n} items", n).format(n=n)``, and a string
+that must be translated later, at display time, with ``N_("...")``. Placeholders are ``{name}`` and are
+filled after translation with ``.format(...)``. ``tests/test_i18n.py`` fails when a marked string is
+missing from a catalogue, when a catalogue holds an entry no code uses, or when a translation loses a
+placeholder.
+
+Adding a language: copy ``monitor/locale/en`` to ``monitor/locale/<code>``, translate its ``.po``, and add
+the code to ``LANGUAGES`` (and its direction to ``RTL_LANGUAGES`` if it is written right to left).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "repmon"
+# The interface languages, first the default. Adding one: a catalogue file and a line here.
+LANGUAGES: tuple[str, ...] = ("he", "en")
+DEFAULT_LANGUAGE = "he"
+# Languages written right to left (interface and posts alike).
+RTL_LANGUAGES: frozenset[str] = frozenset({"he", "ar", "fa", "ur", "yi"})
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalogue without translating it now (translate it where it is shown)."""
+    return message
+
+
+# The five labels' names, written once; every surface shows them through ``label_name``.
+LABEL_NAMES: dict[str, str] = {
+    "praise": N_("Praise"),
+    "neutral": N_("Neutral"),
+    "complaint": N_("Complaint"),
+    "defamation": N_("Defamation"),
+    "boycott": N_("Boycott call"),
+}
+
+
+def language_or_default(language: str | None) -> str:
+    """``language`` when the interface has it, else the default (Hebrew)."""
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def translations(language: str) -> Translations:
+    """The compiled catalogue of ``language`` (English passes strings through)."""
+    language = language_or_default(language)
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def gettext_for(language: str | None) -> Callable[[str], str]:
+    """The ``_`` of one language: ``_ = gettext_for("he"); _("Queue")`` → ``"תור"``."""
+    return translations(language_or_default(language)).gettext
+
+
+def ngettext_for(language: str | None) -> Callable[[str, str, int], str]:
+    """The plural form of one language: ``n_("{n} item", "{n} items", n).format(n=n)``."""
+    return translations(language_or_default(language)).ngettext
+
+
+def label_name(label: str | None, language: str | None) -> str:
+    """A label's name in ``language`` (``complaint`` → ``תלונה``); an unknown label is shown as it is."""
+    _ = gettext_for(language)
+    if label is None:
+        return _("Unclassified")
+    source = LABEL_NAMES.get(label)
+    return _(source) if source else label
+
+
+def direction(language: str | None) -> str:
+    """``rtl`` or ``ltr``: the direction of the interface in ``language``."""
+    return "rtl" if language_or_default(language) in RTL_LANGUAGES else "ltr"
+
+
+def _locale(language: str | None) -> Locale:
+    return Locale.parse(language_or_default(language))
+
+
+def format_datetime(moment: datetime, language: str | None, tz: tzinfo, style: str = "medium") -> str:
+    """``moment`` in the business's time zone, written the way ``language`` writes dates and times."""
+    return babel_dates.format_datetime(moment, format=style, tzinfo=tz, locale=_locale(language))
+
+
+def format_date(moment: datetime, language: str | None, tz: tzinfo, style: str = "medium") -> str:
+    """The date of ``moment`` in the business's time zone (``6 Dec 2026``, ``6 בדצמ׳ 2026``)."""
+    local = moment.astimezone(tz) if moment.tzinfo else moment
+    return babel_dates.format_date(local.date(), format=style, locale=_locale(language))
+
+
+def format_time(moment: datetime, language: str | None, tz: tzinfo) -> str:
+    """The time of ``moment`` in the business's time zone (``14:05``)."""
+    return babel_dates.format_time(moment, format="HH:mm", tzinfo=tz, locale=_locale(language))
+
+
+def format_duration(delta: timedelta, language: str | None, threshold: float = 0.85) -> str:
+    """A rounded span of time in words: ``2 hours``, ``שעתיים``, ``40 minutes``."""
+    return babel_dates.format_timedelta(abs(delta), threshold=threshold, locale=_locale(language))
+
+
+def format_relative(delta: timedelta, language: str | None) -> str:
+    """A span relative to now: a negative ``delta`` is past (``2 hours ago``, ``לפני שעתיים``), a positive
+    one is future (``in 40 minutes``, ``בעוד 40 דקות``)."""
+    return babel_dates.format_timedelta(delta, add_direction=True, locale=_locale(language))
+
+
+def format_number(value: float, language: str | None) -> str:
+    """A number with the grouping of ``language`` (``12,345``)."""
+    return babel_numbers.format_decimal(value, locale=_locale(language))
+
+
+def format_percent(value: float, language: str | None) -> str:
+    """A share as a percentage (``0.25`` → ``25%``)."""
+    return babel_numbers.format_percent(value, locale=_locale(language))
