@@ -374,6 +374,13 @@ SETTINGS: tuple[Setting, ...] = (
         kind=choice("he", "en"),
     ),
     Setting(
+        "REPMON_UI_LANGUAGE",
+        "he",
+        "Interface language of new users, and of e-mails to addresses that are not a user's: he or en "
+        "(each user can change theirs on the Account page).",
+        kind=choice("he", "en"),
+    ),
+    Setting(
         "REPMON_APPROVERS",
         "",
         "Comma-separated names who may approve reply drafts; when set, a reply must be approved (by "
