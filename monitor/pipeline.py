@@ -8,30 +8,20 @@ A source that fails mid-page loses nothing already stored and does not stop the 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from classifiers.virality import score_virality
 from monitor.errors import MonitorError, RateLimited, SourceError
-from monitor.records import mention_problems, valid_text
-from monitor.settings import secret_values
+from monitor.records import mention_problems
+from monitor.redact import redact
 from monitor.sources import Source
 from monitor.storage import Store
 from monitor.triage import decide
 from playbooks.engine import Library, load_library
 
 log = logging.getLogger("repmon.pipeline")
-_SECRETS = re.compile(r"(Bearer\s+|access_token=|OAuth\s+)[^\s'\"&]+", re.IGNORECASE)
-
-
-def redact(message: str) -> str:
-    """A message made safe to log, store or print: without anything that looks like a token or is the
-    value of a secret setting, and as valid text (``valid_text``: it may quote a hostile payload)."""
-    for value in secret_values():
-        message = message.replace(value, "[redacted]")
-    return valid_text(_SECRETS.sub(r"\1[redacted]", message))
 
 
 @dataclass
@@ -105,7 +95,7 @@ def poll_source(store: Store, source: Source, now: datetime, report: PassReport)
                 else:
                     good.append(m)
             saved = store.save_page(
-                source.name, good, page.metrics, page.cursor, now, page.shares, page.captures
+                source.name, good, page.metrics, page.cursor, now, page.shares, page.captures, page.deleted
             )
             report.new_mentions += saved.new_mentions
             report.new_snapshots += saved.new_snapshots

@@ -120,6 +120,15 @@ class Capture:
 
 
 @dataclass(frozen=True)
+class Gone:
+    """A post or comment the platform no longer serves (deleted, or hidden by the Page): it is marked
+    deleted with the page that found it gone; its evidence stays."""
+
+    platform: str
+    external_id: str
+
+
+@dataclass(frozen=True)
 class SkippedItem:
     """An item of a platform response that was not stored, and why: reported, never dropped silently.
 
@@ -163,7 +172,8 @@ def skipped_item(
 class SourcePage:
     """One page from a source: its mentions, metric snapshots, shares, and the cursor to save with them.
 
-    ``skipped`` lists the items of the page that could not be made into records (the pass reports them).
+    ``skipped`` lists the items of the page that could not be made into records (the pass reports them);
+    ``deleted`` the stored posts a metrics refresh found gone, marked deleted in the page's transaction.
     """
 
     mentions: tuple[Mention, ...]
@@ -172,6 +182,7 @@ class SourcePage:
     shares: tuple[Share, ...] = ()
     captures: tuple[Capture, ...] = ()
     skipped: tuple[SkippedItem, ...] = ()
+    deleted: tuple[Gone, ...] = ()
 
 
 @dataclass(frozen=True)

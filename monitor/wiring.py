@@ -92,7 +92,6 @@ def build_sources(store: Store) -> list[Source]:
                         name,
                         client,
                         lambda: store.open_mentions("x"),
-                        lambda ids, now: store.mark_deleted("x", ids, now),
                         daily_budget=budget,
                         reads_elsewhere=elsewhere(name),
                     )

@@ -157,7 +157,6 @@ def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fa
         "x-metrics",
         make_client(TOKEN),
         lambda: [r for r in store.open_mentions("x") if r["external_id"] != "1860000000000000003"],
-        lambda ids, now: store.mark_deleted("x", ids, now),
         backoff=0,
     )
     with replay.use_cassette("lookup_deleted.yaml"):
@@ -261,7 +260,6 @@ def test_lookup_where_every_post_is_gone_marks_them_deleted(store, fake_classifi
         "x-metrics",
         make_client(TOKEN),
         lambda: store.open_mentions("x"),
-        lambda ids, now: store.mark_deleted("x", ids, now),
         backoff=0,
     )
     with replay.use_cassette("lookup_all_gone.yaml"):

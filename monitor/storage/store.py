@@ -36,6 +36,7 @@ from monitor.records import (
     MAX_ITEM_ID,
     UNASSIGNED,
     Capture,
+    Gone,
     Mention,
     MentionMetrics,
     QueueFilter,
@@ -393,14 +394,19 @@ class Store:
         now: datetime,
         shares: Sequence[Share] = (),
         captures: Sequence[Capture] = (),
+        deleted: Sequence[Gone] = (),
     ) -> SavedPage:
-        """Store a page of mentions, snapshots, shares and the source's cursor, in one transaction."""
+        """Store a page of mentions, snapshots, shares, the posts found gone and the source's cursor, in
+        one transaction."""
         seals: dict[str, dict[str, str]] = {}
         with self.session() as s:
             new = self._upsert_mentions(s, mentions, now, seals)
             snaps = self._insert_snapshots(s, metrics, seals)
             self._insert_shares(s, shares, now)
             self._insert_captures(s, captures)
+            for platform in dict.fromkeys(g.platform for g in deleted):
+                gone = [g.external_id for g in deleted if g.platform == platform]
+                self._mark_deleted(s, platform, gone, now)
             if cursor is not None:
                 self._save_source(s, source, now, cursor=cursor, status="ok", error=None, success=True)
             if new or snaps:
@@ -1139,16 +1145,20 @@ class Store:
         if not external_ids:
             return 0
         with self.session() as s:
-            result = s.execute(
-                update(MentionRow)
-                .where(
-                    MentionRow.platform == platform,
-                    MentionRow.external_id.in_(list(external_ids)),
-                    MentionRow.deleted_at.is_(None),
-                )
-                .values(deleted_at=now)
+            return self._mark_deleted(s, platform, external_ids, now)
+
+    @staticmethod
+    def _mark_deleted(s: Session, platform: str, external_ids: Sequence[str], now: datetime) -> int:
+        result = s.execute(
+            update(MentionRow)
+            .where(
+                MentionRow.platform == platform,
+                MentionRow.external_id.in_(list(external_ids)),
+                MentionRow.deleted_at.is_(None),
             )
-            return result.rowcount or 0
+            .values(deleted_at=now)
+        )
+        return result.rowcount or 0
 
     def deleted_at(self, platform: str, external_id: str) -> datetime | None:
         with self.session() as s:

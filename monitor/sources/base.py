@@ -1,0 +1,40 @@
+"""What every source shares: the ``Source`` protocol the pipeline calls, and the value checks both
+platforms' parsers apply to a vendor's fields (a time in UTC, a count)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Protocol
+
+from monitor.records import SourcePage
+
+
+class Source(Protocol):
+    """What the pipeline needs from a source."""
+
+    name: str
+    # Optional: ``min_interval`` (a timedelta), the least time between two successful polls.
+
+    def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
+        """Pages of new mentions and fresh metric snapshots since ``cursor``, oldest first."""
+        ...
+
+
+def parse_utc(value: object, field: str) -> datetime:
+    """An ISO 8601 time from a payload's ``field``, in UTC. The platforms always send an offset (X sends
+    UTC); a saved file without one is read as UTC, never as local time. ValueError if not a time."""
+    if not isinstance(value, str):
+        raise ValueError(f"{field} {value!r} is not a timestamp")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{field} {value!r} is not a timestamp") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def count(value: object, what: str) -> int:
+    """A counter from a payload: a non-negative integer (not a bool); ValueError naming ``what`` if not."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{what} {value!r} is not a count")
+    return value

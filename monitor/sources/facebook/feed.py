@@ -1,0 +1,196 @@
+"""The Page feed and comment walks: ``FacebookSource``.
+
+GET /{page-id}/feed (the Page's own posts, as thread context, and visitors' posts, with the comments the
+feed embeds), then GET /{post-id}/comments?filter=stream for every post of the last few days, replies
+included.
+
+Cursor: ``feed_since`` (newest post time seen; it moves only when a feed walk is complete),
+``feed_next``/``feed_pending`` (where an interrupted walk resumes), ``recent_posts`` (post id -> creation
+time, for the comment walks) and ``comments_since`` (post id -> newest comment time; re-read with an overlap
+because comments arrive late; the store drops what it already has).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+import facebook
+
+from monitor.errors import ConfigError
+from monitor.records import SourcePage
+from monitor.sources.facebook import metrics
+from monitor.sources.facebook.graph import (
+    DEFAULT_VERSION,
+    TOKEN_SETTING,
+    GraphClient,
+    GraphSession,
+    NotFound,
+    graph_version,
+)
+from monitor.sources.facebook.parse import GRAPH_ID, Context, from_iso, iso, parse_body
+from monitor.sources.http import DEFAULT_TIMEOUT
+
+log = logging.getLogger("repmon.sources.facebook")
+
+COMMENT_FIELDS = "id,message,created_time,from,like_count,comment_count,parent,permalink_url"
+FEED_FIELDS = (
+    "id,message,created_time,from,permalink_url,shares,reactions.summary(total_count),"
+    f"comments.summary(total_count){{{COMMENT_FIELDS}}}"
+)
+PAGE_LIMIT = "100"
+
+
+class FacebookSource:
+    """The Page feed (own posts as context, visitors' posts) and the comments of its recent posts."""
+
+    def __init__(
+        self,
+        name: str,
+        page_id: str,
+        token: str,
+        *,
+        version: str = DEFAULT_VERSION,
+        session: GraphSession | None = None,
+        comment_overlap: timedelta = timedelta(minutes=30),
+        recent_posts: timedelta = timedelta(days=3),
+        is_demo: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 3,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        version = graph_version(version)
+        if not page_id or not GRAPH_ID.fullmatch(page_id):
+            raise ConfigError(
+                f"Facebook Page id {page_id!r} is not a numeric id: check REPMON_FACEBOOK_PAGE_ID"
+            )
+        if not token:
+            raise ConfigError(f"the Facebook source needs a Page access token: set {TOKEN_SETTING}")
+        self.name, self.page_id, self.version, self.is_demo = name, page_id, version, is_demo
+        self.comment_overlap, self.recent_posts = comment_overlap, recent_posts
+        self.session = session or GraphSession(timeout)
+        self.client = GraphClient(
+            name,
+            token,
+            version,
+            self.session,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            sleep=sleep,
+        )
+
+    @property
+    def graph(self) -> facebook.GraphAPI:
+        """facebook-sdk's client, pointed at the configured Graph version."""
+        return self.client.graph
+
+    def __repr__(self) -> str:
+        return f"FacebookSource(name={self.name!r}, page_id={self.page_id!r}, version={self.version!r})"
+
+    # -- the feed and comment walks ---------------------------------------------------------------
+
+    def _context(self, now: datetime) -> Context:
+        return Context(self.name, self.page_id, self.is_demo, now)
+
+    def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
+        """Pages of new posts (with embedded comments), then of comments on recent posts, oldest walk first.
+
+        Each page carries the cursor to store with it; ``feed_since`` moves only when the feed walk is
+        complete, and a comment walk's since-time only when that post's walk is complete.
+        """
+        cursor = dict(cursor)
+        ctx = self._context(now)
+        since = from_iso(cursor.get("feed_since"))
+        pending = from_iso(cursor.get("feed_pending"))
+        resume = cursor.get("feed_next")
+        params = dict(resume) if isinstance(resume, dict) else self._feed_params(since)
+        recent = {
+            pid: t
+            for pid, t in (cursor.get("recent_posts") or {}).items()
+            if (ts := from_iso(t)) and now - ts <= self.recent_posts
+        }
+        # Posts past the recent window get no more comment walks: forget their since-times.
+        cursor["comments_since"] = {
+            pid: t for pid, t in (cursor.get("comments_since") or {}).items() if pid in recent
+        }
+        while True:
+            parsed = parse_body(self.client.get(f"{self.page_id}/feed", params, now).content, ctx, "post")
+            for post_id, created in parsed.posts:
+                if now - created <= self.recent_posts:
+                    recent[post_id] = created.isoformat()
+                if pending is None or created > pending:
+                    pending = created
+            next_params = parsed.next_params if parsed.next_params != params else None
+            if next_params is None:  # the walk is complete: only now does the since-time move on
+                since, pending = max(filter(None, (since, pending)), default=None), None
+            cursor = {
+                **cursor,
+                "feed_since": iso(since),
+                "feed_pending": iso(pending),
+                "feed_next": next_params,
+                "recent_posts": dict(recent),
+            }
+            yield parsed.page(cursor)
+            if next_params is None:
+                break
+            params = next_params
+        yield from self._comment_walks(cursor, recent, ctx)
+
+    def _feed_params(self, since: datetime | None) -> dict[str, str]:
+        params = {"fields": FEED_FIELDS, "limit": PAGE_LIMIT}
+        if since is not None:
+            params["since"] = str(int(since.timestamp()))
+        return params
+
+    def _comment_walks(
+        self, cursor: dict[str, object], recent: dict[str, str], ctx: Context
+    ) -> Iterator[SourcePage]:
+        recent = dict(recent)
+        comments_since = dict(cursor.get("comments_since") or {})
+        for post_id in sorted(recent, key=lambda pid: (recent[pid], pid)):
+            last = from_iso(comments_since.get(post_id))
+            params = {"filter": "stream", "fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}
+            if last is not None:
+                # Comments can show up late (moderation, slow replication): re-read an overlap.
+                params["since"] = str(int((last - self.comment_overlap).timestamp()))
+            newest = last
+            while True:
+                try:
+                    response = self.client.get(f"{post_id}/comments", params, ctx.now)
+                except NotFound:
+                    # The post was deleted since it was seen: stop walking it rather than fail every run.
+                    log.info(
+                        "source %r: post %s is gone; its comments are no longer read", self.name, post_id
+                    )
+                    recent.pop(post_id)
+                    comments_since.pop(post_id, None)
+                    cursor = {**cursor, "recent_posts": dict(recent), "comments_since": dict(comments_since)}
+                    yield SourcePage(mentions=(), cursor=cursor)
+                    break
+                parsed = parse_body(response.content, ctx, "comment", post_id)
+                if parsed.newest is not None and (newest is None or parsed.newest > newest):
+                    newest = parsed.newest
+                next_params = parsed.next_params if parsed.next_params != params else None
+                if next_params is None and newest is not None:
+                    comments_since[post_id] = newest.isoformat()
+                cursor = {**cursor, "comments_since": dict(comments_since)}
+                yield parsed.page(cursor)
+                if next_params is None:
+                    break
+                params = next_params
+
+    # -- counters of open items -------------------------------------------------------------------
+
+    def refresh_pages(self, items: metrics.OpenItems, now: datetime) -> Iterator[SourcePage]:
+        """Pages of fresh counters of this source's open items that are due (``metrics.refresh_pages``);
+        the ids gone or hidden are in each page's ``deleted``, not written anywhere."""
+        return metrics.refresh_pages(self.client, items, now)
+
+    def refresh_metrics(self, store: metrics.Deletions, now: datetime) -> tuple[list[SourcePage], list[str]]:
+        """Fresh counters of the open items that are due, and the ids found gone or hidden, marked deleted
+        in ``store`` one batch at a time (``metrics.refresh_metrics``)."""
+        return metrics.refresh_metrics(self.client, store, now)
