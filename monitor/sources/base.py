@@ -4,7 +4,7 @@ platforms' parsers apply to a vendor's fields (a time in UTC, a count)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from monitor.records import SourcePage
@@ -14,7 +14,7 @@ class Source(Protocol):
     """What the pipeline needs from a source."""
 
     name: str
-    # Optional: ``min_interval`` (a timedelta), the least time between two successful polls.
+    min_interval: timedelta | None  # the least time between two successful polls; None: every pass
 
     def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
         """Pages of new mentions and fresh metric snapshots since ``cursor``, oldest first."""
@@ -31,6 +31,11 @@ def parse_utc(value: object, field: str) -> datetime:
     except ValueError:
         raise ValueError(f"{field} {value!r} is not a timestamp") from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def as_object(value: object) -> dict:
+    """A payload's or a cursor's member that should be a JSON object; an empty one if it is not."""
+    return value if isinstance(value, dict) else {}
 
 
 def count(value: object, what: str) -> int:

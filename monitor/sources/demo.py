@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -74,7 +74,7 @@ def load_stream() -> tuple[tuple[DemoPost, ...], dict[str, dict]]:
     return tuple(posts), authors
 
 
-def counters(post: DemoPost, age_hours: float) -> MetricSnapshot | None:
+def counters(post: DemoPost, age_hours: float) -> MetricSnapshot:
     """The post's counters at a given age (``at`` is filled in by the caller)."""
     g = post.growth
     tau = max(float(g.get("tau_hours", 4.0)), 0.1)
@@ -89,6 +89,8 @@ def counters(post: DemoPost, age_hours: float) -> MetricSnapshot | None:
 
 class DemoSource:
     """Replays the demo stream; the cursor holds the stream's start time and how many posts are out."""
+
+    min_interval: timedelta | None = None  # set from the platform's poll interval (wiring)
 
     name = "demo"
 
@@ -148,20 +150,13 @@ class DemoSource:
 
     def _metrics(self, post: DemoPost, anchor: datetime, now: datetime) -> MentionMetrics:
         created = self._created(post, anchor)
-        snap = counters(post, (now - created).total_seconds() / 3600.0)
-        snap = MetricSnapshot(
-            at=now,
-            likes=snap.likes,
-            shares=snap.shares,
-            replies=snap.replies,
-            quotes=snap.quotes,
-            views=snap.views,
-        )
+        snap = replace(counters(post, (now - created).total_seconds() / 3600.0), at=now)
         return MentionMetrics(post.platform, f"demo-{post.id}", snap)
 
     def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
         anchor = datetime.fromisoformat(str(cursor["anchor"])) if cursor.get("anchor") else now
-        released = int(cursor.get("released", 0) or 0)
+        out = cursor.get("released") or 0
+        released = int(out) if isinstance(out, int | float | str) else 0
         due = [p for p in self.posts[released:] if self._created(p, anchor) <= now]
         for start in range(0, len(due), PAGE_SIZE):
             page = due[start : start + PAGE_SIZE]

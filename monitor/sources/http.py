@@ -35,7 +35,7 @@ class TimeoutSession(requests.Session):
         self.timeout = timeout
         self.last_response: requests.Response | None = None
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         self.last_response = None

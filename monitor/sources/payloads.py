@@ -34,7 +34,11 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
-        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        key = ""
+        for key, _ in pairs:
+            if key in seen:
+                break
+            seen.add(key)
         owner = obj.get("id")
         where = f" of the object with id {owner!r}" if isinstance(owner, str | int) else ""
         raise PayloadError(

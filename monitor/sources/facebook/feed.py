@@ -21,6 +21,7 @@ import facebook
 
 from monitor.errors import ConfigError
 from monitor.records import SourcePage
+from monitor.sources.base import as_object
 from monitor.sources.facebook import metrics
 from monitor.sources.facebook.graph import (
     DEFAULT_VERSION,
@@ -45,6 +46,8 @@ PAGE_LIMIT = "100"
 
 class FacebookSource:
     """The Page feed (own posts as context, visitors' posts) and the comments of its recent posts."""
+
+    min_interval: timedelta | None = None  # set from the platform's poll interval (wiring)
 
     def __init__(
         self,
@@ -110,12 +113,12 @@ class FacebookSource:
         params = dict(resume) if isinstance(resume, dict) else self._feed_params(since)
         recent = {
             pid: t
-            for pid, t in (cursor.get("recent_posts") or {}).items()
+            for pid, t in as_object(cursor.get("recent_posts")).items()
             if (ts := from_iso(t)) and now - ts <= self.recent_posts
         }
         # Posts past the recent window get no more comment walks: forget their since-times.
         cursor["comments_since"] = {
-            pid: t for pid, t in (cursor.get("comments_since") or {}).items() if pid in recent
+            pid: t for pid, t in as_object(cursor.get("comments_since")).items() if pid in recent
         }
         while True:
             parsed = parse_body(self.client.get(f"{self.page_id}/feed", params, now).content, ctx, "post")
@@ -150,7 +153,7 @@ class FacebookSource:
         self, cursor: dict[str, object], recent: dict[str, str], ctx: Context
     ) -> Iterator[SourcePage]:
         recent = dict(recent)
-        comments_since = dict(cursor.get("comments_since") or {})
+        comments_since = dict(as_object(cursor.get("comments_since")))
         for post_id in sorted(recent, key=lambda pid: (recent[pid], pid)):
             last = from_iso(comments_since.get(post_id))
             params = {"filter": "stream", "fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}

@@ -154,7 +154,11 @@ class GraphClient:
         error = exc.result.get("error", {}) if isinstance(exc.result, dict) else {}
         subcode = error.get("error_subcode") if isinstance(error, dict) else None
         if code in AUTH_CODES:
-            why = TOKEN_SUBCODES.get(subcode, "Graph rejected it")
+            why = (
+                TOKEN_SUBCODES.get(subcode, "Graph rejected it")
+                if isinstance(subcode, int)
+                else "Graph rejected it"
+            )
             return AuthExpired(
                 self.name,
                 f"Facebook Page token expired or invalidated (code {code}: {why}): "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.errors import BadPayload
@@ -152,6 +152,8 @@ def _objects(source: str, body: bytes, what: str) -> dict[str, object]:
 
 class FacebookMetricsSource:
     """The counters of open Facebook queue items, as a source of its own (``facebook-metrics``)."""
+
+    min_interval: timedelta | None = None  # set from the platform's poll interval (wiring)
 
     def __init__(self, source: FacebookSource, store: OpenItems, name: str = "facebook-metrics") -> None:
         self.source, self.store, self.name = source, store, name

@@ -7,7 +7,7 @@ the same transaction that stores the page (their evidence stays). The walker nev
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import tweepy
 
@@ -22,6 +22,8 @@ LOOKUP_BATCH = 100
 
 class XMetricsSource:
     """Refreshes counters of open X queue items, 100 ids a call, young and fast-growing posts first."""
+
+    min_interval: timedelta | None = None  # set from the platform's poll interval (wiring)
 
     def __init__(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeGuard
 
 from monitor.errors import BadPayload
 from monitor.records import (
@@ -23,7 +24,7 @@ from monitor.records import (
     mention_problems,
     skipped_item,
 )
-from monitor.sources.base import count, parse_utc
+from monitor.sources.base import as_object, count, parse_utc
 from monitor.sources.payloads import PayloadError, item_bytes, load_json, value_bytes
 
 log = logging.getLogger("repmon.sources.x")
@@ -64,7 +65,7 @@ def parse_retweeters(
                 raw=RawPayload(body=raw, captured_at=now),
             )
         )
-    meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+    meta = as_object(obj.get("meta"))
     return shares, meta.get("next_token")
 
 
@@ -161,7 +162,7 @@ def parse_response(
         for e in errors
         if "not-found" in str(e.get("type", "")) + str(e.get("title", "")).lower()
     )
-    meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+    meta = as_object(obj.get("meta"))
     return ParsedResponse(
         mentions=tuple(mentions),
         metrics=tuple(metrics),
@@ -246,5 +247,5 @@ def _tweet(
     return mention, MentionMetrics("x", tid, snap)
 
 
-def _is_tweet_id(value: object) -> bool:
+def _is_tweet_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 30

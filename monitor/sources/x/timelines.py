@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import requests
 import tweepy
 
 from monitor.errors import RateLimited
 from monitor.records import SourcePage
+from monitor.sources.base import as_object
 from monitor.sources.x.client import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, StaleCursor, XCaller
 from monitor.sources.x.parse import parse_response, parse_retweeters
 
@@ -33,7 +34,7 @@ RETWEET_PAGES = 5
 
 def reads_today(cursor: dict, now: datetime) -> int:
     """Posts a source has read today, from its cursor."""
-    reads = cursor.get("reads") if isinstance(cursor.get("reads"), dict) else {}
+    reads = as_object(cursor.get("reads"))
     return int(reads.get("count", 0)) if reads.get("day") == now.date().isoformat() else 0
 
 
@@ -70,6 +71,8 @@ class ReadBudget:
 
 class XSource:
     """Mentions of the business's account, a brand search, or quotes of watched posts."""
+
+    min_interval: timedelta | None = None  # set from the platform's poll interval (wiring)
 
     def __init__(
         self,
