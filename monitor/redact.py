@@ -3,7 +3,8 @@
 Every message repmon logs, stores, prints or mails may quote a vendor error, a request line or a URL; the
 sources, the pipeline, the runner and the HTTP loggers all clean it here. What is hidden:
 
-- an ``Authorization`` header's credential (``Bearer ...``, ``OAuth ...``);
+- an ``Authorization`` header's credential (``Bearer ...``, ``OAuth ...``, OAuth 1.0a's ``oauth_token``
+  and ``oauth_signature``);
 - ``access_token=`` and ``appsecret_proof=`` in a URL query (facebook-sdk sends the Page token so, and
   Graph echoes it into ``paging.next`` links);
 - a Facebook token quoted bare (``EAA...``: Graph quotes a malformed token back in its error text);
@@ -25,7 +26,8 @@ from monitor.records import valid_text
 
 REDACTED = "[redacted]"
 _SECRETS = re.compile(
-    r"(?i:(Bearer\s+|OAuth\s+|access_token=|appsecret_proof=))[^\s'\"&]+"  # a credential after its name
+    r"(?i:(Bearer\s+|OAuth\s+|(?:access_token|appsecret_proof|oauth_token|oauth_signature)=[\"']?))"
+    r"[^\s'\"&]+"  # a credential after its name
     r"|(?i:(\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]*:))[^\s/@'\"]+(?=@)"  # the password in a URL's user part
     r"|\bEAA[A-Za-z0-9]{16,}"  # a Facebook token, quoted bare
 )

@@ -14,7 +14,7 @@ import yaml
 
 from monitor.errors import AuthExpired, BadPayload, ConfigError, RateLimited, SourceError
 from monitor.pipeline import run_pass
-from monitor.records import Mention, MentionMetrics, MetricSnapshot, RawPayload
+from monitor.records import Gone, Mention, MentionMetrics, MetricSnapshot, RawPayload
 from monitor.sources.facebook import (
     FacebookMetricsSource,
     FacebookSource,
@@ -543,6 +543,25 @@ def test_the_metrics_source_runs_the_refresh_in_the_pipeline(store, fake_classif
     with replay.use_cassette("refresh.yaml") as cas:  # nothing due a minute later: no request
         assert [p.metrics for p in metrics.fetch({}, NOW + timedelta(minutes=1))] == [()]
         assert cas.play_count == 0
+
+
+def test_the_refresh_walker_reads_only_and_the_pipeline_marks_gone_items_with_the_page(
+    store, fake_classifier
+):
+    """The metrics walker yields the gone or hidden ids in each page's ``deleted``; nothing is written
+    until the page is stored, and then in the page's own transaction."""
+    p5 = f"{PAGE}_900000000000005"
+    metrics = FacebookMetricsSource(source(), store)
+    with replay.use_cassette("refresh.yaml", allow_playback_repeats=False):
+        seed_refresh(store, fake_classifier)
+        pages = list(metrics.fetch({}, NOW))
+    assert Gone("facebook", p5) in [g for page in pages for g in page.deleted]
+    assert store.deleted_at("facebook", p5) is None
+    for page in pages:
+        store.save_page(
+            metrics.name, [], page.metrics, page.cursor, NOW, captures=page.captures, deleted=page.deleted
+        )
+    assert store.deleted_at("facebook", p5) == NOW
 
 
 def test_no_log_record_holds_the_token(caplog, store, fake_classifier):

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import vcr
 import yaml
+from sqlalchemy.exc import StatementError
 
-from monitor.errors import AuthExpired, BadPayload, RateLimited, SourceError
+from monitor.errors import AuthExpired, BadPayload, RateLimited, SourceError, StorageError
 from monitor.pipeline import run_pass
+from monitor.records import Gone
 from monitor.sources.x import XMetricsSource, XSource, make_client, parse_response
 
 CASSETTES = Path(__file__).parent / "cassettes" / "test_x"
@@ -265,6 +267,26 @@ def test_lookup_where_every_post_is_gone_marks_them_deleted(store, fake_classifi
     with replay.use_cassette("lookup_all_gone.yaml"):
         report = run_pass(store, [src], fake_classifier, later)
     assert report.errors == []
+    assert store.deleted_at("x", "1860000000000000001") == later
+
+
+def test_the_lookup_walker_lists_gone_posts_and_writes_nothing(store, fake_classifier):
+    """The refresh walker only reads: the posts X no longer has travel in the page's ``deleted``, and the
+    pipeline marks them with the page, in one transaction (a failed page marks nothing)."""
+    parsed = parse_response(cassette_items("search_paginated_then_since", 1).encode(), NOW, "x-search")
+    store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    later = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    src = XMetricsSource("x-metrics", make_client(TOKEN), lambda: store.open_mentions("x"), backoff=0)
+    with replay.use_cassette("lookup_all_gone.yaml"):
+        pages = list(src.fetch({}, later))
+    gone = [g for page in pages for g in page.deleted]
+    assert Gone("x", "1860000000000000001") in gone
+    assert store.deleted_at("x", "1860000000000000001") is None
+    with pytest.raises((StorageError, StatementError)):  # the cursor cannot be stored: the page rolls back
+        store.save_page("x-metrics", [], [], {"bad": object()}, later, deleted=gone)
+    assert store.deleted_at("x", "1860000000000000001") is None
+    store.save_page("x-metrics", [], [], pages[-1].cursor, later, deleted=gone)
     assert store.deleted_at("x", "1860000000000000001") == later
 
 
