@@ -32,7 +32,7 @@ _SECRETS = re.compile(
     r"|\bEAA[A-Za-z0-9]{16,}"  # a Facebook token, quoted bare
 )
 _SECRET_BYTES = re.compile(rb"((?:access_token|appsecret_proof)=)[^&\s'\"\\]+")
-_HTTP_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "requests")
+_HTTP_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "requests", "tweepy.client")
 
 
 def _hide(match: re.Match[str]) -> str:
@@ -80,7 +80,7 @@ _FILTER = RedactingFilter()
 
 
 def redact_http_logs() -> None:
-    """Make sure request lines logged by urllib3 and requests never carry a token (idempotent)."""
+    """Make sure request lines logged by urllib3, requests and tweepy never carry a token (idempotent)."""
     for name in _HTTP_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

@@ -102,3 +102,13 @@ def test_http_request_lines_are_logged_without_the_token(caplog):
         )
     assert FB_TOKEN not in caplog.text
     assert "access_token=[redacted]" in caplog.text
+
+
+def test_tweepy_request_logs_are_scrubbed_even_at_debug(caplog):
+    from monitor.sources.x import make_client
+
+    make_client(BEARER)
+    logger = logging.getLogger("tweepy.client")
+    with caplog.at_level(logging.DEBUG, logger="tweepy.client"):
+        logger.debug("Making API request\nHeaders: %s", {"Authorization": f"Bearer {BEARER}"})
+    assert BEARER not in caplog.text and "Bearer [redacted]" in caplog.text

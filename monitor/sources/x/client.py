@@ -19,6 +19,7 @@ import requests
 import tweepy
 
 from monitor.errors import AuthExpired, RateLimited, SourceError
+from monitor.redact import redact_http_logs
 from monitor.sources.http import DEFAULT_TIMEOUT, RetryPolicy, TimeoutSession, Transient, reset_from_epoch
 
 TWEET_FIELDS = [
@@ -37,7 +38,9 @@ TOKEN_SETTING = "REPMON_X_BEARER_TOKEN"
 
 
 def quiet_tweepy() -> None:
-    """tweepy logs the Authorization header at DEBUG: never let that level through."""
+    """tweepy logs the Authorization header at DEBUG: never let that level through (and should it be let
+    through, the header's credential is scrubbed, as are urllib3's request lines)."""
+    redact_http_logs()
     for name in ("tweepy", "tweepy.client"):
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.INFO:
