@@ -18,6 +18,7 @@ from email.message import EmailMessage
 
 from monitor.emails import email_problem
 from monitor.errors import ConfigError, MailError
+from monitor.redact import scrub
 from monitor.settings import secret, setting
 from monitor.storage import Store
 
@@ -141,7 +142,7 @@ def send(message: EmailMessage, config: SmtpConfig) -> None:
     except smtplib.SMTPRecipientsRefused as exc:
         raise MailError(f"{where} refused the recipient(s) {', '.join(exc.recipients)}") from None
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-        reason = str(exc).replace(config.password, "[redacted]") if config.password else str(exc)
+        reason = scrub(str(exc), config.password)
         raise MailError(f"{where}: {type(exc).__name__}: {reason}; repmon will retry") from None
 
 
