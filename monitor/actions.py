@@ -234,10 +234,10 @@ def check_postable(
     posting on (REPMON_POST_REPLIES), a reply that exists (and, once queued, was not edited since:
     ``queued_text``), on real data. (the acting user's name, the item, the reply)."""
     actor = authorize(store, actor, action_permission("respond", "in_progress")).name
-    found = store.item(item_id)
-    if found is None:
+    q = store.queue_item(item_id)
+    if q is None:
         raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
-    next_state(found["item"]["status"], "respond")  # refuse before anything is queued or posted
+    next_state(q.status, "respond")  # refuse before anything is queued or posted
     _require_approval(store, item_id)
     if setting("REPMON_POST_REPLIES").lower() != "true":
         raise ConfigError("posting replies is off: set REPMON_POST_REPLIES=true, or post by hand and respond")
@@ -246,8 +246,7 @@ def check_postable(
         raise WorkflowError(f"item {item_id} has no reply to post: write one first")
     if queued_text is not None and reply["text"] != queued_text:
         raise WorkflowError(f"item {item_id}: the reply was edited after it was queued: post it again")
-    q = store.queue_item(item_id)
-    if q is None or q.is_demo:
+    if q.is_demo:
         raise WorkflowError(f"item {item_id} is demo data: there is nothing real to reply to")
     return actor, q, reply
 

@@ -271,7 +271,20 @@ def test_two_claimants_post_a_reply_once(item, monkeypatch, tmp_path):
     [entry] = item.outbox.entries(1)
     assert (entry.status, entry.platform_reply_id, entry.attempts) == ("posted", "1860000000000000777", 1)
     assert item.item(1)["item"]["status"] == "responded"
-    # and a row claimed by one is invisible to the other's claim
+    other.engine.dispose()
+
+
+@pytest.mark.parametrize("item", [("x", "1860000000000000003")], indirect=True)
+def test_a_row_taken_between_another_claimants_read_and_its_update_is_not_taken_twice(
+    item, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("REPMON_POST_REPLIES", "true")
+    queued(item)
+    other = open_store(tmp_path / "data")
+    seen = other.outbox.due(NOW)  # the other monitor has read the row as queued ...
+    [mine] = item.outbox.claim(NOW)  # ... this one claims it first ...
+    assert seen == [mine.id] and other.outbox.take(mine.id, NOW) is None  # ... so its UPDATE takes nothing
+    assert (item.outbox.latest(1).status, item.outbox.latest(1).attempts) == ("posting", 1)
     other.engine.dispose()
 
 

@@ -10,11 +10,14 @@ person to check the platform, and is never sent again by itself.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from monitor.storage.models import ACTIVE_OUTBOX, OutboxRow, TriageItemRow
 from monitor.workflow import WorkflowError
@@ -53,18 +56,27 @@ def _entry(r: OutboxRow) -> OutboxEntry:
     )  # fmt: skip
 
 
+class StoreParts(Protocol):
+    """What the repository uses of the ``Store`` that composes it: its transactions and audit chain."""
+
+    def session(self) -> AbstractContextManager[Session]: ...
+
+    def _append_event(
+        self, s: Session, now: datetime, actor: str, action: str, item_id: int | None, detail: dict
+    ) -> object: ...
+
+
 class OutboxRepository:
     """The outbox table, over the store's sessions and audit chain."""
 
-    def __init__(self, store: object) -> None:
-        # The Store (not imported: it composes this repository); its session() and _append_event().
+    def __init__(self, store: StoreParts) -> None:
         self._store = store
 
-    def _session(self):  # noqa: ANN202 - the store's transaction context manager
-        return self._store.session()  # type: ignore[attr-defined]
+    def _session(self) -> AbstractContextManager[Session]:
+        return self._store.session()
 
-    def _audit(self, s: object, now: datetime, actor: str, action: str, item_id: int, detail: dict) -> None:
-        self._store._append_event(s, now, actor, action, item_id, detail)  # type: ignore[attr-defined]
+    def _audit(self, s: Session, now: datetime, actor: str, action: str, item_id: int, detail: dict) -> None:
+        self._store._append_event(s, now, actor, action, item_id, detail)
 
     def enqueue(
         self,
@@ -102,30 +114,38 @@ class OutboxRepository:
     def claim(self, now: datetime, limit: int = 20) -> list[OutboxEntry]:
         """Take up to ``limit`` queued rows that are due, each moved to ``posting`` (attempts + 1) and
         committed before it is returned; a row another claimant took first is skipped."""
+        taken = (self.take(row_id, now) for row_id in self.due(now, limit))
+        return [entry for entry in taken if entry is not None]
+
+    def due(self, now: datetime, limit: int = 20) -> list[int]:
+        """The ids of queued rows whose next attempt is due, oldest first (not yet claimed)."""
         with self._session() as s:
-            due = s.scalars(
-                select(OutboxRow.id)
-                .where(
-                    OutboxRow.status == "queued",
-                    (OutboxRow.next_attempt_at.is_(None)) | (OutboxRow.next_attempt_at <= now),
+            return list(
+                s.scalars(
+                    select(OutboxRow.id)
+                    .where(
+                        OutboxRow.status == "queued",
+                        (OutboxRow.next_attempt_at.is_(None)) | (OutboxRow.next_attempt_at <= now),
+                    )
+                    .order_by(OutboxRow.id)
+                    .limit(limit)
                 )
-                .order_by(OutboxRow.id)
-                .limit(limit)
-            ).all()
-        claimed = []
-        for row_id in due:
-            with self._session() as s:
-                won = s.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.id == row_id, OutboxRow.status == "queued")
-                    .values(status="posting", claimed_at=now, attempts=OutboxRow.attempts + 1)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                if won == 1:
-                    row = s.get(OutboxRow, row_id, populate_existing=True)
-                    if row is not None:
-                        claimed.append(_entry(row))
-        return claimed
+            )
+
+    def take(self, row_id: int, now: datetime) -> OutboxEntry | None:
+        """Claim one row: ``queued`` -> ``posting`` by a conditional UPDATE, committed on return; None
+        if it is no longer queued (another claimant took it: on PostgreSQL the second UPDATE waits for
+        the first to commit, then finds the row changed)."""
+        with self._session() as s:
+            won = s.scalar(
+                update(OutboxRow)
+                .where(OutboxRow.id == row_id, OutboxRow.status == "queued")
+                .values(status="posting", claimed_at=now, attempts=OutboxRow.attempts + 1)
+                .returning(OutboxRow.id)
+                .execution_options(synchronize_session=False)
+            )
+            row = s.get(OutboxRow, row_id, populate_existing=True) if won is not None else None
+            return _entry(row) if row is not None else None
 
     def mark_posted(self, row_id: int, platform_reply_id: str, now: datetime) -> OutboxEntry:
         """Record the platform's id of a posted reply: the caller's row, in ``posting`` (or ``failed``,
