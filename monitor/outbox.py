@@ -116,12 +116,13 @@ def post_queued(
     store: Store,
     now: datetime,
     *,
-    post: Poster = post_to_platform,
+    post: Poster | None = None,
     attempts_allowed: int | None = None,
     limit: int = 20,
 ) -> OutboxReport:
     """One outbox pass: fail the rows a stopped monitor left ``posting``, then claim and post the queued
-    rows that are due (see the module's docstring). Posting off (REPMON_POST_REPLIES): rows wait."""
+    rows that are due (see the module's docstring) through ``post`` (default ``post_to_platform``).
+    Posting off (REPMON_POST_REPLIES): rows wait."""
     from monitor.actions import check_postable, perform
     from monitor.pipeline import redact
 
@@ -133,6 +134,7 @@ def post_queued(
         report.off = True
         return report
     allowed = attempts_allowed or max_attempts()
+    post = post or post_to_platform
     for entry in store.outbox.claim(now, limit):
         try:
             check_postable(store, entry.item_id, entry.queued_by, entry.text)

@@ -379,3 +379,29 @@ def test_the_dashboard_queues_without_the_platform_secrets_and_shows_the_posted_
     post_queued(item, NOW, post=FakePlatform("1860000000000000777"))  # the monitor, elsewhere
     at = item_page()
     assert any("Reply posted on the platform as 1860000000000000777" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("item", [("x", "1860000000000000003")], indirect=True)
+def test_the_running_monitor_posts_in_its_replies_job(item, monkeypatch, capsys):
+    import monitor.outbox
+    from monitor.runner import RunConfig, Runner
+
+    monkeypatch.setenv("REPMON_POST_REPLIES", "true")
+    queued(item)
+    platform = FakePlatform(
+        SourceError("x-replies", "X is unreachable (ConnectError); try again"), "186000000000000077"
+    )
+    monkeypatch.setattr(monitor.outbox, "post_to_platform", platform)
+    clock = [NOW]
+    runner = Runner(item, [], None, RunConfig(), clock=lambda: clock[0])
+    assert "replies" in [job.job_func.args[0] for job in runner.scheduler.jobs]
+    runner.run_job("replies", runner.replies)
+    state = {j["name"]: j for j in item.job_states()}["replies"]
+    assert state["last_status"] == "error"
+    assert "item 1 (attempt 1): source 'x-replies': X is unreachable" in state["last_error"]
+    clock[0] = NOW + timedelta(minutes=1)
+    runner.run_job("replies", runner.replies)
+    state = {j["name"]: j for j in item.job_states()}["replies"]
+    assert (state["last_status"], state["last_detail"]) == ("ok", "1 posted, 0 to retry, 0 failed")
+    assert item.outbox.latest(1).platform_reply_id == "186000000000000077"
+    assert item.item(1)["item"]["status"] == "responded"
