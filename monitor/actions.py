@@ -19,8 +19,9 @@ from pathlib import Path
 
 from monitor.errors import AccessDenied, ConfigError, InputError
 from monitor.records import QueueItem
-from monitor.settings import secret, setting
+from monitor.settings import setting
 from monitor.storage import Store
+from monitor.storage.outbox import OutboxEntry
 from monitor.users import (
     ADMIN_ACTOR,
     User,
@@ -225,58 +226,39 @@ def _require_approval(store: Store, item_id: int) -> None:
         )
 
 
-def post_and_respond(store: Store, item_id: int, actor: str, now: datetime) -> tuple[str, str]:
-    """Post the approved reply through the item's platform (REPMON_POST_REPLIES=true), then mark the
-    item responded; (new state, the platform's id of the reply)."""
+def check_postable(
+    store: Store, item_id: int, actor: str, queued_text: str | None = None
+) -> tuple[str, QueueItem, dict]:
+    """What posting a reply needs, checked when it is queued and again just before the monitor posts it:
+    a user who may respond, an item whose state allows it, the approval REPMON_APPROVERS asks for,
+    posting on (REPMON_POST_REPLIES), a reply that exists (and, once queued, was not edited since:
+    ``queued_text``), on real data. (the acting user's name, the item, the reply)."""
     actor = authorize(store, actor, action_permission("respond", "in_progress")).name
-    found = store.item(item_id)
-    if found is None:
+    q = store.queue_item(item_id)
+    if q is None:
         raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
-    next_state(found["item"]["status"], "respond")  # refuse before anything is posted
+    next_state(q.status, "respond")  # refuse before anything is queued or posted
     _require_approval(store, item_id)
-    platform_id = _post_reply(store, item_id, now)
-    state = perform(
-        store,
-        item_id,
-        "respond",
-        actor,
-        now,
-        note=f"posted through the platform as {platform_id}",
-        reply_id=platform_id,
-    )
-    return state, platform_id
-
-
-def _post_reply(store: Store, item_id: int, now: datetime) -> str:
     if setting("REPMON_POST_REPLIES").lower() != "true":
         raise ConfigError("posting replies is off: set REPMON_POST_REPLIES=true, or post by hand and respond")
     reply = store.reply(item_id)
     if reply is None or not reply["text"]:
         raise WorkflowError(f"item {item_id} has no reply to post: write one first")
-    q = store.queue_item(item_id)
-    if q is None or q.is_demo:
+    if queued_text is not None and reply["text"] != queued_text:
+        raise WorkflowError(f"item {item_id}: the reply was edited after it was queued: post it again")
+    if q.is_demo:
         raise WorkflowError(f"item {item_id} is demo data: there is nothing real to reply to")
-    if q.platform == "x":
-        from monitor.sources.replies import post_x_reply, x_user_client
+    return actor, q, reply
 
-        names = (
-            "REPMON_X_API_KEY",
-            "REPMON_X_API_SECRET",
-            "REPMON_X_ACCESS_TOKEN",
-            "REPMON_X_ACCESS_TOKEN_SECRET",
-        )
-        keys = [secret(n) for n in names]
-        if not all(keys):
-            raise ConfigError(f"posting to X needs {', '.join(names)} (the business's own account)")
-        return post_x_reply(x_user_client(*keys), q.external_id, reply["text"])
-    from monitor.sources.facebook import FacebookSource
-    from monitor.sources.replies import post_facebook_reply
 
-    token, page = secret("REPMON_FACEBOOK_PAGE_TOKEN"), setting("REPMON_FACEBOOK_PAGE_ID")
-    if not token or not page:
-        raise ConfigError("posting to Facebook needs REPMON_FACEBOOK_PAGE_ID and REPMON_FACEBOOK_PAGE_TOKEN")
-    source = FacebookSource("facebook-replies", page, token, version=setting("REPMON_FACEBOOK_GRAPH_VERSION"))
-    return post_facebook_reply(source, q.external_id, reply["text"], now)
+def queue_reply(store: Store, item_id: int, actor: str, now: datetime) -> OutboxEntry:
+    """Queue the item's approved reply for the running monitor to post (REPMON_POST_REPLIES=true), with a
+    "queue_reply" audit event in the same transaction. Nothing is posted here, and no platform token is
+    read: the monitor posts it (``monitor/outbox.py``) and then marks the item responded."""
+    actor, q, reply = check_postable(store, item_id, actor)
+    return store.outbox.enqueue(
+        item_id, q.platform, q.external_id, str(reply["text"]), str(reply["language"]), actor, now
+    )
 
 
 def correct_label(

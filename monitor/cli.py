@@ -535,6 +535,16 @@ def _run_pass(store, sources, clf) -> object:  # noqa: ANN001
     return report
 
 
+def _post_replies(store):  # noqa: ANN001, ANN202 - a Store in, an OutboxReport out
+    """The monitor's outbox step: post the replies people queued (``monitor/outbox.py``)."""
+    from monitor.outbox import post_queued
+
+    report = post_queued(store, _now())
+    for error in report.errors:
+        _err(f"repmon: reply: {error}")
+    return report
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     store = _store()
     _ = store.audit_key  # made now (mode 0600) if this installation has none yet
@@ -713,7 +723,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.once:
         report = _run_pass(store, sources, clf)
         print(json.dumps(report.as_dict(), ensure_ascii=False))
-        return 0 if not report.errors else 1
+        replies = _post_replies(store)
+        return 0 if not report.errors and not replies.errors else 1
     return _run_loop(store, sources, clf, args)
 
 
@@ -884,13 +895,13 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def cmd_act(args: argparse.Namespace) -> int:
-    from monitor.actions import perform, post_and_respond
+    from monitor.actions import perform, queue_reply
 
     action = getattr(args, "action", None) or args.command
     store = _store()
     if action == "respond" and getattr(args, "post", False):
-        state, reply_id = post_and_respond(store, args.id, _actor(args), _now())
-        print(f"item {args.id}: reply posted as {reply_id}; respond -> {state}")
+        entry = queue_reply(store, args.id, _actor(args), _now())
+        print(f"item {args.id}: reply queued (outbox #{entry.id}); the running monitor (repmon run) posts it")
         return 0
     state = perform(
         store,
@@ -1135,6 +1146,15 @@ def cmd_status(args: argparse.Namespace) -> int:
                 f"next {retry}"
                 + (f"\n      last error: {one_line(d['last_error'])}" if d["last_error"] else "")
             )
+    waiting = store.outbox.unsettled(limit=20)
+    if waiting:
+        print("replies waiting to be posted, or failed (outbox):")
+        for r in waiting:
+            print(
+                f"  item {r.item_id} ({r.platform}) {r.status}, queued by {for_terminal(r.queued_by)}, "
+                f"{r.attempts} attempt(s)"
+                + (f"\n      last error: {one_line(r.last_error)}" if r.last_error else "")
+            )
     print("last runs:")
     for job in store.last_jobs(5):
         d = job.detail or {}
@@ -1314,9 +1334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser(
-        "run", help="the long-running monitor: scheduled polling, alerts, digest; and the dashboard"
+        "run", help="the long-running monitor: polling, alerts, digest, queued replies; and the dashboard"
     )
-    p.add_argument("--once", action="store_true", help="one pass over the sources, then exit")
+    p.add_argument("--once", action="store_true", help="one pass over the sources and the outbox, then exit")
     p.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
     p.add_argument("--port", type=int, help="dashboard port (default REPMON_DASHBOARD_PORT)")
     p.set_defaults(func=cmd_run)
@@ -1390,7 +1410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", help="where or how it was answered")
     p.add_argument("--reply-id", help="the platform's id of the reply that was posted")
     p.add_argument(
-        "--post", action="store_true", help="post the reply through the platform (REPMON_POST_REPLIES)"
+        "--post", action="store_true", help="queue the reply; `repmon run` posts it (REPMON_POST_REPLIES)"
     )
     p.set_defaults(func=cmd_act)
     p = with_actor(

@@ -7,6 +7,7 @@ process         every 30 s: classify and triage what is left (deferred imports),
 alerts          every minute: e-mail items that meet the alert rule (once per item and recipient)
 spikes          every 5 minutes: the last full hour's volume, all and negative, against 7 days
 digest          every minute: once the local digest time has passed, today's digest to each recipient
+replies         every 30 s: post the replies queued from the dashboard or the CLI (the reply outbox)
 ```
 Every job is wrapped: an exception is logged and recorded (``job_state``) and never stops the loop.
 SIGTERM and SIGINT stop the loop after the job that is running. All progress lives in the database
@@ -101,6 +102,7 @@ class Runner:
         self._every(timedelta(minutes=1), "alerts", self.alerts)
         self._every(timedelta(minutes=5), "spikes", self.spikes)
         self._every(timedelta(minutes=1), "digest", self.digest)
+        self._every(timedelta(seconds=30), "replies", self.replies)
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -208,6 +210,16 @@ class Runner:
             )
             self._send("spike", spike.key, recipients, build, now)
         return f"{len(found)} spike(s): " + ", ".join(s.key for s in found)
+
+    def replies(self) -> str:
+        """Post the replies people queued (``monitor/outbox.py``); a failed attempt fails the job (the
+        row keeps its error and is retried)."""
+        from monitor.outbox import post_queued
+
+        report = post_queued(self.store, self.clock())
+        if report.errors:
+            raise JobError(f"{report}: " + "; ".join(report.errors))
+        return str(report)
 
     def digest_due(self, now: datetime) -> bool:
         return now.astimezone(self.config.tz).time() >= self.config.digest_time

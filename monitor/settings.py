@@ -401,6 +401,13 @@ SETTINGS: tuple[Setting, ...] = (
         kind=BOOLEAN,
     ),
     Setting(
+        "REPMON_OUTBOX_MAX_ATTEMPTS",
+        "3",
+        "How many failed attempts to post a queued reply the monitor makes before the reply is marked "
+        "failed (shown on the item page and by `repmon status`).",
+        kind=whole(1, 100),
+    ),
+    Setting(
         "REPMON_X_API_KEY", "", "X app API key, for posting replies as the business (secret).", kind=TOKEN
     ),
     Setting("REPMON_X_API_SECRET", "", "X app API key secret, for posting replies (secret).", kind=TOKEN),

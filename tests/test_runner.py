@@ -62,13 +62,15 @@ def test_jobs_run_on_schedule_and_a_failing_job_never_stops_the_loop(store, make
         runner.scheduler.run_pending()
         assert src.fetches == 2
     jobs = {j["name"]: j for j in store.job_states()}
-    assert set(jobs) == {"poll x-search", "poll broken", "process", "alerts", "spikes", "digest"}
+    assert set(jobs) == {"poll x-search", "poll broken", "process", "alerts", "spikes", "digest", "replies"}
     assert jobs["poll broken"]["last_status"] == "error" and jobs["poll broken"]["errors"] == 2
     assert "the platform sent garbage" in jobs["poll broken"]["last_error"]
     assert jobs["poll x-search"]["last_status"] == "ok" and jobs["poll x-search"]["runs"] == 2
     assert jobs["poll x-search"]["next_run_at"] == NOW + timedelta(seconds=31)
     assert jobs["alerts"]["last_detail"] == "e-mail is off (REPMON_SMTP_HOST is empty)"
     assert jobs["digest"]["last_detail"] == "e-mail is off (REPMON_SMTP_HOST is empty)"
+    off = "posting replies is off (REPMON_POST_REPLIES): queued replies wait"
+    assert jobs["replies"]["last_detail"] == off
 
 
 def test_a_job_that_raises_is_recorded_and_the_next_one_runs(store):

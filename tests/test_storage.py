@@ -15,8 +15,8 @@ from monitor.storage import Store
 
 
 def test_schema_is_migrated_to_head(store):
-    assert store.schema_revision() == "0011"
-    assert store.migrate() == "0011"  # migrating again is a no-op
+    assert store.schema_revision() == "0012"
+    assert store.migrate() == "0012"  # migrating again is a no-op
 
 
 @sqlite_only("the WAL journal mode")
@@ -162,7 +162,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
 
     migrate(command.downgrade, "0006")
     assert store.schema_revision() == "0006"
-    assert store.migrate() == "0011"  # on SQLite 0007 rebuilds triage_items, which audit events point at
+    assert store.migrate() == "0012"  # on SQLite 0007 rebuilds triage_items, which audit events point at
     if store.engine.dialect.name == "sqlite":
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # enforced again after
@@ -173,7 +173,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
     migrate(command.downgrade, "base")
     assert store.schema_revision() == "none"
     assert inspect(store.engine).get_table_names() == ["alembic_version"]
-    assert store.migrate() == "0011"
+    assert store.migrate() == "0012"
     assert store.counts()["mentions"] == 0
 
 

@@ -205,6 +205,22 @@ with right:
                     else ""
                 )
             )
+        outbox = store.outbox.latest(q.id)  # posting: the monitor's, never this process's
+        waiting = outbox is not None and outbox.status in ("queued", "posting")
+        if outbox is not None:
+            by = f"queued by {views.markdown_text(outbox.queued_by)} {outbox.queued_at:%Y-%m-%d %H:%M} UTC"
+            problem = views.markdown_text(outbox.last_error or "")
+            if outbox.status == "posted":
+                posted_as = views.markdown_text(outbox.platform_reply_id or "")
+                st.success(
+                    f"Reply posted on the platform as {posted_as} ({by})"
+                    + (f". {problem}" if problem else "")
+                )
+            elif outbox.status == "failed":
+                st.error(f"Posting the reply failed after {outbox.attempts} attempt(s) ({by}): {problem}")
+            else:
+                retry = f"; attempt {outbox.attempts} failed: {problem}" if problem else ""
+                st.info(f"Reply {outbox.status}: the monitor posts it ({by}){retry}")
         rtl = (reply["language"] if reply else lang) == "he"
         if rtl:  # the editor itself right-to-left, so a Hebrew reply reads as it will be posted
             st.html(f"<style>.st-key-i_reply_{q.id} textarea {{direction: rtl; text-align: right}}</style>")
@@ -259,12 +275,16 @@ with right:
                     ),
                 )
             if setting("REPMON_POST_REPLIES").lower() == "true" and b4.button(
-                "Post reply to the platform", key="i_post", width="stretch"
+                "Post reply to the platform",
+                key="i_post",
+                width="stretch",
+                disabled=waiting,
+                help="Queued here; the running monitor posts it and marks the item responded",
             ):
                 act(
                     "workflow",
-                    "Reply posted.",
-                    lambda: actions.post_and_respond(store, q.id, user["name"], data.now()),
+                    "Reply queued: the monitor posts it shortly.",
+                    lambda: actions.queue_reply(store, q.id, user["name"], data.now()),
                 )
 
     st.subheader("Actions")

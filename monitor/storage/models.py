@@ -345,3 +345,43 @@ class JobStateRow(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     runs: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutboxRow(Base):
+    """A reply waiting to be posted, or posted, by the running monitor (the dashboard and the CLI only
+    queue it; ``monitor/outbox.py`` posts it).
+
+    status: queued -> posting -> posted, or back to queued (a failed attempt, retried after
+    ``next_attempt_at``) until the attempts run out: failed. ``posting`` is written before the platform
+    is called; a row left in it (the monitor stopped mid-post) becomes failed, never re-sent. At most
+    one queued or posting row per item.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("triage_items.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    in_reply_to: Mapped[str] = mapped_column(String(200))  # the platform's id of the post it answers
+    text: Mapped[str] = mapped_column(Text)  # the reply as approved
+    language: Mapped[str] = mapped_column(String(10))
+    queued_by: Mapped[str] = mapped_column(String(100))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued, posting, posted, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform_reply_id: Mapped[str | None] = mapped_column(String(200))
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+ACTIVE_OUTBOX = ("queued", "posting")
+# One queued or posting reply per item, held by the database itself (two clicks, two processes).
+Index(
+    "uq_outbox_active_item",
+    OutboxRow.item_id,
+    unique=True,
+    sqlite_where=OutboxRow.status.in_(ACTIVE_OUTBOX),
+    postgresql_where=OutboxRow.status.in_(ACTIVE_OUTBOX),
+)

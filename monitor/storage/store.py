@@ -65,6 +65,7 @@ from monitor.storage.models import (
     TriageItemRow,
     UserRow,
 )
+from monitor.storage.outbox import OutboxRepository
 from monitor.triage import LEGAL, LEGAL_PLAYBOOKS
 from monitor.users import ADMIN_ACTOR, SIGN_IN_ACTOR, Failures, after_failure
 from monitor.workflow import OPEN_STATUSES, WorkflowError, next_state
@@ -190,6 +191,11 @@ class Store:
         if self._audit_key is None:
             self._audit_key = audit.load_or_create_key(self.key_file) if self.key_file else os.urandom(32)
         return self._audit_key
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """The reply outbox (``monitor/storage/outbox.py``)."""
+        return OutboxRepository(self)
 
     @staticmethod
     def _engine(url: str) -> Engine:
