@@ -19,7 +19,7 @@ from pathlib import Path
 
 from monitor.errors import AccessDenied, ConfigError, InputError
 from monitor.records import QueueItem
-from monitor.settings import secret, setting
+from monitor.settings import current
 from monitor.storage import Store
 from monitor.users import (
     ADMIN_ACTOR,
@@ -130,7 +130,7 @@ def _wait(delta: timedelta) -> str:
 
 def approvers() -> list[str]:
     """The names in REPMON_APPROVERS: when any are set, a reply needs approval before it is sent."""
-    return [a.strip() for a in setting("REPMON_APPROVERS").split(",") if a.strip()]
+    return list(current().approvers)
 
 
 def draft_for(item: QueueItem, library: Library) -> tuple[str, str]:
@@ -140,11 +140,12 @@ def draft_for(item: QueueItem, library: Library) -> tuple[str, str]:
     playbook = library.playbooks.get(item.playbook)
     if playbook is None:
         return "", ""
-    business = setting("REPMON_BUSINESS_NAME") or (DEMO_BUSINESS if item.is_demo else "")
-    contact = setting("REPMON_CONTACT") or ("*3000" if item.is_demo else "")
+    settings = current()
+    business = settings.business_name or (DEMO_BUSINESS if item.is_demo else "")
+    contact = settings.contact or ("*3000" if item.is_demo else "")
     author = None if item.author == "unknown" else item.author
     return render_draft(
-        playbook, item.language, author, business, CHANNELS, contact, setting("REPMON_DEFAULT_LANGUAGE")
+        playbook, item.language, author, business, CHANNELS, contact, settings.default_language
     )
 
 
@@ -248,7 +249,8 @@ def post_and_respond(store: Store, item_id: int, actor: str, now: datetime) -> t
 
 
 def _post_reply(store: Store, item_id: int, now: datetime) -> str:
-    if setting("REPMON_POST_REPLIES").lower() != "true":
+    settings = current()
+    if not settings.post_replies:
         raise ConfigError("posting replies is off: set REPMON_POST_REPLIES=true, or post by hand and respond")
     reply = store.reply(item_id)
     if reply is None or not reply["text"]:
@@ -265,17 +267,17 @@ def _post_reply(store: Store, item_id: int, now: datetime) -> str:
             "REPMON_X_ACCESS_TOKEN",
             "REPMON_X_ACCESS_TOKEN_SECRET",
         )
-        keys = [secret(n) for n in names]
+        keys = [settings.secret(n) for n in names]
         if not all(keys):
             raise ConfigError(f"posting to X needs {', '.join(names)} (the business's own account)")
         return post_x_reply(x_user_client(*keys), q.external_id, reply["text"])
     from monitor.sources.facebook import FacebookSource
     from monitor.sources.replies import post_facebook_reply
 
-    token, page = secret("REPMON_FACEBOOK_PAGE_TOKEN"), setting("REPMON_FACEBOOK_PAGE_ID")
+    token, page = settings.facebook_page_token.get_secret_value(), settings.facebook_page_id
     if not token or not page:
         raise ConfigError("posting to Facebook needs REPMON_FACEBOOK_PAGE_ID and REPMON_FACEBOOK_PAGE_TOKEN")
-    source = FacebookSource("facebook-replies", page, token, version=setting("REPMON_FACEBOOK_GRAPH_VERSION"))
+    source = FacebookSource("facebook-replies", page, token, version=settings.facebook_graph_version)
     return post_facebook_reply(source, q.external_id, reply["text"], now)
 
 
