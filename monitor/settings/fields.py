@@ -31,8 +31,8 @@ from monitor.settings.kinds import (
     URL,
     Kind,
     choice,
-    cpus,
     number,
+    threads,
     whole,
 )
 
@@ -81,14 +81,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_PRECISION",
         "auto",
-        "Encoder arithmetic: auto (bf16 where the CPU has bf16 instructions, else fp32), bf16, int8 or fp32.",
+        "Encoder arithmetic: auto (bf16 where the CPU has bf16 instructions, AVX512-BF16 or AMX, else fp32), "
+        "bf16, fp32, or dynamic int8 (faster without bf16, but less accurate: see the model card).",
         kind=choice("auto", "bf16", "int8", "fp32"),
     ),
     Setting(
         "REPMON_THREADS",
         "0",
         "CPU threads for the classifier (0: all cores).",
-        kind=whole(0, cpus(), "0: all cores"),
+        kind=threads(),
     ),
     Setting(
         "REPMON_DATA_DIR",
@@ -137,8 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_SECRETS_FILE",
         "",
-        "A TOML file holding the tokens (x_bearer_token, facebook_page_token), readable only by you; "
-        "the environment variables win over it.",
+        "A TOML file holding the tokens (x_bearer_token, facebook_page_token, smtp_password...: each "
+        "token setting's name without REPMON_, in lower case), readable only by you (chmod 600); the "
+        "environment variables win over it.",
         kind=SECRETS_PATH,
     ),
     Setting(
@@ -162,13 +164,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_X_WATCH_QUOTES",
         "false",
-        "true: also read who quotes posts sent to legal (GET /2/tweets/:id/quote_tweets).",
+        "true: also read who quotes the business's posts of the last 7 days and the posts sent to legal "
+        "(GET /2/tweets/:id/quote_tweets).",
         kind=BOOLEAN,
     ),
     Setting(
         "REPMON_X_DAILY_READ_BUDGET",
         "10000",
-        "Most X posts read per UTC day across X sources (0: no limit).",
+        "Most X posts read per UTC day across X sources (X bills reads per post; 0: no limit).",
         kind=whole(0, 10_000_000, "0: no limit"),
     ),
     Setting(
@@ -279,7 +282,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("REPMON_SMTP_USER", "", "SMTP user name, if the server wants a login.", kind=TEXT),
     Setting(
-        "REPMON_SMTP_PASSWORD", "", "SMTP password (secret: environment or secrets file only).", kind=TOKEN
+        "REPMON_SMTP_PASSWORD",
+        "",
+        "SMTP password (secret: environment or secrets file (smtp_password) only).",
+        kind=TOKEN,
     ),
     Setting(
         "REPMON_DIGEST_FROM",
@@ -331,7 +337,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_SPIKE_K",
         "3",
-        "A volume spike: an hour's mentions above the mean plus K standard deviations of the past 7 days.",
+        "A volume spike: an hour's mentions (all, or negative) above the mean plus K standard deviations of "
+        "the past 7 days.",
         kind=number(0.1, 100),
     ),
     Setting(
@@ -344,7 +351,7 @@ SETTINGS: tuple[Setting, ...] = (
         "REPMON_MAX_INPUT_BYTES",
         "50000000",
         "The largest file `repmon import`, `classify --input` and `evaluate` read, in bytes; a larger one "
-        "is refused by name.",
+        "(or an endless one such as /dev/zero) is refused by name.",
         kind=whole(1, 10**12),
     ),
 )

@@ -43,6 +43,11 @@ class Kind:
     problem: Callable[[str], str | None]
     secret: bool = False
     parse: Callable[[str], Any] = _same
+    documented: str = ""  # ``allowed`` as the README says it, where it depends on the machine
+
+    @property
+    def readme(self) -> str:
+        return self.documented or self.allowed
 
 
 def whole(low: int, high: int, note: str = "") -> Kind:
@@ -92,6 +97,17 @@ def _optional(kind: Kind) -> Kind:
 
 def cpus() -> int:
     return os.cpu_count() or 1
+
+
+def threads() -> Kind:
+    """0 (all cores) up to this machine's number of cores."""
+    kind = whole(0, cpus(), "0: all cores")
+    return Kind(
+        kind.allowed,
+        kind.problem,
+        parse=kind.parse,
+        documented="a whole number from 0 to the number of cores (0: all cores)",
+    )
 
 
 def _text(value: str) -> str | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from monitor.errors import ConfigError
 from monitor.settings.fields import SECRETS, SETTINGS
@@ -77,5 +78,20 @@ def readme_table() -> str:
     rows = [TABLE_START, "", "| setting | default | allowed | meaning |", "|---|---|---|---|"]
     for s in SETTINGS:
         default = f"`{s.default}`" if s.default else "(empty)"
-        rows.append(f"| `{s.name}` | {_cell(default)} | {_cell(s.kind.allowed)} | {_cell(s.help)} |")
+        rows.append(f"| `{s.name}` | {_cell(default)} | {_cell(s.kind.readme)} | {_cell(s.help)} |")
     return "\n".join([*rows, "", TABLE_END])
+
+
+def readme_block(text: str) -> str:
+    """The settings table in a README's text (between the markers, themselves included)."""
+    start, end = text.find(TABLE_START), text.find(TABLE_END)
+    return text[start : end + len(TABLE_END)] if 0 <= start < end else ""
+
+
+def write_readme_table(path: Path) -> None:
+    """Put the generated table in place of the one between the markers of ``path``."""
+    text = path.read_text(encoding="utf-8")
+    old = readme_block(text)
+    if not old:
+        raise ConfigError(f"{path} has no settings table markers ({TABLE_START} ... {TABLE_END})")
+    path.write_text(text.replace(old, readme_table()), encoding="utf-8")
