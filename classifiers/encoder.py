@@ -84,7 +84,7 @@ class Encoder:
         precision: str = "auto",
         threads: int | None = None,
         adapter: Path | str | None = None,
-        progress: Callable[[str], None] = _stderr,
+        progress: Callable[[str], None] | None = None,
         model_cache: Path | str | None = None,
     ) -> None:
         import torch
@@ -93,6 +93,7 @@ class Encoder:
         if threads:
             torch.set_num_threads(threads)
         self.name = name or DEFAULT_ENCODER
+        progress = progress or _stderr
         path = resolve_encoder(self.name, progress, cache=model_cache)
         local = Path(path).is_dir()
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)

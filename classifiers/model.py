@@ -111,7 +111,6 @@ def load_classifier(
         raise ClassifierError(f"no trained classifier head in {directory}: run `repmon train` to create one")
     head = Head.load(directory)
     name = encoder or head.config.encoder
-    kwargs: dict[str, object] = {"progress": progress} if progress else {}
     adapter = directory / head.config.adapter if head.config.adapter else None
     enc = Encoder(
         name,
@@ -119,7 +118,7 @@ def load_classifier(
         threads=threads or None,
         adapter=adapter,
         model_cache=model_cache,
-        **kwargs,
+        progress=progress,
     )
     if enc.version != head.config.encoder_version:
         raise ClassifierError(
