@@ -88,9 +88,7 @@ def build_sources(store: Store) -> list[Source]:
                 f"sources {', '.join(x_names)} need REPMON_X_BEARER_TOKEN (environment or secrets file)"
             )
         client = make_client(token)
-        budget = settings.x_daily_read_budget
-        if budget < 0:
-            raise ConfigError(f"REPMON_X_DAILY_READ_BUDGET={budget} is negative: set 0 (no limit) or more")
+        budget = settings.x_daily_read_budget  # 0 (no limit) or more: checked when the settings load
 
         def elsewhere(me: str) -> Callable[[datetime], int]:
             """Reads today by the other X sources: one budget for all of them."""

@@ -21,7 +21,8 @@ from monitor.settings.reading import Snapshot
 class Settings:
     """Every setting's typed value. Tokens and passwords are ``SecretStr`` (never shown by repr or str;
     ``.get_secret_value()`` where they are used). ``explicit``: the settings given in the environment,
-    the settings file or the secrets file rather than left at their default."""
+    the settings file or the secrets file rather than left at their default; ``texts``: the values as
+    written (tokens left out), for the transitional ``setting(name)``."""
 
     config: Path | None
     encoder: str
@@ -83,8 +84,8 @@ class Settings:
         return name in self.explicit
 
     def text(self, name: str) -> str:
-        """A setting's value as written (a token's too: never show it)."""
-        return self.texts[name]
+        """A setting's value as written (a token: its value, see ``secret``)."""
+        return self.secret(name) if name in SECRETS else self.texts[name]
 
     def secret(self, name: str) -> str:
         """A token's value by its ``REPMON_*`` name, for the code that sends it ("" when not set)."""
@@ -104,4 +105,5 @@ def build(snapshot: Snapshot) -> Settings:
     """The typed settings of a snapshot whose values are all allowed (see ``report.problems``)."""
     typed: dict[str, Any] = {s.field: s.kind.parse(snapshot.values[s.name]) for s in SETTINGS}
     given = frozenset(n for n, origin in snapshot.origins.items() if origin not in ("default", "not set"))
-    return Settings(**typed, explicit=given, texts=dict(snapshot.values))
+    texts = {name: value for name, value in snapshot.values.items() if name not in SECRETS}
+    return Settings(**typed, explicit=given, texts=texts)
