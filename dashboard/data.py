@@ -7,23 +7,25 @@ costs only its own queries.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import streamlit as st
 
-from monitor.settings import apply_file_settings, setting
+from monitor import settings
 from monitor.storage import Store
 from playbooks.engine import Library, LibraryHolder
 
 
 @st.cache_resource(show_spinner=False)
-def _open_store(data_dir: str, url: str) -> Store:
-    return Store.open(data_dir, url or None)
+def _open_store(data_dir: Path, url: str, key_file: Path | None) -> Store:
+    return Store.open(data_dir, url or None, key_file=key_file)
 
 
 def store() -> Store:
-    """The store the settings point at (REPMON_DATA_DIR / REPMON_DATABASE_URL)."""
-    apply_file_settings()
-    return _open_store(setting("REPMON_DATA_DIR"), setting("REPMON_DATABASE_URL"))
+    """The store the settings point at (REPMON_DATA_DIR / REPMON_DATABASE_URL; the settings are loaded
+    once per environment, see ``monitor.settings.current``)."""
+    s = settings.current()
+    return _open_store(s.data_dir, s.database_url, s.audit_key_file)
 
 
 @st.cache_resource(show_spinner=False)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from monitor.errors import AccessDenied, ConfigError, InputError
 from monitor.records import QueueItem
-from monitor.settings import setting
+from monitor.settings import current
 from monitor.storage import Store
 from monitor.storage.outbox import OutboxEntry
 from monitor.users import (
@@ -131,7 +131,7 @@ def _wait(delta: timedelta) -> str:
 
 def approvers() -> list[str]:
     """The names in REPMON_APPROVERS: when any are set, a reply needs approval before it is sent."""
-    return [a.strip() for a in setting("REPMON_APPROVERS").split(",") if a.strip()]
+    return list(current().approvers)
 
 
 def draft_for(item: QueueItem, library: Library) -> tuple[str, str]:
@@ -141,11 +141,12 @@ def draft_for(item: QueueItem, library: Library) -> tuple[str, str]:
     playbook = library.playbooks.get(item.playbook)
     if playbook is None:
         return "", ""
-    business = setting("REPMON_BUSINESS_NAME") or (DEMO_BUSINESS if item.is_demo else "")
-    contact = setting("REPMON_CONTACT") or ("*3000" if item.is_demo else "")
+    settings = current()
+    business = settings.business_name or (DEMO_BUSINESS if item.is_demo else "")
+    contact = settings.contact or ("*3000" if item.is_demo else "")
     author = None if item.author == "unknown" else item.author
     return render_draft(
-        playbook, item.language, author, business, CHANNELS, contact, setting("REPMON_DEFAULT_LANGUAGE")
+        playbook, item.language, author, business, CHANNELS, contact, settings.default_language
     )
 
 
@@ -239,7 +240,7 @@ def check_postable(
         raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
     next_state(q.status, "respond")  # refuse before anything is queued or posted
     _require_approval(store, item_id)
-    if setting("REPMON_POST_REPLIES").lower() != "true":
+    if not current().post_replies:
         raise ConfigError("posting replies is off: set REPMON_POST_REPLIES=true, or post by hand and respond")
     reply = store.reply(item_id)
     if reply is None or not reply["text"]:

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitor import settings as repmon_settings
 from monitor.errors import ClassifierError, ConfigError, InputError, MonitorError
 from monitor.formatting import age, reach
 from monitor.inputs import Row, read_rows
 from monitor.records import MAX_ITEM_ID, parse_item_id
-from monitor.settings import SETTINGS, apply_file_settings, check_settings, load_settings
 from monitor.text_safety import flags, for_terminal, one_line
 from playbooks.engine import PlaybookError
 
@@ -52,10 +52,11 @@ def _classifier():  # noqa: ANN202
     """The classifier, loaded once per process."""
     from classifiers import ClassifierError as BaseClassifierError
     from classifiers import load_classifier
+    from monitor.wiring import classifier_options
 
     _quiet_libraries()
     try:
-        return load_classifier(progress=_err)
+        return load_classifier(progress=_err, **classifier_options(repmon_settings.current()))
     except BaseClassifierError as exc:
         raise ClassifierError(str(exc)) from exc
     except OSError as exc:
@@ -330,15 +331,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         real, found = find_training_sets(root, LABELS, warn=lambda m: _err(f"repmon train: WARNING: {m}"))
         dev = real_dev_sets(root, LABELS)
     _err(f"Real sets found: {', '.join(found) if found else 'none'}")
+    configured = repmon_settings.current()
     out = Path(
         args.output
-        or os.environ.get("REPMON_HEAD_DIR")
+        or (configured.head_dir if configured.is_set("REPMON_HEAD_DIR") else None)
         or Path(__file__).parents[1] / "classifiers" / "model"
     )
     if args.calibrate_only:
         from classifiers.finetune import recalibrate
 
-        head, summary = recalibrate(out, examples, dev, progress=_err)
+        head, summary = recalibrate(out, examples, dev, progress=_err, model_cache=configured.model_cache)
         print("On the dev parts (never trained on):")
         for line in dev_summary(head, summary, dev):
             print(f"  {line}")
@@ -346,9 +348,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"saved the calibration and thresholds to {out} ({head.config.version})")
         return 0
     settings = Settings(epochs=args.epochs, seed=args.seed, real_weight=args.real_weight)
-    name = os.environ.get("REPMON_ENCODER") or DEFAULT_ENCODER
+    name = configured.encoder if configured.is_set("REPMON_ENCODER") else DEFAULT_ENCODER
     head, summary = finetune(
-        resolve_encoder(name, _err),
+        resolve_encoder(name, _err, cache=configured.model_cache),
         examples,
         real,
         dev,
@@ -509,7 +511,12 @@ def _store(migrate: bool = True):  # noqa: ANN202 - a monitor.storage.Store
     from monitor.settings import setting
     from monitor.storage import Store
 
-    return Store.open(setting("REPMON_DATA_DIR"), setting("REPMON_DATABASE_URL") or None, migrate=migrate)
+    return Store.open(
+        setting("REPMON_DATA_DIR"),
+        setting("REPMON_DATABASE_URL") or None,
+        migrate=migrate,
+        key_file=repmon_settings.current().audit_key_file,
+    )
 
 
 def _now() -> datetime:
@@ -1172,24 +1179,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     """Every setting: its value (a token: only whether it is set), help, default and what it allows;
     then every problem, and exit 2 if there is one."""
-    from monitor.settings import SECRETS, secret, settings_problems
-    from monitor.storage.store import _redact
-
-    values = load_settings()
-    if values["REPMON_DATABASE_URL"]:  # a PostgreSQL URL may carry its password
-        values["REPMON_DATABASE_URL"] = _redact(values["REPMON_DATABASE_URL"])
-    problems = settings_problems()
-    for s in SETTINGS:
-        if s.name in SECRETS:
-            try:
-                value = "(set)" if secret(s.name) else "(not set)"
-            except ConfigError:
-                value = "(secrets file unusable)"
-        else:
-            value = values[s.name]
-        print(
-            f"{s.name}={value}\n    {s.help} (default: {s.default or '(empty)'}; allowed: {s.kind.allowed})"
-        )
+    listing, problems = repmon_settings.settings_listing()
+    for line in listing:
+        print(line)
     for problem in problems:
         _err(f"repmon: {problem}")
     return 2 if problems else 0
@@ -1463,9 +1455,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        apply_file_settings()
         if args.func is not cmd_settings:  # `repmon settings` lists the problems beside the values
-            check_settings()
+            repmon_settings.load()  # once per command: every problem listed at once, nothing started
         return args.func(args)
     except (MonitorError, PlaybookError) as exc:
         _err(f"repmon: {exc}")

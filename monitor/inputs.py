@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from monitor.errors import ConfigError, InputError
-from monitor.settings import setting
+from monitor.errors import InputError
+from monitor.settings import current
 from monitor.sources.payloads import PayloadError, parse_json
 
 csv.field_size_limit(sys.maxsize)
@@ -42,14 +42,8 @@ def file_format(path: Path) -> str:
 
 
 def max_input_bytes() -> int:
-    """REPMON_MAX_INPUT_BYTES, checked: a whole number above 0."""
-    value = setting(LIMIT_SETTING).strip()
-    if not (value.isascii() and value.isdigit()) or int(value) <= 0:
-        raise ConfigError(
-            f"{LIMIT_SETTING} {value!r} is not a whole number of bytes above 0 (e.g. 50000000): "
-            "fix the setting"
-        )
-    return int(value)
+    """REPMON_MAX_INPUT_BYTES (checked when the settings load: a whole number above 0)."""
+    return current().max_input_bytes
 
 
 def read_limited(path: Path, limit: int | None = None) -> bytes:

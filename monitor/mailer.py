@@ -19,7 +19,8 @@ from email.message import EmailMessage
 from monitor.emails import email_problem
 from monitor.errors import ConfigError, MailError
 from monitor.redact import scrub
-from monitor.settings import secret, setting
+from monitor.settings import Addressee, current
+from monitor.settings.kinds import addressees
 from monitor.storage import Store
 
 TLS_MODES = ("ssl", "starttls", "none")
@@ -50,25 +51,23 @@ class SmtpConfig:
 
 def parse_recipients(value: str, setting_name: str) -> list[Recipient]:
     """'a@x.co.il:he, b@y.com:en' -> recipients (language he when not given)."""
-    out: list[Recipient] = []
-    for part in (p.strip() for p in value.split(",")):
-        if not part:
-            continue
-        address, _, language = part.partition(":")
-        address, language = address.strip(), (language.strip() or "he")
+    found = addressees(value)  # split, language he when not given, each address once
+    for address, language in found:
         if problem := email_problem(address):
             raise ConfigError(f"{setting_name}: {address!r} is not an e-mail address ({problem})")
         if language not in ("he", "en"):
             raise ConfigError(f"{setting_name}: language {language!r} for {address} is not he or en")
-        if address.lower() not in {r.address.lower() for r in out}:
-            out.append(Recipient(address, language))
-    return out
+    return _recipients(found)
+
+
+def _recipients(found: tuple[Addressee, ...]) -> list[Recipient]:
+    return [Recipient(a.address, a.language) for a in found]
 
 
 def digest_recipients(store: Store, problems: list[str] | None = None) -> list[Recipient]:
     """REPMON_DIGEST_RECIPIENTS, plus owners who asked for the digest on the dashboard. A stored address
     that is not a valid e-mail address is left out, and what is wrong is added to ``problems``."""
-    out = parse_recipients(setting("REPMON_DIGEST_RECIPIENTS"), "REPMON_DIGEST_RECIPIENTS")
+    out = _recipients(current().digest_recipients)
     known = {r.address.lower() for r in out}
     for user in store.users():
         if (
@@ -91,29 +90,24 @@ def digest_recipients(store: Store, problems: list[str] | None = None) -> list[R
 
 def alert_recipients(store: Store) -> list[Recipient]:
     """REPMON_ALERT_RECIPIENTS, or the digest's recipients when it is empty."""
-    own = parse_recipients(setting("REPMON_ALERT_RECIPIENTS"), "REPMON_ALERT_RECIPIENTS")
+    own = _recipients(current().alert_recipients)
     return own or digest_recipients(store)
 
 
 def smtp_config() -> SmtpConfig | None:
     """The SMTP settings, or None when REPMON_SMTP_HOST is empty (e-mail is off)."""
-    host = setting("REPMON_SMTP_HOST").strip()
+    settings = current()
+    host = settings.smtp_host
     if not host:
         return None
-    tls = setting("REPMON_SMTP_TLS").strip().lower()
-    if tls not in TLS_MODES:
-        raise ConfigError(f"REPMON_SMTP_TLS={tls!r}: use ssl, starttls or none")
-    raw_port = setting("REPMON_SMTP_PORT").strip()
-    try:
-        port = int(raw_port) if raw_port else DEFAULT_PORTS[tls]
-    except ValueError:
-        raise ConfigError(f"REPMON_SMTP_PORT={raw_port!r} is not a port number") from None
-    sender = setting("REPMON_DIGEST_FROM").strip()
+    tls = settings.smtp_tls
+    port = settings.smtp_port or DEFAULT_PORTS[tls]
+    sender = settings.digest_from
     if not sender:
         raise ConfigError("REPMON_DIGEST_FROM is empty: set the From address of the digest and alerts")
     return SmtpConfig(
-        host, port, tls, setting("REPMON_SMTP_USER"), secret("REPMON_SMTP_PASSWORD"), sender,
-        ca_file=setting("REPMON_SMTP_CA_FILE").strip(),
+        host, port, tls, settings.smtp_user, settings.smtp_password.get_secret_value(), sender,
+        ca_file=str(settings.smtp_ca_file or ""),
     )  # fmt: skip
 
 

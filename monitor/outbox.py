@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.errors import BadPayload, ConfigError, MonitorError, RateLimited
-from monitor.settings import secret, setting
+from monitor.settings import current
 from monitor.storage import Store
 from monitor.storage.outbox import STUCK_ADVICE, OutboxEntry
 
@@ -70,7 +70,8 @@ def post_to_platform(platform: str, in_reply_to: str, text: str, now: datetime) 
             "REPMON_X_ACCESS_TOKEN",
             "REPMON_X_ACCESS_TOKEN_SECRET",
         )
-        keys = [secret(n) for n in names]
+        settings = current()
+        keys = [settings.secret(n) for n in names]
         if not all(keys):
             raise ConfigError(f"posting to X needs {', '.join(names)} (the business's own account)")
         return post_x_reply(x_user_client(*keys), in_reply_to, text)
@@ -78,27 +79,20 @@ def post_to_platform(platform: str, in_reply_to: str, text: str, now: datetime) 
         from monitor.sources.facebook import FacebookSource
         from monitor.sources.replies import post_facebook_reply
 
-        token, page = secret("REPMON_FACEBOOK_PAGE_TOKEN"), setting("REPMON_FACEBOOK_PAGE_ID")
+        settings = current()
+        token, page = settings.facebook_page_token.get_secret_value(), settings.facebook_page_id
         if not token or not page:
             raise ConfigError(
                 "posting to Facebook needs REPMON_FACEBOOK_PAGE_ID and REPMON_FACEBOOK_PAGE_TOKEN"
             )
-        version = setting("REPMON_FACEBOOK_GRAPH_VERSION")
-        source = FacebookSource("facebook-replies", page, token, version=version)
+        source = FacebookSource("facebook-replies", page, token, version=settings.facebook_graph_version)
         return post_facebook_reply(source, in_reply_to, text, now)
     raise ConfigError(f"repmon cannot post replies on {platform!r}: post it by hand and mark it responded")
 
 
 def max_attempts() -> int:
     """REPMON_OUTBOX_MAX_ATTEMPTS: how many failed attempts make a queued reply ``failed``."""
-    raw = setting("REPMON_OUTBOX_MAX_ATTEMPTS")
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigError(f"REPMON_OUTBOX_MAX_ATTEMPTS={raw!r} is not a whole number of at least 1")
-    return value
+    return current().outbox_max_attempts
 
 
 def retry_at(entry: OutboxEntry, exc: Exception, now: datetime, attempts_allowed: int) -> datetime | None:
@@ -130,7 +124,7 @@ def post_queued(
     for stuck in store.outbox.fail_stuck(now - POSTING_LEASE, now):
         report.failed += 1
         report.errors.append(f"item {stuck.item_id}: {stuck.last_error}")
-    if setting("REPMON_POST_REPLIES").lower() != "true":
+    if not current().post_replies:
         report.off = True
         return report
     allowed = attempts_allowed or max_attempts()

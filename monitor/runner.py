@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import schedule
 
@@ -31,7 +31,7 @@ from monitor.alerts import AlertRule, items_to_alert, render_item_alert, render_
 from monitor.errors import ConfigError, JobError, MailError, StorageError
 from monitor.mailer import alert_recipients, deliver, digest_recipients
 from monitor.pipeline import PassReport, classify_new, poll_source, redact, triage_open
-from monitor.settings import setting
+from monitor.settings import current
 from monitor.sources import Source
 from monitor.storage import Store
 from playbooks.engine import LibraryHolder
@@ -54,26 +54,10 @@ class RunConfig:
 
     @classmethod
     def from_settings(cls) -> RunConfig:
-        try:
-            tz = ZoneInfo(setting("REPMON_TIMEZONE"))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"REPMON_TIMEZONE={setting('REPMON_TIMEZONE')!r} is not a time zone") from None
-        raw = setting("REPMON_DIGEST_TIME")
-        try:
-            hours, minutes = (int(p) for p in raw.split(":"))
-            digest_time = clock_time(hours, minutes)
-        except ValueError:
-            raise ConfigError(f"REPMON_DIGEST_TIME={raw!r} is not a time of day HH:MM") from None
-        try:
-            virality = float(setting("REPMON_ALERT_VIRALITY"))
-            spike_k = float(setting("REPMON_SPIKE_K"))
-            spike_min = int(setting("REPMON_SPIKE_MIN_COUNT"))
-        except ValueError as exc:
-            raise ConfigError(f"an alert setting is not a number: {exc}") from None
-        labels = tuple(x.strip() for x in setting("REPMON_ALERT_LABELS").split(",") if x.strip())
+        s = current()
         return cls(
-            tz, digest_time, setting("REPMON_DASHBOARD_URL"), setting("REPMON_DIGEST_FROM"),
-            AlertRule(labels, virality), spike_k, spike_min,
+            s.timezone, s.digest_time, s.dashboard_url, s.digest_from,
+            AlertRule(s.alert_labels, s.alert_virality), s.spike_k, s.spike_min_count,
         )  # fmt: skip
 
 

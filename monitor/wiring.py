@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypedDict
 
 from monitor.errors import ConfigError
-from monitor.settings import secret, setting
+from monitor.settings import Settings, current
 from monitor.sources import Source
 from monitor.storage import Store
 from monitor.triage import LEGAL_PLAYBOOKS
@@ -14,9 +16,32 @@ from monitor.triage import LEGAL_PLAYBOOKS
 KNOWN = ("demo", "x-mentions", "x-search", "x-quotes", "x-metrics", "facebook", "facebook-metrics")
 
 
+class ClassifierOptions(TypedDict):
+    """The classifier's configuration, as ``classifiers.load_classifier`` takes it."""
+
+    head_dir: Path | None
+    encoder: str | None
+    threads: int
+    precision: str
+    model_cache: Path
+
+
+def classifier_options(settings: Settings) -> ClassifierOptions:
+    """The classifier's arguments from the settings. The head and the encoder are passed only when set:
+    unset, the head shipped with repmon and the encoder it was trained on are used."""
+    return ClassifierOptions(
+        head_dir=settings.head_dir if settings.is_set("REPMON_HEAD_DIR") else None,
+        encoder=settings.encoder if settings.is_set("REPMON_ENCODER") else None,
+        threads=settings.threads,
+        precision=settings.precision,
+        model_cache=settings.model_cache,
+    )
+
+
 def wanted_sources() -> list[str]:
     """The configured source names; ``auto`` is every source whose settings are complete, else the demo."""
-    wanted = [s.strip() for s in setting("REPMON_SOURCES").split(",") if s.strip()]
+    settings = current()
+    wanted = list(settings.sources)
     unknown = [w for w in wanted if w not in (*KNOWN, "auto")]
     if unknown:
         raise ConfigError(
@@ -26,25 +51,17 @@ def wanted_sources() -> list[str]:
     if wanted not in ([], ["auto"]):
         return wanted
     auto = []
-    if secret("REPMON_X_BEARER_TOKEN"):
-        if setting("REPMON_X_ACCOUNT_ID"):
+    if settings.x_bearer_token.get_secret_value():
+        if settings.x_account_id:
             auto.append("x-mentions")
-        if setting("REPMON_X_QUERY"):
+        if settings.x_query:
             auto.append("x-search")
-        if setting("REPMON_X_WATCH_QUOTES").lower() == "true":
+        if settings.x_watch_quotes:
             auto.append("x-quotes")
         auto.append("x-metrics")
-    if secret("REPMON_FACEBOOK_PAGE_TOKEN") and setting("REPMON_FACEBOOK_PAGE_ID"):
+    if settings.facebook_page_token.get_secret_value() and settings.facebook_page_id:
         auto += ["facebook", "facebook-metrics"]
     return auto or ["demo"]
-
-
-def _int(name: str) -> int:
-    value = setting(name)
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(f"{name}={value!r} is not a whole number") from None
 
 
 def watched_posts(store: Store, now: datetime) -> list[str]:
@@ -58,21 +75,20 @@ def watched_posts(store: Store, now: datetime) -> list[str]:
 
 def build_sources(store: Store) -> list[Source]:
     """Construct every wanted source; a missing setting is a ``ConfigError`` naming it."""
+    settings = current()
     names = wanted_sources()
     sources: list[Source] = []
     x_names = [n for n in names if n.startswith("x-")]
     if x_names:
         from monitor.sources.x import XMetricsSource, XSource, make_client, reads_today
 
-        token = secret("REPMON_X_BEARER_TOKEN")
+        token = settings.x_bearer_token.get_secret_value()
         if not token:
             raise ConfigError(
                 f"sources {', '.join(x_names)} need REPMON_X_BEARER_TOKEN (environment or secrets file)"
             )
         client = make_client(token)
-        budget = _int("REPMON_X_DAILY_READ_BUDGET")
-        if budget < 0:
-            raise ConfigError(f"REPMON_X_DAILY_READ_BUDGET={budget} is negative: set 0 (no limit) or more")
+        budget = settings.x_daily_read_budget  # 0 (no limit) or more: checked when the settings load
 
         def elsewhere(me: str) -> Callable[[datetime], int]:
             """Reads today by the other X sources: one budget for all of them."""
@@ -98,7 +114,7 @@ def build_sources(store: Store) -> list[Source]:
                 )
                 continue
             kind = name.removeprefix("x-")
-            account, query = setting("REPMON_X_ACCOUNT_ID") or None, setting("REPMON_X_QUERY") or None
+            account, query = settings.x_account_id or None, settings.x_query or None
             if kind == "mentions" and not account:
                 raise ConfigError(
                     "source x-mentions needs REPMON_X_ACCOUNT_ID (the business's numeric X user id)"
@@ -131,28 +147,25 @@ def build_sources(store: Store) -> list[Source]:
 
 def poll_interval(name: str) -> timedelta:
     """The least time between two polls of a source: its platform's interval (the demo: every pass)."""
-    platform = name.split("-")[0]
+    platform, settings = name.split("-")[0], current()
     if platform == "x":
-        return timedelta(seconds=_int("REPMON_X_POLL_INTERVAL"))
+        return timedelta(seconds=settings.x_poll_interval)
     if platform == "facebook":
-        return timedelta(seconds=_int("REPMON_FACEBOOK_POLL_INTERVAL"))
-    value = setting("REPMON_POLL_INTERVAL")
-    try:
-        return timedelta(seconds=float(value))
-    except ValueError:
-        raise ConfigError(f"REPMON_POLL_INTERVAL={value!r} is not a number of seconds") from None
+        return timedelta(seconds=settings.facebook_poll_interval)
+    return timedelta(seconds=settings.poll_interval)
 
 
 def _facebook_sources(store: Store, names: list[str]) -> list[Source]:
     from monitor.sources.facebook import FacebookMetricsSource, FacebookSource
 
-    token, page = secret("REPMON_FACEBOOK_PAGE_TOKEN"), setting("REPMON_FACEBOOK_PAGE_ID")
+    settings = current()
+    token, page = settings.facebook_page_token.get_secret_value(), settings.facebook_page_id
     if not token or not page:
         raise ConfigError(
             "the Facebook sources need REPMON_FACEBOOK_PAGE_ID and REPMON_FACEBOOK_PAGE_TOKEN "
             "(token in the environment or the secrets file)"
         )
-    source = FacebookSource("facebook", page, token, version=setting("REPMON_FACEBOOK_GRAPH_VERSION"))
+    source = FacebookSource("facebook", page, token, version=settings.facebook_graph_version)
     out: list[Source] = []
     if "facebook" in names:
         out.append(source)

@@ -97,9 +97,6 @@ def test_every_bad_setting_is_listed_at_once_and_no_command_starts(clean, monkey
 
 
 def test_a_bad_value_in_the_settings_file_names_the_file(clean, monkeypatch, capsys):
-    for name in ("REPMON_THREADS", "REPMON_DASHBOARD_PORT"):  # main() exports the file's values: undo it
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
     (clean / "repmon.toml").write_text("threads = -4\ndashboard_port = 8502\n")
     assert main(["queue"]) == 2
     err = capsys.readouterr().err
@@ -164,3 +161,138 @@ def test_a_secrets_file_others_may_read_is_refused(clean, monkeypatch, capsys):
     path.chmod(0o600)
     assert secret("REPMON_X_BEARER_TOKEN") == "AAAAtoken"
     assert settings_problems() == []
+
+
+# -- typed settings, loaded once; classifiers receive their configuration (issue 15, points 4 and 9) ----
+
+import ast  # noqa: E402
+import dataclasses  # noqa: E402
+import typing  # noqa: E402
+from datetime import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from pydantic import SecretStr  # noqa: E402
+
+from monitor import settings as repmon_settings  # noqa: E402
+from monitor.settings import SECRETS, Settings, current, load, reset  # noqa: E402
+from monitor.settings.report import readme_block, readme_table  # noqa: E402
+
+ROOT = Path(__file__).parents[1]
+
+
+def _accepts(value, hint) -> bool:
+    """Whether ``value`` is of the (possibly union, possibly tuple) type ``hint``."""
+    if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType):
+        return any(_accepts(value, h) for h in typing.get_args(hint))
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        return isinstance(value, tuple) and all(_accepts(v, item) for v in value)
+    if hint is type(None):
+        return value is None
+    return isinstance(value, hint)
+
+
+def test_every_setting_has_a_typed_field_a_default_that_parses_help_and_a_readme_row():
+    hints = typing.get_type_hints(Settings)
+    fields = [f.name for f in dataclasses.fields(Settings) if f.name not in ("explicit", "texts")]
+    assert fields == [s.field for s in SETTINGS]  # one typed field per setting, in the table's order
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for s in SETTINGS:
+        assert s.name.startswith("REPMON_") and s.help.strip() and s.kind.allowed, s.name
+        value = s.kind.parse(s.default)
+        assert _accepts(value, hints[s.field]), (s.name, value, hints[s.field])
+        assert (s.name in SECRETS) == s.kind.secret == (hints[s.field] is SecretStr), s.name
+        assert f"| `{s.name}` |" in readme, s.name
+
+
+def test_the_readme_table_is_the_generated_one():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme_block(readme) == readme_table(), (
+        "the README's settings table is out of date: run `python -m monitor.settings --write README.md`"
+    )
+
+
+def test_values_are_typed(clean, monkeypatch):
+    for name, value in {
+        "REPMON_SMTP_PORT": "2525",
+        "REPMON_POLL_INTERVAL": "0.5",
+        "REPMON_X_WATCH_QUOTES": "TRUE",
+        "REPMON_DIGEST_TIME": "7:05",
+        "REPMON_TIMEZONE": "Europe/London",
+        "REPMON_ALERT_LABELS": "boycott, defamation,",
+        "REPMON_DIGEST_RECIPIENTS": "a@x.co.il, B@y.com:en, a@x.co.il:en",
+        "REPMON_APPROVERS": " dana , avi,",
+        "REPMON_SMTP_PASSWORD": "hunter2-secret",
+    }.items():
+        monkeypatch.setenv(name, value)
+    s = load()
+    assert (s.smtp_port, s.poll_interval, s.x_watch_quotes) == (2525, 0.5, True)
+    assert (s.digest_time, s.timezone) == (time(7, 5), ZoneInfo("Europe/London"))
+    assert s.alert_labels == ("boycott", "defamation") and s.approvers == ("dana", "avi")
+    assert [tuple(a) for a in s.digest_recipients] == [("a@x.co.il", "he"), ("B@y.com", "en")]
+    assert s.data_dir == clean / "data" and s.threads == 0 and s.smtp_tls == "starttls"
+    assert s.smtp_password.get_secret_value() == "hunter2-secret"
+    assert "hunter2" not in repr(s) and "hunter2" not in str(s.smtp_password)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.threads = 3  # type: ignore[misc]
+
+
+def test_loaded_once_and_never_pushed_into_the_environment(clean, monkeypatch):
+    (clean / "repmon.toml").write_text("threads = 1\nsmtp_host = 'mail.example.co.il'\n")
+    assert main(["status"]) == 0
+    assert current().threads == 1 and current().smtp_host == "mail.example.co.il"
+    assert "REPMON_THREADS" not in os.environ and "REPMON_SMTP_HOST" not in os.environ
+    held = current()
+    (clean / "repmon.toml").write_text("threads = 2\n")  # the file is not read again per call
+    assert current() is held and repmon_settings.setting("REPMON_THREADS") == "1"
+    reset()
+    assert current().threads == 2 and current() is not held
+    monkeypatch.setenv("REPMON_THREADS", "0")  # another environment: its own settings
+    assert current().threads == 0
+
+
+def test_a_bad_value_is_refused_when_the_settings_load(clean, monkeypatch):
+    monkeypatch.setenv("REPMON_SMTP_PORT", "70000")
+    with pytest.raises(ConfigError) as err:
+        current()
+    assert str(err.value).splitlines()[1].strip().startswith("REPMON_SMTP_PORT='70000' (environment)")
+
+
+def test_the_classifier_gets_its_configuration_from_the_settings(clean, monkeypatch):
+    from classifiers import model
+    from monitor.wiring import classifier_options
+
+    unset = classifier_options(load())
+    assert unset["head_dir"] is None and unset["encoder"] is None  # the shipped head, its own encoder
+    assert (unset["threads"], unset["precision"]) == (0, "auto")
+    assert unset["model_cache"] == Path("~/.cache/repmon/models").expanduser()
+    (clean / "repmon.toml").write_text(
+        f"threads = 1\nprecision = 'fp32'\nmodel_cache = '{clean / 'cache'}'\n"
+        f"head_dir = '{model.DEFAULT_HEAD_DIR}'\n"
+    )
+    options = classifier_options(load())
+    assert options["head_dir"] == model.DEFAULT_HEAD_DIR and options["model_cache"] == clean / "cache"
+    seen = {}
+
+    class FakeEncoder:
+        def __init__(self, name, **kwargs):
+            seen.update(kwargs, name=name)
+            self.precision = kwargs["precision"]
+            self.version = model.Head.load(model.DEFAULT_HEAD_DIR).config.encoder_version
+
+    monkeypatch.setattr(model, "Encoder", FakeEncoder)
+    model.load_classifier(**options)
+    assert (seen["threads"], seen["precision"], seen["model_cache"]) == (1, "fp32", clean / "cache")
+
+
+def test_classifiers_never_read_the_environment():
+    readers = []
+    for path in sorted((ROOT / "classifiers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+            if name in ("environ", "getenv", "environb", "getenvb"):
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and node.module == "os":
+                readers += [f"{path.relative_to(ROOT)}:{node.lineno}" for a in node.names if "env" in a.name]
+    assert readers == [], "classifiers/ takes its configuration as arguments, never from os.environ"

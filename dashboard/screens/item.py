@@ -16,7 +16,7 @@ from dashboard import auth, data, views
 from monitor import actions
 from monitor.errors import MonitorError
 from monitor.records import MAX_ITEM_ID
-from monitor.settings import setting
+from monitor.settings import current
 from monitor.users import action_permission, can
 from monitor.workflow import DECISIONS, allowed_actions
 
@@ -274,7 +274,7 @@ with right:
                         note="posted by hand from the dashboard",
                     ),
                 )
-            if setting("REPMON_POST_REPLIES").lower() == "true" and b4.button(
+            if current().post_replies and b4.button(
                 "Post reply to the platform",
                 key="i_post",
                 width="stretch",
