@@ -26,6 +26,8 @@ from datetime import datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 
+import unicodedata
+
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
@@ -39,7 +41,9 @@ DOMAIN = "repmon"
 LANGUAGES: tuple[str, ...] = ("he", "en")
 DEFAULT_LANGUAGE = "he"
 # Languages written right to left (interface and posts alike).
-RTL_LANGUAGES: frozenset[str] = frozenset({"he", "ar", "fa", "ur", "yi"})
+RTL_LANGUAGES: frozenset[str] = frozenset({"he", "iw", "ar", "fa", "ur", "yi"})  # iw: Hebrew's old code
+# A post's detected language "mixed" is Hebrew with English words in it: read right to left.
+MIXED = "mixed"
 
 
 def N_(message: str) -> str:
@@ -94,9 +98,55 @@ def label_name(label: str | None, language: str | None) -> str:
     return _(source) if source else label
 
 
+# The queue statuses, playbooks and platforms, named once for every surface (``status_name``).
+STATUS_NAMES: dict[str, str] = {
+    "new": N_("new"),
+    "in_progress": N_("in progress"),
+    "awaiting_approval": N_("awaiting approval"),
+    "responded": N_("responded"),
+    "resolved": N_("resolved"),
+    "escalated": N_("escalated to legal"),
+    "legal_review": N_("legal review"),
+    "decided": N_("decided"),
+    "closed": N_("closed"),
+    "dismissed": N_("dismissed"),
+    "escalate_legal": N_("escalate to legal"),
+    "crisis": N_("crisis response"),
+    "ok": N_("ok"),
+    "failing": N_("failing"),
+    "rate_limited": N_("rate limited"),
+    "x": N_("X"),
+    "facebook": N_("Facebook"),
+}
+
+
+def status_name(key: str | None, language: str | None) -> str:
+    """The name of a queue status, a playbook, a source status or a platform in ``language``
+    (``legal_review`` → ``בבדיקה משפטית``); an unknown key is shown with spaces for underscores."""
+    source = STATUS_NAMES.get(key or "")
+    return gettext_for(language)(source) if source else (key or "").replace("_", " ")
+
+
 def direction(language: str | None) -> str:
     """``rtl`` or ``ltr``: the direction of the interface in ``language``."""
     return "rtl" if language_or_default(language) in RTL_LANGUAGES else "ltr"
+
+
+def text_direction(text: str, language: str | None = None) -> str:
+    """``rtl`` or ``ltr`` for a piece of text from outside (a post, a handle): from its language when
+    known (right-to-left languages and ``mixed`` Hebrew-English posts are ``rtl``), else from its first
+    strong letter, as ``dir="auto"`` would (not every mail client has it)."""
+    if language in RTL_LANGUAGES or language == MIXED:
+        return "rtl"
+    if language == "en":
+        return "ltr"
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 
 
 def _locale(language: str | None) -> Locale:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.emails import email_problem, sender_problem
+from monitor.email.addresses import email_problem, sender_problem
 from monitor.errors import ConfigError
 
 
