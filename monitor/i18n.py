@@ -21,12 +21,11 @@ the code to ``LANGUAGES`` (and its direction to ``RTL_LANGUAGES`` if it is writt
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
-
-import unicodedata
 
 from babel import Locale
 from babel import dates as babel_dates

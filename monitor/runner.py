@@ -26,7 +26,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import schedule
 
-from monitor.email.alerts import AlertRule, items_to_alert, render_item_alert, render_spike_alert, volume_spikes
+from monitor.email.alerts import (
+    AlertRule,
+    items_to_alert,
+    render_item_alert,
+    render_spike_alert,
+    volume_spikes,
+)
 from monitor.email.mailer import alert_recipients, deliver, digest_recipients
 from monitor.errors import ConfigError, JobError, MailError, StorageError
 from monitor.pipeline import PassReport, classify_new, poll_source, redact, triage_open

@@ -17,8 +17,8 @@ from monitor.email.alerts import (
     render_spike_alert,
     volume_spikes,
 )
-from monitor.errors import ConfigError, MailError
 from monitor.email.mailer import Recipient, SmtpConfig, backoff, deliver, parse_recipients, send
+from monitor.errors import ConfigError, MailError
 from monitor.records import TriageDecision
 from monitor.storage.reports import hourly_volume
 

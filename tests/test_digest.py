@@ -29,8 +29,8 @@ from monitor.email.digest import (
     message_id,
     render_digest,
 )
-from monitor.errors import ConfigError
 from monitor.email.mailer import send
+from monitor.errors import ConfigError
 from monitor.records import TriageDecision
 from monitor.storage.models import MentionRow, TriageItemRow
 from monitor.storage.reports import ResponseKpi

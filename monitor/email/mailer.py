@@ -1,10 +1,10 @@
 """E-mail out: the SMTP settings, who gets what, and sending each owed e-mail exactly once.
 
-Rendering is pure and lives elsewhere (``monitor.email.digest``, ``monitor.email.alerts``); here is the I/O: an SMTP
-connection (SSL, STARTTLS or plain, with an optional login) and the delivery ledger in the store, which
-makes every digest, alert and spike notice go out once per recipient, retried with a growing delay while
-the server is down. A crash after the server accepted a message but before the ledger recorded it sends
-that message again on restart, with the same Message-ID, so mail clients show it once.
+Rendering is pure and lives elsewhere (``monitor.email.digest``, ``monitor.email.alerts``); here is the
+I/O: an SMTP connection (SSL, STARTTLS or plain, with an optional login) and the delivery ledger in the
+store, which makes every digest, alert and spike notice go out once per recipient, retried with a growing
+delay while the server is down. A crash after the server accepted a message but before the ledger
+recorded it sends that message again on restart, with the same Message-ID, so mail clients show it once.
 
 Each recipient gets e-mail in one language: the one written after its address in the setting
 (``a@x.co.il:en``), else, when the address is a user's, that user's language, else ``REPMON_UI_LANGUAGE``.
@@ -70,9 +70,8 @@ def parse_recipients(
         if problem := email_problem(address):
             raise ConfigError(f"{setting_name}: {address!r} is not an e-mail address ({problem})")
         if language and language not in i18n.LANGUAGES:
-            raise ConfigError(
-                f"{setting_name}: language {language!r} for {address} is not one of {', '.join(i18n.LANGUAGES)}"
-            )
+            choices = ", ".join(i18n.LANGUAGES)
+            raise ConfigError(f"{setting_name}: language {language!r} for {address} is not one of {choices}")
         language = language or (languages or {}).get(address.lower()) or ui_language()
         if address.lower() not in {r.address.lower() for r in out}:
             out.append(Recipient(address, language))
@@ -108,7 +107,12 @@ def digest_recipients(store: Store, problems: list[str] | None = None) -> list[R
                     f"({problem}): no digest goes to it; fix it on the dashboard's Account page"
                 )
             continue
-        if user["digest"] and user["email"] and not user["disabled"] and user["email"].lower() not in known:
+        if (
+            user["digest"]
+            and user["email"]
+            and not user["disabled"]
+            and str(user["email"]).lower() not in known
+        ):
             language = i18n.language_or_default(str(user["language"] or "") or ui_language())
             out.append(Recipient(str(user["email"]), language))
             known.add(str(user["email"]).lower())
@@ -150,6 +154,7 @@ def send(message: EmailMessage, config: SmtpConfig) -> None:
     where = f"SMTP server {config.host}:{config.port} ({config.tls})"
     try:
         context = ssl.create_default_context(cafile=config.ca_file or None)
+        client: smtplib.SMTP
         if config.tls == "ssl":
             client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
         else:

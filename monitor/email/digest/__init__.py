@@ -14,8 +14,6 @@ from monitor.email.digest.collect import (
     hourly_spikes,
     item_link,
 )
-from monitor.email.spikes import Spike
-from monitor.storage.reports import HourVolume, ResponseKpi
 from monitor.email.digest.render import (
     digest_subject,
     headline,
@@ -24,6 +22,8 @@ from monitor.email.digest.render import (
     render_digest,
     short_day,
 )
+from monitor.email.spikes import Spike
+from monitor.storage.reports import HourVolume, ResponseKpi
 
 __all__ = [
     "DigestItem",

@@ -39,7 +39,6 @@ from monitor.storage.reports import (
 )
 from monitor.text_safety import for_header, one_line
 
-
 TOP_ITEMS = 5
 LEGAL_SHOWN = 5
 EXCERPT_CHARS = 140

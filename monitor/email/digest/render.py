@@ -21,7 +21,7 @@ import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
@@ -67,7 +67,7 @@ def _tz(summary: DigestSummary) -> tzinfo:
         return ZoneInfo(summary.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         tz = summary.generated_at.tzinfo
-        return tz if tz is not None else ZoneInfo("UTC")
+        return tz if tz is not None else UTC
 
 
 def _day(day: date, language: str, pattern: str, tz: tzinfo) -> str:
@@ -77,12 +77,12 @@ def _day(day: date, language: str, pattern: str, tz: tzinfo) -> str:
     )
 
 
-def short_day(day: date, language: str, tz: tzinfo = ZoneInfo("UTC")) -> str:
+def short_day(day: date, language: str, tz: tzinfo = UTC) -> str:
     """'22 Nov' in English, '22.11' in Hebrew."""
     return _day(day, _language(language), SHORT_DAY, tz)
 
 
-def long_day(day: date, language: str, tz: tzinfo = ZoneInfo("UTC")) -> str:
+def long_day(day: date, language: str, tz: tzinfo = UTC) -> str:
     """'Sunday 22 November 2026', 'יום ראשון, 22 בנובמבר 2026'."""
     return _day(day, _language(language), LONG_DAY, tz)
 
