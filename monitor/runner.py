@@ -210,7 +210,12 @@ class Runner:
         recipients = alert_recipients(self.store)
         for spike in found:
             build = lambda r, spike=spike: render_spike_alert(  # noqa: E731
-                spike, r.language, self.config.sender, r.address, self.config.dashboard_url, now,
+                spike,
+                r.language,
+                self.config.sender,
+                r.address,
+                self.config.dashboard_url,
+                now,
                 self.config.tz,
             )
             self._send("spike", spike.key, recipients, build, now)
