@@ -173,6 +173,18 @@ def format_duration(delta: timedelta, language: str | None, threshold: float = 0
     return babel_dates.format_timedelta(abs(delta), threshold=threshold, locale=_locale(language))
 
 
+def format_span(seconds: float, language: str | None) -> str:
+    """A measured span exact to the minute, in the catalogue's short units: ``3h05m``, ``2d4h``, ``45m``
+    (``3 שע׳ 05 דק׳`` in Hebrew); negative with a minus sign."""
+    _ = gettext_for(language)
+    sign, s = ("-" if seconds < 0 else ""), abs(int(seconds))
+    if s >= 86400:
+        return sign + _("{days}d{hours}h").format(days=s // 86400, hours=(s % 86400) // 3600)
+    if s >= 3600:
+        return sign + _("{hours}h{minutes:02d}m").format(hours=s // 3600, minutes=(s % 3600) // 60)
+    return sign + _("{minutes}m").format(minutes=s // 60)
+
+
 def format_relative(delta: timedelta, language: str | None) -> str:
     """A span relative to now: a negative ``delta`` is past (``2 hours ago``, ``לפני שעתיים``), a positive
     one is future (``in 40 minutes``, ``בעוד 40 דקות``)."""

@@ -44,6 +44,16 @@ def _hidden_note(m: dict[str, Any], language: str) -> str:
     return ", ".join(parts)
 
 
+def _classification(classification: dict[str, Any], language: str) -> str:
+    """'Complaint (Complaint 90%, Neutral 6%, ...)': the label, then each label's score, highest first."""
+    scores = sorted(dict(classification["scores"]).items(), key=lambda kv: -float(kv[1]))
+    shown = ", ".join(
+        f"{i18n.label_name(label, language)} {i18n.format_percent(float(score), language)}"
+        for label, score in scores
+    )
+    return f"{i18n.label_name(classification['label'], language)} ({shown})"
+
+
 def summary_html(ev: dict[str, Any], generated_at: datetime, language: str, tz: tzinfo) -> bytes:
     """The summary of an item's evidence (``Store.evidence``) in ``language``, right to left where the
     language is; the post keeps its own direction."""
@@ -84,12 +94,7 @@ def summary_html(ev: dict[str, Any], generated_at: datetime, language: str, tz: 
             _("Deleted or hidden on the platform"),
             _when(m["deleted_at"], language, tz) if m["deleted_at"] else _("no (as of the last check)"),
         ),
-        (
-            _("Classification"),
-            f"{i18n.label_name(classification['label'], language)} {classification['scores']}"
-            if classification
-            else "-",
-        ),
+        (_("Classification"), _classification(classification, language) if classification else "-"),
         (
             _("Playbook / status"),
             _("{playbook} / {status} / decision: {decision}").format(

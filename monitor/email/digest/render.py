@@ -135,17 +135,9 @@ def message_id(day: date, recipient: str) -> str:
 
 
 def span(seconds: float | None, language: str) -> str:
-    """A measured duration, exact to the minute, in ``language``: '3h05m', '2d4h', '45m' in English;
-    '—' when unknown."""
-    if seconds is None:
-        return "—"
-    _ = i18n.gettext_for(language)
-    sign, s = ("-" if seconds < 0 else ""), abs(int(seconds))
-    if s >= 86400:
-        return sign + _("{days}d{hours}h").format(days=s // 86400, hours=(s % 86400) // 3600)
-    if s >= 3600:
-        return sign + _("{hours}h{minutes:02d}m").format(hours=s // 3600, minutes=(s % 3600) // 60)
-    return sign + _("{minutes}m").format(minutes=s // 60)
+    """A measured duration, exact to the minute, in ``language`` ('3h05m', '2d4h', '45m' in English:
+    ``i18n.format_span``); '—' when unknown."""
+    return "—" if seconds is None else i18n.format_span(seconds, language)
 
 
 @dataclass(frozen=True)
