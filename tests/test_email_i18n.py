@@ -161,10 +161,12 @@ def test_handles_links_and_numbers_inside_hebrew_sentences_are_isolated(store, m
 def test_times_are_in_the_business_time_zone(store, make_mention, fake_classifier):
     hour = NOW.replace(minute=0)  # 12:00 UTC is 14:00 in Jerusalem in November
     spike = Spike(hour, hour + timedelta(hours=1), 24, 1.5, "negative")
-    for language in ("he", "en"):
+    for language, when in (
+        ("he", "20.11.2026 14:00 Asia/Jerusalem"),
+        ("en", "2026-11-20 14:00 Asia/Jerusalem"),
+    ):
         msg = render_spike_alert(spike, language, SENDER, "o@x.co.il", URL, NOW, TZ)
-        assert "2026-11-20 14:00 Asia/Jerusalem" in str(msg["Subject"])
-        assert "2026-11-20 14:00 Asia/Jerusalem" in parts(msg)[0]
+        assert when in str(msg["Subject"]) and when in parts(msg)[0]
     he = render_spike_alert(spike, "he", SENDER, "o@x.co.il", URL, NOW, TZ)
     assert str(he["Subject"]).startswith("התראת repmon: זינוק באזכורים שליליים: 24 בשעה")
     # the digest: made 06:00 UTC, 08:00 in Jerusalem; the day written in Hebrew

@@ -25,6 +25,9 @@ from monitor.storage import Store
 from monitor.storage.reports import detect_spikes, first_mention_at, hourly_volume
 from monitor.text_safety import for_header, for_html, for_terminal, one_line
 
+# The hour of a spike alert as a CLDR date pattern (Babel), translated like any other string.
+SPIKE_HOUR = i18n.N_("yyyy-MM-dd HH:mm")
+
 __all__ = ["AlertRule", "Spike", "items_to_alert", "render_item_alert", "render_spike_alert", "volume_spikes"]
 
 
@@ -154,7 +157,8 @@ def render_spike_alert(
     (``REPMON_TIMEZONE``)."""
     language = i18n.language_or_default(language)
     _, n_ = i18n.gettext_for(language), i18n.ngettext_for(language)
-    when = f"{i18n.format_datetime(spike.start, language, tz, 'yyyy-MM-dd HH:mm')} {getattr(tz, 'key', tz)}"
+    hour = i18n.format_datetime(spike.start, language, tz, _(SPIKE_HOUR))
+    when = f"{hour} {getattr(tz, 'key', tz)}"
     if spike.kind == "negative":
         subject = n_(
             "repmon alert: spike in negative mentions: {n} in an hour ({when})",
