@@ -302,7 +302,7 @@ def _bundle(store: Store, item_id: int, now: datetime, actor: str) -> tuple[str,
     """An item's evidence bundle, not yet audited: (file name, ZIP bytes, SHA-256). The name holds the
     bundle's hash prefix, so two bundles made in the same second never share a name. Its summary is in
     the exporting user's language (REPMON_UI_LANGUAGE for a user without one), times in REPMON_TIMEZONE."""
-    from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from monitor.evidence import render_bundle
 
@@ -311,7 +311,11 @@ def _bundle(store: Store, item_id: int, now: datetime, actor: str) -> tuple[str,
         raise InputError(f"no queue item {item_id}: see `repmon queue --all`")
     user = store.user(actor)
     language = str((user or {}).get("language") or "") or setting("REPMON_UI_LANGUAGE")
-    data = render_bundle(ev, now, language, ZoneInfo(setting("REPMON_TIMEZONE")))
+    try:
+        tz = ZoneInfo(setting("REPMON_TIMEZONE"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"REPMON_TIMEZONE={setting('REPMON_TIMEZONE')!r} is not a time zone") from None
+    data = render_bundle(ev, now, language, tz)
     digest = hashlib.sha256(data).hexdigest()
     name = f"repmon-evidence-item-{item_id}-{now.strftime('%Y%m%dT%H%M%SZ')}-{digest[:12]}.zip"
     return name, data, digest

@@ -210,3 +210,22 @@ def test_alerts_to_owners_come_in_their_own_language(store, monkeypatch):
     store.add_user("sam", "owner", "x", NOW)
     store.set_digest_prefs("sam", "sam@example.com", "en", True, "repmon:admin", NOW)
     assert alert_recipients(store) == [Recipient("sam@example.com", "en")]
+
+
+def test_an_evidence_bundle_is_summarised_in_the_exporting_users_language(
+    store, make_mention, fake_classifier, monkeypatch
+):
+    from monitor.actions import export_evidence
+
+    monkeypatch.setenv("REPMON_TIMEZONE", "Asia/Jerusalem")
+    store.save_page("t", [make_mention(external_id="e2", text=HEBREW_POST)], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    item_id = next(q.id for q in store.queue(limit=100) if q.external_id == "e2")
+    for name, language in (("sam", "en"), ("dana", "he")):
+        store.add_user(name, "legal", "x", NOW)
+        store.set_digest_prefs(name, None, language, False, "repmon:admin", NOW)
+        _name, data, _digest = export_evidence(store, item_id, name, NOW)
+        summary = zipfile.ZipFile(io.BytesIO(data)).read("summary.html").decode("utf-8")
+        assert f'<html lang="{language}" dir="{i18n.direction(language)}">' in summary
+        local = "2:00:00\u202fPM" if language == "en" else "14:00:00"  # 12:00 UTC, in Jerusalem time
+        assert f"{local} (<bdi>2026-11-20T12:00:00+00:00</bdi>)" in summary
