@@ -229,3 +229,36 @@ def test_an_evidence_bundle_is_summarised_in_the_exporting_users_language(
         assert f'<html lang="{language}" dir="{i18n.direction(language)}">' in summary
         local = "2:00:00\u202fPM" if language == "en" else "14:00:00"  # 12:00 UTC, in Jerusalem time
         assert f"{local} (<bdi>2026-11-20T12:00:00+00:00</bdi>)" in summary
+
+
+def test_the_digest_the_alert_and_the_summary_give_a_label_its_one_name(store, make_mention, fake_classifier):
+    item = _item(store, make_mention, label="defamation")
+    for language in ("he", "en"):
+        name = i18n.label_name("defamation", language)
+        alert = render_item_alert(item, language, SENDER, "o@x.co.il", URL, NOW)
+        assert f"{name} " in str(alert["Subject"]) and name in parts(alert)[0]
+        digest = parts(render_digest(sample(), language, SENDER, "o@x.co.il"))[0]
+        assert f"- {name}: 1 / 0" in digest
+    assert "האשמה" not in str(render_item_alert(item, "he", SENDER, "o@x.co.il", URL, NOW)["Subject"])
+
+
+def test_one_direction_rule_and_one_span_format():
+    assert [i18n.text_direction(t, lang) for t, lang in [("abc", "he"), ("שלום", "en"), ("x", "mixed")]] == [
+        "rtl",
+        "ltr",
+        "rtl",
+    ]
+    assert i18n.text_direction("  123 שלום") == "rtl" and i18n.text_direction("@dan שלום") == "ltr"
+    assert [
+        i18n.format_span(s, "en") for s in (2700, 11 * 3600, 14 * 3600 + 300, -2700, 2 * 86400 + 4 * 3600)
+    ] == [
+        "45m",
+        "11h00m",
+        "14h05m",
+        "-45m",
+        "2d4h",
+    ]
+    assert i18n.format_span(14 * 3600 + 300, "he") == "14 שע׳ 05 דק׳"
+    assert i18n.status_name("legal_review", "he") == "בבדיקה משפטית"
+    assert i18n.status_name("legal_review", "en") == "legal review"
+    assert i18n.status_name("made_up_state", "he") == "made up state"
