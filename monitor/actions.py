@@ -281,15 +281,19 @@ def correct_label(
         triage_open(store, version, now, library)
 
 
-def _bundle(store: Store, item_id: int, now: datetime) -> tuple[str, bytes, str]:
+def _bundle(store: Store, item_id: int, now: datetime, actor: str) -> tuple[str, bytes, str]:
     """An item's evidence bundle, not yet audited: (file name, ZIP bytes, SHA-256). The name holds the
-    bundle's hash prefix, so two bundles made in the same second never share a name."""
+    bundle's hash prefix, so two bundles made in the same second never share a name. Its summary is in
+    the exporting user's language (REPMON_UI_LANGUAGE for a user without one), times in REPMON_TIMEZONE."""
     from monitor.evidence import render_bundle
 
     ev = store.evidence(item_id)
     if ev is None:
         raise InputError(f"no queue item {item_id}: see `repmon queue --all`")
-    data = render_bundle(ev, now)
+    user = store.user(actor)
+    settings = current()  # REPMON_TIMEZONE was checked when the settings were loaded
+    language = str((user or {}).get("language") or "") or settings.ui_language
+    data = render_bundle(ev, now, language, settings.timezone)
     digest = hashlib.sha256(data).hexdigest()
     name = f"repmon-evidence-item-{item_id}-{now.strftime('%Y%m%dT%H%M%SZ')}-{digest[:12]}.zip"
     return name, data, digest
@@ -300,7 +304,7 @@ def export_evidence(store: Store, item_id: int, actor: str, now: datetime) -> tu
     is audited once the bytes exist, before they are offered; whether the browser saved them, repmon
     cannot know (see README: Security)."""
     actor = authorize(store, actor, "evidence").name
-    name, data, digest = _bundle(store, item_id, now)
+    name, data, digest = _bundle(store, item_id, now, actor)
     detail = {"file": name, "sha256": digest, "to": "dashboard download"}
     store.record_event(item_id, actor, "export_evidence", detail, now)
     return name, data, digest
@@ -314,7 +318,7 @@ def write_evidence(store: Store, item_id: int, actor: str, now: datetime, out_di
     written, or a file given as the folder, is an InputError and nothing is recorded; if recording
     fails, the file is removed again."""
     actor = authorize(store, actor, "evidence").name
-    name, data, digest = _bundle(store, item_id, now)
+    name, data, digest = _bundle(store, item_id, now, actor)
     path = _write_new_file(Path(out_dir), name, data)
     try:
         detail = {"file": path.name, "sha256": digest, "to": str(path.resolve())}

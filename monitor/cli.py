@@ -662,7 +662,7 @@ def _run_loop(store, sources, clf, args: argparse.Namespace, banner: str = "") -
     """The scheduled monitor (and the dashboard beside it) until SIGTERM or Ctrl-C."""
     import signal
 
-    from monitor.mailer import send, smtp_config
+    from monitor.email.mailer import send, smtp_config
     from monitor.runner import RunConfig, Runner
     from monitor.settings import setting
 
@@ -757,8 +757,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from monitor.digest import collect_digest, render_digest
-    from monitor.mailer import Recipient, digest_recipients, send, smtp_config
+    from monitor.email.digest import collect_digest, render_digest
+    from monitor.email.mailer import Recipient, digest_recipients, send, smtp_config
     from monitor.runner import RunConfig, Runner
 
     store = _store()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+from monitor.i18n import format_span
+
 
 def age(seconds: float) -> str:
-    """A short duration: 45m, 3h05m, 2d4h (negative with a minus sign)."""
-    sign = "-" if seconds < 0 else ""
-    s = abs(int(seconds))
-    if s >= 86400:
-        return f"{sign}{s // 86400}d{(s % 86400) // 3600}h"
-    if s >= 3600:
-        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{sign}{s // 60}m"
+    """A short duration: 45m, 3h05m, 2d4h (negative with a minus sign); ``i18n.format_span`` in English."""
+    return format_span(seconds, "en")
 
 
 def reach(followers: int | None) -> str:

@@ -21,6 +21,7 @@ the code to ``LANGUAGES`` (and its direction to ``RTL_LANGUAGES`` if it is writt
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from functools import cache
@@ -39,7 +40,9 @@ DOMAIN = "repmon"
 LANGUAGES: tuple[str, ...] = ("he", "en")
 DEFAULT_LANGUAGE = "he"
 # Languages written right to left (interface and posts alike).
-RTL_LANGUAGES: frozenset[str] = frozenset({"he", "ar", "fa", "ur", "yi"})
+RTL_LANGUAGES: frozenset[str] = frozenset({"he", "iw", "ar", "fa", "ur", "yi"})  # iw: Hebrew's old code
+# A post's detected language "mixed" is Hebrew with English words in it: read right to left.
+MIXED = "mixed"
 
 
 def N_(message: str) -> str:
@@ -94,9 +97,55 @@ def label_name(label: str | None, language: str | None) -> str:
     return _(source) if source else label
 
 
+# The queue statuses, playbooks and platforms, named once for every surface (``status_name``).
+STATUS_NAMES: dict[str, str] = {
+    "new": N_("new"),
+    "in_progress": N_("in progress"),
+    "awaiting_approval": N_("awaiting approval"),
+    "responded": N_("responded"),
+    "resolved": N_("resolved"),
+    "escalated": N_("escalated to legal"),
+    "legal_review": N_("legal review"),
+    "decided": N_("decided"),
+    "closed": N_("closed"),
+    "dismissed": N_("dismissed"),
+    "escalate_legal": N_("escalate to legal"),
+    "crisis": N_("crisis response"),
+    "ok": N_("ok"),
+    "failing": N_("failing"),
+    "rate_limited": N_("rate limited"),
+    "x": N_("X"),
+    "facebook": N_("Facebook"),
+}
+
+
+def status_name(key: str | None, language: str | None) -> str:
+    """The name of a queue status, a playbook, a source status or a platform in ``language``
+    (``legal_review`` → ``בבדיקה משפטית``); an unknown key is shown with spaces for underscores."""
+    source = STATUS_NAMES.get(key or "")
+    return gettext_for(language)(source) if source else (key or "").replace("_", " ")
+
+
 def direction(language: str | None) -> str:
     """``rtl`` or ``ltr``: the direction of the interface in ``language``."""
     return "rtl" if language_or_default(language) in RTL_LANGUAGES else "ltr"
+
+
+def text_direction(text: str, language: str | None = None) -> str:
+    """``rtl`` or ``ltr`` for a piece of text from outside (a post, a handle): from its language when
+    known (right-to-left languages and ``mixed`` Hebrew-English posts are ``rtl``), else from its first
+    strong letter, as ``dir="auto"`` would (not every mail client has it)."""
+    if language in RTL_LANGUAGES or language == MIXED:
+        return "rtl"
+    if language == "en":
+        return "ltr"
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 
 
 def _locale(language: str | None) -> Locale:
@@ -122,6 +171,18 @@ def format_time(moment: datetime, language: str | None, tz: tzinfo) -> str:
 def format_duration(delta: timedelta, language: str | None, threshold: float = 0.85) -> str:
     """A rounded span of time in words: ``2 hours``, ``שעתיים``, ``40 minutes``."""
     return babel_dates.format_timedelta(abs(delta), threshold=threshold, locale=_locale(language))
+
+
+def format_span(seconds: float, language: str | None) -> str:
+    """A measured span exact to the minute, in the catalogue's short units: ``3h05m``, ``2d4h``, ``45m``
+    (``3 שע׳ 05 דק׳`` in Hebrew); negative with a minus sign."""
+    _ = gettext_for(language)
+    sign, s = ("-" if seconds < 0 else ""), abs(int(seconds))
+    if s >= 86400:
+        return sign + _("{days}d{hours}h").format(days=s // 86400, hours=(s % 86400) // 3600)
+    if s >= 3600:
+        return sign + _("{hours}h{minutes:02d}m").format(hours=s // 3600, minutes=(s % 3600) // 60)
+    return sign + _("{minutes}m").format(minutes=s // 60)
 
 
 def format_relative(delta: timedelta, language: str | None) -> str:

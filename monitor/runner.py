@@ -27,9 +27,15 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
-from monitor.alerts import AlertRule, items_to_alert, render_item_alert, render_spike_alert, volume_spikes
+from monitor.email.alerts import (
+    AlertRule,
+    items_to_alert,
+    render_item_alert,
+    render_spike_alert,
+    volume_spikes,
+)
+from monitor.email.mailer import alert_recipients, deliver, digest_recipients
 from monitor.errors import ConfigError, JobError, MailError, StorageError
-from monitor.mailer import alert_recipients, deliver, digest_recipients
 from monitor.pipeline import PassReport, classify_new, poll_source, redact, triage_open
 from monitor.settings import current
 from monitor.sources import Source
@@ -190,7 +196,13 @@ class Runner:
         recipients = alert_recipients(self.store)
         for spike in found:
             build = lambda r, spike=spike: render_spike_alert(  # noqa: E731
-                spike, r.language, self.config.sender, r.address, self.config.dashboard_url, now
+                spike,
+                r.language,
+                self.config.sender,
+                r.address,
+                self.config.dashboard_url,
+                now,
+                self.config.tz,
             )
             self._send("spike", spike.key, recipients, build, now)
         return f"{len(found)} spike(s): " + ", ".join(s.key for s in found)
@@ -215,7 +227,7 @@ class Runner:
             return f"not yet (due {self.config.digest_time:%H:%M} {self.config.tz.key})"
         if self.transport is None:
             return "e-mail is off (REPMON_SMTP_HOST is empty)"
-        from monitor.digest import collect_digest, render_digest
+        from monitor.email.digest import collect_digest, render_digest
 
         problems: list[str] = []
         recipients = digest_recipients(self.store, problems)

@@ -196,7 +196,7 @@ def start_smtp(port=None):
 @pytest.fixture
 def smtp():
     """A running SMTP server; ``smtp.config`` is an SmtpConfig pointing at it."""
-    from monitor.mailer import SmtpConfig
+    from monitor.email.mailer import SmtpConfig
 
     controller, inbox = start_smtp()
     inbox.config = SmtpConfig(

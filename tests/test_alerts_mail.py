@@ -9,7 +9,7 @@ from conftest import NOW, Inbox, free_port, start_smtp
 
 from classifiers import Prediction
 from classifiers.virality import Virality
-from monitor.alerts import (
+from monitor.email.alerts import (
     AlertRule,
     Spike,
     items_to_alert,
@@ -17,8 +17,8 @@ from monitor.alerts import (
     render_spike_alert,
     volume_spikes,
 )
+from monitor.email.mailer import Recipient, SmtpConfig, backoff, deliver, parse_recipients, send
 from monitor.errors import ConfigError, MailError
-from monitor.mailer import Recipient, SmtpConfig, backoff, deliver, parse_recipients, send
 from monitor.records import TriageDecision
 from monitor.storage.reports import hourly_volume
 
@@ -49,7 +49,8 @@ def test_a_hebrew_alert_arrives_whole_with_both_parts(smtp, store, make_mention)
     send(msg, smtp.config)
     [got] = smtp.messages
     assert smtp.recipients == [["owner@example.co.il"]]
-    assert got["Subject"] == f"התראת repmon: האשמה (לשון הרע) מתפשט/ת (ויראליות 75) · פריט #{item.id}"
+    # the label's one Hebrew name from the catalogue (i18n.label_name), was "האשמה (לשון הרע)" here
+    assert got["Subject"] == f"התראת repmon: לשון הרע מתפשט/ת (ויראליות 75) · פריט #{item.id}"
     assert got["From"] == "repmon <r@repmon.test>" and got["Content-Language"] == "he"
     assert got["Message-ID"].startswith(f"<repmon-alert-item-{item.id}-")
     assert [p.get_content_type() for p in got.iter_parts()] == ["text/plain", "text/html"]
@@ -61,7 +62,8 @@ def test_a_hebrew_alert_arrives_whole_with_both_parts(smtp, store, make_mention)
 
 
 def test_english_spike_alert():
-    spike = Spike(NOW.replace(minute=0), "negative", 24, 1.5)
+    hour = NOW.replace(minute=0)
+    spike = Spike(hour, hour + timedelta(hours=1), 24, 1.5, "negative")
     msg = render_spike_alert(spike, "en", "a@b.test", "c@d.test", "http://dash.test/", NOW)
     assert msg["Subject"] == "repmon alert: spike in negative mentions: 24 in an hour (2026-11-20 12:00 UTC)"
     assert "against a mean of 1.5 last week" in msg.get_body(("plain",)).get_content()
@@ -131,7 +133,9 @@ def test_login_refusal_never_shows_the_password(store):
     controller.start()
     try:
         config = SmtpConfig("127.0.0.1", controller.port, "none", "repmon", "hunter2-secret", "a@b.test", 5)
-        msg = render_spike_alert(Spike(NOW, "all", 9, 1.0), "en", "a@b.test", "c@d.test", "http://d", NOW)
+        msg = render_spike_alert(
+            Spike(NOW, NOW + timedelta(hours=1), 9, 1.0), "en", "a@b.test", "c@d.test", "http://d", NOW
+        )
         with pytest.raises(MailError) as err:
             send(msg, config)
     finally:
@@ -247,11 +251,16 @@ def test_tls_modes_send_with_a_verified_certificate_and_a_login(tls_ca, mode, mo
         monkeypatch.setenv("REPMON_SMTP_PASSWORD", "right-password")
         monkeypatch.setenv("REPMON_SMTP_CA_FILE", ca_file)
         monkeypatch.setenv("REPMON_DIGEST_FROM", "repmon <alerts@example.co.il>")
-        from monitor.mailer import smtp_config
+        from monitor.email.mailer import smtp_config
 
         config = smtp_config()
         msg = render_spike_alert(
-            Spike(NOW, "all", 9, 1.0), "he", config.sender, "owner@example.co.il", "http://d", NOW
+            Spike(NOW, NOW + timedelta(hours=1), 9, 1.0),
+            "he",
+            config.sender,
+            "owner@example.co.il",
+            "http://d",
+            NOW,
         )
         send(msg, config)
         assert [m["To"] for m in inbox.messages] == ["owner@example.co.il"]

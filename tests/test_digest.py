@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from classifiers import Prediction
 from classifiers.virality import Virality
-from monitor.digest import (
+from monitor.email.digest import (
     DigestItem,
     DigestLegalItem,
     DigestSummary,
@@ -29,8 +29,8 @@ from monitor.digest import (
     message_id,
     render_digest,
 )
+from monitor.email.mailer import send
 from monitor.errors import ConfigError
-from monitor.mailer import send
 from monitor.records import TriageDecision
 from monitor.storage.models import MentionRow, TriageItemRow
 from monitor.storage.reports import ResponseKpi
@@ -320,8 +320,8 @@ def test_collect_finds_the_runs_of_hours_that_spiked_on_the_day(store, add):
         Spike(local(22, 20), local(22, 21), 7, (12 + 17) / 168),
     )
     assert summary.negative_spikes == (
-        Spike(local(22, 14), local(22, 15), 6, 7 / 168),
-        Spike(local(22, 20), local(22, 21), 7, (6 + 6) / 168),
+        Spike(local(22, 14), local(22, 15), 6, 7 / 168, "negative"),
+        Spike(local(22, 20), local(22, 21), 7, (6 + 6) / 168, "negative"),
     )
     assert summary.spike_count == 2
     assert summary.spike_hours == {local(22, 14), local(22, 15), local(22, 20)}
@@ -380,7 +380,7 @@ def sample(**overrides):
             HourVolume(local(22, h), {14: 20, 15: 11}.get(h, 1), 9 if h == 14 else 0) for h in range(24)
         ),
         spikes=(Spike(local(22, 14), local(22, 16), 31, 1.25),),
-        negative_spikes=(Spike(local(22, 14), local(22, 15), 9, 0.5),),
+        negative_spikes=(Spike(local(22, 14), local(22, 15), 9, 0.5, "negative"),),
         source_problems=(
             SourceProblem("fb-page", "failing", "token rejected (190) <script>x</script>", utc(23, 3)),
         ),
@@ -407,7 +407,7 @@ def test_subject_carries_the_days_headline_numbers():
         == "סיכום יומי repmon 22.11: אזכור אחד (שלילי אחד), 0 לטיפול משפטי, ללא זינוקים"
     )
     # a spike of all mentions and one of negative ones in other hours are two
-    two = sample(negative_spikes=(Spike(local(22, 17), local(22, 18), 9, 0.5),))
+    two = sample(negative_spikes=(Spike(local(22, 17), local(22, 18), 9, 0.5, "negative"),))
     assert digest_subject(two, "en").endswith(", 2 spikes")
     assert digest_subject(two, "he").endswith(", 2 זינוקים")
 
@@ -502,6 +502,8 @@ def test_the_plain_text_part_in_english():
     assert text == EXPECTED_TEXT
 
 
+# Label names come from the one catalogue (i18n.label_name: "Boycott call", not the key "boycott"), and
+# when a source last worked is a relative time (i18n.format_relative: "3 hours ago", was "3h00m ago").
 EXPECTED_TEXT = f"""\
 repmon · Daily digest
 Sunday 22 November 2026
@@ -512,11 +514,11 @@ Open the overview: {URL}/overview
 
 == New mentions by label ==
 Label: 22 Nov / 21 Nov (Change)
-- praise: 9 / 11 (▼ 2)
-- neutral: 16 / 15 (▲ 1)
-- complaint: 8 / 5 (▲ 3)
-- defamation: 1 / 0 (▲ 1)
-- boycott: 3 / 0 (▲ 3)
+- Praise: 9 / 11 (▼ 2)
+- Neutral: 16 / 15 (▲ 1)
+- Complaint: 8 / 5 (▲ 3)
+- Defamation: 1 / 0 (▲ 1)
+- Boycott call: 3 / 0 (▲ 3)
 - Total: 37 / 31 (▲ 6)
 - of them negative: 12 / 5 (▲ 7)
 
@@ -529,25 +531,25 @@ Negative mentions:
 == Open items with the highest risk ==
 3 of 14 open items in the queue, highest priority first.
 
-#41 · boycott · Facebook · Boycott <b>Now</b>
+#41 · Boycott call · Facebook · Boycott <b>Now</b>
 priority 96 · virality 83 · new
 "{clean_text(HOSTILE, 140)}"
 Open in dashboard: {URL}/item?id=41
 
-#17 · defamation · X · @ronit_k
+#17 · Defamation · X · @ronit_k
 priority 91 · virality 71 · new
 "{HEBREW_POST}"
 Open in dashboard: {URL}/item?id=17
 
-#23 · complaint · X · @danny_tlv
+#23 · Complaint · X · @danny_tlv
 priority 64 · virality — · in progress
 "Waited 45 minutes for a cold latte."
 Open in dashboard: {URL}/item?id=23
 
 == With legal ==
 2 open items are with legal.
-- #17 · defamation · new · In queue 11h00m · unassigned: {URL}/item?id=17
-- #41 · boycott · legal review · In queue 14h05m · adv-miri: {URL}/item?id=41
+- #17 · Defamation · new · In queue 11h00m · unassigned: {URL}/item?id=17
+- #41 · Boycott call · legal review · In queue 14h05m · adv-miri: {URL}/item?id=41
 
 == Response times ==
 Items queued in the 24 hours before this digest, as they stand now.
@@ -555,7 +557,7 @@ Items queued in the 24 hours before this digest, as they stand now.
 - X: Items 6 · Responded 6 · Median first response 25m · SLA missed 0%
 
 == Sources ==
-- fb-page: failing, last worked 3h00m ago: token rejected (190) <script>x</script>
+- fb-page: failing, last worked 3 hours ago: token rejected (190) <script>x</script>
 
 --
 You receive this e-mail because your address is on the repmon daily digest list.

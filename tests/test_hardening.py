@@ -199,9 +199,9 @@ def test_three_inits_at_once_on_an_empty_database_all_succeed(tmp_path):
 
 @pytest.mark.parametrize("bad", ["../../etc/owner@example.co.il", "owner@example", "a b@x.com", "owner"])
 def test_a_digest_address_is_checked_where_it_is_set(bad):
-    from monitor.emails import email_problem
+    from monitor.email.addresses import email_problem
+    from monitor.email.mailer import parse_recipients
     from monitor.errors import ConfigError
-    from monitor.mailer import parse_recipients
 
     assert email_problem(bad) is not None and email_problem("oren.k+digest@cafe-limon.co.il") is None
     with pytest.raises(ConfigError, match="is not an e-mail address"):

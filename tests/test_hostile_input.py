@@ -32,11 +32,11 @@ from streamlit.testing.v1 import AppTest
 from classifiers import LABELS, Prediction
 from classifiers.text import detect_language
 from dashboard import views
-from monitor.alerts import render_item_alert
 from monitor.cli import main
-from monitor.digest import collect_digest, render_digest
+from monitor.email.alerts import render_item_alert
+from monitor.email.digest import collect_digest, render_digest
+from monitor.email.mailer import send
 from monitor.evidence import render_bundle
-from monitor.mailer import send
 from monitor.pipeline import run_pass
 from monitor.records import Mention, RawPayload, SourcePage
 from monitor.sources.facebook import FacebookSource, GraphSession

@@ -179,7 +179,7 @@ def test_default_field_x_posts_are_stored_with_their_id_time_and_an_unknown_auth
     from conftest import NOW
 
     from monitor.cli import render_queue
-    from monitor.digest import collect_digest, render_digest
+    from monitor.email.digest import collect_digest, render_digest
     from monitor.evidence import render_bundle
     from monitor.pipeline import classify_new, triage_open
 

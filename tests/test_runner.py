@@ -14,8 +14,8 @@ import pytest
 from conftest import NOW, FakeClassifier, free_port, open_store, start_smtp
 from freezegun import freeze_time
 
-from monitor.alerts import AlertRule
-from monitor.mailer import SmtpConfig, send
+from monitor.email.alerts import AlertRule
+from monitor.email.mailer import SmtpConfig, send
 from monitor.pipeline import classify_new, triage_open
 from monitor.records import SourcePage
 from monitor.runner import RunConfig, Runner

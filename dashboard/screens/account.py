@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import auth, data
 from monitor import actions
-from monitor.emails import email_problem
+from monitor.email.addresses import email_problem
 from monitor.errors import MonitorError
 
 user = auth.require("page:account")

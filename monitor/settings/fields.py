@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.i18n import LANGUAGES
 from monitor.settings.kinds import (
     BOOLEAN,
     CLOCK,
@@ -203,7 +204,7 @@ SETTINGS: tuple[Setting, ...] = (
         "he",
         "Interface language of new users, and of e-mails to addresses that are not a user's: he or en "
         "(each user can change theirs on the Account page).",
-        kind=choice("he", "en"),
+        kind=choice(*LANGUAGES),
     ),
     Setting(
         "REPMON_APPROVERS",

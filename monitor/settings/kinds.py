@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
 
-from monitor.emails import email_problem, sender_problem
+from monitor.email.addresses import email_problem, sender_problem
+from monitor.i18n import LANGUAGES
 
 
 class Addressee(NamedTuple):
@@ -211,19 +212,20 @@ def recipients_problem(value: str) -> str | None:
     for address, language in addressees(value):
         if problem := email_problem(address):
             return f"{address!r}: {problem}"
-        if language not in ("he", "en"):
-            return f"language {language!r} for {address} is not he or en"
+        if language and language not in LANGUAGES:
+            return f"language {language!r} for {address} is not {' or '.join(LANGUAGES)}"
     return None
 
 
 def addressees(value: str) -> tuple[Addressee, ...]:
-    """'a@x.co.il:he, b@y.com:en' -> addressees (language he when not given), each address once."""
+    """'a@x.co.il:he, b@y.com:en' -> addressees, each address once; the language is "" when not given
+    (the mailer then uses the address's user's language, else REPMON_UI_LANGUAGE)."""
     out: list[Addressee] = []
     for part in _names(value):
         address, _, language = part.partition(":")
         address = address.strip()
         if address.lower() not in {a.address.lower() for a in out}:
-            out.append(Addressee(address, language.strip() or "he"))
+            out.append(Addressee(address, language.strip()))
     return tuple(out)
 
 

@@ -1,22 +1,26 @@
 """E-mail out: the SMTP settings, who gets what, and sending each owed e-mail exactly once.
 
-Rendering is pure and lives elsewhere (``monitor.digest``, ``monitor.alerts``); here is the I/O: an SMTP
-connection (SSL, STARTTLS or plain, with an optional login) and the delivery ledger in the store, which
-makes every digest, alert and spike notice go out once per recipient, retried with a growing delay while
-the server is down. A crash after the server accepted a message but before the ledger recorded it sends
-that message again on restart, with the same Message-ID, so mail clients show it once.
+Rendering is pure and lives elsewhere (``monitor.email.digest``, ``monitor.email.alerts``); here is the
+I/O: an SMTP connection (SSL, STARTTLS or plain, with an optional login) and the delivery ledger in the
+store, which makes every digest, alert and spike notice go out once per recipient, retried with a growing
+delay while the server is down. A crash after the server accepted a message but before the ledger
+recorded it sends that message again on restart, with the same Message-ID, so mail clients show it once.
+
+Each recipient gets e-mail in one language: the one written after its address in the setting
+(``a@x.co.il:en``), else, when the address is a user's, that user's language, else ``REPMON_UI_LANGUAGE``.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from monitor.emails import email_problem
+from monitor import i18n
+from monitor.email.addresses import email_problem
 from monitor.errors import ConfigError, MailError
 from monitor.redact import scrub
 from monitor.settings import Addressee, current
@@ -31,7 +35,7 @@ MAX_BACKOFF = timedelta(minutes=30)
 @dataclass(frozen=True)
 class Recipient:
     address: str
-    language: str = "he"
+    language: str = i18n.DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -49,25 +53,45 @@ class SmtpConfig:
         return f"SmtpConfig(host={self.host!r}, port={self.port}, tls={self.tls!r}, user={self.user!r})"
 
 
-def parse_recipients(value: str, setting_name: str) -> list[Recipient]:
-    """'a@x.co.il:he, b@y.com:en' -> recipients (language he when not given)."""
-    found = addressees(value)  # split, language he when not given, each address once
+def ui_language() -> str:
+    """``REPMON_UI_LANGUAGE``: the language of e-mail to an address that is not a user's."""
+    return i18n.language_or_default(current().ui_language)
+
+
+def parse_recipients(
+    value: str, setting_name: str, languages: Mapping[str, str] | None = None
+) -> list[Recipient]:
+    """'a@x.co.il:he, b@y.com:en' -> recipients. An address without a language gets its user's
+    (``languages``: lower-case address -> language), else ``REPMON_UI_LANGUAGE``."""
+    found = addressees(value)  # split, each address once
     for address, language in found:
         if problem := email_problem(address):
             raise ConfigError(f"{setting_name}: {address!r} is not an e-mail address ({problem})")
-        if language not in ("he", "en"):
-            raise ConfigError(f"{setting_name}: language {language!r} for {address} is not he or en")
-    return _recipients(found)
+        if language and language not in i18n.LANGUAGES:
+            choices = ", ".join(i18n.LANGUAGES)
+            raise ConfigError(f"{setting_name}: language {language!r} for {address} is not one of {choices}")
+    return _recipients(found, languages)
 
 
-def _recipients(found: tuple[Addressee, ...]) -> list[Recipient]:
-    return [Recipient(a.address, a.language) for a in found]
+def _recipients(found: tuple[Addressee, ...], languages: Mapping[str, str] | None = None) -> list[Recipient]:
+    """Each addressee with its language: as written, else its user's, else ``REPMON_UI_LANGUAGE``."""
+    known = languages or {}
+    return [Recipient(a.address, a.language or known.get(a.address.lower()) or ui_language()) for a in found]
+
+
+def user_languages(store: Store) -> dict[str, str]:
+    """Each active user's e-mail address (lower case) and their language."""
+    return {
+        str(u["email"]).lower(): i18n.language_or_default(str(u["language"] or "") or ui_language())
+        for u in store.users()
+        if u["email"] and not u["disabled"]
+    }
 
 
 def digest_recipients(store: Store, problems: list[str] | None = None) -> list[Recipient]:
     """REPMON_DIGEST_RECIPIENTS, plus owners who asked for the digest on the dashboard. A stored address
     that is not a valid e-mail address is left out, and what is wrong is added to ``problems``."""
-    out = _recipients(current().digest_recipients)
+    out = _recipients(current().digest_recipients, user_languages(store))
     known = {r.address.lower() for r in out}
     for user in store.users():
         if (
@@ -82,15 +106,21 @@ def digest_recipients(store: Store, problems: list[str] | None = None) -> list[R
                     f"({problem}): no digest goes to it; fix it on the dashboard's Account page"
                 )
             continue
-        if user["digest"] and user["email"] and not user["disabled"] and user["email"].lower() not in known:
-            out.append(Recipient(str(user["email"]), str(user["language"] or "he")))
+        if (
+            user["digest"]
+            and user["email"]
+            and not user["disabled"]
+            and str(user["email"]).lower() not in known
+        ):
+            language = i18n.language_or_default(str(user["language"] or "") or ui_language())
+            out.append(Recipient(str(user["email"]), language))
             known.add(str(user["email"]).lower())
     return out
 
 
 def alert_recipients(store: Store) -> list[Recipient]:
     """REPMON_ALERT_RECIPIENTS, or the digest's recipients when it is empty."""
-    own = _recipients(current().alert_recipients)
+    own = _recipients(current().alert_recipients, user_languages(store))
     return own or digest_recipients(store)
 
 
@@ -116,6 +146,7 @@ def send(message: EmailMessage, config: SmtpConfig) -> None:
     where = f"SMTP server {config.host}:{config.port} ({config.tls})"
     try:
         context = ssl.create_default_context(cafile=config.ca_file or None)
+        client: smtplib.SMTP
         if config.tls == "ssl":
             client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
         else:
