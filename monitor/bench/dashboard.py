@@ -17,14 +17,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import dashboard
 from classifiers import LABELS, Prediction
 from classifiers.virality import Virality
-from monitor.bench import synthetic_mentions
+from monitor.bench.pipeline import synthetic_mentions
 from monitor.records import TriageDecision
 from monitor.storage import Store
 from monitor.users import hash_password
 
-APP = Path(__file__).parent / "app.py"
+APP = Path(dashboard.__file__).resolve().parent / "app.py"
 BATCH = 5000
 LABEL_MIX = {"complaint": 0.4, "neutral": 0.25, "praise": 0.2, "defamation": 0.08, "boycott": 0.07}
 
