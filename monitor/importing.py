@@ -18,6 +18,8 @@ from monitor.inputs import max_input_bytes, read_limited
 from monitor.records import valid_text
 
 if TYPE_CHECKING:
+    from monitor.records import SourcePage
+    from monitor.sources.x import ParsedResponse
     from monitor.storage import Store
 
 
@@ -45,15 +47,23 @@ class ImportReport:
         }
 
 
+def _parser(platform: str) -> Callable[[bytes, datetime, str], ParsedResponse | SourcePage]:
+    """The poller's own parser of one saved ``platform`` ("x" or "facebook") response body."""
+    if platform == "x":
+        from monitor.sources.x import parse_response as parse_x
+
+        return parse_x
+    from monitor.sources.facebook import parse_response as parse_facebook
+
+    return parse_facebook
+
+
 def store_responses(
     store: Store, platform: str, names: Sequence[str], now: datetime, warn: Callable[[str], None]
 ) -> ImportReport:
     """Parse and store each saved ``platform`` response in ``names``; ``warn`` hears of each skipped item
     and each file that could not be read, as it happens."""
-    if platform == "x":
-        from monitor.sources.x import parse_response
-    else:
-        from monitor.sources.facebook import parse_response
+    parse_response = _parser(platform)
     limit = max_input_bytes()
     report = ImportReport(source=f"import-{platform}", files=len(names))
     for name in names:

@@ -49,7 +49,7 @@ def bench_posts(
     if kind == "real":
         path = root / "complaints-en-dev" / "complaints_dev.csv"
         if path.is_file():
-            texts += [r.fields["text"] for r in read_rows(path, "text") if r.error is None]
+            texts += [str(r.fields["text"]) for r in read_rows(path, "text") if r.error is None]
         if (root / "hebrew-sentiment" / "dev.tsv").is_file():
             texts += [e.text for e in read_hebrew_sentiment(root / "hebrew-sentiment" / "dev.tsv", LABELS)]
         hebert = root / "hebert-sentiment" / "hebert_sentiment_aggregated.csv"

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dashboard
 from classifiers import LABELS, Prediction
@@ -86,10 +87,12 @@ def time_queue_page(data_dir: Path, runs: int = 7) -> float:
                 os.environ[name] = value
 
 
-def bench_dashboard(texts: Sequence[str], sizes: Sequence[int] = (1000, 100_000), runs: int = 7) -> dict:
+def bench_dashboard(
+    texts: Sequence[str], sizes: Sequence[int] = (1000, 100_000), runs: int = 7
+) -> dict[str, Any]:
     """The figures the dashboard issue asks for, with their targets."""
     now = datetime.now(UTC)
-    result: dict[str, object] = {}
+    result: dict[str, Any] = {}
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(Path(tmp))

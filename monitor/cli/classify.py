@@ -136,8 +136,7 @@ def _read_scored_rows(args: argparse.Namespace) -> list[Row]:
     if args.dev_part:
         from classifiers.realsets import in_dev
 
-        rows = [r for r in rows if isinstance(r.fields.get(args.text_column), str)]
-        rows = [r for r in rows if in_dev(r.fields[args.text_column])]
+        rows = [r for r in rows if isinstance(text := r.fields.get(args.text_column), str) and in_dev(text)]
     if rows and args.label_column not in rows[0].fields:
         raise InputError(
             f"{args.input}: no column {args.label_column!r} "

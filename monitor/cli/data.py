@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
 from monitor.cli.common import Subparsers, err
 from monitor.text_safety import for_terminal, one_line
+
+if TYPE_CHECKING:
+    from monitor.storage import Store
 
 
 def add_init(sub: Subparsers) -> None:
@@ -84,7 +88,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         line = f"  {for_terminal(src.name):<16} {src.status:<12} last success {last}"
         if src.reset_at and src.reset_at > now:
             line += f", next poll allowed {src.reset_at.isoformat(timespec='seconds')}"
-        reads = src.cursor.get("reads") if isinstance(src.cursor.get("reads"), dict) else {}
+        found = src.cursor.get("reads")
+        reads: dict[str, Any] = found if isinstance(found, dict) else {}
         if reads.get("day") == now.date().isoformat():
             line += f", reads today {reads.get('count', 0)}"
         if src.last_error:
@@ -108,8 +113,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_jobs(store: common.Store) -> None:
-    jobs = store.job_states()
+def _print_jobs(store: Store) -> None:
+    jobs: list[dict[str, Any]] = store.job_states()
     if jobs:
         print("scheduled jobs (repmon run):")
         for j in jobs:
@@ -124,8 +129,8 @@ def _print_jobs(store: common.Store) -> None:
             print(line)
 
 
-def _print_deliveries(store: common.Store) -> None:
-    pending = store.deliveries(pending_only=True, limit=20)
+def _print_deliveries(store: Store) -> None:
+    pending: list[dict[str, Any]] = store.deliveries(pending_only=True, limit=20)
     if pending:
         print("e-mails waiting to be sent:")
         for d in pending:

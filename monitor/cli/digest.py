@@ -45,7 +45,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
                 stem = f"digest-{now.astimezone(config.tz).date().isoformat()}-{r.address}-{r.language}"
                 (out / f"{stem}.eml").write_bytes(msg.as_bytes())
                 html_part = msg.get_body(("html",))
-                (out / f"{stem}.html").write_text(html_part.get_content(), encoding="utf-8")
+                if html_part is not None:  # render_digest always writes one
+                    (out / f"{stem}.html").write_text(html_part.get_content(), encoding="utf-8")
                 print(out / f"{stem}.eml")
         except OSError as exc:
             raise InputError(f"cannot write the digest to {out} ({exc.strerror}): check --out") from None

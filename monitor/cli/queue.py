@@ -6,7 +6,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
 from monitor.cli.common import Subparsers, with_actor
@@ -41,7 +41,7 @@ def cmd_item(args: argparse.Namespace) -> int:
     from playbooks.engine import load_library
 
     store = common.open_store()
-    found = store.item(args.id)
+    found: dict[str, Any] | None = store.item(args.id)  # the item and its audit trail
     if found is None:
         raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
     item, now = found["item"], common.now()

@@ -53,7 +53,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from classifiers.encoder import DEFAULT_ENCODER, resolve_encoder
     from classifiers.finetune import Settings, dev_summary, finetune, real_dev_sets
     from classifiers.model import DEFAULT_HEAD_DIR
-    from classifiers.realsets import DEFAULT_DATASETS, find_training_sets
+    from classifiers.realsets import DEFAULT_DATASETS, RealExample, find_training_sets
     from classifiers.training import CorpusError, load_examples, training_files
 
     common.quiet_libraries()
@@ -76,7 +76,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     err(f"Own corpus: {len(examples)} examples from {len(files)} files")
     root = Path(args.datasets) if args.datasets else DEFAULT_DATASETS
     if args.own_only:
-        real, found, dev = [], [], {}
+        real: list[RealExample] = []
+        found: list[str] = []
+        dev = {}
         err("repmon train: WARNING: --own-only: the real datasets are not read")
     else:
         real, found = find_training_sets(root, LABELS, warn=lambda m: err(f"repmon train: WARNING: {m}"))

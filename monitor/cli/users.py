@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from monitor.cli import common
 from monitor.cli.common import Subparsers
@@ -36,7 +37,8 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     store = common.open_store()
     if args.user_command == "list":
-        for u in store.users():
+        users: list[dict[str, Any]] = store.users()
+        for u in users:
             state = "disabled" if u["disabled"] else "active"
             print(f"{for_terminal(u['name']):<20} {u['role']:<8} {state}  {for_terminal(u['email'])}")
         return 0

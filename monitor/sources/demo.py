@@ -91,6 +91,7 @@ class DemoSource:
     """Replays the demo stream; the cursor holds the stream's start time and how many posts are out."""
 
     name = "demo"
+    min_interval: timedelta | None = None  # the least time between two successful polls (`repmon demo`)
 
     def __init__(
         self, posts: tuple[DemoPost, ...] | None = None, authors: dict[str, dict] | None = None
