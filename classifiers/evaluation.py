@@ -26,6 +26,11 @@ class Labelled:
     keys: list[str]
     skipped: int
 
+    @property
+    def multi(self) -> bool:
+        """Whether any post has several gold labels (then every label above its threshold counts)."""
+        return any(len(g) > 1 for g in self.gold)
+
     def sample(self, n: int | None, seed: int) -> Labelled:
         """A random sample of ``n`` posts (all of them when ``n`` is none or not smaller)."""
         if not n or n >= len(self.texts):
@@ -84,16 +89,17 @@ def evaluate(
     *,
     labels: Sequence[str],
     groups: Mapping[str, str],
-    thresholds: dict[str, float],
+    thresholds: dict[str, float] | None = None,
     by: bool = False,
 ) -> Evaluation:
     """Score ``preds`` against ``data.gold``. With multi-label gold every label above its threshold counts
     (the primary label when none is); with single-label gold only the primary label. Labels and groups
-    are reported in ``labels`` order, the groups after."""
-    multi = any(len(g) > 1 for g in data.gold)
+    are reported in ``labels`` order, the groups after. ``thresholds`` (label -> threshold) is read only
+    with multi-label gold."""
+    multi = data.multi
 
     def predicted(p: Prediction) -> list[str]:
-        labs = p.labels_above(thresholds) if multi else [p.label]
+        labs = p.labels_above(thresholds or {}) if multi else [p.label]
         labs = labs or [p.label]
         return sorted({groups.get(lab, lab) for lab in labs})
 

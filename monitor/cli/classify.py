@@ -174,7 +174,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     clf = common.classifier()
     preds = clf.predict(data.texts, batch_size=args.batch_size)
-    result = evaluate(preds, data, labels=LABELS, groups=groups, thresholds=clf.thresholds, by=bool(args.by))
+    result = evaluate(
+        preds,
+        data,
+        labels=LABELS,
+        groups=groups,
+        thresholds=clf.thresholds if data.multi else None,
+        by=bool(args.by),
+    )
     if args.json:
         out = {"input": str(args.input), "skipped": data.skipped, "model_version": clf.model_version}
         out.update(result.overall.as_dict())
