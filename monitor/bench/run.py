@@ -181,7 +181,7 @@ def write_results(results: dict[str, Any], readme: bool = True) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """`python bench/run.py [--quick] [--no-readme] [--workers-backlog N]`."""
     parser = argparse.ArgumentParser(
-        prog="bench/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--workers-backlog", type=int, default=4000, help="posts the workers drain (default 4000)"
