@@ -1,5 +1,5 @@
-"""What every `repmon` command shares: stderr, the classifier and the store opened once, the clock,
-the playbooks, one pipeline pass, and the ``ID --by USER`` arguments of the workflow commands.
+"""What every `repmon` command shares: stderr, the classifier and the playbooks loaded once per process,
+the store, the clock, one pipeline pass, and the ``ID --by USER`` arguments of the workflow commands.
 
 Tests replace ``classifier`` and ``now`` here (``monkeypatch.setattr("monitor.cli.common.classifier",
 ...)``): every command module calls them through this module, never a copy.
