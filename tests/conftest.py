@@ -18,9 +18,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 @pytest.fixture(scope="session")
 def classifier():
     """The real default classifier: converted e5 encoder plus the committed head."""
-    from monitor.cli import _classifier
+    from monitor.cli.common import classifier as load_classifier
 
-    return _classifier()
+    return load_classifier()
 
 
 from datetime import UTC, datetime, timedelta  # noqa: E402

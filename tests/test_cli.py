@@ -161,7 +161,7 @@ def test_evaluate_dev_part_keeps_only_the_rows_training_never_reads(capsys, tmp_
     texts = [f"post number {i}" for i in range(40)]
     path = tmp_path / "gold.jsonl"
     path.write_text("".join(json.dumps({"text": t, "labels": ["neutral"]}) + "\n" for t in texts))
-    monkeypatch.setattr("monitor.cli._classifier", lambda: FakeClassifier())
+    monkeypatch.setattr("monitor.cli.common.classifier", lambda: FakeClassifier())
     code, out, _ = run(
         capsys, "evaluate", "--input", str(path), "--label-column", "labels", "--dev-part", "--json"
     )
@@ -225,7 +225,7 @@ def test_model_card_numbers_come_from_repmon_evaluate(capsys):
 @pytest.mark.slow
 def test_a_head_trained_for_another_encoder_is_refused(capsys, monkeypatch):
     from classifiers.encoder import DEFAULT_DIR_NAME, model_cache_dir
-    from monitor.cli import _classifier
+    from monitor.cli.common import classifier as _classifier
 
     _classifier.cache_clear()
     monkeypatch.setenv("REPMON_ENCODER", str(model_cache_dir() / DEFAULT_DIR_NAME))

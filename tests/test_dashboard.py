@@ -475,7 +475,7 @@ def test_poll_now_makes_the_pipeline_poll_before_the_interval(store, make_mentio
 
 
 def test_bench_dashboard_times_the_queue_page_on_a_filled_database():
-    from dashboard.bench import bench_dashboard
+    from monitor.bench.dashboard import bench_dashboard
 
     texts = ["the coffee was cold", "הם גנבו לי כסף", "great service, thanks"]
     result = bench_dashboard(texts, sizes=(1000, 3000), runs=2)

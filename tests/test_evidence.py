@@ -127,10 +127,10 @@ def exports(store, item_id):
 def test_two_exports_in_the_same_second_write_two_files_each_with_its_own_audit_row(
     exportable, tmp_path, capsys, monkeypatch
 ):
-    import monitor.cli
+    import monitor.cli.common
 
     store, item_id = exportable
-    monkeypatch.setattr(monitor.cli, "_now", lambda: NOW)  # the same second, the same bytes
+    monkeypatch.setattr(monitor.cli.common, "now", lambda: NOW)  # the same second, the same bytes
     out = tmp_path / "out"
     for _ in range(2):
         assert main(["evidence", str(item_id), "--out", str(out), "--by", "adv-miri"]) == 0

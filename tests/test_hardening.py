@@ -9,7 +9,7 @@ import pytest
 import vcr
 from conftest import NOW, FakeClassifier
 
-import monitor.cli
+import monitor.cli.common
 from monitor.cli import main
 from monitor.pipeline import run_pass
 from monitor.sources.x import XSource, make_client
@@ -56,7 +56,7 @@ def test_a_negative_budget_is_refused_at_start_and_x_polls_once_it_is_fixed(
     monkeypatch.setenv("REPMON_X_BEARER_TOKEN", TOKEN)
     monkeypatch.setenv("REPMON_X_QUERY", QUERY)
     monkeypatch.setenv("REPMON_SOURCES", "x-search")
-    monkeypatch.setattr(monitor.cli, "_classifier", FakeClassifier)
+    monkeypatch.setattr(monitor.cli.common, "classifier", FakeClassifier)
     monkeypatch.setenv("REPMON_X_DAILY_READ_BUDGET", "-5")
     with replay.use_cassette("search_paginated_then_since.yaml") as cas:
         assert main(["poll", "--once"]) == 2
@@ -146,7 +146,7 @@ def test_what_repmon_adds_to_the_dashboard_names_no_external_address():
     import re
     import sys
 
-    from monitor.cli import _dashboard_command
+    from monitor.cli.run import dashboard_command as _dashboard_command
 
     root = Path(__file__).resolve().parents[1]
     files = [

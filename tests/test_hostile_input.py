@@ -635,7 +635,7 @@ class ListClassifier:
 @pytest.fixture
 def classify(monkeypatch, capsys):
     clf = ListClassifier()
-    monkeypatch.setattr("monitor.cli._classifier", lambda: clf)
+    monkeypatch.setattr("monitor.cli.common.classifier", lambda: clf)
 
     def run(*argv):
         code = main(["classify", *argv])
@@ -729,7 +729,7 @@ def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column(tmp_path, classi
 
 def test_evaluate_names_the_lines_it_cannot_read(tmp_path, monkeypatch, capsys):
     clf = ListClassifier()
-    monkeypatch.setattr("monitor.cli._classifier", lambda: clf)
+    monkeypatch.setattr("monitor.cli.common.classifier", lambda: clf)
     path = tmp_path / "gold.jsonl"
     path.write_text(
         '{"text": "a scam", "label": "defamation"}\n{"text": "bad \\udc00", "label": "defamation"}\n'

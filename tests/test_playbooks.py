@@ -113,14 +113,14 @@ def test_a_broken_edit_keeps_the_last_good_library(library_dir):
 def test_the_running_monitor_survives_a_broken_playbook_edit(
     library_dir, monkeypatch, capsys, store, make_mention, fake_classifier
 ):
-    import monitor.cli as cli
+    from monitor.cli import common
     from monitor.pipeline import PassReport
 
     holder = LibraryHolder(library_dir)
-    monkeypatch.setattr(cli, "_playbooks", lambda: holder)
+    monkeypatch.setattr(common, "playbooks", lambda: holder)
     edit(library_dir / "reply.yaml", "owner: manager", "owner: ???")
     store.save_page("t", [make_mention(external_id="1")], [], {}, NOW)
-    report = cli._run_pass(store, [], fake_classifier)
+    report = common.run_pass(store, [], fake_classifier)
     assert isinstance(report, PassReport) and report.triaged == 1
     assert "the last good playbooks stay in force" in capsys.readouterr()[1]
     assert [q.playbook for q in store.queue()] == ["reply"]

@@ -23,7 +23,7 @@ from conftest import NOW, FakeClassifier, Inbox, add_users, free_port, open_stor
 from sqlalchemy import MetaData, select
 from streamlit.testing.v1 import AppTest
 
-import monitor.cli
+import monitor.cli.common
 from monitor.cli import main
 from monitor.evidence import render_bundle
 from monitor.pipeline import run_pass
@@ -111,7 +111,7 @@ def configured(store, secrets, monkeypatch, tmp_path):
     monkeypatch.setenv("REPMON_FACEBOOK_PAGE_ID", PAGE)
     monkeypatch.setenv("REPMON_X_POLL_INTERVAL", "0")
     monkeypatch.setenv("REPMON_FACEBOOK_POLL_INTERVAL", "0")
-    monkeypatch.setattr(monitor.cli, "_classifier", FakeClassifier)
+    monkeypatch.setattr(monitor.cli.common, "classifier", FakeClassifier)
     return store
 
 

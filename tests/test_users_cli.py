@@ -9,7 +9,8 @@ import pytest
 from conftest import NOW, USER_PASSWORD, add_users, open_store
 
 from monitor.actions import sign_in
-from monitor.cli import _dashboard_command, main
+from monitor.cli import main
+from monitor.cli.run import dashboard_command as _dashboard_command
 from monitor.errors import AccessDenied, InputError
 from monitor.users import User, check_name, hash_password, password_matches, retry_at, skeleton
 

@@ -93,6 +93,7 @@ class DemoSource:
     min_interval: timedelta | None = None  # set from the platform's poll interval (wiring)
 
     name = "demo"
+    min_interval: timedelta | None = None  # the least time between two successful polls (`repmon demo`)
 
     def __init__(
         self, posts: tuple[DemoPost, ...] | None = None, authors: dict[str, dict] | None = None

@@ -5,13 +5,17 @@ from __future__ import annotations
 import random
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from monitor.pipeline import run_pass
 from monitor.records import Mention, RawPayload, SourcePage
 from monitor.storage import Store
+
+if TYPE_CHECKING:
+    from classifiers.model import Classifier
 
 PAGE = 1000
 
@@ -49,8 +53,8 @@ class ListSource:
     def __init__(self, mentions: Sequence[Mention]) -> None:
         self.mentions = mentions
 
-    def fetch(self, cursor: dict[str, object], now: datetime):  # noqa: ANN201 - a generator of pages
-        start = int(cursor.get("offset", 0) or 0)
+    def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
+        start = int(str(cursor.get("offset", 0) or 0))
         for i in range(start, len(self.mentions), PAGE):
             chunk = tuple(self.mentions[i : i + PAGE])
             yield SourcePage(mentions=chunk, cursor={"offset": i + len(chunk)})
@@ -86,8 +90,8 @@ def virality_cpu_per_thousand(items: int = 10_000, snapshots: int = 36) -> float
 
 
 def bench_pipeline(
-    clf: object, texts: Sequence[str], n: int = 10_000, big: int = 100_000
-) -> dict[str, object]:
+    clf: Classifier, texts: Sequence[str], n: int = 10_000, big: int = 100_000
+) -> dict[str, Any]:
     """The figures the spine issue asks for, with their targets."""
     now = datetime.now(UTC)
     mentions = synthetic_mentions(texts, n, now)
@@ -114,7 +118,7 @@ def bench_pipeline(
     t_small = time_ingest(synthetic_mentions(texts, n, now, seed=1), now)
     big_mentions = synthetic_mentions(texts, big, now, seed=2)
     t_big = time_ingest(big_mentions, now)
-    result = {
+    result: dict[str, Any] = {
         "posts": n,
         "classifier_posts_per_s": round(classify_rate, 1),
         "pipeline_posts_per_s": round(pipeline_rate, 1),

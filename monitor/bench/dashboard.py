@@ -16,15 +16,17 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import dashboard
 from classifiers import LABELS, Prediction
 from classifiers.virality import Virality
-from monitor.bench import synthetic_mentions
+from monitor.bench.pipeline import synthetic_mentions
 from monitor.records import TriageDecision
 from monitor.storage import Store
 from monitor.users import hash_password
 
-APP = Path(__file__).parent / "app.py"
+APP = Path(dashboard.__file__).resolve().parent / "app.py"
 BATCH = 5000
 LABEL_MIX = {"complaint": 0.4, "neutral": 0.25, "praise": 0.2, "defamation": 0.08, "boycott": 0.07}
 
@@ -85,10 +87,12 @@ def time_queue_page(data_dir: Path, runs: int = 7) -> float:
                 os.environ[name] = value
 
 
-def bench_dashboard(texts: Sequence[str], sizes: Sequence[int] = (1000, 100_000), runs: int = 7) -> dict:
+def bench_dashboard(
+    texts: Sequence[str], sizes: Sequence[int] = (1000, 100_000), runs: int = 7
+) -> dict[str, Any]:
     """The figures the dashboard issue asks for, with their targets."""
     now = datetime.now(UTC)
-    result: dict[str, object] = {}
+    result: dict[str, Any] = {}
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(Path(tmp))

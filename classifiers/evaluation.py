@@ -1,0 +1,178 @@
+"""Scoring the classifier against labelled posts (`repmon evaluate`): gold labels mapped onto labels or
+groups, precision, recall and F1 overall and per value of a column, the legal alarm rate, and per label
+or group its AUC, reliability table and expected calibration error.
+
+Pure: rows in (already read), a report out; the CLI reads the file and prints.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from classifiers.metrics import Report, expected_calibration_error, multilabel_report, reliability, roc_auc
+from classifiers.model import LEGAL_LABELS, Prediction
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """Posts whose gold label(s) map onto a label or group, in file order; ``keys`` are the ``--by``
+    column's values ("" without one); ``skipped`` counts rows whose gold maps to none."""
+
+    texts: list[Any]
+    gold: list[list[str]]
+    keys: list[str]
+    skipped: int
+
+    @property
+    def multi(self) -> bool:
+        """Whether any post has several gold labels (then every label above its threshold counts)."""
+        return any(len(g) > 1 for g in self.gold)
+
+    def sample(self, n: int | None, seed: int) -> Labelled:
+        """A random sample of ``n`` posts (all of them when ``n`` is none or not smaller)."""
+        if not n or n >= len(self.texts):
+            return self
+        picked = sorted(random.Random(seed).sample(range(len(self.texts)), n))
+        return Labelled(
+            [self.texts[i] for i in picked],
+            [self.gold[i] for i in picked],
+            [self.keys[i] for i in picked],
+            self.skipped,
+        )
+
+
+def map_gold(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    text_column: str,
+    label_column: str,
+    mapping: Mapping[str, str],
+    groups: Mapping[str, str],
+    targets: set[str],
+    by: str | None = None,
+) -> Labelled:
+    """Each row's gold value(s) through ``mapping`` (gold value -> label or group) and ``groups`` (label ->
+    group); a row with no value, or one that maps outside ``targets``, is skipped."""
+    gold: list[list[str]] = []
+    texts: list[Any] = []
+    keys: list[str] = []
+    skipped = 0
+    for fields in rows:
+        value = fields.get(label_column)
+        values = value if isinstance(value, list) else [value]
+        mapped = [mapping.get(str(v), str(v)) for v in values]
+        mapped = [groups.get(m, m) for m in mapped]
+        if not mapped or any(m not in targets for m in mapped):
+            skipped += 1
+            continue
+        gold.append(sorted(set(mapped), key=mapped.index))
+        texts.append(fields[text_column])
+        keys.append(str(fields.get(by, "")) if by else "")
+    return Labelled(texts, gold, keys, skipped)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The scores of one run: overall, per ``--by`` value, and the calibration report."""
+
+    overall: Report
+    calibration: dict[str, Any]
+    by: dict[str, Report] = field(default_factory=dict)
+
+
+def evaluate(
+    preds: Sequence[Prediction],
+    data: Labelled,
+    *,
+    labels: Sequence[str],
+    groups: Mapping[str, str],
+    thresholds: dict[str, float] | None = None,
+    by: bool = False,
+) -> Evaluation:
+    """Score ``preds`` against ``data.gold``. With multi-label gold every label above its threshold counts
+    (the primary label when none is); with single-label gold only the primary label. Labels and groups
+    are reported in ``labels`` order, the groups after. ``thresholds`` (label -> threshold) is read only
+    with multi-label gold."""
+    multi = data.multi
+
+    def predicted(p: Prediction) -> list[str]:
+        labs = p.labels_above(thresholds or {}) if multi else [p.label]
+        labs = labs or [p.label]
+        return sorted({groups.get(lab, lab) for lab in labs})
+
+    pred_sets = [predicted(p) for p in preds]
+    order = [*labels, *dict.fromkeys(groups.values())]
+    report_labels = sorted(
+        {lab for g in data.gold for lab in g},
+        key=lambda lab: (order.index(lab) if lab in order else len(order), lab),
+    )
+    if not multi:  # single-label gold: score only the primary label
+        pred_sets = [[groups.get(p.label, p.label)] for p in preds]
+    overall = multilabel_report(data.gold, pred_sets, report_labels)
+    calibration = calibration_report(preds, data.gold, report_labels, groups)
+    per_key: dict[str, Report] = {}
+    for key in sorted(set(data.keys)) if by else []:
+        idx = [i for i, k in enumerate(data.keys) if k == key]
+        per_key[key] = multilabel_report(
+            [data.gold[i] for i in idx], [pred_sets[i] for i in idx], report_labels
+        )
+    return Evaluation(overall, calibration, per_key)
+
+
+def calibration_report(
+    preds: Sequence[Prediction],
+    gold: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    groups: Mapping[str, str],
+) -> dict[str, Any]:
+    """The legal alarm rate, and per reported label or group its AUC, reliability table and ECE.
+
+    A group's score is the highest score among its labels.
+    """
+    alarms = sum(1 for p in preds if max(p.scores.get(lab, 0.0) for lab in LEGAL_LABELS) >= 0.5)
+    scores_out: dict[str, object] = {}
+    out: dict[str, Any] = {
+        "legal_alarm_rate": round(alarms / len(preds), 4) if preds else 0.0,
+        "legal_alarms": alarms,
+        "scores": scores_out,
+    }
+    for lab in labels:
+        members = [m for m, g in groups.items() if g == lab] or [lab]
+        if not all(m in preds[0].scores for m in members):
+            continue
+        scores = [max(p.scores[m] for m in members) for p in preds]
+        truth = [lab in g for g in gold]
+        table = reliability(scores, truth)
+        auc = roc_auc(scores, truth)
+        scores_out[lab] = {
+            "auc": None if auc is None else round(auc, 4),
+            "ece": round(expected_calibration_error(table), 4),
+            "reliability": [
+                {
+                    "bin": f"{b.low:.1f}-{b.high:.1f}",
+                    "n": b.n,
+                    "mean_score": round(b.mean_score, 3),
+                    "observed": round(b.observed, 3),
+                }
+                for b in table
+            ],
+        }
+    return out
+
+
+def calibration_text(report: Mapping[str, Any]) -> str:
+    """``calibration_report`` as the lines `repmon evaluate` prints under its table."""
+    lines = [
+        f"\nlegal alarm: {report['legal_alarms']} posts ({100 * report['legal_alarm_rate']:.1f} %) score 0.5 "
+        "or more on defamation or boycott"
+    ]
+    for lab, rep in report["scores"].items():
+        auc = "n/a" if rep["auc"] is None else f"{rep['auc']:.3f}"
+        lines.append(f"\n{lab} score: AUC {auc}, expected calibration error {rep['ece']:.3f}")
+        lines.append(f"  {'bin':<10}{'posts':>7}{'mean score':>12}{'observed':>10}")
+        for b in rep["reliability"]:
+            lines.append(f"  {b['bin']:<10}{b['n']:>7}{b['mean_score']:>12.3f}{b['observed']:>10.3f}")
+    return "\n".join(lines)
