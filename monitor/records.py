@@ -249,7 +249,7 @@ class QueueFilter:
     search: str = ""
     include_closed: bool = False
     playbooks: tuple[str, ...] = ()
-    legal: bool = False  # only items for legal: a legal playbook or label, or escalated to legal
+    legal: LegalScope | None = None  # only items for legal (``monitor.triage.LEGAL_SCOPE``)
     min_virality: float | None = None
 
 
@@ -287,3 +287,127 @@ def mention_problems(m: Mention, now: datetime) -> list[str]:
     if not isinstance(m.raw, RawPayload) or not isinstance(m.raw.body, bytes):
         problems.append("raw payload is missing")
     return problems
+
+
+# -- what storage returns and the vocabulary it stores ------------------------------------------------
+
+# Item statuses still in someone's hands (closed, resolved and dismissed ones are done): the meaning of
+# the stored ``is_open`` column. Which action leads to which status is ``monitor.workflow``'s business.
+OPEN_STATUSES = (
+    "new",
+    "in_progress",
+    "awaiting_approval",
+    "responded",
+    "escalated",
+    "legal_review",
+    "decided",
+)
+
+# The monitor acting by itself, never a person: no user name can take these (``users.check_name``
+# refuses ':').
+ADMIN_ACTOR = "repmon:admin"  # a shell command run with access to the database (`repmon user add`)
+SIGN_IN_ACTOR = "repmon:sign-in"  # the dashboard's sign-in throttle (lockouts)
+
+
+@dataclass(frozen=True)
+class Failures:
+    """The failed sign-ins counted against one user name or one client address."""
+
+    count: int = 0
+    last_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LegalScope:
+    """What makes a queue item legal's business (``monitor.triage.LEGAL_SCOPE``): a legal playbook, a
+    legal label, or a status on the legal path."""
+
+    playbooks: tuple[str, ...]
+    labels: tuple[str, ...]
+    statuses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source's cursor and health, as stored."""
+
+    name: str
+    cursor: dict[str, object]
+    status: str
+    last_error: str | None
+    last_success_at: datetime | None
+    reset_at: datetime | None
+    poll_requested_at: datetime | None = None
+    poll_requested_by: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SavedPage:
+    """What storing one page added."""
+
+    new_mentions: int
+    new_snapshots: int
+
+
+@dataclass(frozen=True)
+class TriageCandidate:
+    """A classified mention that needs a (re)triage, with what triage decides on."""
+
+    mention_id: int
+    label: str
+    scores: dict[str, float]
+    language: str | None
+    author_followers: int | None
+    own_page: bool
+    created_at: datetime
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One recorded run of a job (a pipeline pass, an import)."""
+
+    id: int
+    job: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    detail: dict[str, object]
+
+
+@dataclass(frozen=True)
+class StoredCapture:
+    """A later read of a post, byte for byte."""
+
+    captured_at: datetime
+    sha256: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class StoredShare:
+    """Someone who shared (retweeted) a post, as first seen."""
+
+    sharer_id: str
+    handle: str
+    name: str
+    followers: int | None
+    kind: str
+    first_seen_at: datetime
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ThreadPost:
+    """A post of an item's thread; ``this`` marks the item's own post."""
+
+    external_id: str
+    author: str
+    created_at: datetime
+    text: str
+    language: str | None
+    from_business: bool
+    this: bool
+    deleted_at: datetime | None

@@ -9,6 +9,7 @@ from conftest import NOW, sqlite_only
 from sqlalchemy import select
 
 from classifiers import Prediction
+from monitor import workflow
 from monitor.errors import StorageError
 from monitor.records import MentionMetrics, MetricSnapshot
 from monitor.storage import Store
@@ -156,7 +157,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
     page = [make_mention(external_id="1"), make_mention(external_id="2", text="praise the new barista")]
     store.save_page("s", page, [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
-    store.act(2, "dismiss", "dana", NOW, reason="not about us")
+    workflow.act(store, 2, "dismiss", "dana", NOW, reason="not about us")
     before = [(q.id, q.label, q.language, q.status) for q in store.queue(include_closed=True)]
     assert before == [(1, "complaint", "en", "new"), (2, "praise", "en", "dismissed")]
 
