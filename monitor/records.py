@@ -291,6 +291,9 @@ def mention_problems(m: Mention, now: datetime) -> list[str]:
 
 # -- what storage returns and the vocabulary it stores ------------------------------------------------
 
+# Every status a queue item can have.
+STATES = ("new", "in_progress", "awaiting_approval", "responded", "resolved", "escalated", "legal_review",
+          "decided", "closed", "dismissed")  # fmt: skip
 # Item statuses still in someone's hands (closed, resolved and dismissed ones are done): the meaning of
 # the stored ``is_open`` column. Which action leads to which status is ``monitor.workflow``'s business.
 OPEN_STATUSES = (
@@ -302,6 +305,9 @@ OPEN_STATUSES = (
     "legal_review",
     "decided",
 )
+
+# Item statuses before the first response (their SLA clock is running).
+AWAITING_FIRST_RESPONSE = ("new", "in_progress", "awaiting_approval", "escalated", "legal_review")
 
 # The monitor acting by itself, never a person: no user name can take these (``users.check_name``
 # refuses ':').

@@ -17,7 +17,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monitor.errors import WorkflowError as WorkflowError
+
+# The statuses themselves are the stored vocabulary (records); the moves between them are this module's.
+from monitor.records import AWAITING_FIRST_RESPONSE as AWAITING_FIRST_RESPONSE
 from monitor.records import OPEN_STATUSES as OPEN_STATUSES
+from monitor.records import STATES as STATES
 
 if TYPE_CHECKING:
     from monitor.storage import Store
@@ -36,13 +40,10 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "close": (("resolved", "decided"), "closed"),
     "dismiss": (("new", "in_progress", "awaiting_approval"), "dismissed"),
 }
-STATES = ("new", "in_progress", "awaiting_approval", "responded", "resolved", "escalated", "legal_review",
-          "decided", "closed", "dismissed")  # fmt: skip
 # States whose reply may still be drafted (a new item is started by its first draft), and states whose
 # items are done and take no assignment.
 DRAFTABLE = ("new", "in_progress", "awaiting_approval")
 UNASSIGNABLE = ("closed", "dismissed", "resolved")
-AWAITING_FIRST_RESPONSE = ("new", "in_progress", "awaiting_approval", "escalated", "legal_review")
 
 
 def allowed_actions(state: str) -> list[str]:

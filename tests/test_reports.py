@@ -27,6 +27,7 @@ from monitor.storage.reports import (
     volume_by_day,
     window_days,
 )
+from monitor.triage import LEGAL_PLAYBOOKS
 
 D = {n: date(2026, 11, n) for n in range(1, 31)}  # NOW is 2026-11-20 12:00 UTC
 
@@ -128,7 +129,7 @@ def test_every_report_on_an_empty_database(store):
     assert daily_spikes([], window_days(NOW, 14)) == DailySpikes((), ())
     assert response_kpis(store, NOW) == []
     assert top_viral(store, NOW) == []
-    assert open_legal(store, NOW) == []
+    assert open_legal(store, NOW, LEGAL_PLAYBOOKS) == []
 
 
 def test_now_must_be_timezone_aware_and_a_window_at_least_a_day(store):
@@ -284,7 +285,7 @@ def test_open_legal_lists_items_with_legal_highest_priority_then_oldest(store, a
     item("complaint", "reply", 95.0, 1)  # an ordinary complaint
 
     h = lambda hours: timedelta(hours=hours)  # noqa: E731
-    assert open_legal(store, NOW) == [
+    assert open_legal(store, NOW, LEGAL_PLAYBOOKS) == [
         LegalItem(crisis, "crisis", "boycott", "responded", 99.0, h(0.5), None),
         LegalItem(accusation, "escalate_legal", "defamation", "new", 90.0, h(2), None),
         LegalItem(in_review, "reply", "complaint", "legal_review", 40.0, h(6), None),

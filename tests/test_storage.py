@@ -61,16 +61,18 @@ def test_snapshots_are_added_only_when_counters_change(store, make_mention):
 
 def test_a_failing_page_writes_nothing(store, make_mention, monkeypatch):
     calls = {"n": 0}
-    original = Store._insert_snapshots
+    from monitor.storage.ingest import Ingest
+
+    original = Ingest._insert_snapshots
 
     def boom(self, s, metrics, *seals):
         calls["n"] += 1
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Store, "_insert_snapshots", boom)
+    monkeypatch.setattr(Ingest, "_insert_snapshots", boom)
     with pytest.raises(RuntimeError):
         store.save_page("s", [make_mention(external_id="7")], [], {"since_id": "7"}, NOW)
-    monkeypatch.setattr(Store, "_insert_snapshots", original)
+    monkeypatch.setattr(Ingest, "_insert_snapshots", original)
     assert store.counts()["mentions"] == 0
     assert store.source_state("s") is None
     assert calls["n"] == 1

@@ -90,7 +90,7 @@ def _forward(repo: str, method: Callable[Concatenate[Any, P], T]) -> Callable[Co
     name = method.__name__
 
     def forwarded(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return getattr(getattr(self.repos, repo), name)(*args, **kwargs)  # type: ignore[no-any-return]
+        return getattr(getattr(self.repos, repo), name)(*args, **kwargs)
 
     forwarded.__name__ = forwarded.__qualname__ = name
     forwarded.__doc__ = method.__doc__
