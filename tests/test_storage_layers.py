@@ -186,6 +186,36 @@ def test_no_store_method_returns_an_orm_row(store, make_mention, fake_classifier
     assert [q["external_id"] for q in results["evidence"]["quotes"]] == ["3"]
 
 
+def test_the_repositories_return_records_and_the_mappings_are_made_from_them(
+    store, make_mention, fake_classifier
+):
+    """The reads the store keeps in mapping shape come from records, field for field."""
+    _filled(store, make_mention, fake_classifier)
+    repos = store.repos
+    pairs = {
+        "item": (repos.items.item(2), store.item(2)),
+        "reply": (repos.items.reply(2), store.reply(2)),
+        "user": (repos.accounts.user("dana"), store.user("dana")),
+        "users": (repos.accounts.users(), store.users()),
+        "deliveries": (repos.deliveries.deliveries(), store.deliveries()),
+        "job_states": (repos.jobs.job_states(), store.job_states()),
+        "open_mentions": (repos.mentions.open_mentions("x"), store.open_mentions("x")),
+        "counts": (repos.jobs.counts(), store.counts()),
+    }
+    for name, (record, mapping) in pairs.items():
+        records = record if isinstance(record, list) else [record]
+        mappings = mapping if isinstance(mapping, list) else [mapping]
+        assert records and all(dataclasses.is_dataclass(r) for r in records), name
+        if name == "users":  # the list leaves the password hash out
+            assert all(r.password_hash is None for r in records)
+            assert [dataclasses.asdict(r) for r in records] == [m | {"password_hash": None} for m in mappings]
+        else:
+            assert [dataclasses.asdict(r) for r in records] == mappings, name
+    assert store.repos.accounts.user("dana").password_hash == "hash"
+    assert [e.action for e in repos.items.item(2).audit] == ["start", "draft", "correct"]
+    assert store.counts()["open_items"] == repos.jobs.counts().open_items == 3
+
+
 def test_every_quote_is_read_page_by_page(store, make_mention, fake_classifier, monkeypatch):
     """With a page of 3, seven quotes take three pages: all of them come back, oldest first, then in the
     order stored (a cap at the page size would return 3)."""

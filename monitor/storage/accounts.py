@@ -12,8 +12,9 @@ from monitor.errors import WorkflowError
 from monitor.records import ADMIN_ACTOR, SIGN_IN_ACTOR, Failures, valid_text
 from monitor.storage import audit
 from monitor.storage.chain import AuditChain
-from monitor.storage.database import Database
+from monitor.storage.database import Database, to_record
 from monitor.storage.models import SignInFailureRow, UserRow
+from monitor.stored import Account
 
 # rule(the counts so far, the kind of key) -> the counts after one more failure
 FailureRule = Callable[[Failures, str], Failures]
@@ -134,19 +135,17 @@ class Accounts:
                     delete(SignInFailureRow).where(SignInFailureRow.kind == kind, SignInFailureRow.key == key)
                 )
 
-    def user(self, name: str) -> dict[str, object] | None:
-        """A user's row (with the password hash, for checking a login), or None."""
+    def user(self, name: str) -> Account | None:
+        """A user (with the password hash, for checking a sign-in), or None."""
         with self.db.session() as s:
             r = s.scalar(select(UserRow).where(UserRow.name == valid_text(name)))
-            return {c.name: getattr(r, c.name) for c in UserRow.__table__.columns} if r else None
+            return to_record(Account, r) if r else None
 
-    def users(self) -> list[dict[str, object]]:
-        """Every user, without password hashes."""
+    def users(self) -> list[Account]:
+        """Every user, by name, without password hashes."""
         with self.db.session() as s:
-            return [
-                {c.name: getattr(r, c.name) for c in UserRow.__table__.columns if c.name != "password_hash"}
-                for r in s.scalars(select(UserRow).order_by(UserRow.name))
-            ]
+            q = select(UserRow).order_by(UserRow.name)
+            return [to_record(Account, r, password_hash=None) for r in s.scalars(q)]
 
     def set_digest_prefs(
         self, name: str, email: str | None, language: str, digest: bool, actor: str, now: datetime

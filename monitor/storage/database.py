@@ -13,8 +13,9 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,11 +33,22 @@ from monitor.errors import (
 from monitor.storage import audit
 from monitor.storage.models import Base
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 log = logging.getLogger(__name__)
+R = TypeVar("R", bound="DataclassInstance")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The PostgreSQL advisory lock that serializes appends to the audit chain (a 64-bit key of its own).
 AUDIT_CHAIN_LOCK = int.from_bytes(hashlib.sha256(b"repmon-audit-chain").digest()[:8], "big", signed=True)
+
+
+def to_record(cls: type[R], row: object, **values: object) -> R:
+    """A record of ``cls`` (a dataclass) from an ORM row's attributes of the same names (``values``
+    given instead), read while the row's session is open."""
+    names = [f.name for f in fields(cls)]
+    return cls(**{n: values[n] if n in values else getattr(row, n) for n in names})
 
 
 def database_url(data_dir: str | Path, url: str | None) -> str:

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from monitor.storage.database import Database
+from monitor.storage.database import Database, to_record
 from monitor.storage.models import DeliveryRow
+from monitor.stored import Delivery
 
 
 class Deliveries:
@@ -64,12 +65,12 @@ class Deliveries:
 
     def deliveries(
         self, *, kind: str | None = None, pending_only: bool = False, limit: int = 50
-    ) -> list[dict]:
-        """Recent deliveries, newest first (all fields)."""
+    ) -> list[Delivery]:
+        """Recent deliveries, newest first."""
         with self.db.session() as s:
             q = select(DeliveryRow).order_by(DeliveryRow.id.desc()).limit(limit)
             if kind:
                 q = q.where(DeliveryRow.kind == kind)
             if pending_only:
                 q = q.where(DeliveryRow.status != "sent")
-            return [{c.name: getattr(r, c.name) for c in DeliveryRow.__table__.columns} for r in s.scalars(q)]
+            return [to_record(Delivery, r) for r in s.scalars(q)]

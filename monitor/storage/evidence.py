@@ -3,6 +3,7 @@ metric history, deletion state, thread, shares and every stored quote, and the a
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
@@ -81,8 +82,9 @@ class Evidence:
                 thread = [_brief(r) for r in s.scalars(q)]
             quotes = self.quotes(m.platform, m.external_id)
             return {
-                "item": found["item"],
-                "audit": found["audit"],
+                # the bundle is a document (JSON): the records as mappings of their fields
+                "item": asdict(found.item),
+                "audit": [asdict(e) for e in found.audit],
                 "mention": _brief(m)
                 | {
                     "source": m.source,

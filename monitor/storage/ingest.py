@@ -11,12 +11,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from monitor.records import Capture, Mention, MentionMetrics, SavedPage, Share, valid_text
+from monitor.records import Capture, Mention, MentionMetrics, Share, valid_text
 from monitor.storage import audit
 from monitor.storage.chain import AuditChain, Seals
 from monitor.storage.database import Database
 from monitor.storage.models import CaptureRow, MentionRow, MetricSnapshotRow, RawPayloadRow, ShareRow
 from monitor.storage.sources import save_source
+from monitor.stored import SavedPage
 
 # Rows per statement when looking rows up by a list of keys (well under SQLite's variable limit).
 KEY_BATCH = 500

@@ -14,8 +14,9 @@ from monitor.records import MAX_ITEM_ID
 from monitor.storage import audit
 from monitor.storage.chain import AuditChain, Seals
 from monitor.storage.classifications import corrected_labels
-from monitor.storage.database import Database
+from monitor.storage.database import Database, to_record
 from monitor.storage.models import AuditEventRow, ClassificationRow, CorrectionRow, ReplyRow, TriageItemRow
+from monitor.stored import AuditEntry, ItemDetail, Reply, TriageItem
 
 # rule(state before) -> the state after; raises WorkflowError when the move is not allowed
 Transition = Callable[[str], str]
@@ -151,11 +152,11 @@ class Items:
             reply.status, reply.approved_by, reply.updated_at = "approved", actor, now
             self.chain.append(s, now, actor, "approve", item_id, {"text": reply.text})
 
-    def reply(self, item_id: int) -> dict[str, object] | None:
+    def reply(self, item_id: int) -> Reply | None:
         """An item's reply (draft, approved or sent), or None."""
         with self.db.session() as s:
             r = s.scalar(select(ReplyRow).where(ReplyRow.item_id == item_id))
-            return {c.name: getattr(r, c.name) for c in ReplyRow.__table__.columns} if r else None
+            return to_record(Reply, r) if r else None
 
     def mark_reply_sent(self, item_id: int, platform_reply_id: str | None, now: datetime) -> None:
         """Record that the reply was posted (with the platform's id of it, when known)."""
@@ -177,9 +178,9 @@ class Items:
             item.assignee, item.updated_at = assignee, now
             self.chain.append(s, now, actor, "assign", item_id, detail, _item_seals(item))
 
-    def item(self, item_id: int) -> dict[str, object] | None:
-        """One queue item with its mention, triage fields and audit trail; None if there is none (also for
-        an id no database can hold)."""
+    def item(self, item_id: int) -> ItemDetail | None:
+        """One queue item with its triage fields and audit trail; None if there is none (also for an id
+        no database can hold)."""
         if not 1 <= item_id <= MAX_ITEM_ID:
             return None
         with self.db.session() as s:
@@ -188,17 +189,8 @@ class Items:
                 return None
             events = s.scalars(
                 select(AuditEventRow).where(AuditEventRow.item_id == item_id).order_by(AuditEventRow.id)
-            ).all()
-            return {
-                "item": {c.name: getattr(item, c.name) for c in TriageItemRow.__table__.columns},
-                "audit": [
-                    {
-                        "at": e.at,
-                        "actor": e.actor,
-                        "action": e.action,
-                        "detail": dict(e.detail),
-                        "hash": e.hash,
-                    }
-                    for e in events
-                ],
-            }
+            )
+            return ItemDetail(
+                item=to_record(TriageItem, item, reasons=list(item.reasons)),
+                audit=[AuditEntry(e.at, e.actor, e.action, dict(e.detail), e.hash) for e in events],
+            )

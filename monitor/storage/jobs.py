@@ -6,8 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from monitor.records import JobRun
-from monitor.storage.database import Database
+from monitor.storage.database import Database, to_record
 from monitor.storage.models import (
     ClassificationRow,
     JobRunRow,
@@ -16,6 +15,7 @@ from monitor.storage.models import (
     MetricSnapshotRow,
     TriageItemRow,
 )
+from monitor.stored import JobRun, JobState, StoreCounts
 
 
 class Jobs:
@@ -46,13 +46,10 @@ class Jobs:
             if error is not None:
                 row.last_error, row.last_error_at, row.errors = error, at, (row.errors or 0) + 1
 
-    def job_states(self) -> list[dict[str, object]]:
+    def job_states(self) -> list[JobState]:
         """Every scheduled job's state, by name."""
         with self.db.session() as s:
-            return [
-                {c.name: getattr(r, c.name) for c in JobStateRow.__table__.columns}
-                for r in s.scalars(select(JobStateRow).order_by(JobStateRow.name))
-            ]
+            return [to_record(JobState, r) for r in s.scalars(select(JobStateRow).order_by(JobStateRow.name))]
 
     def record_job(
         self, job: str, started_at: datetime, finished_at: datetime, status: str, detail: dict[str, object]
@@ -74,7 +71,7 @@ class Jobs:
                 for r in s.scalars(q)
             ]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> StoreCounts:
         """How many mentions (demo ones too), snapshots, classifications, items and open items are stored."""
         with self.db.session() as s:
             count = lambda model: s.scalar(select(func.count()).select_from(model)) or 0  # noqa: E731
@@ -84,11 +81,11 @@ class Jobs:
                     select(TriageItemRow.is_open, func.count()).group_by(TriageItemRow.is_open)
                 ).all()
             }
-            return {
-                "mentions": count(MentionRow),
-                "demo_mentions": s.scalar(select(func.count()).where(MentionRow.is_demo.is_(True))) or 0,
-                "snapshots": count(MetricSnapshotRow),
-                "classifications": count(ClassificationRow),
-                "triage_items": count(TriageItemRow),
-                "open_items": by_open.get(True, 0),
-            }
+            return StoreCounts(
+                mentions=count(MentionRow),
+                demo_mentions=s.scalar(select(func.count()).where(MentionRow.is_demo.is_(True))) or 0,
+                snapshots=count(MetricSnapshotRow),
+                classifications=count(ClassificationRow),
+                triage_items=count(TriageItemRow),
+                open_items=by_open.get(True, 0),
+            )

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import select
 
 from classifiers.virality import MetricSnapshot
-from monitor.records import StoredCapture, StoredShare, ThreadPost
 from monitor.storage.database import Database
 from monitor.storage.ingest import KEY_BATCH
 from monitor.storage.models import (
@@ -20,6 +19,7 @@ from monitor.storage.models import (
     ShareRow,
     TriageItemRow,
 )
+from monitor.stored import OpenMention, StoredCapture, StoredShare, ThreadPost
 
 
 class Mentions:
@@ -137,12 +137,11 @@ class Mentions:
             )
             return list(s.scalars(q))
 
-    def open_mentions(self, platform: str, source: str | None = None, limit: int = 10_000) -> list[dict]:
-        """Posts of a platform with an open queue item and not deleted, with their latest counters.
-
-        Each row: ``external_id``, ``created_at``, ``parent_id``, ``last_at`` and ``engagement`` of
-        the latest snapshot (None if none), and ``previous`` engagement (the snapshot before it).
-        """
+    def open_mentions(
+        self, platform: str, source: str | None = None, limit: int = 10_000
+    ) -> list[OpenMention]:
+        """Posts of a platform with an open queue item and not deleted (newest first, at most ``limit``:
+        the counters refreshed in one pass), with their latest counters."""
         with self.db.session() as s:
             q = (
                 select(
@@ -169,15 +168,15 @@ class Mentions:
         for mid, ext, created, parent, playbook in rows:
             history = snaps.get(mid, [])
             out.append(
-                {
-                    "external_id": ext,
-                    "created_at": created,
-                    "parent_id": parent,
-                    "playbook": playbook,
-                    "last_at": history[-1].at if history else None,
-                    "engagement": history[-1].engagement if history else None,
-                    "previous": history[-2].engagement if len(history) > 1 else None,
-                }
+                OpenMention(
+                    external_id=ext,
+                    created_at=created,
+                    parent_id=parent,
+                    playbook=playbook,
+                    last_at=history[-1].at if history else None,
+                    engagement=history[-1].engagement if history else None,
+                    previous=history[-2].engagement if len(history) > 1 else None,
+                )
             )
         return out
 

@@ -15,7 +15,6 @@ from monitor.records import (
     UNASSIGNED,
     QueueFilter,
     QueueItem,
-    TriageCandidate,
     TriageDecision,
     Virality,
     valid_text,
@@ -26,6 +25,7 @@ from monitor.storage.classifications import corrected_labels
 from monitor.storage.database import Database
 from monitor.storage.ingest import KEY_BATCH
 from monitor.storage.models import ClassificationRow, MentionRow, TriageItemRow
+from monitor.stored import TriageCandidate
 
 _Ts = TypeVarTuple("_Ts")
 

@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from monitor.records import SourceState
 from monitor.storage.chain import AuditChain
 from monitor.storage.database import Database
 from monitor.storage.models import SourceStateRow
+from monitor.stored import SourceState
 
 
 def save_source(
