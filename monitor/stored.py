@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class JobRun:
     started_at: datetime
     finished_at: datetime | None
     status: str
-    detail: dict[str, object]
+    detail: dict[str, Any]  # what the run reported, as JSON
 
 
 @dataclass(frozen=True)
