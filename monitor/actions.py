@@ -17,6 +17,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from monitor import workflow
 from monitor.errors import AccessDenied, ConfigError, InputError
 from monitor.records import QueueItem
 from monitor.settings import current
@@ -26,6 +27,7 @@ from monitor.users import (
     ADMIN_ACTOR,
     User,
     action_permission,
+    after_failure,
     can,
     check_name,
     check_role,
@@ -118,7 +120,9 @@ def sign_in(store: Store, name: str, password: str, address: str | None, now: da
     row = store.user(key) if valid else None
     found = row is not None and not row["disabled"]
     if not password_matches(str(row["password_hash"]) if found else None, password) or not found:
-        store.record_sign_in_failure(keys, now)
+        store.record_sign_in_failure(
+            keys, now, lambda f, kind: after_failure(f, now, lockable=kind == "user")
+        )
         raise AccessDenied("Wrong user name or password.")
     store.clear_sign_in_failures([("user", key)])
     return User(str(row["name"]), str(row["role"]))
@@ -170,7 +174,7 @@ def save_draft(
         text, language = draft_for(q, library)
         if not text:
             raise InputError(f"playbook {q.playbook} has no public reply template: write the reply yourself")
-    store.save_draft(item_id, text, language, actor, now)
+    workflow.save_draft(store, item_id, text, language, actor, now)
     return text, language
 
 
@@ -192,7 +196,7 @@ def perform(
     actor = authorize(store, actor, action_permission(action, q.status if q else "new")).name
     if action == "respond":
         _require_approval(store, item_id)
-    state = store.act(item_id, action, actor, now, decision=decision, reason=reason, note=note)
+    state = workflow.act(store, item_id, action, actor, now, decision=decision, reason=reason, note=note)
     if action == "respond":
         store.mark_reply_sent(item_id, reply_id, now)
     return state
@@ -202,7 +206,7 @@ def approve(store: Store, item_id: int, actor: str, now: datetime) -> None:
     """Approve an item's submitted reply: by a user whose role may approve (and, when REPMON_APPROVERS
     is set, one of them), never by the draft's own editor."""
     actor = authorize(store, actor, "approve").name
-    store.approve(item_id, actor, approvers(), now)
+    workflow.approve(store, item_id, actor, approvers(), now)
 
 
 def assign(store: Store, item_id: int, assignee: str, actor: str, now: datetime) -> None:
@@ -214,7 +218,7 @@ def assign(store: Store, item_id: int, assignee: str, actor: str, now: datetime)
             f"cannot assign item {item_id} to {assignee!r}: assign it to an active manager or legal user "
             "(see `repmon user list`)"
         )
-    store.assign(item_id, str(row["name"]), actor, now)
+    workflow.assign(store, item_id, str(row["name"]), actor, now)
 
 
 def _require_approval(store: Store, item_id: int) -> None:
@@ -275,7 +279,7 @@ def correct_label(
     from monitor.pipeline import triage_open
 
     actor = authorize(store, actor, "correct").name
-    store.correct(item_id, label, reason, actor, now)
+    workflow.correct(store, item_id, label, reason, actor, now)
     version = store.model_version_of(item_id)
     if version:
         triage_open(store, version, now, library)

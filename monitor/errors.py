@@ -7,6 +7,7 @@ MonitorError
   x StorageError   + StorageBusy   + StorageFull   + StorageReadOnly   + StorageCorrupt
   x InputError (a file given on the command line has a bad line or column)
   x MailError (the SMTP server refused or could not be reached)
+  x WorkflowError (an action the item's state does not allow, or that lacks what it needs)
   x AccessDenied (no such active user, or their role may not do this; sign-in throttled)
   x JobError (a scheduled job ran, and part of it failed: a source of a poll pass)
 ```
@@ -54,6 +55,10 @@ class StorageReadOnly(StorageError):
 
 class StorageCorrupt(StorageError):
     """The database file is damaged or not a database."""
+
+
+class WorkflowError(MonitorError):
+    """An action that the item's current state does not allow, or that lacks what it needs."""
 
 
 class PlaybookError(MonitorError):

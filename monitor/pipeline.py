@@ -154,23 +154,22 @@ def triage_open(
         rows = store.triage_candidates(model_version, now, limit=5000, offset=total, mention_ids=mention_ids)
         if not rows:
             return total
-        snaps = store.snapshots([r["mention"].id for r in rows])
+        snaps = store.snapshots([r.mention_id for r in rows])
         decisions = []
         for r in rows:
-            m = r["mention"]
-            vir = score_virality(snaps.get(m.id, []), m.created_at, m.author_followers, now)
+            vir = score_virality(snaps.get(r.mention_id, []), r.created_at, r.author_followers, now)
             decision = decide(
-                r["label"],
-                r["scores"],
+                r.label,
+                r.scores,
                 vir,
-                m.author_followers,
-                m.own_page,
-                m.created_at,
-                m.first_seen_at,
+                r.author_followers,
+                r.own_page,
+                r.created_at,
+                r.first_seen_at,
                 now,
                 library,
             )
-            decisions.append((m.id, replace(decision, language=r["language"]), vir))
+            decisions.append((r.mention_id, replace(decision, language=r.language), vir))
         store.save_triage(decisions, now)
         total += len(rows)
 

@@ -260,7 +260,7 @@ class QueueFilter:
     search: str = ""
     include_closed: bool = False
     playbooks: tuple[str, ...] = ()
-    legal: bool = False  # only items for legal: a legal playbook or label, or escalated to legal
+    legal: LegalScope | None = None  # only items for legal (``monitor.triage.LEGAL_SCOPE``)
     min_virality: float | None = None
 
 
@@ -298,3 +298,48 @@ def mention_problems(m: Mention, now: datetime) -> list[str]:
     if not isinstance(m.raw, RawPayload) or not isinstance(m.raw.body, bytes):
         problems.append("raw payload is missing")
     return problems
+
+
+# -- what storage returns and the vocabulary it stores ------------------------------------------------
+
+# Every status a queue item can have.
+STATES = ("new", "in_progress", "awaiting_approval", "responded", "resolved", "escalated", "legal_review",
+          "decided", "closed", "dismissed")  # fmt: skip
+# Item statuses still in someone's hands (closed, resolved and dismissed ones are done): the meaning of
+# the stored ``is_open`` column. Which action leads to which status is ``monitor.workflow``'s business.
+OPEN_STATUSES = (
+    "new",
+    "in_progress",
+    "awaiting_approval",
+    "responded",
+    "escalated",
+    "legal_review",
+    "decided",
+)
+
+# Item statuses before the first response (their SLA clock is running).
+AWAITING_FIRST_RESPONSE = ("new", "in_progress", "awaiting_approval", "escalated", "legal_review")
+
+# The monitor acting by itself, never a person: no user name can take these (``users.check_name``
+# refuses ':').
+ADMIN_ACTOR = "repmon:admin"  # a shell command run with access to the database (`repmon user add`)
+SIGN_IN_ACTOR = "repmon:sign-in"  # the dashboard's sign-in throttle (lockouts)
+
+
+@dataclass(frozen=True)
+class Failures:
+    """The failed sign-ins counted against one user name or one client address."""
+
+    count: int = 0
+    last_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LegalScope:
+    """What makes a queue item legal's business (``monitor.triage.LEGAL_SCOPE``): a legal playbook, a
+    legal label, or a status on the legal path."""
+
+    playbooks: tuple[str, ...]
+    labels: tuple[str, ...]
+    statuses: tuple[str, ...]

@@ -30,12 +30,16 @@ import math
 from datetime import datetime
 
 from classifiers.virality import Virality
-from monitor.records import TriageDecision
+from monitor.records import LegalScope, TriageDecision
 from playbooks.engine import Facts, Library
 
 LABEL_WEIGHT = {"defamation": 60.0, "boycott": 55.0, "complaint": 35.0, "neutral": 10.0, "praise": 5.0}
 LEGAL = ("defamation", "boycott")
 LEGAL_PLAYBOOKS = ("escalate_legal", "crisis")
+# The queue items that are legal's business: a legal playbook or label, or escalated to legal.
+LEGAL_SCOPE = LegalScope(
+    playbooks=LEGAL_PLAYBOOKS, labels=LEGAL, statuses=("escalated", "legal_review", "decided")
+)
 VIRAL_SCORE = 60.0
 
 

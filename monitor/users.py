@@ -25,11 +25,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from monitor.errors import AccessDenied, InputError
 
+# The actor names and the failure counts are records (storage writes them); users name them from here too.
+from monitor.records import ADMIN_ACTOR as ADMIN_ACTOR
+from monitor.records import SIGN_IN_ACTOR as SIGN_IN_ACTOR
+from monitor.records import Failures
+
 ROLES = ("manager", "legal", "owner")
 
-# The monitor acting by itself, never a person: no user name can take these (check_name refuses ':').
-ADMIN_ACTOR = "repmon:admin"  # a shell command run with access to the database (`repmon user add`)
-SIGN_IN_ACTOR = "repmon:sign-in"  # the dashboard's sign-in throttle (lockouts)
 
 # permission -> roles that hold it
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -184,15 +186,6 @@ MAX_DELAY = timedelta(minutes=15)
 LOCKOUT_FAILURES = 20  # failures that lock a user name
 LOCKOUT = timedelta(hours=1)  # how long a lockout lasts (an administrator may lift it sooner)
 FORGET_AFTER = timedelta(hours=1)  # a count with no failure for this long starts again
-
-
-@dataclass(frozen=True)
-class Failures:
-    """The failed sign-ins counted against one user name or one client address."""
-
-    count: int = 0
-    last_at: datetime | None = None
-    locked_until: datetime | None = None
 
 
 def current(f: Failures, now: datetime) -> Failures:

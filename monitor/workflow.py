@@ -1,4 +1,5 @@
-"""The triage workflow as a table of allowed transitions (pure).
+"""The triage workflow: a table of allowed transitions and the rules on drafts, approval, assignment
+and corrections (pure), and the thin functions that apply them to a stored item.
 
 ```
 new -> in_progress -> awaiting_approval -> responded -> resolved -> closed
@@ -11,7 +12,19 @@ refused with a message that says what is allowed from the item's current state.
 
 from __future__ import annotations
 
-from monitor.errors import MonitorError
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from monitor.errors import WorkflowError as WorkflowError
+
+# The statuses themselves are the stored vocabulary (records); the moves between them are this module's.
+from monitor.records import AWAITING_FIRST_RESPONSE as AWAITING_FIRST_RESPONSE
+from monitor.records import OPEN_STATUSES as OPEN_STATUSES
+from monitor.records import STATES as STATES
+
+if TYPE_CHECKING:
+    from monitor.storage import Store
 
 DECISIONS = ("no_action", "notice_sent", "takedown_requested", "lawsuit")
 
@@ -27,23 +40,10 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "close": (("resolved", "decided"), "closed"),
     "dismiss": (("new", "in_progress", "awaiting_approval"), "dismissed"),
 }
-STATES = ("new", "in_progress", "awaiting_approval", "responded", "resolved", "escalated", "legal_review",
-          "decided", "closed", "dismissed")  # fmt: skip
-# Items still in someone's hands (closed, resolved and dismissed ones are done).
-OPEN_STATUSES = (
-    "new",
-    "in_progress",
-    "awaiting_approval",
-    "responded",
-    "escalated",
-    "legal_review",
-    "decided",
-)
-AWAITING_FIRST_RESPONSE = ("new", "in_progress", "awaiting_approval", "escalated", "legal_review")
-
-
-class WorkflowError(MonitorError):
-    """An action that the item's current state does not allow, or that lacks what it needs."""
+# States whose reply may still be drafted (a new item is started by its first draft), and states whose
+# items are done and take no assignment.
+DRAFTABLE = ("new", "in_progress", "awaiting_approval")
+UNASSIGNABLE = ("closed", "dismissed", "resolved")
 
 
 def allowed_actions(state: str) -> list[str]:
@@ -63,3 +63,87 @@ def next_state(state: str, action: str, *, decision: str | None = None, reason: 
     if action == "dismiss" and not (reason or "").strip():
         raise WorkflowError("dismissing an item needs a reason (--reason)")
     return target
+
+
+def draft_move(item_id: int, state: str) -> tuple[str, str] | None:
+    """The move a reply draft makes first from ``state``: (action, new state) for a new item, None
+    otherwise; ``WorkflowError`` once the reply can no longer be drafted."""
+    if state not in DRAFTABLE:
+        raise WorkflowError(f"item {item_id} is {state}: its reply can no longer be drafted")
+    return ("start", next_state(state, "start")) if state == "new" else None
+
+
+def check_approval(item_id: int, state: str, actor: str, editor: str, approvers: Sequence[str]) -> None:
+    """Refuse an approval unless the draft was submitted, ``actor`` is an approver (when approvers are
+    configured) and ``actor`` is not the draft's own editor."""
+    if state != "awaiting_approval":
+        raise WorkflowError(
+            f"item {item_id} is {state}: submit the draft first (`repmon act {item_id} submit`)"
+        )
+    if approvers and actor not in approvers:
+        raise WorkflowError(
+            f"{actor} may not approve replies: the approvers are {', '.join(approvers)} (REPMON_APPROVERS)"
+        )
+    if actor == editor:
+        raise WorkflowError(f"{actor} wrote this draft: another person must approve it")
+
+
+def check_assignable(item_id: int, state: str) -> None:
+    """Refuse to assign an item that is done."""
+    if state in UNASSIGNABLE:
+        raise WorkflowError(f"item {item_id} is {state}: it cannot be assigned")
+
+
+def check_correction(label: str, reason: str) -> None:
+    """Refuse a label correction to something that is not a label, or without a reason."""
+    from classifiers import LABELS
+
+    if label not in LABELS:
+        raise WorkflowError(f"{label!r} is not a label: use one of {', '.join(LABELS)}")
+    if not reason.strip():
+        raise WorkflowError("a correction needs a reason (--reason)")
+
+
+# -- the rules applied to stored items (inside the store's transaction) ------------------------------
+
+
+def act(
+    store: Store,
+    item_id: int,
+    action: str,
+    actor: str,
+    now: datetime,
+    *,
+    decision: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> str:
+    """Move a stored item through the workflow (``next_state``) and audit it; returns the new state."""
+
+    def rule(state: str) -> str:
+        return next_state(state, action, decision=decision, reason=reason)
+
+    return store.act(item_id, action, actor, now, rule, decision=decision, reason=reason, note=note)
+
+
+def save_draft(store: Store, item_id: int, text: str, language: str, actor: str, now: datetime) -> None:
+    """Write or edit an item's reply draft (an edit withdraws any approval); a new item is started."""
+    store.save_draft(item_id, text, language, actor, now, lambda state: draft_move(item_id, state))
+
+
+def approve(store: Store, item_id: int, actor: str, approvers: Sequence[str], now: datetime) -> None:
+    """Approve a submitted draft: by a configured approver, never by its own editor."""
+    store.approve(
+        item_id, actor, now, lambda state, editor: check_approval(item_id, state, actor, editor, approvers)
+    )
+
+
+def assign(store: Store, item_id: int, assignee: str, actor: str, now: datetime) -> None:
+    """Assign an item that is not done to ``assignee``; audited."""
+    store.assign(item_id, assignee, actor, now, lambda state: check_assignable(item_id, state))
+
+
+def correct(store: Store, item_id: int, label: str, reason: str, actor: str, now: datetime) -> None:
+    """Record a person's label for an item (with the reason) and audit it; triage follows it."""
+    check_correction(label, reason)
+    store.correct(item_id, label, reason, actor, now)

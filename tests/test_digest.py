@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from classifiers import Prediction
 from classifiers.virality import Virality
+from monitor import workflow
 from monitor.email.digest import (
     DigestItem,
     DigestLegalItem,
@@ -124,7 +125,9 @@ def test_collect_counts_new_mentions_per_label_on_the_local_day_and_the_day_befo
     reclassified = add(utc(22, 9), "defamation")
     store.save_classifications([(reclassified, Prediction("neutral", {}, "en", "m2"))], RUN)  # latest wins
     corrected = add(utc(22, 11), "praise")
-    store.correct(queue(store, corrected, utc(22, 11)), "defamation", "names the owner a thief", "dana", RUN)
+    workflow.correct(
+        store, queue(store, corrected, utc(22, 11)), "defamation", "names the owner a thief", "dana", RUN
+    )
     add(utc(22, 12))  # not classified yet
     add(utc(22, 13), "complaint", from_business=True)  # the business's own post
 
@@ -198,7 +201,7 @@ def test_collect_lists_the_riskiest_open_items_with_plain_excerpts_and_links(sto
     low = item(10.0)
     hostile = item(95.0, HOSTILE + " " + "x" * 200, label="boycott", virality=80.0)
     hebrew = item(70.0, "הבעלים\u2067 גנב ממני\u2069 כסף!\n\nנוכלים", label="defamation", language="he")
-    store.act(item(99.0), "dismiss", "dana", RUN, reason="spam")
+    workflow.act(store, item(99.0), "dismiss", "dana", RUN, reason="spam")
     mid = [item(p) for p in (50.0, 40.0, 30.0)]
 
     summary = collect_digest(store, RUN, TZ, URL)
@@ -234,8 +237,8 @@ def test_collect_counts_items_with_legal_and_shows_the_first_five(store, add):
         for n in range(6)
     ]
     escalated = queue(store, add(created, "complaint"), created, priority=95.0)
-    store.act(escalated, "escalate", "dana", RUN)
-    store.assign(escalated, "adv-miri", "dana", RUN)
+    workflow.act(store, escalated, "escalate", "dana", RUN)
+    workflow.assign(store, escalated, "adv-miri", "dana", RUN)
     queue(store, add(created, "complaint"), created, priority=99.0)  # not with legal
 
     summary = collect_digest(store, RUN, TZ, URL)
@@ -259,14 +262,14 @@ def test_collect_reports_response_times_for_items_queued_in_the_24_hours_before(
         return queue(store, add(created, "complaint", platform=platform), created, sla=timedelta(hours=2))
 
     fast = item(utc(22, 8))
-    store.act(fast, "start", "dana", utc(22, 8, 10))
-    store.act(fast, "respond", "dana", utc(22, 8, 30))  # 30 minutes, in time
+    workflow.act(store, fast, "start", "dana", utc(22, 8, 10))
+    workflow.act(store, fast, "respond", "dana", utc(22, 8, 30))  # 30 minutes, in time
     item(utc(22, 9))  # never answered, late: breached
     item(utc(22, 21))  # queued late in the evening, still unanswered in the morning: breached
     item(utc(23, 5))  # not due yet: its outcome is not known
     overnight = item(utc(22, 12), platform="facebook")
-    store.act(overnight, "start", "dana", utc(23, 5))
-    store.act(overnight, "respond", "dana", utc(23, 5, 30))  # 17h30m, late
+    workflow.act(store, overnight, "start", "dana", utc(23, 5))
+    workflow.act(store, overnight, "respond", "dana", utc(23, 5, 30))  # 17h30m, late
     item(utc(22, 5, 59))  # queued before the 24 hours
 
     assert collect_digest(store, RUN, TZ, URL).sla == (

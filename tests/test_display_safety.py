@@ -6,7 +6,7 @@ import html
 import pytest
 from conftest import NOW, add_users, open_store
 
-from monitor import text_safety
+from monitor import text_safety, workflow
 from monitor.cli import main, render_queue
 from monitor.pipeline import run_pass
 
@@ -82,7 +82,7 @@ def hostile(tmp_path, monkeypatch, make_mention, fake_classifier):
     store.save_page("t", [mention], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
     add_users(store, dana="manager", miri="legal")
-    store.assign(1, f"dana{ESC}[31m", f"avi{RLO}", NOW)
+    workflow.assign(store, 1, f"dana{ESC}[31m", f"avi{RLO}", NOW)
     return store
 
 

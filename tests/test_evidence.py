@@ -11,6 +11,7 @@ import pytest
 import yaml
 from conftest import NOW, ON_POSTGRESQL, add_users, open_store
 
+from monitor import workflow
 from monitor.cli import main
 from monitor.pipeline import run_pass
 from monitor.records import Capture, RawPayload, Share
@@ -39,7 +40,7 @@ def test_bundle_holds_exact_bytes_shares_quotes_and_a_manifest(
     later = RawPayload(b'{"id": "1860000000000000002", "public_metrics": {"like_count": 900}}', NOW)
     store.save_page("x-metrics", [], [], None, NOW, (), [Capture("x", "1860000000000000002", later)])
     store.mark_deleted("x", ["1860000000000000002"], NOW)
-    store.act(item_id, "escalate", "dana", NOW)
+    workflow.act(store, item_id, "escalate", "dana", NOW)
     add_users(store, **{"adv-miri": "legal"})
 
     assert main(["evidence", str(item_id), "--out", str(tmp_path / "out"), "--by", "adv-miri"]) == 0
@@ -90,7 +91,9 @@ def test_summary_is_rtl_for_hebrew_and_hostile_text_is_inert(store, make_mention
     )
     store.save_page("t", [], [], {}, NOW, [Share("x", "h1", "9", "<i>x</i>", "n", 1, "retweet", page_raw())])
     run_pass(store, [], fake_classifier, NOW)
-    store.act(1, "escalate", "<b>mallory</b>", NOW, note="<script>steal()</script> [x](javascript:y)")
+    workflow.act(
+        store, 1, "escalate", "<b>mallory</b>", NOW, note="<script>steal()</script> [x](javascript:y)"
+    )
     zf = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(1), NOW)))
     summary = zf.read("summary.html").decode()
     assert '<div class="post" dir="rtl">' in summary

@@ -537,9 +537,9 @@ def test_the_metrics_source_runs_the_refresh_in_the_pipeline(store, fake_classif
     assert store.deleted_at("facebook", f"{PAGE}_900000000000005") == NOW
     # every re-read is kept as a capture, byte for byte, beside the first payload
     captured = store.captures("facebook", P2)
-    assert len(captured) == 1 and captured[0]["captured_at"] == NOW
-    assert json.loads(captured[0]["body"])["reactions"]["summary"]["total_count"] == 210
-    assert captured[0]["sha256"] == hashlib.sha256(captured[0]["body"]).hexdigest()
+    assert len(captured) == 1 and captured[0].captured_at == NOW
+    assert json.loads(captured[0].body)["reactions"]["summary"]["total_count"] == 210
+    assert captured[0].sha256 == hashlib.sha256(captured[0].body).hexdigest()
     with replay.use_cassette("refresh.yaml") as cas:  # nothing due a minute later: no request
         assert [p.metrics for p in metrics.fetch({}, NOW + timedelta(minutes=1))] == [()]
         assert cas.play_count == 0

@@ -24,7 +24,7 @@ from conftest import NOW, ON_POSTGRESQL, FakeClassifier, sqlite_only
 from fake_api import CREATED, FakeX, Fault, redirect
 from sqlalchemy import event, select
 
-import monitor.storage.store as store_module
+import monitor.storage.database as store_module
 from monitor.errors import StorageBusy, StorageError, StorageFull, StorageReadOnly
 from monitor.pipeline import PassReport, poll_source
 from monitor.records import SourcePage

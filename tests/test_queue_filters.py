@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from classifiers import Prediction
 from classifiers.virality import Virality
+from monitor import workflow
 from monitor.records import UNASSIGNED, QueueFilter, TriageDecision
 from monitor.storage.models import MentionRow
 
@@ -71,7 +72,7 @@ def test_filters_each_narrow_the_queue_in_sql(store, make_mention):
     assert ext(store, own_page=False) == (["b", "a", "e"], 3)
     assert ext(store, since=NOW - timedelta(hours=24)) == (["b", "a", "e"], 3)
     assert ext(store, until=NOW - timedelta(hours=24)) == (["c", "d"], 2)
-    store.assign(ids["a"], "maya", "lead", NOW)
+    workflow.assign(store, ids["a"], "maya", "lead", NOW)
     assert ext(store, assignee="maya") == (["a"], 1)
     assert ext(store, assignee=UNASSIGNED) == (["b", "c", "e", "d"], 4)
     assert store.assignees() == ["maya"]
@@ -88,7 +89,7 @@ def test_search_matches_text_and_author_ignoring_case_and_wildcards(store, make_
 
 def test_closed_items_only_on_request_and_paging_is_stable(store, make_mention):
     ids = _fill(store, make_mention)
-    store.act(ids["b"], "dismiss", "lead", NOW, reason="spam")
+    workflow.act(store, ids["b"], "dismiss", "lead", NOW, reason="spam")
     assert ext(store) == (["c", "a", "e", "d"], 4)
     assert ext(store, include_closed=True)[1] == 5
     assert ext(store, statuses=("dismissed",)) == (["b"], 1)
@@ -98,6 +99,6 @@ def test_closed_items_only_on_request_and_paging_is_stable(store, make_mention):
 
 def test_a_correction_moves_the_item_between_label_filters(store, make_mention):
     ids = _fill(store, make_mention)
-    store.correct(ids["a"], "praise", "sarcasm misread", "lead", NOW)
+    workflow.correct(store, ids["a"], "praise", "sarcasm misread", "lead", NOW)
     assert ext(store, labels=("praise",)) == (["a", "d"], 2)
     assert store.queue_item(ids["a"]).label == "praise"

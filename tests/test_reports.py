@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from classifiers import Prediction
 from classifiers.virality import Virality
+from monitor import workflow
 from monitor.records import TriageDecision
 from monitor.storage.models import MentionRow, TriageItemRow
 from monitor.storage.reports import (
@@ -26,6 +27,7 @@ from monitor.storage.reports import (
     volume_by_day,
     window_days,
 )
+from monitor.triage import LEGAL_PLAYBOOKS
 
 D = {n: date(2026, 11, n) for n in range(1, 31)}  # NOW is 2026-11-20 12:00 UTC
 
@@ -85,8 +87,8 @@ def test_volume_by_day_counts_mentions_per_utc_day_by_their_current_label(store,
     store.save_classifications([(reclassified, Prediction("complaint", {}, "en", "m2"))], NOW)
     corrected = add(at(18, 10), "praise")
     item = queue(store, corrected, at(18, 10))
-    store.correct(item, "boycott", "calls to stop buying", "dana", NOW)
-    store.correct(item, "neutral", "sarcasm, not a call", "dana", NOW)  # the latest correction wins
+    workflow.correct(store, item, "boycott", "calls to stop buying", "dana", NOW)
+    workflow.correct(store, item, "neutral", "sarcasm, not a call", "dana", NOW)  # the latest correction wins
     add(at(18, 11))  # not classified yet
     add(at(18, 12), "complaint", from_business=True)  # the business's own post
     # nothing on the 19th
@@ -127,7 +129,7 @@ def test_every_report_on_an_empty_database(store):
     assert daily_spikes([], window_days(NOW, 14)) == DailySpikes((), ())
     assert response_kpis(store, NOW) == []
     assert top_viral(store, NOW) == []
-    assert open_legal(store, NOW) == []
+    assert open_legal(store, NOW, LEGAL_PLAYBOOKS) == []
 
 
 def test_now_must_be_timezone_aware_and_a_window_at_least_a_day(store):
@@ -191,26 +193,26 @@ def test_response_kpis_per_platform(store, add):
         return queue(store, add(created, "complaint", platform=platform), created, sla_due_at=due)
 
     fast = item()
-    store.act(fast, "start", "dana", posted + timedelta(minutes=10))
-    store.act(fast, "respond", "dana", posted + timedelta(minutes=30))  # 1800 s, in time
+    workflow.act(store, fast, "start", "dana", posted + timedelta(minutes=10))
+    workflow.act(store, fast, "respond", "dana", posted + timedelta(minutes=30))  # 1800 s, in time
     late = item()
-    store.act(late, "start", "dana", posted + timedelta(minutes=10))
-    store.act(late, "respond", "dana", posted + timedelta(hours=2))  # 7200 s, after the due time
+    workflow.act(store, late, "start", "dana", posted + timedelta(minutes=10))
+    workflow.act(store, late, "respond", "dana", posted + timedelta(hours=2))  # 7200 s, after the due time
     item()  # never answered, due time passed: breached
     pending = item(due=due_ahead)
-    store.act(pending, "start", "dana", NOW - timedelta(minutes=5))  # not answered yet, not due yet
+    workflow.act(store, pending, "start", "dana", NOW - timedelta(minutes=5))  # not answered yet, not due yet
     dismissed = item()
-    store.act(dismissed, "dismiss", "dana", NOW - timedelta(hours=1), reason="spam")
+    workflow.act(store, dismissed, "dismiss", "dana", NOW - timedelta(hours=1), reason="spam")
     answered_then_escalated = item()
-    store.act(answered_then_escalated, "start", "dana", posted)
-    store.act(answered_then_escalated, "respond", "dana", posted + timedelta(minutes=10))  # 600 s
-    store.act(answered_then_escalated, "escalate", "dana", posted + timedelta(minutes=20))
+    workflow.act(store, answered_then_escalated, "start", "dana", posted)
+    workflow.act(store, answered_then_escalated, "respond", "dana", posted + timedelta(minutes=10))  # 600 s
+    workflow.act(store, answered_then_escalated, "escalate", "dana", posted + timedelta(minutes=20))
     old = item(created=NOW - timedelta(days=31), due=NOW - timedelta(days=30))  # queued before the window
-    store.act(old, "start", "dana", NOW - timedelta(days=31))
-    store.act(old, "respond", "dana", NOW - timedelta(days=30, hours=23))
+    workflow.act(store, old, "start", "dana", NOW - timedelta(days=31))
+    workflow.act(store, old, "respond", "dana", NOW - timedelta(days=30, hours=23))
     item("facebook", due=due_ahead)
     fb_dismissed = item("facebook")
-    store.act(fb_dismissed, "dismiss", "dana", NOW, reason="not about us")
+    workflow.act(store, fb_dismissed, "dismiss", "dana", NOW, reason="not about us")
 
     assert response_kpis(store, NOW) == [
         ResponseKpi("facebook", items=2, responded=0, median_first_response_s=None, sla_breach_rate=None),
@@ -234,14 +236,14 @@ def test_top_viral_lists_open_recent_items_most_viral_first(store, add):
         forecast=900.0,
     )
     dismissed = queue(store, add(recent, "complaint"), recent, virality=95.0)
-    store.act(dismissed, "dismiss", "dana", NOW, reason="spam")
+    workflow.act(store, dismissed, "dismiss", "dana", NOW, reason="spam")
     old = NOW - timedelta(days=8)
     week_old = queue(store, add(old, "complaint"), old, virality=99.0)
     v5 = queue(store, add(recent, "neutral", text="ok"), recent, virality=10.0, forecast=12.0)
     v6 = queue(store, add(recent, "praise", text="love it"), recent, virality=50.0, forecast=60.0)
-    store.act(v6, "start", "dana", NOW)
-    store.act(v6, "respond", "dana", NOW)
-    store.correct(v6, "complaint", "sarcastic", "dana", NOW)
+    workflow.act(store, v6, "start", "dana", NOW)
+    workflow.act(store, v6, "respond", "dana", NOW)
+    workflow.correct(store, v6, "complaint", "sarcastic", "dana", NOW)
 
     excerpt = "first line second line " + "x" * 116 + "…"
     assert top_viral(store, NOW, limit=3) == [
@@ -261,29 +263,29 @@ def test_open_legal_lists_items_with_legal_highest_priority_then_oldest(store, a
 
     accusation = item("defamation", "escalate_legal", 90.0, 2)
     crisis = item("boycott", "crisis", 99.0, 0.5)
-    store.act(crisis, "start", "owner", NOW)
-    store.act(crisis, "respond", "owner", NOW)  # the holding statement: still open, still legal's
+    workflow.act(store, crisis, "start", "owner", NOW)
+    workflow.act(store, crisis, "respond", "owner", NOW)  # the holding statement: still open, still legal's
     escalated = item("complaint", "reply", 40.0, 5)
-    store.act(escalated, "escalate", "dana", NOW)
-    store.assign(escalated, "adv-miri", "dana", NOW)
+    workflow.act(store, escalated, "escalate", "dana", NOW)
+    workflow.assign(store, escalated, "adv-miri", "dana", NOW)
     in_review = item("complaint", "reply", 40.0, 6)
-    store.act(in_review, "escalate", "dana", NOW)
-    store.act(in_review, "review", "adv-miri", NOW)
+    workflow.act(store, in_review, "escalate", "dana", NOW)
+    workflow.act(store, in_review, "review", "adv-miri", NOW)
     decided = item("defamation", "escalate_legal", 10.0, 1)
     for action in ("escalate", "review"):
-        store.act(decided, action, "adv-miri", NOW)
-    store.act(decided, "decide", "adv-miri", NOW, decision="notice_sent")  # open until closed
+        workflow.act(store, decided, action, "adv-miri", NOW)
+    workflow.act(store, decided, "decide", "adv-miri", NOW, decision="notice_sent")  # open until closed
     closed = item("defamation", "escalate_legal", 95.0, 1)
     for action in ("escalate", "review"):
-        store.act(closed, action, "adv-miri", NOW)
-    store.act(closed, "decide", "adv-miri", NOW, decision="no_action")
-    store.act(closed, "close", "adv-miri", NOW)
+        workflow.act(store, closed, action, "adv-miri", NOW)
+    workflow.act(store, closed, "decide", "adv-miri", NOW, decision="no_action")
+    workflow.act(store, closed, "close", "adv-miri", NOW)
     dismissed = item("boycott", "escalate_legal", 95.0, 1)
-    store.act(dismissed, "dismiss", "dana", NOW, reason="duplicate")
+    workflow.act(store, dismissed, "dismiss", "dana", NOW, reason="duplicate")
     item("complaint", "reply", 95.0, 1)  # an ordinary complaint
 
     h = lambda hours: timedelta(hours=hours)  # noqa: E731
-    assert open_legal(store, NOW) == [
+    assert open_legal(store, NOW, LEGAL_PLAYBOOKS) == [
         LegalItem(crisis, "crisis", "boycott", "responded", 99.0, h(0.5), None),
         LegalItem(accusation, "escalate_legal", "defamation", "new", 90.0, h(2), None),
         LegalItem(in_review, "reply", "complaint", "legal_review", 40.0, h(6), None),

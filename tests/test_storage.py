@@ -9,6 +9,7 @@ from conftest import NOW, sqlite_only
 from sqlalchemy import select
 
 from classifiers import Prediction
+from monitor import workflow
 from monitor.errors import StorageError
 from monitor.records import MentionMetrics, MetricSnapshot
 from monitor.storage import Store
@@ -60,16 +61,18 @@ def test_snapshots_are_added_only_when_counters_change(store, make_mention):
 
 def test_a_failing_page_writes_nothing(store, make_mention, monkeypatch):
     calls = {"n": 0}
-    original = Store._insert_snapshots
+    from monitor.storage.ingest import Ingest
+
+    original = Ingest._insert_snapshots
 
     def boom(self, s, metrics, *seals):
         calls["n"] += 1
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Store, "_insert_snapshots", boom)
+    monkeypatch.setattr(Ingest, "_insert_snapshots", boom)
     with pytest.raises(RuntimeError):
         store.save_page("s", [make_mention(external_id="7")], [], {"since_id": "7"}, NOW)
-    monkeypatch.setattr(Store, "_insert_snapshots", original)
+    monkeypatch.setattr(Ingest, "_insert_snapshots", original)
     assert store.counts()["mentions"] == 0
     assert store.source_state("s") is None
     assert calls["n"] == 1
@@ -156,7 +159,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
     page = [make_mention(external_id="1"), make_mention(external_id="2", text="praise the new barista")]
     store.save_page("s", page, [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
-    store.act(2, "dismiss", "dana", NOW, reason="not about us")
+    workflow.act(store, 2, "dismiss", "dana", NOW, reason="not about us")
     before = [(q.id, q.label, q.language, q.status) for q in store.queue(include_closed=True)]
     assert before == [(1, "complaint", "en", "new"), (2, "praise", "en", "dismissed")]
 

@@ -9,6 +9,7 @@ import pytest
 from conftest import NOW, ON_POSTGRESQL, open_store
 from sqlalchemy import select, text
 
+from monitor import workflow
 from monitor.pipeline import run_pass
 from monitor.storage import audit
 from monitor.storage.models import AuditEventRow
@@ -32,8 +33,8 @@ def worked(store, make_mention, fake_classifier):
     metrics = [MentionMetrics("x", "1", MetricSnapshot(NOW, 5, 1, 0, 0, 100))]
     store.save_page("t", page, metrics, {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
-    store.correct(2, "praise", "it is a joke", "dana", NOW + timedelta(minutes=1))
-    store.act(1, "escalate", "dana", NOW + timedelta(minutes=2))
+    workflow.correct(store, 2, "praise", "it is a joke", "dana", NOW + timedelta(minutes=1))
+    workflow.act(store, 1, "escalate", "dana", NOW + timedelta(minutes=2))
     store.add_user("miri", "legal", "argon2-hash", NOW)
     assert store.verify() == []
     return store
@@ -206,7 +207,7 @@ def test_an_old_unkeyed_chain_is_re_signed_once_at_upgrade(tmp_path, make_mentio
     store = open_store(data)
     store.save_page("t", [make_mention(external_id="1", text="they scam defamation")], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
-    store.act(1, "escalate", "dana", NOW)
+    workflow.act(store, 1, "escalate", "dana", NOW)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with store.engine.begin() as conn:

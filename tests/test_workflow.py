@@ -7,6 +7,7 @@ import pytest
 from conftest import NOW, add_users, open_store
 from sqlalchemy import select, text
 
+from monitor import workflow
 from monitor.cli import main
 from monitor.pipeline import run_pass
 from monitor.workflow import DECISIONS, STATES, TRANSITIONS, WorkflowError, allowed_actions, next_state
@@ -58,12 +59,12 @@ def queued(store, make_mention, fake_classifier):
 
 def test_transitions_are_recorded_with_who_and_when(queued):
     store = queued
-    store.assign(2, "dana", "owner-avi", NOW)
-    store.act(2, "start", "dana", NOW + timedelta(minutes=1))
-    store.act(2, "respond", "dana", NOW + timedelta(minutes=2), note="answered publicly on X")
-    store.act(1, "escalate", "dana", NOW + timedelta(minutes=3))
-    store.act(1, "review", "adv-miri", NOW + timedelta(minutes=4))
-    store.act(1, "decide", "adv-miri", NOW + timedelta(minutes=5), decision="notice_sent")
+    workflow.assign(store, 2, "dana", "owner-avi", NOW)
+    workflow.act(store, 2, "start", "dana", NOW + timedelta(minutes=1))
+    workflow.act(store, 2, "respond", "dana", NOW + timedelta(minutes=2), note="answered publicly on X")
+    workflow.act(store, 1, "escalate", "dana", NOW + timedelta(minutes=3))
+    workflow.act(store, 1, "review", "adv-miri", NOW + timedelta(minutes=4))
+    workflow.act(store, 1, "decide", "adv-miri", NOW + timedelta(minutes=5), decision="notice_sent")
     trail = [(e["actor"], e["action"], e["detail"]) for e in store.item(2)["audit"]]
     assert trail == [
         ("owner-avi", "assign", {"from": None, "to": "dana"}),
@@ -73,7 +74,7 @@ def test_transitions_are_recorded_with_who_and_when(queued):
     assert store.item(1)["item"]["decision"] == "notice_sent"
     assert store.item(1)["audit"][-1]["at"] == NOW + timedelta(minutes=5)
     with pytest.raises(WorkflowError, match="cannot resolve an item that is decided"):
-        store.act(1, "resolve", "dana", NOW)
+        workflow.act(store, 1, "resolve", "dana", NOW)
     assert store.item(1)["item"]["status"] == "decided"  # a refused action changes nothing
     assert store.verify() == []
 
@@ -111,9 +112,9 @@ def test_concurrent_writers_keep_one_audit_chain(store):
 
 def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued, tmp_path, monkeypatch, capsys):
     store = queued
-    store.act(1, "escalate", "dana", NOW)
-    store.act(1, "review", "miri", NOW)
-    store.act(2, "dismiss", "dana", NOW, reason="not about us")
+    workflow.act(store, 1, "escalate", "dana", NOW)
+    workflow.act(store, 1, "review", "miri", NOW)
+    workflow.act(store, 2, "dismiss", "dana", NOW, reason="not about us")
     # Events 1-3 are the page's ingest, classification and triage; 4-6 the actions above.
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET actor = 'someone-else' WHERE id = 5"))
@@ -203,7 +204,7 @@ def test_train_with_corrections_learns_from_the_database(
     store = open_store(tmp_path / "data")
     store.save_page("t", [make_mention(external_id="1", text="קפה קר שוב, ממש לא נעים praise")], [], {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
-    store.correct(1, "complaint", "sarcasm", "dana", NOW)
+    workflow.correct(store, 1, "complaint", "sarcasm", "dana", NOW)
     # A small corpus and one pass: the real fine-tuning path (the real encoder, LoRA, calibration) in seconds.
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -170,10 +170,8 @@ def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fa
     snaps = store.snapshots([2])[2]
     assert [(s.likes, s.shares) for s in snaps] == [(40, 12), (900, 300)]
     [capture] = store.captures("x", "1860000000000000002")  # the re-read, kept byte for byte
-    assert (
-        capture["captured_at"] == later and json.loads(capture["body"])["public_metrics"]["like_count"] == 900
-    )
-    assert capture["sha256"] == hashlib.sha256(capture["body"]).hexdigest()
+    assert capture.captured_at == later and json.loads(capture.body)["public_metrics"]["like_count"] == 900
+    assert capture.sha256 == hashlib.sha256(capture.body).hexdigest()
 
 
 def test_malformed_tweets_are_skipped_and_bad_bodies_rejected():
@@ -226,7 +224,7 @@ def test_quotes_and_retweets_of_watched_posts_show_who_shared_them(store, fake_c
     with replay.use_cassette("quotes.yaml"):
         report = run_pass(store, [src], fake_classifier, NOW)
     assert report.errors == [] and report.new_mentions == 1
-    assert [(s["handle"], s["followers"], s["kind"]) for s in store.shares("x", "1860000000000000002")] == [
+    assert [(s.handle, s.followers, s.kind) for s in store.shares("x", "1860000000000000002")] == [
         ("noa_k", 340, "retweet"),
         ("yossi_b", 88, "retweet"),
     ]

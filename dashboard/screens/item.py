@@ -101,10 +101,10 @@ with left:
     if len(thread) > 1:
         with st.expander(f"Thread ({len(thread)} posts)", expanded=False):
             for post in thread:
-                who = "the business" if post["from_business"] else views.handle(str(post["author"]))
-                mark = " ← this item" if post["this"] else ""
-                st.caption(f"{views.markdown_text(who)} · {post['created_at']:%Y-%m-%d %H:%M}{mark}")
-                st.html(views.post_html(str(post["text"]), post["language"]))
+                who = "the business" if post.from_business else views.handle(post.author)
+                mark = " ← this item" if post.this else ""
+                st.caption(f"{views.markdown_text(who)} · {post.created_at:%Y-%m-%d %H:%M}{mark}")
+                st.html(views.post_html(post.text, post.language))
 
     st.subheader("Engagement")
     mid = store.mention_id_of(q.id)

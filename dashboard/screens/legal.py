@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import auth, data, views
 from monitor import actions
 from monitor.records import QueueFilter
+from monitor.triage import LEGAL_SCOPE
 from monitor.workflow import DECISIONS
 
 user = auth.require("page:legal")
@@ -17,7 +18,7 @@ if flash := st.session_state.pop("l_flash", None):
     st.success(flash)
 
 show_closed = st.toggle("Include closed and decided items", key="l_closed")
-flt = QueueFilter(legal=True, include_closed=show_closed)
+flt = QueueFilter(legal=LEGAL_SCOPE, include_closed=show_closed)
 total = store.queue_count(flt)
 items = store.queue(flt, limit=200)
 st.markdown(

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import auth, data, views
 from monitor.storage import reports
+from monitor.triage import LEGAL_PLAYBOOKS
 
 auth.require("page:overview")
 store, now = data.store(), data.now()
@@ -27,7 +28,7 @@ first = reports.first_mention_at(store)
 spikes = reports.daily_spikes(
     reports.volume_by_day(store, now, days + 7), spike_days, history_start=first.date() if first else None
 )
-legal = reports.open_legal(store, now)
+legal = reports.open_legal(store, now, LEGAL_PLAYBOOKS)
 counts = store.counts()
 
 c1, c2, c3, c4 = st.columns(4)

@@ -27,12 +27,18 @@ import secrets
 import stat
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from monitor.errors import ConfigError, StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+    from sqlalchemy.sql.expression import ColumnClause, TableClause
 
 KEY_FILE = "audit.key"
 CHECKPOINT_FILE = "audit-head.json"
@@ -266,13 +272,13 @@ def _write_checkpoint(path: Path, events: int, head: str) -> None:
 
 
 @functools.cache
-def _sealed_tables() -> dict[str, tuple[object, str, object]]:
+def _sealed_tables() -> dict[str, tuple[TableClause, str, Callable[[Mapping[Any, Any]], str]]]:
     """kind -> (a lightweight table with the sealed columns, key column, seal function)."""
     from sqlalchemy import JSON, Boolean, Integer, String, column, table
 
     from monitor.storage.models import UTCDateTime
 
-    def t(name: str, *cols: object) -> object:
+    def t(name: str, *cols: ColumnClause[Any]) -> TableClause:
         return table(name, *cols)
 
     s, i, b, d = String, Integer, Boolean, UTCDateTime
@@ -324,7 +330,9 @@ def _sealed_tables() -> dict[str, tuple[object, str, object]]:
 SEALED_KINDS = ("mention", "payload", "snapshot", "classification", "item", "correction", "user")
 
 
-def current_rows(conn: object, kind: str, batch: int = 2000) -> object:
+def current_rows(
+    conn: Connection | Session, kind: str, batch: int = 2000
+) -> Iterator[tuple[str, str, Mapping[Any, Any]]]:
     """(key, seal, row) for every row of a sealed kind, as the database holds it now (streamed)."""
     from sqlalchemy import select
 
@@ -334,7 +342,7 @@ def current_rows(conn: object, kind: str, batch: int = 2000) -> object:
         yield str(row[key]), fn(row), row
 
 
-def row_seals(kind: str, rows: object) -> dict[str, str]:
+def row_seals(kind: str, rows: Iterable[object]) -> dict[str, str]:
     """Seals for rows (mappings or ORM rows) of one kind, keyed as the chain keys them."""
     tbl, key, fn = _sealed_tables()[kind]
     out = {}

@@ -21,8 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
-from monitor.records import valid_text
-from monitor.workflow import OPEN_STATUSES
+from monitor.records import OPEN_STATUSES, valid_text
 
 
 class UTCDateTime(TypeDecorator):

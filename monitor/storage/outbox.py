@@ -13,14 +13,15 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from monitor.errors import WorkflowError
+from monitor.storage.chain import AuditChain
+from monitor.storage.database import Database
 from monitor.storage.models import ACTIVE_OUTBOX, OutboxRow, TriageItemRow
-from monitor.workflow import WorkflowError
 
 # The audit actor of what the monitor does to the outbox on its own (a failed attempt, a stuck post).
 MONITOR_ACTOR = "repmon:monitor"
@@ -56,27 +57,17 @@ def _entry(r: OutboxRow) -> OutboxEntry:
     )  # fmt: skip
 
 
-class StoreParts(Protocol):
-    """What the repository uses of the ``Store`` that composes it: its transactions and audit chain."""
-
-    def session(self) -> AbstractContextManager[Session]: ...
-
-    def _append_event(
-        self, s: Session, now: datetime, actor: str, action: str, item_id: int | None, detail: dict
-    ) -> object: ...
-
-
 class OutboxRepository:
-    """The outbox table, over the store's sessions and audit chain."""
+    """The replies people queued, and what became of each (see the module's docstring)."""
 
-    def __init__(self, store: StoreParts) -> None:
-        self._store = store
+    def __init__(self, db: Database, chain: AuditChain) -> None:
+        self.db, self.chain = db, chain
 
     def _session(self) -> AbstractContextManager[Session]:
-        return self._store.session()
+        return self.db.session()
 
     def _audit(self, s: Session, now: datetime, actor: str, action: str, item_id: int, detail: dict) -> None:
-        self._store._append_event(s, now, actor, action, item_id, detail)
+        self.chain.append(s, now, actor, action, item_id, detail)
 
     def enqueue(
         self,

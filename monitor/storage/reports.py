@@ -21,13 +21,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, Date, FunctionElement, Integer, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from classifiers import NEGATIVE_LABELS
+from monitor.records import AWAITING_FIRST_RESPONSE, OPEN_STATUSES, STATES
 from monitor.storage.models import AuditEventRow, ClassificationRow, CorrectionRow, MentionRow, TriageItemRow
 from monitor.storage.store import Store
-from monitor.triage import LEGAL_PLAYBOOKS
-from monitor.workflow import AWAITING_FIRST_RESPONSE, OPEN_STATUSES, STATES
 
 UNCLASSIFIED = "unclassified"
 # escalate_legal is owned by legal; a crisis is led by the owner with legal in the loop on every public word.
@@ -172,7 +172,7 @@ def hourly_volume(store: Store, start: datetime, end: datetime) -> list[HourVolu
     return [HourVolume(first + timedelta(hours=i), *found.get(i, (0, 0))) for i in range(hours)]
 
 
-def _label_of(mention_id: ColumnElement[int]) -> ColumnElement[str]:
+def _label_of(mention_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[str]:
     """A mention's label in SQL: latest correction, else latest classification, else unclassified.
 
     One indexed look-up per row, for queries that return few rows (volume_by_day joins instead).
@@ -455,14 +455,15 @@ def top_viral(store: Store, now: datetime, limit: int = 10, days: int = 7) -> li
     )
     with store.session() as s:
         return [
-            ViralItem(id_, platform, label, virality, forecast, author, _excerpt(text))
+            # virality is never None here (the query leaves unscored items out)
+            ViralItem(id_, platform, label, virality or 0.0, forecast, author, _excerpt(text))
             for id_, platform, label, virality, forecast, author, text in s.execute(q)
         ]
 
 
-def open_legal(store: Store, now: datetime) -> list[LegalItem]:
-    """Open items that are with legal: on a legal playbook (escalate_legal, crisis) or escalated by a
-    person, highest priority first, then oldest."""
+def open_legal(store: Store, now: datetime, legal_playbooks: Sequence[str]) -> list[LegalItem]:
+    """Open items that are with legal: on a legal playbook (``monitor.triage.LEGAL_PLAYBOOKS``) or
+    escalated by a person, highest priority first, then oldest."""
     now = _utc(now)
     q = (
         select(
@@ -477,7 +478,7 @@ def open_legal(store: Store, now: datetime) -> list[LegalItem]:
         .join(MentionRow, MentionRow.id == TriageItemRow.mention_id)
         .where(
             TriageItemRow.status.in_(LEGAL_STATUSES)
-            | (TriageItemRow.playbook.in_(LEGAL_PLAYBOOKS) & TriageItemRow.status.not_in(CLOSED_STATUSES)),
+            | (TriageItemRow.playbook.in_(legal_playbooks) & TriageItemRow.status.not_in(CLOSED_STATUSES)),
         )
         .order_by(TriageItemRow.priority.desc(), TriageItemRow.created_at, TriageItemRow.id)
     )

@@ -38,6 +38,7 @@ from monitor.storage.reports import (
     response_kpis,
 )
 from monitor.text_safety import for_header, one_line
+from monitor.triage import LEGAL_PLAYBOOKS
 
 TOP_ITEMS = 5
 LEGAL_SHOWN = 5
@@ -281,7 +282,7 @@ def collect_digest(store: Store, now: datetime, tz: ZoneInfo, dashboard_url: str
         )
         for q in queue
     )
-    legal = open_legal(store, now)
+    legal = open_legal(store, now, LEGAL_PLAYBOOKS)
     chain = store.audit_head()
     return DigestSummary(
         day=day,

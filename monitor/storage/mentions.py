@@ -1,0 +1,192 @@
+"""Reads of stored posts: their metric history, later captures, shares, raw payloads, threads, deletion
+state, and the open ones whose counters are refreshed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from classifiers.virality import MetricSnapshot
+from monitor.storage.database import Database
+from monitor.storage.ingest import KEY_BATCH
+from monitor.storage.models import (
+    CaptureRow,
+    MentionRow,
+    MetricSnapshotRow,
+    RawPayloadRow,
+    ShareRow,
+    TriageItemRow,
+)
+from monitor.stored import OpenMention, StoredCapture, StoredShare, ThreadPost
+
+
+class Mentions:
+    """What is stored about posts."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def captures(self, platform: str, external_id: str) -> list[StoredCapture]:
+        """Later reads of a post, oldest first: capture time, SHA-256 and the exact bytes."""
+        with self.db.session() as s:
+            q = (
+                select(CaptureRow)
+                .join(MentionRow, MentionRow.id == CaptureRow.mention_id)
+                .where(MentionRow.platform == platform, MentionRow.external_id == external_id)
+                .order_by(CaptureRow.captured_at, CaptureRow.id)
+            )
+            return [StoredCapture(c.captured_at, c.sha256, c.body) for c in s.scalars(q)]
+
+    def shares(self, platform: str, external_id: str) -> list[StoredShare]:
+        """Who shared a post, in the order first seen."""
+        with self.db.session() as s:
+            q = (
+                select(ShareRow)
+                .join(MentionRow, MentionRow.id == ShareRow.mention_id)
+                .where(MentionRow.platform == platform, MentionRow.external_id == external_id)
+                .order_by(ShareRow.id)
+            )
+            return [
+                StoredShare(
+                    sharer_id=r.sharer_id,
+                    handle=r.sharer_handle,
+                    name=r.sharer_name,
+                    followers=r.sharer_followers,
+                    kind=r.kind,
+                    first_seen_at=r.first_seen_at,
+                    sha256=r.sha256,
+                )
+                for r in s.scalars(q)
+            ]
+
+    def snapshots(self, mention_ids: Sequence[int]) -> dict[int, list[MetricSnapshot]]:
+        """Each mention's metric snapshots, oldest first."""
+        out: dict[int, list[MetricSnapshot]] = {i: [] for i in mention_ids}
+        with self.db.session() as s:
+            for i in range(0, len(mention_ids), KEY_BATCH):
+                q = (
+                    select(MetricSnapshotRow)
+                    .where(MetricSnapshotRow.mention_id.in_(mention_ids[i : i + KEY_BATCH]))
+                    .order_by(MetricSnapshotRow.mention_id, MetricSnapshotRow.at)
+                )
+                for r in s.scalars(q):
+                    out[r.mention_id].append(
+                        MetricSnapshot(
+                            at=r.at,
+                            likes=r.likes,
+                            shares=r.shares,
+                            replies=r.replies,
+                            quotes=r.quotes,
+                            views=r.views,
+                        )
+                    )
+        return out
+
+    def thread(self, item_id: int, limit: int = 200) -> list[ThreadPost]:
+        """An item's thread (or its parent and replies), oldest first, the item itself included."""
+        with self.db.session() as s:
+            item = s.get(TriageItemRow, item_id)
+            if item is None:
+                return []
+            m = s.get_one(MentionRow, item.mention_id)
+            key = m.thread_id or m.parent_id or m.external_id  # a root post: its replies point at it
+            q = (
+                select(MentionRow)
+                .where(
+                    MentionRow.platform == m.platform,
+                    (MentionRow.thread_id == key)
+                    | (MentionRow.external_id == key)
+                    | (MentionRow.parent_id == key),
+                )
+                .order_by(MentionRow.created_at)
+                .limit(limit)
+            )
+            return [
+                ThreadPost(
+                    external_id=r.external_id,
+                    author=r.author_handle,
+                    created_at=r.created_at,
+                    text=r.text,
+                    language=r.language,
+                    from_business=r.from_business,
+                    this=r.id == m.id,
+                    deleted_at=r.deleted_at,
+                )
+                for r in s.scalars(q)
+            ]
+
+    def deleted_at(self, platform: str, external_id: str) -> datetime | None:
+        """When the post was first seen gone from its platform (None: not seen gone)."""
+        with self.db.session() as s:
+            return s.scalar(
+                select(MentionRow.deleted_at).where(
+                    MentionRow.platform == platform, MentionRow.external_id == external_id
+                )
+            )
+
+    def business_posts(self, platform: str, since: datetime) -> list[str]:
+        """External ids of the business's own posts on a platform created since ``since``."""
+        with self.db.session() as s:
+            q = select(MentionRow.external_id).where(
+                MentionRow.platform == platform,
+                MentionRow.from_business.is_(True),
+                MentionRow.created_at >= since,
+                MentionRow.deleted_at.is_(None),
+            )
+            return list(s.scalars(q))
+
+    def open_mentions(
+        self, platform: str, source: str | None = None, limit: int = 10_000
+    ) -> list[OpenMention]:
+        """Posts of a platform with an open queue item and not deleted (newest first, at most ``limit``:
+        the counters refreshed in one pass), with their latest counters."""
+        with self.db.session() as s:
+            q = (
+                select(
+                    MentionRow.id,
+                    MentionRow.external_id,
+                    MentionRow.created_at,
+                    MentionRow.parent_id,
+                    TriageItemRow.playbook,
+                )
+                .join(TriageItemRow, TriageItemRow.mention_id == MentionRow.id)
+                .where(
+                    MentionRow.platform == platform,
+                    MentionRow.deleted_at.is_(None),
+                    TriageItemRow.is_open.is_(True),
+                )
+                .order_by(MentionRow.created_at.desc())
+                .limit(limit)
+            )
+            if source is not None:
+                q = q.where(MentionRow.source == source)
+            rows = s.execute(q).all()
+        snaps = self.snapshots([r[0] for r in rows])
+        out = []
+        for mid, ext, created, parent, playbook in rows:
+            history = snaps.get(mid, [])
+            out.append(
+                OpenMention(
+                    external_id=ext,
+                    created_at=created,
+                    parent_id=parent,
+                    playbook=playbook,
+                    last_at=history[-1].at if history else None,
+                    engagement=history[-1].engagement if history else None,
+                    previous=history[-2].engagement if len(history) > 1 else None,
+                )
+            )
+        return out
+
+    def raw_payload(self, platform: str, external_id: str) -> tuple[bytes, str, datetime] | None:
+        """The post's payload as fetched: (bytes, SHA-256, capture time)."""
+        with self.db.session() as s:
+            q = (
+                select(RawPayloadRow.body, RawPayloadRow.sha256, RawPayloadRow.captured_at)
+                .join(MentionRow, MentionRow.id == RawPayloadRow.mention_id)
+                .where(MentionRow.platform == platform, MentionRow.external_id == external_id)
+            )
+            row = s.execute(q).first()
+            return (row[0], row[1], row[2]) if row else None
