@@ -20,6 +20,7 @@ NAMES = {"manager": "maya", "legal": "lea", "owner": "oren"}
 def db(tmp_path, monkeypatch):
     data_dir = tmp_path / "data"
     monkeypatch.setenv("REPMON_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("REPMON_UI_LANGUAGE", "en")  # the sign-in page; the users are English too
     ids = build(data_dir)
     return open_store(data_dir), ids
 
@@ -40,6 +41,11 @@ def page(at, name):
 
 def button(at, key):
     return next(b for b in at.button if b.key == key)
+
+
+def posts(at):
+    """The HTML of the posts shown (``st.html`` also carries the page's direction)."""
+    return [h.proto.body for h in at.get("html") if 'class="repmon-post"' in h.proto.body]
 
 
 def no_exception(at):
@@ -76,7 +82,7 @@ def test_sign_in_stops_after_repeated_failures_and_a_reload_does_not_clear_it(db
         sign_in(at, "maya", "nope-nope")
         assert [e.value for e in at.error] == ["Wrong user name or password."]
     sign_in(at, "maya", PASSWORD)  # even the right password waits (the clock is frozen)
-    assert "Too many failed sign-ins: try again in 1 s" in at.error[0].value
+    assert "Too many failed sign-ins: try again in 1 second" in at.error[0].value
     assert "user" not in at.session_state
     reloaded = sign_in(app(), "maya", PASSWORD)  # a new browser session
     assert "Too many failed sign-ins" in reloaded.error[0].value
@@ -146,7 +152,7 @@ def test_queue_sorted_by_priority_with_sla_author_and_excerpt(db):
     assert list(frame["id"]) == [q.id for q in store.queue(limit=50)]
     assert list(frame["priority"]) == sorted(frame["priority"], reverse=True)
     first = frame.iloc[0]
-    assert first["id"] == ids["p1"] and first["label"] == "⚖️ defamation 0.90"
+    assert first["id"] == ids["p1"] and first["label"] == "⚖️ Defamation 0.90"
     assert first["author"] == "@user_p1 · 50k" and first["SLA"].startswith(("due in", "LATE"))
     assert first["post"].startswith("They are thieves") and list(frame.columns)[:4] == [
         "id",
@@ -231,7 +237,7 @@ def test_open_item_from_the_queue_follows_the_filters_and_the_ticked_row(db):
     assert button(at, "q_open").label == f"Open item #{ids['p3']}"
     button(at, "q_open").click().run()
     no_exception(at)
-    assert at.title[0].value == f"#{ids['p3']} · 💬 complaint"
+    assert at.title[0].value == f"#{ids['p3']} · 💬 Complaint"
     button(at, "i_back").click().run()  # back to the queue: the filter is still set
     assert at.title[0].value == "Queue" and at.multiselect(key="q_labels").value == ["complaint"]
     assert sorted(queue_ids(at)) == sorted([ids["p3"], ids["p5"]])
@@ -245,7 +251,7 @@ def test_a_hostile_post_renders_as_inert_text(db):
     at = app("manager", item_id=ids["p5"])
     at = page(at, "item")
     no_exception(at)
-    post = at.get("html")[0].proto.body
+    post = posts(at)[0]
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in post
     assert "&lt;img src=x onerror=alert(1)&gt;" in post
     assert "<script" not in post and "<img" not in post
@@ -258,7 +264,7 @@ def test_a_hostile_post_renders_as_inert_text(db):
 def test_a_hebrew_post_is_right_to_left(db):
     _, ids = db
     at = page(app("manager", item_id=ids["p2"]), "item")
-    assert 'dir="rtl"' in at.get("html")[0].proto.body
+    assert 'dir="rtl"' in posts(at)[0]
 
 
 def test_item_shows_scores_playbook_checklist_and_audit(db):
@@ -412,7 +418,7 @@ def test_an_owner_reads_an_item_but_cannot_act_on_it(db):
     _, ids = db
     at = page(app("owner", item_id=ids["p1"]), "item")
     no_exception(at)
-    assert at.title[0].value == f"#{ids['p1']} · ⚖️ defamation"
+    assert at.title[0].value == f"#{ids['p1']} · ⚖️ Defamation"
     assert {b.key for b in at.button} == {"sign_out", "i_back"}
     assert all(c.disabled for c in at.checkbox)
     assert len(at.text_area) == 0
@@ -439,17 +445,20 @@ def test_playbooks_page_lists_every_playbook_and_rule(db):
 def test_owner_sets_digest_address_and_language(db):
     store, _ = db
     at = page(app("owner"), "account")
-    at.text_input[0].input("not-an-address")
-    at.checkbox[0].check()
-    at.button[0].click().run()
+    at.text_input(key="a_email").input("not-an-address")
+    at.checkbox(key="a_digest").check()
+    button(at, "FormSubmitter:digest-Save").click().run()
     assert "is not an e-mail address" in at.error[0].value
-    at.text_input[0].input("oren@example.co.il")
-    at.radio[0].set_value("en")
-    at.button[0].click().run()
+    at.text_input(key="a_email").input("oren@example.co.il")
+    button(at, "FormSubmitter:digest-Save").click().run()
     oren = next(u for u in store.users() if u["name"] == "oren")
     assert (oren["email"], oren["language"], oren["digest"]) == ("oren@example.co.il", "en", True)
+    at.radio(key="a_language").set_value("he")  # the digest follows the interface language
+    button(at, "FormSubmitter:language-Save language").click().run()
+    oren = next(u for u in store.users() if u["name"] == "oren")
+    assert (oren["email"], oren["language"], oren["digest"]) == ("oren@example.co.il", "he", True)
     manager = page(app("manager"), "account")
-    assert len(manager.text_input) == 0 and "for owners" in manager.caption[0].value
+    assert len(manager.text_input) == 0 and any("for owners" in c.value for c in manager.caption)
 
 
 def test_poll_now_makes_the_pipeline_poll_before_the_interval(store, make_mention):
@@ -557,7 +566,7 @@ def test_a_hostile_handle_is_isolated_and_flagged_on_the_legal_page_and_in_the_q
     assert author == f"@{EVIL_SHOWN} · 500k"
     at.selectbox(key="l_item").set_value(item_id).run()
     [line] = [t.value for t in at.text if "followers" in t.value]
-    assert line.startswith(f"@\u2068{EVIL_SHOWN}\u2069 · 500k followers · x · posted ")
+    assert line.startswith(f"@\u2068{EVIL_SHOWN}\u2069 · 500k followers · X · posted ")
     assert any("RLO, CR, LF, ESC" in w.value for w in at.warning)
     assert raw_free([t.value for t in at.text])
 
