@@ -1,5 +1,7 @@
 """The dashboard with Streamlit's AppTest: every page, action and role, on a small fixed database."""
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -586,3 +588,159 @@ def test_a_session_item_id_beyond_the_database_is_a_clear_message(db):
     at = page(app("manager", item_id=2**63), "item")
     no_exception(at)
     assert at.warning[0].value == f"There is no queue item #{2**63}. Open one from the Queue."
+
+
+# -- the dashboard in Hebrew (issue 16) -----------------------------------------------------------------
+
+HE_PAGES = ("queue", "item", "legal", "overview", "sources", "playbooks", "account")
+
+
+@pytest.fixture
+def he_db(tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("REPMON_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("REPMON_UI_LANGUAGE", "he")
+    ids = build(data_dir, language="he")
+    return open_store(data_dir), ids
+
+
+def english_ui_strings():
+    """The catalogue's English strings that Hebrew shows otherwise, and the multi-word parts of those
+    with placeholders (``"Open item #{id}"`` → ``"Open item #"``): none may show on a Hebrew page."""
+    from babel.messages.pofile import read_po
+
+    from monitor import i18n
+
+    path = i18n.LOCALE_DIR / "he" / "LC_MESSAGES" / "repmon.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale="he")
+    whole, parts = set(), set()
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for source in ids:
+            if source in strings:  # the same in both (a brand name: "X")
+                continue
+            whole.add(source)
+            for part in re.split(r"\{[a-z_]+\}", source):
+                part = part.strip(" ·:.()#*")
+                if len(re.findall(r"[A-Za-z]{2,}", part)) >= 2 and not any(part in s for s in strings):
+                    parts.add(part)
+    return whole, parts
+
+
+def shown_texts(at):
+    """Every piece of interface text on the page: titles, headings, text, alerts, captions, widget labels
+    and options, buttons, metrics, expanders and table headings (not the posts and names: those are data)."""
+    out = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
+                 "success"):  # fmt: skip
+        out += [e.value for e in at.get(kind)]
+    for kind in ("button", "text_input", "text_area", "number_input", "checkbox", "toggle", "radio",
+                 "selectbox", "multiselect", "date_input", "metric", "expander", "download_button",
+                 "link_button"):  # fmt: skip
+        for e in at.get(kind):
+            label = getattr(e, "label", None) or getattr(getattr(e, "proto", None), "label", None)
+            out += [label] if label else []
+            out += [str(o) for o in getattr(e, "options", [])] if kind in ("selectbox", "multiselect") else []
+            placeholder = getattr(getattr(e, "proto", None), "placeholder", "")
+            out += [placeholder] if placeholder else []
+    for frame in at.dataframe:  # a column's heading: its configured label, else its name
+        config = json.loads(frame.proto.columns or "{}")
+        out += [(config.get(str(c)) or {}).get("label") or str(c) for c in frame.value.columns]
+    return [t for t in out if t]
+
+
+def untranslated(at, whole, parts):
+    found = []
+    for text in shown_texts(at):
+        plain = text.replace("\\", "")  # markdown escapes
+        if plain.strip(" *") in whole:
+            found.append(text)
+        found += [f"{part!r} in {text!r}" for part in parts if part in plain]
+    return found
+
+
+def hebrew_pages(ids):
+    """Each dashboard page in Hebrew, in the states that show most of its words."""
+    yield "sign-in", AppTest.from_file(APP, default_timeout=60).run()
+    for role in ("manager", "legal", "owner"):
+        at = app(role)
+        yield f"{role}-home", at
+        for name in HE_PAGES:
+            if can(role, f"page:{name}"):
+                yield f"{role}-{name}", page(at, name)
+    queue = app("manager")
+    queue.session_state["queue_table"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    yield "queue-ticked", queue.run()
+    item = page(app("manager", item_id=ids["p3"]), "item")
+    yield "item-new", item
+    button(item, "i_act_start").click().run()
+    yield "item-started", item
+    evidence = page(app("legal", item_id=ids["p1"]), "item")
+    button(evidence, "i_evidence").click().run()
+    yield "item-evidence", evidence
+    yield "item-missing", page(app("manager", item_id=9999), "item")
+    legal = app("legal")
+    button(legal, "l_escalate").click().run()
+    button(legal, "l_review").click().run()
+    yield "legal-review", legal
+
+
+def test_every_page_in_hebrew_shows_no_english_interface_string(he_db):
+    _, ids = he_db
+    whole, parts = english_ui_strings()
+    assert "Queue" in whole and "Open item" in parts  # the scan knows the catalogue
+    problems = {}
+    for name, at in hebrew_pages(ids):
+        no_exception(at)
+        assert shown_texts(at), name
+        if found := untranslated(at, whole, parts):
+            problems[name] = found
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def test_the_hebrew_dashboard_is_right_to_left_with_isolated_names_and_numbers(he_db):
+    _, ids = he_db
+    at = app("manager")
+    assert at.title[0].value == "תור"
+    direction = next(h.proto.body for h in at.get("html") if "documentElement" in h.proto.body)
+    assert "setAttribute('dir', 'rtl')" in direction and "direction: rtl" in direction
+    frame = at.dataframe[0].value
+    assert frame.iloc[0]["label"] == "⚖️ לשון הרע 0.90" and frame.iloc[0]["SLA"].startswith(
+        ("בעוד", "באיחור של")
+    )
+    item = page(app("manager", item_id=ids["p1"]), "item")
+    assert item.title[0].value == f"#{ids['p1']} · ⚖️ לשון הרע"
+    [line] = [t.value for t in item.text if "עוקבים" in t.value]
+    assert line == "@\u2068user_p1\u2069 · \u206850k\u2069 עוקבים"  # the handle and the count isolated
+    english = page(app("manager", item_id=ids["p4"]), "item")  # a Hebrew post keeps its own direction
+    assert 'dir="rtl"' in posts(english)[0]
+
+
+def test_the_english_dashboard_is_left_to_right(db):
+    at = app("manager")
+    direction = next(h.proto.body for h in at.get("html") if "documentElement" in h.proto.body)
+    assert "setAttribute('dir', 'ltr')" in direction and "direction: rtl" not in direction
+
+
+def test_any_user_chooses_their_interface_language_on_the_account_page(db):
+    store, _ = db
+    at = page(app("manager"), "account")
+    assert at.title[0].value == "Account"
+    at.radio(key="a_language").set_value("he")
+    button(at, "FormSubmitter:language-Save language").click().run()
+    no_exception(at)
+    assert store.user("maya")["language"] == "he"
+    assert at.title[0].value == "חשבון" and at.success[0].value == "השפה נשמרה."
+    from sqlalchemy import select
+
+    from monitor.storage.models import AuditEventRow
+
+    with store.session() as s:
+        rows = s.scalars(select(AuditEventRow).where(AuditEventRow.action == "language_settings"))
+        events = [(e.actor, e.detail) for e in rows]
+    assert events == [("maya", {"user": "maya", "language": "he"})]
+    assert page(at, "queue").title[0].value == "תור"  # every page follows at once

@@ -219,7 +219,7 @@ with right:
     drafting = auth.allowed("draft") and q.status in ("new", "in_progress", "awaiting_approval", "responded")
     if drafting:
         st.subheader(_("Reply"))
-        template, lang = actions.draft_for(q, library)
+        template, reply_lang = actions.draft_for(q, library)
         text = str(reply["text"]) if reply else template
         if reply:
             st.caption(
@@ -233,7 +233,7 @@ with right:
                     else ""
                 )
             )
-        rtl = (reply["language"] if reply else lang) == "he"
+        rtl = (reply["language"] if reply else reply_lang) == "he"
         if rtl:  # the editor itself right-to-left, so a Hebrew reply reads as it will be posted
             st.html(f"<style>.st-key-i_reply_{q.id} textarea {{direction: rtl; text-align: right}}</style>")
         edited = st.text_area(
