@@ -17,7 +17,7 @@ from monitor import i18n
 from monitor.formatting import reach
 from monitor.i18n import N_, gettext_for, label_name
 from monitor.records import QueueItem, parse_item_id
-from monitor.text_safety import flags, for_html, for_terminal, isolate, one_line, safe_href
+from monitor.text_safety import flags, for_html, for_terminal, one_line, safe_href
 from monitor.workflow import AWAITING_FIRST_RESPONSE
 
 LABEL_ICONS = {"defamation": "⚖️", "boycott": "🚫", "complaint": "💬", "neutral": "·", "praise": "⭐"}
@@ -153,13 +153,17 @@ def number(text: str, lang: str) -> str:
     return f"\u2068{text}\u2069" if i18n.direction(lang) == "rtl" else text
 
 
-def author_line(author: str, followers: int | None, lang: str = "en") -> str:
-    """'@handle · 12k followers' as plain text: the handle's hidden characters as markers and the handle
-    in an isolate (FSI ... PDI), so neither an override nor a Hebrew name reorders the count."""
+def author_html(author: str, followers: int | None, lang: str, more: str = "") -> str:
+    """'@handle · 12k followers' (then ``more``, plain text) as HTML in the interface's direction: the
+    handle escaped, its hidden characters as markers, in ``<bdi>``, and in a right-to-left interface the
+    count in ``<bdi>`` too, so neither a Hebrew name nor an English one reorders the words around it."""
     _ = gettext_for(lang)
-    return _("{author} · {followers} followers").format(
-        author=f"@{isolate(author)}", followers=number(reach(followers), lang)
+    count = html.escape(reach(followers))
+    line = html.escape(_("{author} · {followers} followers")).format(
+        author=for_html(f"@{author}"),
+        followers=f"<bdi>{count}</bdi>" if i18n.direction(lang) == "rtl" else count,
     )
+    return f'<div class="repmon-author" dir="{i18n.direction(lang)}">{line}{more}</div>'
 
 
 def hidden_warning(author: str, lang: str = "en") -> str | None:

@@ -45,6 +45,10 @@ def button(at, key):
     return next(b for b in at.button if b.key == key)
 
 
+def html_bodies(at):
+    return [h.proto.body for h in at.get("html")]
+
+
 def posts(at):
     """The HTML of the posts shown (``st.html`` also carries the page's direction)."""
     return [h.proto.body for h in at.get("html") if 'class="repmon-post"' in h.proto.body]
@@ -549,13 +553,14 @@ def test_a_hostile_handle_is_isolated_and_flagged_on_the_item_page(db, make_ment
     item_id = hostile_item(store, make_mention)
     at = page(app("manager", item_id=item_id), "item")
     no_exception(at)
-    [line] = [t.value for t in at.text if "followers" in t.value]
-    assert line == f"@\u2068{EVIL_SHOWN}\u2069 · 500k followers"  # an isolate: the count keeps its order
+    [line] = [h for h in html_bodies(at) if "followers" in h]
+    # the handle in an isolate (<bdi>): the count keeps its order
+    assert f"<bdi>@{EVIL_SHOWN}</bdi> · 500k followers</div>" in line
     assert any("hidden direction or control characters in the author's handle: RLO, CR, LF, ESC" in w.value
                for w in at.warning)  # fmt: skip
     assert [b.proto.url for b in at.get("link_button")] == ["https://x.com/%E2%80%AEmoc.live/status/e1"]
     assert raw_free(
-        [t.value for t in at.text] + [c.value for c in at.caption] + [m.value for m in at.markdown]
+        [t.value for t in at.text] + [c.value for c in at.caption] + [m.value for m in at.markdown] + [line]
     )
 
 
@@ -567,10 +572,10 @@ def test_a_hostile_handle_is_isolated_and_flagged_on_the_legal_page_and_in_the_q
     author = dict(zip(at.dataframe[0].value["id"], at.dataframe[0].value["author"]))[item_id]
     assert author == f"@{EVIL_SHOWN} · 500k"
     at.selectbox(key="l_item").set_value(item_id).run()
-    [line] = [t.value for t in at.text if "followers" in t.value]
-    assert line.startswith(f"@\u2068{EVIL_SHOWN}\u2069 · 500k followers · X · posted ")
+    [line] = [h for h in html_bodies(at) if "followers" in h]
+    assert f"<bdi>@{EVIL_SHOWN}</bdi> · 500k followers · X · posted <bdi>" in line
     assert any("RLO, CR, LF, ESC" in w.value for w in at.warning)
-    assert raw_free([t.value for t in at.text])
+    assert raw_free([t.value for t in at.text] + [line])
 
 
 @pytest.mark.parametrize("requested", ["9223372036854775808", str(2**64), "-5", "0", "1e3", str(2**31)])
@@ -714,8 +719,8 @@ def test_the_hebrew_dashboard_is_right_to_left_with_isolated_names_and_numbers(h
     )
     item = page(app("manager", item_id=ids["p1"]), "item")
     assert item.title[0].value == f"#{ids['p1']} · ⚖️ לשון הרע"
-    [line] = [t.value for t in item.text if "עוקבים" in t.value]
-    assert line == "@\u2068user_p1\u2069 · \u206850k\u2069 עוקבים"  # the handle and the count isolated
+    [line] = [h for h in html_bodies(item) if "עוקבים" in h]
+    assert '<div class="repmon-author" dir="rtl"><bdi>@user_p1</bdi> · <bdi>50k</bdi> עוקבים</div>' == line
     english = page(app("manager", item_id=ids["p4"]), "item")  # a Hebrew post keeps its own direction
     assert 'dir="rtl"' in posts(english)[0]
 

@@ -99,7 +99,7 @@ with left:
         )
         + (_(" · demo data") if q.is_demo else "")
     )
-    st.text(views.author_line(q.author, q.author_followers, lang))
+    st.html(views.author_html(q.author, q.author_followers, lang))
     if warning := views.hidden_warning(q.author, lang):
         st.warning(warning)
     if q.deleted_at:

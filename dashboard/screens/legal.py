@@ -3,6 +3,8 @@ hashes, the decision, and the evidence ZIP."""
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from dashboard import auth, data, ui, views
@@ -45,9 +47,9 @@ item_id = st.selectbox(_("Review item"), list(choices), format_func=choices.get,
 ev = store.evidence(item_id)
 q = next(it for it in items if it.id == item_id)
 st.html(views.post_html(q.text, q.language))
-posted = _("posted {time}").format(time=ui.stamp(q.created_at, lang))
-platform = views.name_of(views.PLATFORM_NAMES, q.platform, lang)
-st.text(f"{views.author_line(q.author, q.author_followers, lang)} · {platform} · {posted}")
+posted = html.escape(_("posted {time}")).format(time=f"<bdi>{html.escape(ui.when(q.created_at, lang))}</bdi>")
+platform = html.escape(views.name_of(views.PLATFORM_NAMES, q.platform, lang))
+st.html(views.author_html(q.author, q.author_followers, lang, f" · {platform} · {posted}"))
 if warning := views.hidden_warning(q.author, lang):
     st.warning(warning)
 if q.deleted_at:
