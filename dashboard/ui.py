@@ -28,7 +28,7 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], 
 [data-testid="stAlertContainer"], [data-testid="stWidgetLabel"], [data-testid="stMetric"],
 [data-testid="stExpander"] summary, h1, h2, h3, label, .stText { text-align: right; }
 [data-testid="stSidebar"] { border-left: 1px solid rgba(49, 51, 63, 0.1); border-right: none; }
-[data-testid="stTextInput"] input, [data-testid="stTextArea"] textarea { direction: auto; text-align: start; }
+[data-testid="stTextInput"] input, [data-testid="stTextArea"] textarea { unicode-bidi: plaintext; }
 [data-testid="stNumberInput"] input, code, pre { direction: ltr; }
 [data-testid="stDataFrame"] { direction: rtl; }
 </style>

@@ -62,6 +62,16 @@ REPLY_STATUS_NAMES = {
     "posted": N_("posted"),
     "failed": N_("failed"),
 }
+# What the audit trail of an item shows for each recorded action (the workflow's own names first).
+AUDIT_NAMES = {
+    **ACTION_NAMES,
+    "approve": N_("Approve"),
+    "assign": N_("Assign"),
+    "draft": N_("draft"),
+    "checklist": N_("checklist"),
+    "correct": N_("label correction"),
+    "export_evidence": N_("evidence export"),
+}
 PLATFORM_NAMES = {"x": N_("X"), "facebook": N_("Facebook")}
 POST_LANGUAGE_NAMES = {"he": N_("Hebrew"), "en": N_("English"), "mixed": N_("mixed"), "und": N_("unknown")}
 ROLE_NAMES = {"manager": N_("manager"), "legal": N_("legal"), "owner": N_("owner")}

@@ -169,7 +169,7 @@ with left:
                 {
                     _("time"): views.when(e["at"], lang, tz),
                     _("who"): e["actor"],
-                    _("action"): e["action"],
+                    _("action"): views.name_of(views.AUDIT_NAMES, e["action"], lang),
                     _("detail"): ", ".join(f"{k}: {v}" for k, v in e["detail"].items()),
                 }
                 for e in audit
@@ -234,8 +234,9 @@ with right:
                 )
             )
         rtl = (reply["language"] if reply else reply_lang) == "he"
-        if rtl:  # the editor itself right-to-left, so a Hebrew reply reads as it will be posted
-            st.html(f"<style>.st-key-i_reply_{q.id} textarea {{direction: rtl; text-align: right}}</style>")
+        # The editor in the reply's own direction, so it reads as it will be posted, whatever the page's.
+        side = "direction: rtl; text-align: right" if rtl else "direction: ltr; text-align: left"
+        st.html(f"<style>.st-key-i_reply_{q.id} textarea {{{side}}}</style>")
         edited = st.text_area(
             _("Reply (public)") + (_(" · in Hebrew") if rtl and lang != "he" else ""),
             value=text,
