@@ -18,8 +18,9 @@ from monitor import i18n
 from monitor.settings import setting
 
 # Right to left: the app's root, main pane and sidebar read right to left and the sidebar moves to the
-# right (Streamlit lays them out as a flex row, which follows the direction). Tables, inputs, alerts and
-# captions align right; code and numbers in a number box stay left to right.
+# right (Streamlit lays them out as a flex row, which follows the direction). Tables, alerts and captions
+# align right; what is typed into a box takes the direction of its first letter (unicode-bidi:
+# plaintext); code, numbers in a number box and charts stay left to right.
 _RTL_CSS = """
 <style>
 html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stSidebar"],
@@ -30,6 +31,8 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], 
 [data-testid="stSidebar"] { border-left: 1px solid rgba(49, 51, 63, 0.1); border-right: none; }
 [data-testid="stTextInput"] input, [data-testid="stTextArea"] textarea { unicode-bidi: plaintext; }
 [data-testid="stNumberInput"] input, code, pre { direction: ltr; }
+/* Charts measure and place their labels left to right: laid out right to left they clip them. */
+[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"] { direction: ltr; }
 [data-testid="stDataFrame"] { direction: rtl; }
 </style>
 """

@@ -4,6 +4,7 @@ set where their daily digest goes."""
 from __future__ import annotations
 
 import streamlit as st
+from babel import Locale
 
 from dashboard import auth, data, ui, views
 from monitor import actions
@@ -11,8 +12,11 @@ from monitor.emails import email_problem
 from monitor.errors import MonitorError
 from monitor.i18n import LANGUAGES, N_, gettext_for
 
-# Each language by its own name, so that a reader finds theirs whatever the page's language.
-LANGUAGE_NAMES = {"he": "עברית", "en": "English"}
+
+def own_name(code: str) -> str:
+    """A language by its own name (עברית, English), so that a reader finds theirs whatever the page's."""
+    return Locale.parse(code).get_display_name(code).capitalize()
+
 
 user = auth.require("page:account")
 store = data.store()
@@ -38,7 +42,7 @@ with st.form("language"):
         list(LANGUAGES),
         index=list(LANGUAGES).index(me["language"]) if me["language"] in LANGUAGES else 0,
         horizontal=True,
-        format_func=lambda code: LANGUAGE_NAMES.get(code, code),
+        format_func=own_name,
         key="a_language",
         help=_("The dashboard and the e-mails repmon sends you are in this language."),
     )
