@@ -15,7 +15,7 @@ from monitor.i18n import LANGUAGES, N_, gettext_for
 
 def own_name(code: str) -> str:
     """A language by its own name (עברית, English), so that a reader finds theirs whatever the page's."""
-    return Locale.parse(code).get_display_name(code).capitalize()
+    return (Locale.parse(code).get_display_name(code) or code).capitalize()
 
 
 user = auth.require("page:account")

@@ -5,7 +5,8 @@ correction, evidence and the audit trail."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 import altair as alt
 import pandas as pd
@@ -118,7 +119,7 @@ with left:
             for post in thread:
                 who = _("the business") if post["from_business"] else views.handle(str(post["author"]))
                 mark = _(" ← this item") if post["this"] else ""
-                at = ui.stamp(post["created_at"], lang)
+                at = ui.stamp(cast(datetime, post["created_at"]), lang)
                 st.caption(f"{views.markdown_text(who)} · {at}{mark}")
                 st.html(views.post_html(str(post["text"]), post["language"]))
 

@@ -4,6 +4,7 @@ hashes, the decision, and the evidence ZIP."""
 from __future__ import annotations
 
 import html
+from typing import cast
 
 import streamlit as st
 
@@ -112,7 +113,7 @@ if ev["quotes"]:
 
 st.subheader(_("Decision"))
 status = q.status
-decided = ev["item"]["decision"]
+decided = cast(dict[str, str | None], ev["item"])["decision"]
 st.caption(
     _("Status: {status}").format(status=views.status_name(status, lang))
     + (
