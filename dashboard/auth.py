@@ -28,11 +28,11 @@ def allowed(permission: str) -> bool:
 def require(permission: str) -> dict[str, str]:
     """The signed-in user if their role holds ``permission``; otherwise the page stops with a message."""
     user = current_user()
-    _ = gettext_for(ui.language())
     if user is None:
-        st.error(_("Please sign in."))
+        st.error(gettext_for(ui.language())("Please sign in."))
         st.stop()
     if not can(user["role"], permission):
+        _ = gettext_for(ui.language())
         st.error(
             _("Your role ({role}) may not do this ({permission}). Ask an administrator.").format(
                 role=_role(user["role"]), permission=permission

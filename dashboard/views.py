@@ -241,7 +241,7 @@ def queue_rows(items: Sequence[QueueItem], now: datetime, lang: str = "en") -> l
             "virality": round(it.virality or 0.0),
             "author": f"{handle(it.author)} · {reach(it.author_followers)}",
             "where": name_of(PLATFORM_NAMES, it.platform, lang) + (_(" · our page") if it.own_page else ""),
-            "age": duration((now - it.created_at).total_seconds(), lang),
+            "age": ago(it.created_at, now, lang),
             "status": status_name(it.status, lang),
             "assignee": it.assignee or "",
         }

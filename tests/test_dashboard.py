@@ -749,3 +749,19 @@ def test_any_user_chooses_their_interface_language_on_the_account_page(db):
         events = [(e.actor, e.detail) for e in rows]
     assert events == [("maya", {"user": "maya", "language": "he"})]
     assert page(at, "queue").title[0].value == "תור"  # every page follows at once
+
+
+def test_sla_and_ages_read_as_words_in_each_language():
+    from dashboard import views
+
+    due, late = NOW + timedelta(hours=2), NOW - timedelta(minutes=40)
+    assert views.sla_text(due, "new", NOW, "en") == "due in 2 hours"
+    assert views.sla_text(due, "new", NOW, "he") == "בעוד שעתיים"
+    assert views.sla_text(late, "in_progress", NOW, "en") == "LATE 40 minutes"
+    assert views.sla_text(late, "in_progress", NOW, "he") == "באיחור של 40 דקות"
+    assert views.sla_text(late, "responded", NOW, "he") == "—"  # the first response is done
+    assert views.ago(NOW - timedelta(hours=2), NOW, "he") == "לפני שעתיים"
+    assert views.ago(NOW - timedelta(hours=2), NOW, "en") == "2 hours ago"
+    assert views.label_text("boycott", "he") == "🚫 קריאה לחרם"
+    assert views.status_name("legal_review", "he") == "בבדיקה משפטית"
+    assert views.status_name("mystery_state", "he") == "mystery state"  # unknown codes shown as they are
