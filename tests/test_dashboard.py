@@ -721,8 +721,9 @@ def test_the_hebrew_dashboard_is_right_to_left_with_isolated_names_and_numbers(h
     assert item.title[0].value == f"#{ids['p1']} · ⚖️ לשון הרע"
     [line] = [h for h in html_bodies(item) if "עוקבים" in h]
     assert '<div class="repmon-author" dir="rtl"><bdi>@user_p1</bdi> · <bdi>50k</bdi> עוקבים</div>' == line
-    english = page(app("manager", item_id=ids["p4"]), "item")  # a Hebrew post keeps its own direction
-    assert 'dir="rtl"' in posts(english)[0]
+    english = page(app("manager", item_id=ids["p3"]), "item")  # an English post keeps its own direction
+    assert 'dir="ltr"' in posts(english)[0]
+    assert 'dir="rtl"' in posts(page(app("manager", item_id=ids["p2"]), "item"))[0]
 
 
 def test_the_english_dashboard_is_left_to_right(db):

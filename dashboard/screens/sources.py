@@ -15,6 +15,7 @@ store, now = data.store(), data.now()
 lang, tz = ui.language(), ui.timezone()
 _ = gettext_for(lang)
 HEALTH = {"ok": N_("✅ ok"), "failing": N_("❌ failing"), "rate_limited": N_("⏳ rate limited")}
+PASS_STATUS = {"ok": N_("ok"), "partial": N_("partial")}
 st.title(_("Sources"))
 if flash := st.session_state.pop("s_flash", None):
     st.success(flash)
@@ -90,7 +91,7 @@ if jobs:
             {
                 _("started"): views.when(j.started_at, lang, tz),
                 _("job"): j.job,
-                _("status"): j.status,
+                _("status"): views.name_of(PASS_STATUS, j.status, lang),
                 _("new"): (j.detail or {}).get("new_mentions", 0),
                 _("classified"): (j.detail or {}).get("classified", 0),
                 _("errors"): "; ".join((j.detail or {}).get("errors", []))[:300],
