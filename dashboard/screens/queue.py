@@ -118,7 +118,7 @@ table = st.dataframe(
         "id": st.column_config.NumberColumn("#", width="small", format="%d"),
         "priority": st.column_config.ProgressColumn(heads["priority"], min_value=0, max_value=100,
                                                     format="%.0f", width="small"),
-        "label": st.column_config.TextColumn(heads["label"], width="medium" if lang == "he" else "small"),
+        "label": st.column_config.TextColumn(heads["label"], width="medium"),
         "post": st.column_config.TextColumn(heads["post"], width="large"),
         "virality": st.column_config.ProgressColumn(heads["virality"], min_value=0, max_value=100,
                                                     format="%d", width="small"),
