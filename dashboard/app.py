@@ -9,20 +9,21 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, ui, views
+from monitor.i18n import N_, gettext_for
 from monitor.users import can
 
 HERE = Path(__file__).parent
 
 # (script, title, icon, permission, url path)
 PAGES = (
-    ("screens/queue.py", "Queue", "📥", "page:queue", "queue"),
-    ("screens/item.py", "Item", "📄", "page:item", "item"),
-    ("screens/legal.py", "Legal review", "⚖️", "page:legal", "legal"),
-    ("screens/overview.py", "Overview", "📈", "page:overview", "overview"),
-    ("screens/sources.py", "Sources", "🔄", "page:sources", "sources"),
-    ("screens/playbooks.py", "Playbooks", "📖", "page:playbooks", "playbooks"),
-    ("screens/account.py", "Account", "👤", "page:account", "account"),
+    ("screens/queue.py", N_("Queue"), "📥", "page:queue", "queue"),
+    ("screens/item.py", N_("Item"), "📄", "page:item", "item"),
+    ("screens/legal.py", N_("Legal review"), "⚖️", "page:legal", "legal"),
+    ("screens/overview.py", N_("Overview"), "📈", "page:overview", "overview"),
+    ("screens/sources.py", N_("Sources"), "🔄", "page:sources", "sources"),
+    ("screens/playbooks.py", N_("Playbooks"), "📖", "page:playbooks", "playbooks"),
+    ("screens/account.py", N_("Account"), "👤", "page:account", "account"),
 )
 HOME = {"manager": "queue", "legal": "legal", "owner": "overview"}
 
@@ -31,19 +32,28 @@ HOME = {"manager": "queue", "legal": "legal", "owner": "overview"}
 # fetches nothing from the internet (tests/test_hardening.py).
 st.set_page_config(page_title="repmon", layout="wide")
 user = auth.current_user()
+# The signed-in user's language (the sign-in page: REPMON_UI_LANGUAGE), its direction on the whole page.
+lang = ui.language()
+_ = gettext_for(lang)
+ui.apply_direction(lang)
 if user is None:
-    st.navigation([st.Page(auth.login_page, title="Sign in", url_path="login")], position="hidden").run()
+    st.navigation([st.Page(auth.login_page, title=_("Sign in"), url_path="login")], position="hidden").run()
 else:
     pages = [
         st.Page(
-            str(HERE / script), title=title, icon=icon, url_path=path, default=HOME.get(user["role"]) == path
+            str(HERE / script),
+            title=_(title),
+            icon=icon,
+            url_path=path,
+            default=HOME.get(user["role"]) == path,
         )
         for script, title, icon, permission, path in PAGES
         if can(user["role"], permission)
     ]
     with st.sidebar:
-        st.markdown(f"**{user['name']}** · {user['role']}")
-        if st.button("Sign out", key="sign_out"):
+        role = views.name_of(views.ROLE_NAMES, user["role"], lang)
+        st.markdown(f"**{views.markdown_text(user['name'])}** · {role}")
+        if st.button(_("Sign out"), key="sign_out"):
             auth.logout()
             st.rerun()
     st.navigation(pages).run()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, ui, views
+from monitor import i18n
 from monitor.actions import sign_in
 from monitor.errors import AccessDenied, MonitorError
+from monitor.i18n import gettext_for
 from monitor.users import can
 
 
@@ -26,12 +29,22 @@ def require(permission: str) -> dict[str, str]:
     """The signed-in user if their role holds ``permission``; otherwise the page stops with a message."""
     user = current_user()
     if user is None:
-        st.error("Please sign in.")
+        st.error(gettext_for(ui.language())("Please sign in."))
         st.stop()
     if not can(user["role"], permission):
-        st.error(f"Your role ({user['role']}) may not do this ({permission}). Ask an administrator.")
+        _ = gettext_for(ui.language())
+        st.error(
+            _("Your role ({role}) may not do this ({permission}). Ask an administrator.").format(
+                role=_role(user["role"]), permission=permission
+            )
+        )
         st.stop()
     return user
+
+
+def _role(role: str | None) -> str:
+    lang = ui.language()
+    return views.name_of(views.ROLE_NAMES, role, lang) if role else gettext_for(lang)("signed out")
 
 
 def refuse_unless(permission: str) -> bool:
@@ -39,8 +52,12 @@ def refuse_unless(permission: str) -> bool:
     if allowed(permission):
         return True
     user = current_user()
-    role = user["role"] if user else "signed out"
-    st.error(f"Refused: your role ({role}) may not do this ({permission}).")
+    _ = gettext_for(ui.language())
+    st.error(
+        _("Refused: your role ({role}) may not do this ({permission}).").format(
+            role=_role(user["role"] if user else None), permission=permission
+        )
+    )
     return False
 
 
@@ -75,22 +92,36 @@ def client_address() -> str | None:
 
 
 def _login_form() -> None:
+    _ = gettext_for(ui.default_language())
     st.title("repmon")
-    st.caption("Social-media reputation monitor · ניטור מוניטין ברשתות")
+    st.caption(_("Social-media reputation monitor"))
     with st.form("login"):
-        name = st.text_input("User name")
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        name = st.text_input(_("User name"))
+        password = st.text_input(_("Password"), type="password")
+        submitted = st.form_submit_button(_("Sign in"), type="primary")
     if submitted:
         # The throttle lives in the database, per user name and per address: a reload keeps it.
         try:
             user = sign_in(data.store(), name.strip(), password, client_address(), data.now())
         except AccessDenied as exc:
-            st.error(str(exc))
+            st.error(_sign_in_refusal(exc, _))
         else:
             st.session_state["user"] = {"name": user.name, "role": user.role}
             st.rerun()
-    st.caption("No account yet? Ask your administrator.")
+    st.caption(_("No account yet? Ask your administrator."))
+
+
+def _sign_in_refusal(exc: AccessDenied, _: Callable[[str], str]) -> str:
+    """Why a sign-in was refused, in the sign-in page's language: a wrong name or password, or the
+    throttle (with how long to wait)."""
+    retry_at = getattr(exc, "retry_at", None)
+    if retry_at is None:
+        return _("Wrong user name or password.")
+    wait = i18n.format_duration(max(retry_at - data.now(), timedelta(seconds=1)), ui.default_language())
+    return _(
+        "Too many failed sign-ins: try again in {time}, or ask an administrator "
+        "(`repmon user enable NAME` lifts a lockout)."
+    ).format(time=wait)
 
 
 def logout() -> None:

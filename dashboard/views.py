@@ -11,44 +11,129 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from monitor.formatting import age, reach
+from monitor import i18n
+from monitor.formatting import reach
+from monitor.i18n import N_, gettext_for, label_name
 from monitor.records import QueueItem, parse_item_id
-from monitor.text_safety import flags, for_terminal, isolate, one_line, safe_href
+from monitor.text_safety import flags, for_html, for_terminal, one_line, safe_href
 from monitor.workflow import AWAITING_FIRST_RESPONSE
 
-LABEL_ICONS = {
-    "defamation": "⚖️ defamation",
-    "boycott": "🚫 boycott",
-    "complaint": "💬 complaint",
-    "neutral": "· neutral",
-    "praise": "⭐ praise",
-}
+LABEL_ICONS = {"defamation": "⚖️", "boycott": "🚫", "complaint": "💬", "neutral": "·", "praise": "⭐"}
 RTL_LANGUAGES = ("he", "mixed")
 NUL, REPLACEMENT = "\x00", "\ufffd"
+# The words the dashboard shows for stored codes (statuses, decisions, platforms, post languages, the
+# health of a source); the code itself stays in the database and in the filters' values.
+STATUS_NAMES = {
+    "new": N_("new"),
+    "in_progress": N_("in progress"),
+    "awaiting_approval": N_("awaiting approval"),
+    "responded": N_("responded"),
+    "escalated": N_("escalated"),
+    "legal_review": N_("legal review"),
+    "decided": N_("decided"),
+    "resolved": N_("resolved"),
+    "closed": N_("closed"),
+    "dismissed": N_("dismissed"),
+}
+DECISION_NAMES = {
+    "no_action": N_("no action"),
+    "notice_sent": N_("notice sent"),
+    "takedown_requested": N_("takedown requested"),
+    "lawsuit": N_("lawsuit"),
+}
+ACTION_NAMES = {
+    "start": N_("Start"),
+    "submit": N_("Submit"),
+    "respond": N_("Respond"),
+    "escalate": N_("Escalate"),
+    "review": N_("Review"),
+    "decide": N_("Decide"),
+    "resolve": N_("Resolve"),
+    "close": N_("Close"),
+    "dismiss": N_("Dismiss"),
+}
+REPLY_STATUS_NAMES = {
+    "draft": N_("draft"),
+    "approved": N_("approved"),
+    "queued": N_("queued"),
+    "posting": N_("posting"),
+    "sent": N_("sent"),
+    "posted": N_("posted"),
+    "failed": N_("failed"),
+}
+# What the audit trail of an item shows for each recorded action (the workflow's own names first).
+AUDIT_NAMES = {
+    **ACTION_NAMES,
+    "approve": N_("Approve"),
+    "assign": N_("Assign"),
+    "draft": N_("draft"),
+    "checklist": N_("checklist"),
+    "correct": N_("label correction"),
+    "export_evidence": N_("evidence export"),
+    "queue_reply": N_("reply queued"),
+    "reply_failed": N_("reply failed"),
+    "language_settings": N_("language"),
+}
+PLATFORM_NAMES = {"x": N_("X"), "facebook": N_("Facebook")}
+POST_LANGUAGE_NAMES = {"he": N_("Hebrew"), "en": N_("English"), "mixed": N_("mixed"), "und": N_("unknown")}
+ROLE_NAMES = {"manager": N_("manager"), "legal": N_("legal"), "owner": N_("owner")}
 
 
-def when(value: datetime | str | None) -> str:
-    """A stored time (datetime or ISO text) as 'YYYY-MM-DD HH:MM:SS UTC'."""
+def name_of(names: dict[str, str], code: str | None, lang: str) -> str:
+    """The shown name of a stored code (a status, a decision, a platform ...) in ``lang``; an unknown
+    code is shown as it is."""
+    if code is None:
+        return "—"
+    source = names.get(code)
+    return gettext_for(lang)(source) if source else code.replace("_", " ")
+
+
+def status_name(status: str, lang: str) -> str:
+    return name_of(STATUS_NAMES, status, lang)
+
+
+def when(value: datetime | str | None, lang: str = "en", tz: tzinfo = UTC) -> str:
+    """A stored time (datetime or ISO text) in the time zone ``tz``, as ``lang`` writes it."""
     if value is None:
         return "—"
     at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return i18n.format_datetime(at, lang, tz, style="short")
 
 
-def label_text(label: str | None) -> str:
-    return LABEL_ICONS.get(label or "", label or "unclassified")
+def label_text(label: str | None, lang: str) -> str:
+    """A label with its icon and its name in ``lang`` (``⚖️ Defamation``, ``⚖️ לשון הרע``)."""
+    icon = LABEL_ICONS.get(label or "")
+    name = label_name(label, lang)
+    return f"{icon} {name}" if icon else name
 
 
-def sla_text(due: datetime, status: str, now: datetime) -> str:
-    """'due in 2h05m', 'LATE 40m', or '—' once the first response is done."""
+def duration(seconds: float, lang: str) -> str:
+    """A span of time in words (``2 hours``, ``שעתיים``)."""
+    return i18n.format_duration(timedelta(seconds=seconds), lang)
+
+
+def sla_text(due: datetime, status: str, now: datetime, lang: str) -> str:
+    """'due in 2 hours', 'LATE 40 minutes', or '—' once the first response is done."""
+    _ = gettext_for(lang)
     if status not in AWAITING_FIRST_RESPONSE:
         return "—"
     left = (due - now).total_seconds()
     if left < 0:
-        return f"LATE {age(-left)}"
-    return f"due in {age(left)}" if left >= 60 else "due now"
+        return _("LATE {time}").format(time=duration(-left, lang))
+    return _("due in {time}").format(time=duration(left, lang)) if left >= 60 else _("due now")
+
+
+def sla_late(due: datetime, status: str, now: datetime) -> bool:
+    return status in AWAITING_FIRST_RESPONSE and due < now
+
+
+def ago(moment: datetime, now: datetime, lang: str) -> str:
+    """How long ago ``moment`` was, relative to ``now`` (``2 hours ago``, ``לפני שעתיים``)."""
+    return i18n.format_relative(moment - now, lang)
 
 
 def excerpt(text: str, limit: int = 120) -> str:
@@ -76,21 +161,35 @@ def markdown_text(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def author_line(author: str, followers: int | None) -> str:
-    """'@handle · 12k followers' as plain text: the handle's hidden characters as markers and the handle
-    in an isolate (FSI ... PDI), so neither an override nor a Hebrew name reorders the count."""
-    return f"@{isolate(author)} · {reach(followers)} followers"
+def number(text: str, lang: str) -> str:
+    """A number (with its unit) for plain text: isolated (FSI ... PDI) in a right-to-left interface, so
+    the digits keep their order inside Hebrew words; as it is in a left-to-right one."""
+    return f"\u2068{text}\u2069" if i18n.direction(lang) == "rtl" else text
 
 
-def hidden_warning(author: str) -> str | None:
+def author_html(author: str, followers: int | None, lang: str, more: str = "") -> str:
+    """'@handle · 12k followers' (then ``more``, plain text) as HTML in the interface's direction: the
+    handle escaped, its hidden characters as markers, in ``<bdi>``, and in a right-to-left interface the
+    count in ``<bdi>`` too, so neither a Hebrew name nor an English one reorders the words around it."""
+    _ = gettext_for(lang)
+    count = html.escape(reach(followers))
+    line = html.escape(_("{author} · {followers} followers")).format(
+        author=for_html(f"@{author}"),
+        followers=f"<bdi>{count}</bdi>" if i18n.direction(lang) == "rtl" else count,
+    )
+    return f'<div class="repmon-author" dir="{i18n.direction(lang)}">{line}{more}</div>'
+
+
+def hidden_warning(author: str, lang: str = "en") -> str | None:
     """The warning to show when an author's handle holds hidden direction or control characters."""
     found = flags(author)
     if not found:
         return None
-    return (
-        f"Watch out: hidden direction or control characters in the author's handle: {', '.join(found)} "
+    _ = gettext_for(lang)
+    return _(
+        "Watch out: hidden direction or control characters in the author's handle: {found} "
         "(shown as ⟨U+…⟩ markers)."
-    )
+    ).format(found=", ".join(found))
 
 
 def requested_item(value: object) -> tuple[int | None, str | None]:
@@ -105,17 +204,25 @@ def requested_item(value: object) -> tuple[int | None, str | None]:
 
 
 def direction(language: str | None) -> str:
+    """The direction of a post in ``language`` (a post's language, not the interface's)."""
     return "rtl" if language in RTL_LANGUAGES else ("ltr" if language == "en" else "auto")
 
 
 def post_html(text: str, language: str | None) -> str:
-    """The post as inert HTML: escaped, line breaks kept, right-to-left for Hebrew."""
+    """The post as inert HTML: escaped, line breaks kept, right-to-left for Hebrew. The border is on the
+    post's start side (``border-inline-start``), so it sits right of a Hebrew post in either interface."""
     return (
         f'<div class="repmon-post" dir="{direction(language)}" style="white-space: pre-wrap; '
         "unicode-bidi: plaintext; font-size: 1.1rem; line-height: 1.6; padding: 0.8rem 1rem; "
-        'border-left: 4px solid #d0d7de; background: #f6f8fa; border-radius: 6px;">'
+        'border-inline-start: 4px solid #d0d7de; background: #f6f8fa; border-radius: 6px;">'
         f"{html.escape(text.replace(NUL, REPLACEMENT), quote=True)}</div>"
     )
+
+
+def name_html(value: str, prefix: str = "") -> str:
+    """A name (a handle, a link, an id) for HTML: escaped, hidden characters as markers, and isolated in
+    ``<bdi>`` so it keeps its own direction inside text of the other one."""
+    return for_html(f"{prefix}{value}")
 
 
 def safe_url(url: str) -> str | None:
@@ -124,25 +231,41 @@ def safe_url(url: str) -> str | None:
     return safe_href(url)
 
 
-def queue_rows(items: Sequence[QueueItem], now: datetime) -> list[dict[str, object]]:
-    """The Queue page's table rows, one per item: what a manager scans first comes first."""
+def queue_rows(items: Sequence[QueueItem], now: datetime, lang: str = "en") -> list[dict[str, object]]:
+    """The Queue page's table rows, one per item: what a manager scans first comes first. The keys are
+    stable codes; ``queue_columns(lang)`` gives their headings."""
+    _ = gettext_for(lang)
     return [
         {
             "id": it.id,
             "priority": round(it.priority, 1),
-            "label": f"{label_text(it.label)} {it.scores.get(it.label or '', 0.0):.2f}",
+            "label": f"{label_text(it.label, lang)} {it.scores.get(it.label or '', 0.0):.2f}",
             "post": excerpt(it.text, 90),
-            "SLA": sla_text(it.sla_due_at, it.status, now),
+            "SLA": sla_text(it.sla_due_at, it.status, now, lang),
             "virality": round(it.virality or 0.0),
             "author": f"{handle(it.author)} · {reach(it.author_followers)}",
-            "where": it.platform + (" · our page" if it.own_page else ""),
-            "age": age((now - it.created_at).total_seconds()),
-            "status": it.status.replace("_", " "),
+            "where": name_of(PLATFORM_NAMES, it.platform, lang) + (_(" · our page") if it.own_page else ""),
+            "age": ago(it.created_at, now, lang),
+            "status": status_name(it.status, lang),
             "assignee": it.assignee or "",
         }
         for it in items
     ]
 
 
-def plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def queue_columns(lang: str) -> dict[str, str]:
+    """The Queue table's column headings in ``lang``, by row key."""
+    _ = gettext_for(lang)
+    return {
+        "id": "#",
+        "priority": _("priority"),
+        "label": _("label"),
+        "post": _("post"),
+        "SLA": _("SLA"),
+        "virality": _("virality"),
+        "author": _("author"),
+        "where": _("where"),
+        "age": _("age"),
+        "status": _("status"),
+        "assignee": _("assignee"),
+    }

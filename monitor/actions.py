@@ -85,16 +85,42 @@ def set_digest_prefs(
     store.set_digest_prefs(user.name, email, language, digest, user.name, now)
 
 
+def set_language(store: Store, actor: str, language: str, now: datetime) -> None:
+    """Any active user's own interface language (the dashboard's, and their e-mails')."""
+    from monitor.i18n import LANGUAGES
+
+    user = acting_user(store, actor)
+    if language not in LANGUAGES:
+        raise InputError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    store.set_user_language(user.name, language, user.name, now)
+
+
 def add_user(
-    store: Store, name: str, role: str, password: str, now: datetime, *, replace: bool = False
+    store: Store,
+    name: str,
+    role: str,
+    password: str,
+    now: datetime,
+    *,
+    replace: bool = False,
+    language: str | None = None,
 ) -> tuple[str, bool]:
     """Add a user (or change one, with ``replace``): the name checked (``check_name``) and refused if
-    it looks like another user's name; only the password's argon2id hash is kept. (name, created)."""
+    it looks like another user's name; only the password's argon2id hash is kept. ``language``: their
+    interface language; a new user without one gets ``REPMON_UI_LANGUAGE``. (name, created)."""
+    from monitor.i18n import LANGUAGES
+
     name, role = check_name(name), check_role(role)
+    if language is not None and language not in LANGUAGES:
+        raise InputError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
     twin = look_alike(name, [str(u["name"]) for u in store.users()])
     if twin is not None:
         raise InputError(f"user name {name!r} looks like the existing user {twin!r}: choose a distinct name")
-    created = store.add_user(name, role, hash_password(password), now, replace=replace, actor=ADMIN_ACTOR)
+    if language is None and store.user(name) is None:
+        language = current().ui_language
+    created = store.add_user(
+        name, role, hash_password(password), now, replace=replace, actor=ADMIN_ACTOR, language=language
+    )
     return name, created
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_DIR = Path(__file__).parent
 PLACEHOLDERS = frozenset({"author", "business", "channel", "contact"})
@@ -55,8 +55,31 @@ class Sla(_Strict):
         return value
 
 
+class Guidance(_Strict):
+    """A playbook's words for people in one more language (``he:`` in the YAML): when it applies, its
+    steps, do and don't. The steps, when given, are as many as the English ones (a ticked step is one
+    number in both)."""
+
+    applies_when: str | None = None
+    steps: list[str] | None = None
+    do: list[str] | None = None
+    dont: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the dashboard shows of a playbook in one language."""
+
+    title: str
+    applies_when: str
+    steps: list[str]
+    do: list[str]
+    dont: list[str]
+
+
 class Playbook(_Strict):
-    """What to do about an item: ordered steps, who owns it, how fast, and reply templates."""
+    """What to do about an item: ordered steps, who owns it, how fast, and reply templates. The
+    ``applies_when``, ``steps``, ``do`` and ``dont`` fields are English; ``he`` holds them in Hebrew."""
 
     name: str
     title: Bilingual
@@ -67,6 +90,27 @@ class Playbook(_Strict):
     templates: Bilingual
     do: list[str]
     dont: list[str]
+    he: Guidance | None = None
+
+    @model_validator(mode="after")
+    def _same_steps(self) -> Playbook:
+        if self.he and self.he.steps is not None and len(self.he.steps) != len(self.steps):
+            raise ValueError(
+                f"he.steps has {len(self.he.steps)} steps and steps has {len(self.steps)}: "
+                "give each step in both languages"
+            )
+        return self
+
+    def shown(self, language: str) -> Shown:
+        """The playbook's title and guidance in ``language`` (Hebrew where the YAML has it, else English)."""
+        other = self.he if language == "he" and self.he else Guidance()
+        return Shown(
+            title=self.title.he if language == "he" else self.title.en,
+            applies_when=other.applies_when or self.applies_when,
+            steps=other.steps or self.steps,
+            do=other.do or self.do,
+            dont=other.dont or self.dont,
+        )
 
     @field_validator("templates")
     @classmethod

@@ -1,6 +1,6 @@
 """Make the README's dashboard screenshots from the realistic demo data.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--language en|he]
 
 Runs ``repmon demo --once --no-dashboard`` in a temporary data folder (the real classifier on the built-in
 demo stream; about a minute the first time, while the encoder is converted), then serves the dashboard
@@ -11,6 +11,10 @@ on that folder and drives headless Chromium through it, saving 1440x900 shots:
     sources.png   the sources' health (demo-manager)
     legal.png     legal review (demo-legal)
     overview.png  the owner's overview (demo-owner)
+
+in the interface language ``--language`` (English by default: the demo's users and the sign-in page get it
+through ``REPMON_UI_LANGUAGE``); a language other than English adds its code to each name
+(``queue-he.png``).
 
 Needs Debian's Chromium and the ``playwright`` package (``bash scripts/setup.sh --dev``). Emoji need a
 colour emoji font (Debian: ``fonts-noto-color-emoji``), or they show as empty boxes. The browser console
@@ -35,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the e2e helpers live with the tests
 from e2e import CHROMIUM, VIEWPORT, chromium_page, free_port, streamlit_server, wait_for_app  # noqa: E402
 
 from monitor.cli import DEMO_PASSWORD  # noqa: E402 - the demo's users only, never a real install's
+from monitor.i18n import LANGUAGES, gettext_for  # noqa: E402
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -88,17 +93,19 @@ def title(page: Page, text: str) -> None:
     page.locator("h1").filter(has_text=text).first.wait_for(timeout=WAIT_MS)
 
 
-def sign_in(page: Page, url: str, name: str) -> None:
+def sign_in(page: Page, url: str, name: str, lang: str) -> None:
+    _ = gettext_for(lang)
     page.goto(url)
-    page.get_by_label("User name", exact=True).fill(name)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label(_("User name"), exact=True).fill(name)
+    page.get_by_label(_("Password"), exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name=_("Sign in"), exact=True).click()
     page.get_by_text(f"{name} · ", exact=False).first.wait_for(timeout=WAIT_MS)
 
 
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out", exact=True).click()
-    page.get_by_label("User name", exact=True).wait_for(timeout=WAIT_MS)
+def sign_out(page: Page, lang: str) -> None:
+    _ = gettext_for(lang)
+    page.get_by_role("button", name=_("Sign out"), exact=True).click()
+    page.get_by_label(_("User name"), exact=True).wait_for(timeout=WAIT_MS)
 
 
 def shoot(page: Page, out: Path, name: str) -> None:
@@ -108,36 +115,39 @@ def shoot(page: Page, out: Path, name: str) -> None:
     print(f"screenshots: {out / name}")
 
 
-def take(url: str, out: Path, logs: Path) -> None:
+def take(url: str, out: Path, logs: Path, lang: str) -> None:
+    _ = gettext_for(lang)
+    suffix = "" if lang == "en" else f"-{lang}"
+    open_item = re.compile("^" + re.escape(_("Open item #{id}").split("{id}")[0]))
     with chromium_page(logs) as page:
         page.set_default_timeout(WAIT_MS)
 
-        sign_in(page, url, "demo-manager")
-        title(page, "Queue")
+        sign_in(page, url, "demo-manager", lang)
+        title(page, _("Queue"))
         settle(page, tables=1)
-        shoot(page, out, "queue.png")
+        shoot(page, out, f"queue{suffix}.png")
 
-        page.get_by_role("button", name=re.compile(r"^Open item #")).click()  # the top item of the queue
+        page.get_by_role("button", name=open_item).click()  # the top item of the queue
         page.locator("h1").filter(has_text="#").first.wait_for(timeout=WAIT_MS)
         settle(page, tables=0)  # a fresh demo item: nothing done on it yet, so no audit table
-        shoot(page, out, "item.png")
+        shoot(page, out, f"item{suffix}.png")
 
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Sources", exact=True).click()
-        title(page, "Sources")
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=_("Sources"), exact=True).click()
+        title(page, _("Sources"))
         settle(page, tables=1)
-        shoot(page, out, "sources.png")
-        sign_out(page)
+        shoot(page, out, f"sources{suffix}.png")
+        sign_out(page, lang)
 
-        sign_in(page, url, "demo-legal")
-        title(page, "Legal review")
+        sign_in(page, url, "demo-legal", lang)
+        title(page, _("Legal review"))
         settle(page, tables=1)
-        shoot(page, out, "legal.png")
-        sign_out(page)
+        shoot(page, out, f"legal{suffix}.png")
+        sign_out(page, lang)
 
-        sign_in(page, url, "demo-owner")
-        title(page, "Overview")
+        sign_in(page, url, "demo-owner", lang)
+        title(page, _("Overview"))
         settle(page, tables=3)
-        shoot(page, out, "overview.png")
+        shoot(page, out, f"overview{suffix}.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=ROOT / "docs" / "screenshots",
         help="folder for the PNGs (docs/screenshots)",
+    )
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default="en",
+        help="the interface language of the shots (en: queue.png ...; he: queue-he.png ...)",
     )
     args = parser.parse_args(argv)
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
@@ -170,10 +186,11 @@ def main(argv: list[str] | None = None) -> int:
             "REPMON_DATA_DIR": str(Path(tmp) / "data"),
             "REPMON_DATABASE_URL": "",  # never a real database named in the environment
             "REPMON_CONFIG": str(config),
+            "REPMON_UI_LANGUAGE": args.language,  # the demo's users, and the sign-in page
         }
         make_demo_data(env)
         with streamlit_server(APP, free_port(), env, ROOT) as url:
-            take(url, out, logs)
+            take(url, out, logs, args.language)
     print(f"screenshots: done ({VIEWPORT['width']}x{VIEWPORT['height']}) in {out}")
     return 0
 

@@ -26,8 +26,9 @@ POSTS = (
 )
 
 
-def build(data_dir) -> dict[str, int]:
-    """Fill a store in ``data_dir``; returns each post's queue item id by external id."""
+def build(data_dir, language: str = "en") -> dict[str, int]:
+    """Fill a store in ``data_dir`` (its users' interface language: ``language``); returns each post's
+    queue item id by external id."""
     store = open_store(data_dir)
     mentions = [
         Mention(
@@ -52,6 +53,6 @@ def build(data_dir) -> dict[str, int]:
     classify_new(store, clf.predict, clf.model_version, NOW)
     triage_open(store, clf.model_version, NOW)
     for name, role in USERS:
-        store.add_user(name, role, hash_password(PASSWORD), NOW)
+        store.add_user(name, role, hash_password(PASSWORD), NOW, language=language)
     store.mark_source("test", NOW - timedelta(minutes=5), status="ok")
     return {q.external_id: q.id for q in store.queue(limit=100)}

@@ -1,5 +1,7 @@
 """The dashboard with Streamlit's AppTest: every page, action and role, on a small fixed database."""
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -20,6 +22,7 @@ NAMES = {"manager": "maya", "legal": "lea", "owner": "oren"}
 def db(tmp_path, monkeypatch):
     data_dir = tmp_path / "data"
     monkeypatch.setenv("REPMON_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("REPMON_UI_LANGUAGE", "en")  # the sign-in page; the users are English too
     ids = build(data_dir)
     return open_store(data_dir), ids
 
@@ -40,6 +43,15 @@ def page(at, name):
 
 def button(at, key):
     return next(b for b in at.button if b.key == key)
+
+
+def html_bodies(at):
+    return [h.proto.body for h in at.get("html")]
+
+
+def posts(at):
+    """The HTML of the posts shown (``st.html`` also carries the page's direction)."""
+    return [h.proto.body for h in at.get("html") if 'class="repmon-post"' in h.proto.body]
 
 
 def no_exception(at):
@@ -76,7 +88,7 @@ def test_sign_in_stops_after_repeated_failures_and_a_reload_does_not_clear_it(db
         sign_in(at, "maya", "nope-nope")
         assert [e.value for e in at.error] == ["Wrong user name or password."]
     sign_in(at, "maya", PASSWORD)  # even the right password waits (the clock is frozen)
-    assert "Too many failed sign-ins: try again in 1 s" in at.error[0].value
+    assert "Too many failed sign-ins: try again in 1 second" in at.error[0].value
     assert "user" not in at.session_state
     reloaded = sign_in(app(), "maya", PASSWORD)  # a new browser session
     assert "Too many failed sign-ins" in reloaded.error[0].value
@@ -146,7 +158,7 @@ def test_queue_sorted_by_priority_with_sla_author_and_excerpt(db):
     assert list(frame["id"]) == [q.id for q in store.queue(limit=50)]
     assert list(frame["priority"]) == sorted(frame["priority"], reverse=True)
     first = frame.iloc[0]
-    assert first["id"] == ids["p1"] and first["label"] == "⚖️ defamation 0.90"
+    assert first["id"] == ids["p1"] and first["label"] == "⚖️ Defamation 0.90"
     assert first["author"] == "@user_p1 · 50k" and first["SLA"].startswith(("due in", "LATE"))
     assert first["post"].startswith("They are thieves") and list(frame.columns)[:4] == [
         "id",
@@ -231,7 +243,7 @@ def test_open_item_from_the_queue_follows_the_filters_and_the_ticked_row(db):
     assert button(at, "q_open").label == f"Open item #{ids['p3']}"
     button(at, "q_open").click().run()
     no_exception(at)
-    assert at.title[0].value == f"#{ids['p3']} · 💬 complaint"
+    assert at.title[0].value == f"#{ids['p3']} · 💬 Complaint"
     button(at, "i_back").click().run()  # back to the queue: the filter is still set
     assert at.title[0].value == "Queue" and at.multiselect(key="q_labels").value == ["complaint"]
     assert sorted(queue_ids(at)) == sorted([ids["p3"], ids["p5"]])
@@ -245,7 +257,7 @@ def test_a_hostile_post_renders_as_inert_text(db):
     at = app("manager", item_id=ids["p5"])
     at = page(at, "item")
     no_exception(at)
-    post = at.get("html")[0].proto.body
+    post = posts(at)[0]
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in post
     assert "&lt;img src=x onerror=alert(1)&gt;" in post
     assert "<script" not in post and "<img" not in post
@@ -258,7 +270,7 @@ def test_a_hostile_post_renders_as_inert_text(db):
 def test_a_hebrew_post_is_right_to_left(db):
     _, ids = db
     at = page(app("manager", item_id=ids["p2"]), "item")
-    assert 'dir="rtl"' in at.get("html")[0].proto.body
+    assert 'dir="rtl"' in posts(at)[0]
 
 
 def test_item_shows_scores_playbook_checklist_and_audit(db):
@@ -412,7 +424,7 @@ def test_an_owner_reads_an_item_but_cannot_act_on_it(db):
     _, ids = db
     at = page(app("owner", item_id=ids["p1"]), "item")
     no_exception(at)
-    assert at.title[0].value == f"#{ids['p1']} · ⚖️ defamation"
+    assert at.title[0].value == f"#{ids['p1']} · ⚖️ Defamation"
     assert {b.key for b in at.button} == {"sign_out", "i_back"}
     assert all(c.disabled for c in at.checkbox)
     assert len(at.text_area) == 0
@@ -439,17 +451,20 @@ def test_playbooks_page_lists_every_playbook_and_rule(db):
 def test_owner_sets_digest_address_and_language(db):
     store, _ = db
     at = page(app("owner"), "account")
-    at.text_input[0].input("not-an-address")
-    at.checkbox[0].check()
-    at.button[0].click().run()
+    at.text_input(key="a_email").input("not-an-address")
+    at.checkbox(key="a_digest").check()
+    button(at, "FormSubmitter:digest-Save").click().run()
     assert "is not an e-mail address" in at.error[0].value
-    at.text_input[0].input("oren@example.co.il")
-    at.radio[0].set_value("en")
-    at.button[0].click().run()
+    at.text_input(key="a_email").input("oren@example.co.il")
+    button(at, "FormSubmitter:digest-Save").click().run()
     oren = next(u for u in store.users() if u["name"] == "oren")
     assert (oren["email"], oren["language"], oren["digest"]) == ("oren@example.co.il", "en", True)
+    at.radio(key="a_language").set_value("he")  # the digest follows the interface language
+    button(at, "FormSubmitter:language-Save language").click().run()
+    oren = next(u for u in store.users() if u["name"] == "oren")
+    assert (oren["email"], oren["language"], oren["digest"]) == ("oren@example.co.il", "he", True)
     manager = page(app("manager"), "account")
-    assert len(manager.text_input) == 0 and "for owners" in manager.caption[0].value
+    assert len(manager.text_input) == 0 and any("for owners" in c.value for c in manager.caption)
 
 
 def test_poll_now_makes_the_pipeline_poll_before_the_interval(store, make_mention):
@@ -538,13 +553,14 @@ def test_a_hostile_handle_is_isolated_and_flagged_on_the_item_page(db, make_ment
     item_id = hostile_item(store, make_mention)
     at = page(app("manager", item_id=item_id), "item")
     no_exception(at)
-    [line] = [t.value for t in at.text if "followers" in t.value]
-    assert line == f"@\u2068{EVIL_SHOWN}\u2069 · 500k followers"  # an isolate: the count keeps its order
+    [line] = [h for h in html_bodies(at) if "followers" in h]
+    # the handle in an isolate (<bdi>): the count keeps its order
+    assert f"<bdi>@{EVIL_SHOWN}</bdi> · 500k followers</div>" in line
     assert any("hidden direction or control characters in the author's handle: RLO, CR, LF, ESC" in w.value
                for w in at.warning)  # fmt: skip
     assert [b.proto.url for b in at.get("link_button")] == ["https://x.com/%E2%80%AEmoc.live/status/e1"]
     assert raw_free(
-        [t.value for t in at.text] + [c.value for c in at.caption] + [m.value for m in at.markdown]
+        [t.value for t in at.text] + [c.value for c in at.caption] + [m.value for m in at.markdown] + [line]
     )
 
 
@@ -556,10 +572,10 @@ def test_a_hostile_handle_is_isolated_and_flagged_on_the_legal_page_and_in_the_q
     author = dict(zip(at.dataframe[0].value["id"], at.dataframe[0].value["author"]))[item_id]
     assert author == f"@{EVIL_SHOWN} · 500k"
     at.selectbox(key="l_item").set_value(item_id).run()
-    [line] = [t.value for t in at.text if "followers" in t.value]
-    assert line.startswith(f"@\u2068{EVIL_SHOWN}\u2069 · 500k followers · x · posted ")
+    [line] = [h for h in html_bodies(at) if "followers" in h]
+    assert f"<bdi>@{EVIL_SHOWN}</bdi> · 500k followers · X · posted <bdi>" in line
     assert any("RLO, CR, LF, ESC" in w.value for w in at.warning)
-    assert raw_free([t.value for t in at.text])
+    assert raw_free([t.value for t in at.text] + [line])
 
 
 @pytest.mark.parametrize("requested", ["9223372036854775808", str(2**64), "-5", "0", "1e3", str(2**31)])
@@ -577,3 +593,176 @@ def test_a_session_item_id_beyond_the_database_is_a_clear_message(db):
     at = page(app("manager", item_id=2**63), "item")
     no_exception(at)
     assert at.warning[0].value == f"There is no queue item #{2**63}. Open one from the Queue."
+
+
+# -- the dashboard in Hebrew (issue 16) -----------------------------------------------------------------
+
+HE_PAGES = ("queue", "item", "legal", "overview", "sources", "playbooks", "account")
+
+
+@pytest.fixture
+def he_db(tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("REPMON_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("REPMON_UI_LANGUAGE", "he")
+    ids = build(data_dir, language="he")
+    return open_store(data_dir), ids
+
+
+def english_ui_strings():
+    """The catalogue's English strings that Hebrew shows otherwise, and the multi-word parts of those
+    with placeholders (``"Open item #{id}"`` → ``"Open item #"``): none may show on a Hebrew page."""
+    from babel.messages.pofile import read_po
+
+    from monitor import i18n
+
+    path = i18n.LOCALE_DIR / "he" / "LC_MESSAGES" / "repmon.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale="he")
+    whole, parts = set(), set()
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for source in ids:
+            if source in strings:  # the same in both (a brand name: "X")
+                continue
+            whole.add(source)
+            for part in re.split(r"\{[a-z_]+\}", source):
+                part = part.strip(" ·:.()#*")
+                if len(re.findall(r"[A-Za-z]{2,}", part)) >= 2 and not any(part in s for s in strings):
+                    parts.add(part)
+    return whole, parts
+
+
+def shown_texts(at):
+    """Every piece of interface text on the page: titles, headings, text, alerts, captions, widget labels
+    and options, buttons, metrics, expanders and table headings (not the posts and names: those are data)."""
+    out = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
+                 "success"):  # fmt: skip
+        out += [e.value for e in at.get(kind)]
+    for kind in ("button", "text_input", "text_area", "number_input", "checkbox", "toggle", "radio",
+                 "selectbox", "multiselect", "date_input", "metric", "expander", "download_button",
+                 "link_button"):  # fmt: skip
+        for e in at.get(kind):
+            label = getattr(e, "label", None) or getattr(getattr(e, "proto", None), "label", None)
+            out += [label] if label else []
+            out += [str(o) for o in getattr(e, "options", [])] if kind in ("selectbox", "multiselect") else []
+            placeholder = getattr(getattr(e, "proto", None), "placeholder", "")
+            out += [placeholder] if placeholder else []
+    for frame in at.dataframe:  # a column's heading: its configured label, else its name
+        config = json.loads(frame.proto.columns or "{}")
+        out += [(config.get(str(c)) or {}).get("label") or str(c) for c in frame.value.columns]
+    return [t for t in out if t]
+
+
+def untranslated(at, whole, parts):
+    found = []
+    for text in shown_texts(at):
+        plain = text.replace("\\", "")  # markdown escapes
+        if plain.strip(" *") in whole:
+            found.append(text)
+        found += [f"{part!r} in {text!r}" for part in parts if part in plain]
+    return found
+
+
+def hebrew_pages(ids):
+    """Each dashboard page in Hebrew, in the states that show most of its words."""
+    yield "sign-in", AppTest.from_file(APP, default_timeout=60).run()
+    for role in ("manager", "legal", "owner"):
+        at = app(role)
+        yield f"{role}-home", at
+        for name in HE_PAGES:
+            if can(role, f"page:{name}"):
+                yield f"{role}-{name}", page(at, name)
+    queue = app("manager")
+    queue.session_state["queue_table"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    yield "queue-ticked", queue.run()
+    item = page(app("manager", item_id=ids["p3"]), "item")
+    yield "item-new", item
+    button(item, "i_act_start").click().run()
+    yield "item-started", item
+    evidence = page(app("legal", item_id=ids["p1"]), "item")
+    button(evidence, "i_evidence").click().run()
+    yield "item-evidence", evidence
+    yield "item-missing", page(app("manager", item_id=9999), "item")
+    legal = app("legal")
+    button(legal, "l_escalate").click().run()
+    button(legal, "l_review").click().run()
+    yield "legal-review", legal
+
+
+def test_every_page_in_hebrew_shows_no_english_interface_string(he_db):
+    _, ids = he_db
+    whole, parts = english_ui_strings()
+    assert "Queue" in whole and "Open item" in parts  # the scan knows the catalogue
+    problems = {}
+    for name, at in hebrew_pages(ids):
+        no_exception(at)
+        assert shown_texts(at), name
+        if found := untranslated(at, whole, parts):
+            problems[name] = found
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def test_the_hebrew_dashboard_is_right_to_left_with_isolated_names_and_numbers(he_db):
+    _, ids = he_db
+    at = app("manager")
+    assert at.title[0].value == "תור"
+    direction = next(h.proto.body for h in at.get("html") if "documentElement" in h.proto.body)
+    assert "setAttribute('dir', 'rtl')" in direction and "direction: rtl" in direction
+    frame = at.dataframe[0].value
+    assert frame.iloc[0]["label"] == "⚖️ לשון הרע 0.90" and frame.iloc[0]["SLA"].startswith(
+        ("בעוד", "באיחור של")
+    )
+    item = page(app("manager", item_id=ids["p1"]), "item")
+    assert item.title[0].value == f"#{ids['p1']} · ⚖️ לשון הרע"
+    [line] = [h for h in html_bodies(item) if "עוקבים" in h]
+    assert '<div class="repmon-author" dir="rtl"><bdi>@user_p1</bdi> · <bdi>50k</bdi> עוקבים</div>' == line
+    english = page(app("manager", item_id=ids["p3"]), "item")  # an English post keeps its own direction
+    assert 'dir="ltr"' in posts(english)[0]
+    assert 'dir="rtl"' in posts(page(app("manager", item_id=ids["p2"]), "item"))[0]
+
+
+def test_the_english_dashboard_is_left_to_right(db):
+    at = app("manager")
+    direction = next(h.proto.body for h in at.get("html") if "documentElement" in h.proto.body)
+    assert "setAttribute('dir', 'ltr')" in direction and "direction: rtl" not in direction
+
+
+def test_any_user_chooses_their_interface_language_on_the_account_page(db):
+    store, _ = db
+    at = page(app("manager"), "account")
+    assert at.title[0].value == "Account"
+    at.radio(key="a_language").set_value("he")
+    button(at, "FormSubmitter:language-Save language").click().run()
+    no_exception(at)
+    assert store.user("maya")["language"] == "he"
+    assert at.title[0].value == "חשבון" and at.success[0].value == "השפה נשמרה."
+    from sqlalchemy import select
+
+    from monitor.storage.models import AuditEventRow
+
+    with store.session() as s:
+        rows = s.scalars(select(AuditEventRow).where(AuditEventRow.action == "language_settings"))
+        events = [(e.actor, e.detail) for e in rows]
+    assert events == [("maya", {"user": "maya", "language": "he"})]
+    assert page(at, "queue").title[0].value == "תור"  # every page follows at once
+
+
+def test_sla_and_ages_read_as_words_in_each_language():
+    from dashboard import views
+
+    due, late = NOW + timedelta(hours=2), NOW - timedelta(minutes=40)
+    assert views.sla_text(due, "new", NOW, "en") == "due in 2 hours"
+    assert views.sla_text(due, "new", NOW, "he") == "בעוד שעתיים"
+    assert views.sla_text(late, "in_progress", NOW, "en") == "LATE 40 minutes"
+    assert views.sla_text(late, "in_progress", NOW, "he") == "באיחור של 40 דקות"
+    assert views.sla_text(late, "responded", NOW, "he") == "—"  # the first response is done
+    assert views.ago(NOW - timedelta(hours=2), NOW, "he") == "לפני שעתיים"
+    assert views.ago(NOW - timedelta(hours=2), NOW, "en") == "2 hours ago"
+    assert views.label_text("boycott", "he") == "🚫 קריאה לחרם"
+    assert views.status_name("legal_review", "he") == "בבדיקה משפטית"
+    assert views.status_name("mystery_state", "he") == "mystery state"  # unknown codes shown as they are

@@ -495,6 +495,7 @@ def test_the_item_page_shows_a_hostile_post_as_inert_text(
     item = stored_item(store, fake_classifier, case)
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "dashboard"))
     monkeypatch.setenv("REPMON_DATABASE_URL", store.url)
+    monkeypatch.setenv("REPMON_UI_LANGUAGE", "en")  # maya is no user here: the default language is hers
     at = AppTest.from_file("../dashboard/app.py", default_timeout=60)
     at.session_state["clock"] = NOW
     at.session_state["user"] = {"name": "maya", "role": "manager"}
@@ -502,8 +503,8 @@ def test_the_item_page_shows_a_hostile_post_as_inert_text(
     at.run()
     at = at.switch_page("screens/item.py").run()
     assert [e.value for e in at.exception] == []
-    assert at.title[0].value == f"#{item.id} · 💬 complaint"
-    post = at.get("html")[0].proto.body
+    assert at.title[0].value == f"#{item.id} · 💬 Complaint"
+    [post] = [h.proto.body for h in at.get("html") if "repmon-post" in h.proto.body]
     assert post == views.post_html(STORED[case], item.language)
     hidden = views.invisible_characters(STORED[case])
     warnings = [w.value for w in at.warning if "invisible characters" in w.value]

@@ -352,6 +352,7 @@ def test_the_dashboard_queues_without_the_platform_secrets_and_shows_the_posted_
     monkeypatch.setattr(tweepy.Client, "create_tweet", not_called)
     monkeypatch.setattr(facebook.GraphAPI, "put_object", not_called)
     add_users(item, maya="manager")
+    item.set_user_language("maya", "en", "admin", NOW)  # maya reads the dashboard in English
 
     def item_page():
         at = AppTest.from_file("../dashboard/app.py", default_timeout=60)
@@ -373,7 +374,9 @@ def test_the_dashboard_queues_without_the_platform_secrets_and_shows_the_posted_
     )
     assert item.item(1)["item"]["status"] == "in_progress"
     assert [n for n in read if n.startswith(("REPMON_X_", "REPMON_FACEBOOK_"))] == []
-    assert any(i.value.startswith("Reply queued: the monitor posts it (queued by maya") for i in at.info)
+    assert any(i.value.startswith("Reply queued: the monitor posts it (queued by maya") for i in at.info), [
+        i.value for i in at.info
+    ]
     assert next(b for b in at.button if b.key == "i_post").disabled  # one queued reply at a time
 
     post_queued(item, NOW, post=FakePlatform("1860000000000000777"))  # the monitor, elsewhere

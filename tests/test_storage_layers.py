@@ -121,7 +121,7 @@ def _filled(store: Store, make_mention, fake_classifier) -> None:
 WRITERS = {
     "act", "approve", "assign", "clear_sign_in_failures", "correct", "delivery_result", "mark_reply_sent",
     "mark_source", "record_event", "record_job", "request_poll", "save_draft", "save_job_state",
-    "set_digest_prefs", "set_user_disabled",
+    "set_digest_prefs", "set_user_disabled", "set_user_language",
 }  # fmt: skip
 
 

@@ -265,3 +265,19 @@ def store_events(store):
             {"actor": e.actor, "action": e.action, "detail": e.detail}
             for e in s.scalars(select(AuditEventRow).order_by(AuditEventRow.id))
         ]
+
+
+def test_a_new_user_gets_the_ui_language_unless_language_is_given(data_dir, monkeypatch):
+    assert add(monkeypatch, "maya", "--role", "manager") == 0
+    monkeypatch.setenv("REPMON_UI_LANGUAGE", "en")
+    assert add(monkeypatch, "lea", "--role", "legal") == 0
+    monkeypatch.setenv("REPMON_UI_LANGUAGE", "he")
+    assert add(monkeypatch, "oren", "--role", "owner", "--language", "en") == 0
+    store = open_store(data_dir)
+    assert [store.user(n)["language"] for n in ("maya", "lea", "oren")] == ["he", "en", "en"]
+    assert add(monkeypatch, "lea", "--role", "owner", "--replace", password="another-pass") == 0
+    assert open_store(data_dir).user("lea")["language"] == "en"  # a change keeps the language
+    assert add(monkeypatch, "lea", "--role", "owner", "--replace", "--language", "he") == 0
+    assert open_store(data_dir).user("lea")["language"] == "he"
+    with pytest.raises(SystemExit):
+        add(monkeypatch, "dana", "--role", "manager", "--language", "fr")

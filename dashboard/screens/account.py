@@ -1,48 +1,84 @@
-"""Account: who you are; owners set where and in which language their daily digest goes."""
+"""Account: who you are and your interface language (the dashboard's and your e-mails'); owners also
+set where their daily digest goes."""
 
 from __future__ import annotations
 
 import streamlit as st
+from babel import Locale
 
-from dashboard import auth, data
+from dashboard import auth, data, ui, views
 from monitor import actions
 from monitor.email.addresses import email_problem
 from monitor.errors import MonitorError
+from monitor.i18n import LANGUAGES, N_, gettext_for
+
+
+def own_name(code: str) -> str:
+    """A language by its own name (עברית, English), so that a reader finds theirs whatever the page's."""
+    return (Locale.parse(code).get_display_name(code) or code).capitalize()
+
 
 user = auth.require("page:account")
 store = data.store()
-st.title("Account")
+lang = ui.language()
+_ = gettext_for(lang)
+st.title(_("Account"))
 me = next((u for u in store.users() if u["name"] == user["name"]), None)
-st.markdown(f"Signed in as **{user['name']}** ({user['role']}).")
+st.markdown(
+    _("Signed in as **{name}** ({role}).").format(
+        name=views.markdown_text(user["name"]), role=views.name_of(views.ROLE_NAMES, user["role"], lang)
+    )
+)
 if me is None:
-    st.warning("Your user no longer exists: sign out.")
+    st.warning(_("Your user no longer exists: sign out."))
     st.stop()
+if flash := st.session_state.pop("a_flash", None):
+    st.success(_(flash))
+
+st.subheader(_("Language"))
+with st.form("language"):
+    chosen = st.radio(
+        _("Interface language"),
+        list(LANGUAGES),
+        index=list(LANGUAGES).index(me["language"]) if me["language"] in LANGUAGES else 0,
+        horizontal=True,
+        format_func=own_name,
+        key="a_language",
+        help=_("The dashboard and the e-mails repmon sends you are in this language."),
+    )
+    if st.form_submit_button(_("Save language")):
+        try:
+            actions.set_language(store, user["name"], chosen, data.now())
+        except MonitorError as exc:
+            st.error(str(exc))
+        else:
+            # Shown after the rerun, in the new language (translated there).
+            st.session_state["a_flash"] = N_("Language saved.")
+            st.rerun()
 
 if auth.allowed("digest_settings"):
-    st.subheader("Daily digest")
+    st.subheader(_("Daily digest"))
     with st.form("digest"):
-        email = st.text_input("E-mail address", value=me["email"] or "")
-        language = st.radio(
-            "Language",
-            ["he", "en"],
-            index=0 if me["language"] == "he" else 1,
-            horizontal=True,
-            format_func={"he": "עברית", "en": "English"}.get,
-        )
-        wanted = st.checkbox("Send me the daily digest", value=bool(me["digest"]))
-        saved = st.form_submit_button("Save")
+        email = st.text_input(_("E-mail address"), value=me["email"] or "", key="a_email")
+        wanted = st.checkbox(_("Send me the daily digest"), value=bool(me["digest"]), key="a_digest")
+        saved = st.form_submit_button(_("Save"))
+    st.caption(_("The digest is in your interface language."))
     if saved and auth.refuse_unless("digest_settings"):
         problem = email_problem(email.strip()) if (wanted or email.strip()) else None
         if problem:
-            st.error(f"{email.strip()!r} is not an e-mail address ({problem}): the digest needs one.")
+            st.error(
+                _("{address} is not an e-mail address ({problem}): the digest needs one.").format(
+                    address=repr(email.strip()), problem=problem
+                )
+            )
         else:
             try:
                 actions.set_digest_prefs(
-                    store, user["name"], email.strip() or None, language, wanted, data.now()
+                    store, user["name"], email.strip() or None, str(me["language"]), wanted, data.now()
                 )
             except MonitorError as exc:  # e.g. the role was changed since sign-in
                 st.error(str(exc))
             else:
-                st.success("Saved.")
+                st.success(_("Saved."))
 else:
-    st.caption("Digest settings are for owners.")
+    st.caption(_("Digest settings are for owners."))

@@ -12,9 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from classifiers import LABELS
-from dashboard import auth, data, views
+from dashboard import auth, data, ui, views
 from monitor import actions
 from monitor.errors import MonitorError
+from monitor.i18n import gettext_for, label_name, ngettext_for
 from monitor.records import MAX_ITEM_ID
 from monitor.settings import current
 from monitor.users import action_permission, can
@@ -22,15 +23,19 @@ from monitor.workflow import DECISIONS, allowed_actions
 
 user = auth.require("page:item")
 store, now = data.store(), data.now()
+lang = ui.language()
+_, n_ = gettext_for(lang), ngettext_for(lang)
+tz = ui.timezone()
 
 # An id from a link or the session may be anything: one no item can have is "no queue item", never a
 # database overflow (nor a number too large for the browser's number box).
 item_id, unknown = views.requested_item(st.session_state.get("item_id") or st.query_params.get("id"))
 top = st.columns([1, 1, 6], vertical_alignment="bottom")
-if top[0].button("← Queue", key="i_back"):
+back = "→" if lang == "he" else "←"
+if top[0].button(f"{back} {_('Queue')}", key="i_back"):
     st.switch_page("screens/queue.py")
 picked = top[1].number_input(
-    "Item #",
+    _("Item #"),
     min_value=1,
     max_value=MAX_ITEM_ID,
     value=None if unknown else item_id or 1,
@@ -44,7 +49,7 @@ if picked is not None and (item_id is None or int(picked) != item_id):
 q = store.queue_item(item_id) if item_id is not None else None
 found = store.item(item_id) if item_id is not None else None
 if q is None or found is None:
-    st.warning(f"There is no queue item #{unknown or item_id}. Open one from the Queue.")
+    st.warning(_("There is no queue item #{id}. Open one from the Queue.").format(id=unknown or item_id))
     st.stop()
 row, audit = found["item"], found["audit"]
 library, playbook_error = data.playbooks()
@@ -55,22 +60,24 @@ def act(permission: str, done: str, fn: Callable[[], object]) -> None:
     auth.run_action(permission, done, fn, "i_flash")
 
 
-st.title(f"#{q.id} · {views.label_text(q.label)}")
-title = f"{playbook.title.en} / {playbook.title.he}" if playbook else q.playbook
-sla = views.sla_text(q.sla_due_at, q.status, now)
+shown = playbook.shown(lang) if playbook else None
+st.title(f"#{q.id} · {views.label_text(q.label, lang)}")
+sla = views.sla_text(q.sla_due_at, q.status, now, lang)
+late = views.sla_late(q.sla_due_at, q.status, now)
 badges = st.container(horizontal=True)
 with badges:
-    st.badge(q.status.replace("_", " "), color="blue")
-    st.badge(f"SLA {sla}", color="red" if sla.startswith("LATE") else "green" if sla == "—" else "orange")
-    st.badge(f"priority {q.priority:.0f}", color="violet")
-    st.badge(f"assignee {q.assignee or '—'}", color="gray")
+    st.badge(views.status_name(q.status, lang), color="blue")
+    st.badge(_("SLA {sla}").format(sla=sla), color="red" if late else "green" if sla == "—" else "orange")
+    st.badge(_("priority {n}").format(n=views.number(f"{q.priority:.0f}", lang)), color="violet")
+    st.badge(_("assignee {name}").format(name=q.assignee or "—"), color="gray")
     if row["decision"]:
-        st.badge(f"decision {row['decision']}", color="red")
-st.caption(f"playbook {title}")
+        decision_name = views.name_of(views.DECISION_NAMES, row["decision"], lang)
+        st.badge(_("decision {decision}").format(decision=decision_name), color="red")
+st.caption(_("playbook {title}").format(title=views.markdown_text(shown.title if shown else q.playbook)))
 if flash := st.session_state.pop("i_flash", None):
     st.success(flash)
 if playbook_error:
-    st.warning(f"Playbooks: {playbook_error}")
+    st.warning(_("Playbooks: {error}").format(error=playbook_error))
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -78,51 +85,61 @@ with left:
     hidden = views.invisible_characters(q.text)
     if hidden:
         st.warning(
-            "This post contains invisible characters that change how it displays: " + ", ".join(hidden)
+            _("This post contains invisible characters that change how it displays: {names}").format(
+                names=", ".join(hidden)
+            )
         )
-    where = "our page" if q.own_page else "elsewhere"
+    where = _("our page") if q.own_page else _("elsewhere")
     st.markdown(
-        f"**{q.platform}** · {where} · posted {q.created_at:%Y-%m-%d %H:%M} UTC "
-        f"({views.age((now - q.created_at).total_seconds())} ago)" + (" · demo data" if q.is_demo else "")
+        _("**{platform}** · {where} · posted {time} ({ago})").format(
+            platform=views.name_of(views.PLATFORM_NAMES, q.platform, lang),
+            where=where,
+            time=ui.stamp(q.created_at, lang),
+            ago=views.ago(q.created_at, now, lang),
+        )
+        + (_(" · demo data") if q.is_demo else "")
     )
-    st.text(views.author_line(q.author, q.author_followers))
-    if warning := views.hidden_warning(q.author):
+    st.html(views.author_html(q.author, q.author_followers, lang))
+    if warning := views.hidden_warning(q.author, lang):
         st.warning(warning)
     if q.deleted_at:
         st.error(
-            f"Deleted or hidden on the platform since {q.deleted_at:%Y-%m-%d %H:%M} UTC; "
-            "the stored copy is kept."
+            _("Deleted or hidden on the platform since {time}; the stored copy is kept.").format(
+                time=ui.stamp(q.deleted_at, lang)
+            )
         )
     url = views.safe_url(q.url)
     if url:
-        st.link_button("Open the original ↗", url)
+        st.link_button(_("Open the original ↗"), url)
 
     thread = store.thread(q.id)
     if len(thread) > 1:
-        with st.expander(f"Thread ({len(thread)} posts)", expanded=False):
+        with st.expander(n_("Thread ({n} post)", "Thread ({n} posts)", len(thread)).format(n=len(thread))):
             for post in thread:
-                who = "the business" if post.from_business else views.handle(post.author)
-                mark = " ← this item" if post.this else ""
-                st.caption(f"{views.markdown_text(who)} · {post.created_at:%Y-%m-%d %H:%M}{mark}")
+                who = _("the business") if post.from_business else views.handle(post.author)
+                mark = _(" ← this item") if post.this else ""
+                at = ui.stamp(post.created_at, lang)
+                st.caption(f"{views.markdown_text(who)} · {at}{mark}")
                 st.html(views.post_html(post.text, post.language))
 
-    st.subheader("Engagement")
+    st.subheader(_("Engagement"))
     mid = store.mention_id_of(q.id)
     history = store.snapshots([mid]).get(mid, []) if mid else []
     if history:
-        points = [{"time": x.at, "interactions": x.engagement, "series": "measured"} for x in history]
+        measured, forecast = _("measured"), _("forecast (24 h)")
+        points = [{"time": x.at, "interactions": x.engagement, "series": measured} for x in history]
         if q.forecast_24h is not None:
             end = max(q.created_at + timedelta(hours=24), history[-1].at)
             points += [
-                {"time": history[-1].at, "interactions": history[-1].engagement, "series": "forecast (24 h)"},
-                {"time": end, "interactions": q.forecast_24h, "series": "forecast (24 h)"},
+                {"time": history[-1].at, "interactions": history[-1].engagement, "series": forecast},
+                {"time": end, "interactions": q.forecast_24h, "series": forecast},
             ]
         chart = (
             alt.Chart(pd.DataFrame(points))
             .mark_line(point=True)
             .encode(
                 x=alt.X("time:T", title=None, axis=alt.Axis(format="%d %b %H:%M")),
-                y=alt.Y("interactions:Q", title="likes + shares + replies + quotes"),
+                y=alt.Y("interactions:Q", title=_("likes + shares + replies + quotes")),
                 color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
                 strokeDash=alt.StrokeDash("series:N", legend=None),
             )
@@ -130,21 +147,30 @@ with left:
         )
         st.altair_chart(chart, width="stretch")
         st.caption(
-            f"virality {q.virality or 0:.0f}/100 · forecast {q.forecast_24h or 0:.0f} interactions by 24 h "
-            f"after posting · {len(history)} readings"
+            n_(
+                "virality {virality}/100 · forecast {forecast} interactions by 24 h after posting · "
+                "{n} reading",
+                "virality {virality}/100 · forecast {forecast} interactions by 24 h after posting · "
+                "{n} readings",
+                len(history),
+            ).format(
+                virality=views.number(f"{q.virality or 0:.0f}", lang),
+                forecast=views.number(f"{q.forecast_24h or 0:.0f}", lang),
+                n=len(history),
+            )
         )
     else:
-        st.caption("No engagement readings yet.")
+        st.caption(_("No engagement readings yet."))
 
-    st.subheader("Audit trail")
+    st.subheader(_("Audit trail"))
     if audit:
         st.dataframe(
             [
                 {
-                    "time": e["at"].strftime("%Y-%m-%d %H:%M:%S"),
-                    "who": e["actor"],
-                    "action": e["action"],
-                    "detail": ", ".join(f"{k}: {v}" for k, v in e["detail"].items()),
+                    _("time"): views.when(e["at"], lang, tz),
+                    _("who"): e["actor"],
+                    _("action"): views.name_of(views.AUDIT_NAMES, e["action"], lang),
+                    _("detail"): ", ".join(f"{k}: {v}" for k, v in e["detail"].items()),
                 }
                 for e in audit
             ],
@@ -152,28 +178,29 @@ with left:
             width="stretch",
         )
     else:
-        st.caption("Nothing done on this item yet.")
+        st.caption(_("Nothing done on this item yet."))
 
 with right:
-    st.subheader("Classification")
+    st.subheader(_("Classification"))
     if q.scores:
-        st.bar_chart(pd.DataFrame({"score": q.scores}).reindex(list(LABELS)), horizontal=True, height=180)
-    st.caption(
-        "Why: " + "; ".join(row["reasons"]) + (f" · model {q.model_version}" if q.model_version else "")
-    )
+        scores = {label_name(k, lang): v for k, v in q.scores.items()}
+        order = [label_name(k, lang) for k in LABELS]
+        st.bar_chart(pd.DataFrame({_("score"): scores}).reindex(order), horizontal=True, height=180)
+    model = _(" · model {version}").format(version=q.model_version) if q.model_version else ""
+    st.caption(_("Why: {reasons}").format(reasons="; ".join(row["reasons"])) + model)
 
-    if playbook:
-        st.subheader("Playbook")
+    if playbook and shown:
+        st.subheader(_("Playbook"))
         done = {}
         for e in audit:
             if e["action"] == "checklist":
                 done[e["detail"].get("step")] = bool(e["detail"].get("done"))
         may_check = auth.allowed("workflow") or auth.allowed("legal_review")
-        for n, step in enumerate(playbook.steps, 1):
+        for n, step in enumerate(shown.steps, 1):
             box, text = st.columns([1, 14], vertical_alignment="top")
             ticked = box.checkbox(
-                f"step {n}", value=done.get(n, False), key=f"i_step_{q.id}_{n}", disabled=not may_check,
-                label_visibility="collapsed",
+                _("step {n}").format(n=n), value=done.get(n, False), key=f"i_step_{q.id}_{n}",
+                disabled=not may_check, label_visibility="collapsed",
             )  # fmt: skip
             text.markdown(f"~~{step}~~" if ticked else step)
             if ticked != done.get(n, False) and may_check:
@@ -183,24 +210,25 @@ with right:
                     st.error(str(exc))
                 else:
                     st.rerun()
-        with st.expander("Do and don't"):
+        with st.expander(_("Do and don't")):
             st.markdown(
-                "\n".join(f"- ✅ {d}" for d in playbook.do)
-                + "\n"
-                + "\n".join(f"- ⛔ {d}" for d in playbook.dont)
+                "\n".join(f"- ✅ {d}" for d in shown.do) + "\n" + "\n".join(f"- ⛔ {d}" for d in shown.dont)
             )
 
     reply = store.reply(q.id)
     drafting = auth.allowed("draft") and q.status in ("new", "in_progress", "awaiting_approval", "responded")
     if drafting:
-        st.subheader("Reply")
-        template, lang = actions.draft_for(q, library)
+        st.subheader(_("Reply"))
+        template, reply_lang = actions.draft_for(q, library)
         text = str(reply["text"]) if reply else template
         if reply:
             st.caption(
-                f"{reply['status']} · last edit by {views.markdown_text(str(reply['edited_by']))}"
+                _("{status} · last edit by {name}").format(
+                    status=views.name_of(views.REPLY_STATUS_NAMES, str(reply["status"]), lang),
+                    name=views.markdown_text(str(reply["edited_by"])),
+                )
                 + (
-                    f" · approved by {views.markdown_text(str(reply['approved_by']))}"
+                    _(" · approved by {name}").format(name=views.markdown_text(str(reply["approved_by"])))
                     if reply["approved_by"]
                     else ""
                 )
@@ -208,63 +236,84 @@ with right:
         outbox = store.outbox.latest(q.id)  # posting: the monitor's, never this process's
         waiting = outbox is not None and outbox.status in ("queued", "posting")
         if outbox is not None:
-            by = f"queued by {views.markdown_text(outbox.queued_by)} {outbox.queued_at:%Y-%m-%d %H:%M} UTC"
+            by = _("queued by {who} {when}").format(
+                who=views.markdown_text(outbox.queued_by), when=ui.stamp(outbox.queued_at, lang)
+            )
             problem = views.markdown_text(outbox.last_error or "")
             if outbox.status == "posted":
                 posted_as = views.markdown_text(outbox.platform_reply_id or "")
                 st.success(
-                    f"Reply posted on the platform as {posted_as} ({by})"
+                    _("Reply posted on the platform as {id} ({by})").format(id=posted_as, by=by)
                     + (f". {problem}" if problem else "")
                 )
             elif outbox.status == "failed":
-                st.error(f"Posting the reply failed after {outbox.attempts} attempt(s) ({by}): {problem}")
+                st.error(
+                    n_(
+                        "Posting the reply failed after {n} attempt ({by}): {problem}",
+                        "Posting the reply failed after {n} attempts ({by}): {problem}",
+                        outbox.attempts,
+                    ).format(n=outbox.attempts, by=by, problem=problem)
+                )
             else:
-                retry = f"; attempt {outbox.attempts} failed: {problem}" if problem else ""
-                st.info(f"Reply {outbox.status}: the monitor posts it ({by}){retry}")
-        rtl = (reply["language"] if reply else lang) == "he"
-        if rtl:  # the editor itself right-to-left, so a Hebrew reply reads as it will be posted
-            st.html(f"<style>.st-key-i_reply_{q.id} textarea {{direction: rtl; text-align: right}}</style>")
+                retry = (
+                    _("; attempt {n} failed: {problem}").format(n=outbox.attempts, problem=problem)
+                    if problem
+                    else ""
+                )
+                state = views.name_of(views.REPLY_STATUS_NAMES, outbox.status, lang)
+                st.info(
+                    _("Reply {state}: the monitor posts it ({by}){retry}").format(
+                        state=state, by=by, retry=retry
+                    )
+                )
+        rtl = (reply["language"] if reply else reply_lang) == "he"
+        # The editor in the reply's own direction, so it reads as it will be posted, whatever the page's.
+        side = "direction: rtl; text-align: right" if rtl else "direction: ltr; text-align: left"
+        st.html(f"<style>.st-key-i_reply_{q.id} textarea {{{side}}}</style>")
         edited = st.text_area(
-            "Reply (public)" + (" · עברית" if rtl else ""), value=text, height=150, key=f"i_reply_{q.id}"
+            _("Reply (public)") + (_(" · in Hebrew") if rtl and lang != "he" else ""),
+            value=text,
+            height=150,
+            key=f"i_reply_{q.id}",
         )
         b1, b2 = st.columns(2)
         if q.status in ("new", "in_progress", "awaiting_approval"):
-            if b1.button("Save draft", key="i_save", width="stretch"):
+            if b1.button(_("Save draft"), key="i_save", width="stretch"):
                 act(
                     "draft",
-                    "Draft saved.",
+                    _("Draft saved."),
                     lambda: actions.save_draft(store, q.id, user["name"], data.now(), library, edited),
                 )
             if q.status in ("new", "in_progress") and b2.button(
-                "Submit for approval", key="i_submit", width="stretch"
+                _("Submit for approval"), key="i_submit", width="stretch"
             ):
 
                 def submit() -> None:
                     actions.save_draft(store, q.id, user["name"], data.now(), library, edited)
                     actions.perform(store, q.id, "submit", user["name"], data.now())
 
-                act("draft", "Draft submitted for approval.", submit)
+                act("draft", _("Draft submitted for approval."), submit)
             if (
                 q.status == "awaiting_approval"
                 and reply
-                and b2.button("Approve reply", key="i_approve", width="stretch")
+                and b2.button(_("Approve reply"), key="i_approve", width="stretch")
             ):
                 act(
                     "approve",
-                    "Reply approved.",
+                    _("Reply approved."),
                     lambda: actions.approve(store, q.id, user["name"], data.now()),
                 )
         if q.status in ("in_progress", "awaiting_approval"):
             b3, b4 = st.columns(2)
             if b3.button(
-                "Mark responded",
+                _("Mark responded"),
                 key="i_respond",
-                help="The reply was posted on the platform by hand",
+                help=_("The reply was posted on the platform by hand"),
                 width="stretch",
             ):
                 act(
                     "workflow",
-                    "Marked responded.",
+                    _("Marked responded."),
                     lambda: actions.perform(
                         store,
                         q.id,
@@ -275,25 +324,28 @@ with right:
                     ),
                 )
             if current().post_replies and b4.button(
-                "Post reply to the platform",
+                _("Post reply to the platform"),
                 key="i_post",
                 width="stretch",
                 disabled=waiting,
-                help="Queued here; the running monitor posts it and marks the item responded",
+                help=_("Queued here; the running monitor posts it and marks the item responded"),
             ):
                 act(
                     "workflow",
-                    "Reply queued: the monitor posts it shortly.",
+                    _("Reply queued: the monitor posts it shortly."),
                     lambda: actions.queue_reply(store, q.id, user["name"], data.now()),
                 )
 
-    st.subheader("Actions")
+    st.subheader(_("Actions"))
     allowed_now = [a for a in allowed_actions(q.status) if can(user["role"], action_permission(a, q.status))]
     if drafting:  # submit and respond are the reply's own buttons above
         allowed_now = [a for a in allowed_now if a not in ("submit", "respond")]
     if not allowed_now:
         st.caption(
-            f"Nothing your role ({user['role']}) can do while the item is {q.status.replace('_', ' ')}."
+            _("Nothing your role ({role}) can do while the item is {status}.").format(
+                role=views.name_of(views.ROLE_NAMES, user["role"], lang),
+                status=views.status_name(q.status, lang),
+            )
         )
 
     def perform(action: str) -> None:
@@ -305,28 +357,34 @@ with right:
     if simple:
         cols = st.columns(len(simple))
         for col, action in zip(cols, simple):
-            if col.button(action.capitalize(), key=f"i_act_{action}", width="stretch"):
+            action_name = views.name_of(views.ACTION_NAMES, action, lang)
+            if col.button(action_name, key=f"i_act_{action}", width="stretch"):
                 act(
                     action_permission(action, q.status),
-                    f"{action.capitalize()}: done.",
+                    _("{action}: done.").format(action=action_name),
                     lambda action=action: perform(action),
                 )
     if "decide" in allowed_now:
         d1, d2 = st.columns([2, 1], vertical_alignment="bottom")
-        decision = d1.selectbox("Legal decision", DECISIONS, key="i_decision")
-        if d2.button("Record decision", key="i_decide", width="stretch"):
+        decision = d1.selectbox(
+            _("Legal decision"), DECISIONS, key="i_decision",
+            format_func=lambda d: views.name_of(views.DECISION_NAMES, d, lang),
+        )  # fmt: skip
+        if d2.button(_("Record decision"), key="i_decide", width="stretch"):
             act(
                 "legal_review",
-                f"Decision recorded: {decision}.",
+                _("Decision recorded: {decision}.").format(
+                    decision=views.name_of(views.DECISION_NAMES, decision, lang)
+                ),
                 lambda: actions.perform(store, q.id, "decide", user["name"], data.now(), decision=decision),
             )
     if "dismiss" in allowed_now:
         d1, d2 = st.columns([2, 1], vertical_alignment="bottom")
-        reason = d1.text_input("Reason for dismissing", key="i_dismiss_reason")
-        if d2.button("Dismiss", key="i_dismiss", width="stretch"):
+        reason = d1.text_input(_("Reason for dismissing"), key="i_dismiss_reason")
+        if d2.button(_("Dismiss"), key="i_dismiss", width="stretch"):
             act(
                 "dismiss",
-                "Dismissed.",
+                _("Dismissed."),
                 lambda: actions.perform(store, q.id, "dismiss", user["name"], data.now(), reason=reason),
             )
     if auth.allowed("assign") and q.status not in ("closed", "dismissed", "resolved"):
@@ -334,45 +392,48 @@ with right:
         people = [u["name"] for u in store.users() if u["role"] != "owner"]
         default = q.assignee if q.assignee in people else user["name"]
         who = a1.selectbox(
-            "Assign to", people, index=people.index(default) if default in people else 0, key="i_assignee"
+            _("Assign to"), people, index=people.index(default) if default in people else 0, key="i_assignee"
         )
-        if a2.button("Assign", key="i_assign", width="stretch") and who:
+        if a2.button(_("Assign"), key="i_assign", width="stretch") and who:
             act(
                 "assign",
-                f"Assigned to {who}.",
+                _("Assigned to {name}.").format(name=who),
                 lambda: actions.assign(store, q.id, who, user["name"], data.now()),
             )
 
     if auth.allowed("correct"):
-        with st.expander("Correct the label"):
+        with st.expander(_("Correct the label")):
             new_label = st.selectbox(
-                "Label", LABELS, index=LABELS.index(q.label) if q.label in LABELS else 0, key="i_label"
-            )
+                _("Label"), LABELS, index=LABELS.index(q.label) if q.label in LABELS else 0, key="i_label",
+                format_func=lambda x: label_name(x, lang),
+            )  # fmt: skip
             why = st.text_input(
-                "Reason", key="i_label_reason", placeholder="e.g. sarcasm, not a real accusation"
+                _("Reason"), key="i_label_reason", placeholder=_("e.g. sarcasm, not a real accusation")
             )
-            if st.button("Save correction", key="i_correct"):
+            if st.button(_("Save correction"), key="i_correct"):
                 act(
                     "correct",
-                    f"Label corrected to {new_label}; the item was re-triaged.",
+                    _("Label corrected to {label}; the item was re-triaged.").format(
+                        label=label_name(new_label, lang)
+                    ),
                     lambda: actions.correct_label(
                         store, q.id, new_label, why, user["name"], data.now(), library
                     ),
                 )
 
     if auth.allowed("evidence"):
-        st.subheader("Evidence")
-        if st.button("Prepare evidence bundle", key="i_evidence"):
+        st.subheader(_("Evidence"))
+        if st.button(_("Prepare evidence bundle"), key="i_evidence"):
             if auth.refuse_unless("evidence"):
                 name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
                 st.session_state["i_bundle"] = (q.id, name, blob, digest)
         bundle = st.session_state.get("i_bundle")
         if bundle and bundle[0] == q.id:
             st.download_button(
-                "Download evidence ZIP",
+                _("Download evidence ZIP"),
                 bundle[2],
                 file_name=bundle[1],
                 mime="application/zip",
                 key="i_download",
             )
-            st.caption(f"SHA-256 {bundle[3]}")
+            st.caption(f"SHA-256 {views.number(bundle[3], lang)}")

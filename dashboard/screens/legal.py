@@ -3,71 +3,94 @@ hashes, the decision, and the evidence ZIP."""
 
 from __future__ import annotations
 
+import html
+from typing import cast
+
 import streamlit as st
 
-from dashboard import auth, data, views
+from dashboard import auth, data, ui, views
 from monitor import actions
+from monitor.i18n import gettext_for, ngettext_for
 from monitor.records import QueueFilter
 from monitor.triage import LEGAL_SCOPE
 from monitor.workflow import DECISIONS
 
 user = auth.require("page:legal")
 store, now = data.store(), data.now()
-st.title("Legal review")
+lang, tz = ui.language(), ui.timezone()
+_, n_ = gettext_for(lang), ngettext_for(lang)
+st.title(_("Legal review"))
 if flash := st.session_state.pop("l_flash", None):
     st.success(flash)
 
-show_closed = st.toggle("Include closed and decided items", key="l_closed")
+show_closed = st.toggle(_("Include closed and decided items"), key="l_closed")
 flt = QueueFilter(legal=LEGAL_SCOPE, include_closed=show_closed)
 total = store.queue_count(flt)
 items = store.queue(flt, limit=200)
 st.markdown(
-    f"**{total}** flagged item{'s' if total != 1 else ''}" + (" (first 200 shown)" if total > 200 else "")
+    n_("**{n}** flagged item", "**{n}** flagged items", total).format(n=views.number(str(total), lang))
+    + (_(" (first 200 shown)") if total > 200 else "")
 )
 if not items:
-    st.info("No flagged items: nothing is waiting for legal.")
+    st.info(_("No flagged items: nothing is waiting for legal."))
     st.stop()
 st.dataframe(
-    views.queue_rows(items, now), hide_index=True, width="stretch", height=min(38 + 35 * len(items), 400)
+    views.queue_rows(items, now, lang),
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * len(items), 400),
+    column_config={key: st.column_config.Column(head) for key, head in views.queue_columns(lang).items()},
 )
 
 choices = {
-    it.id: f"#{it.id} · {views.LABEL_ICONS.get(it.label or '', it.label)} · {views.excerpt(it.text, 70)}"
-    for it in items
+    it.id: f"#{it.id} · {views.label_text(it.label, lang)} · {views.excerpt(it.text, 70)}" for it in items
 }
-item_id = st.selectbox("Review item", list(choices), format_func=choices.get, key="l_item")
+item_id = st.selectbox(_("Review item"), list(choices), format_func=choices.get, key="l_item")
 ev = store.evidence(item_id)
 q = next(it for it in items if it.id == item_id)
 st.html(views.post_html(q.text, q.language))
-posted = f"posted {q.created_at:%Y-%m-%d %H:%M} UTC"
-st.text(f"{views.author_line(q.author, q.author_followers)} · {q.platform} · {posted}")
-if warning := views.hidden_warning(q.author):
+posted = html.escape(_("posted {time}")).format(time=f"<bdi>{html.escape(ui.when(q.created_at, lang))}</bdi>")
+platform = html.escape(views.name_of(views.PLATFORM_NAMES, q.platform, lang))
+st.html(views.author_html(q.author, q.author_followers, lang, f" · {platform} · {posted}"))
+if warning := views.hidden_warning(q.author, lang):
     st.warning(warning)
 if q.deleted_at:
     st.error(
-        f"Deleted or hidden on the platform since {q.deleted_at:%Y-%m-%d %H:%M} UTC; the stored copy is kept."
+        _("Deleted or hidden on the platform since {time}; the stored copy is kept.").format(
+            time=ui.stamp(q.deleted_at, lang)
+        )
     )
 
-st.subheader("Evidence")
+st.subheader(_("Evidence"))
 raw = ev["raw"] if ev else None
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Captures", 1 + len(ev["captures"]) if raw else len(ev["captures"]))
-c2.metric("Shares recorded", len(ev["shares"]))
-c3.metric("Quotes", len(ev["quotes"]))
-c4.metric("Metric readings", len(ev["snapshots"]))
+c1.metric(_("Captures"), 1 + len(ev["captures"]) if raw else len(ev["captures"]))
+c2.metric(_("Shares recorded"), len(ev["shares"]))
+c3.metric(_("Quotes"), len(ev["quotes"]))
+c4.metric(_("Metric readings"), len(ev["snapshots"]))
 if raw:
-    st.text(f"First capture {views.when(raw['captured_at'])} · SHA-256 {raw['sha256']}")
+    st.text(
+        _("First capture {time} · SHA-256 {hash}").format(
+            time=ui.stamp(raw["captured_at"], lang),
+            hash=views.number(raw["sha256"], lang),
+        )
+    )
 for cap in ev["captures"]:
-    st.text(f"Later capture {views.when(cap['captured_at'])} · SHA-256 {cap['sha256']}")
+    st.text(
+        _("Later capture {time} · SHA-256 {hash}").format(
+            time=ui.stamp(cap["captured_at"], lang),
+            hash=views.number(cap["sha256"], lang),
+        )
+    )
 if ev["shares"]:
-    with st.expander("Who shared it (sharing a defamatory post is also publication)"):
+    with st.expander(_("Who shared it (sharing a defamatory post is also publication)")):
         st.dataframe(
             [
                 {
-                    "handle": views.handle(str(s["sharer_handle"])),
-                    "followers": s["sharer_followers"],
-                    "kind": s["kind"],
-                    "first seen": views.when(s["first_seen_at"]),
+                    _("handle"): views.handle(str(s["sharer_handle"])),
+                    _("followers"): s["sharer_followers"],
+                    _("kind"): s["kind"],
+                    _("first seen"): views.when(s["first_seen_at"], lang, tz),
                 }
                 for s in ev["shares"]
             ],
@@ -75,13 +98,13 @@ if ev["shares"]:
             width="stretch",
         )
 if ev["quotes"]:
-    with st.expander("Quotes of it"):
+    with st.expander(_("Quotes of it")):
         st.dataframe(
             [
                 {
-                    "author": views.handle(str(x["author"])),
-                    "posted": views.when(x["created_at"]),
-                    "text": views.excerpt(str(x["text"])),
+                    _("author"): views.handle(str(x["author"])),
+                    _("posted"): views.when(x["created_at"], lang, tz),
+                    _("text"): views.excerpt(str(x["text"])),
                 }
                 for x in ev["quotes"]
             ],
@@ -89,11 +112,16 @@ if ev["quotes"]:
             width="stretch",
         )
 
-st.subheader("Decision")
+st.subheader(_("Decision"))
 status = q.status
+decided = cast(dict[str, str | None], ev["item"])["decision"]
 st.caption(
-    f"Status: {status.replace('_', ' ')}"
-    + (f" · decision {ev['item']['decision']}" if ev["item"]["decision"] else "")
+    _("Status: {status}").format(status=views.status_name(status, lang))
+    + (
+        _(" · decision {decision}").format(decision=views.name_of(views.DECISION_NAMES, decided, lang))
+        if decided
+        else ""
+    )
 )
 
 
@@ -103,35 +131,44 @@ def run(done: str, fn) -> None:  # noqa: ANN001
 
 cols = st.columns(3)
 if status in ("new", "in_progress", "awaiting_approval", "responded") and cols[0].button(
-    "Escalate to legal", key="l_escalate"
+    _("Escalate to legal"), key="l_escalate"
 ):
     if auth.refuse_unless("escalate"):
-        run("Escalated.", lambda: actions.perform(store, q.id, "escalate", user["name"], data.now()))
-if status == "escalated" and cols[0].button("Start legal review", key="l_review"):
-    run("In legal review.", lambda: actions.perform(store, q.id, "review", user["name"], data.now()))
+        run(_("Escalated."), lambda: actions.perform(store, q.id, "escalate", user["name"], data.now()))
+if status == "escalated" and cols[0].button(_("Start legal review"), key="l_review"):
+    run(_("In legal review."), lambda: actions.perform(store, q.id, "review", user["name"], data.now()))
 if status == "legal_review":
-    decision = cols[0].selectbox("Decision", DECISIONS, key="l_decision")
-    note = cols[1].text_input("Note (kept in the audit trail)", key="l_note")
-    if cols[2].button("Record decision", key="l_decide"):
+    decision = cols[0].selectbox(
+        _("Decision"), DECISIONS, key="l_decision",
+        format_func=lambda d: views.name_of(views.DECISION_NAMES, d, lang),
+    )  # fmt: skip
+    note = cols[1].text_input(_("Note (kept in the audit trail)"), key="l_note")
+    if cols[2].button(_("Record decision"), key="l_decide"):
         run(
-            f"Decision recorded: {decision}.",
+            _("Decision recorded: {decision}.").format(
+                decision=views.name_of(views.DECISION_NAMES, decision, lang)
+            ),
             lambda: actions.perform(
                 store, q.id, "decide", user["name"], data.now(), decision=decision, note=note or None
             ),
         )
-if status == "decided" and cols[0].button("Close", key="l_close"):
-    run("Closed.", lambda: actions.perform(store, q.id, "close", user["name"], data.now()))
+if status == "decided" and cols[0].button(_("Close"), key="l_close"):
+    run(_("Closed."), lambda: actions.perform(store, q.id, "close", user["name"], data.now()))
 
 if auth.allowed("evidence"):
-    if st.button("Prepare evidence bundle", key="l_evidence", type="primary"):
+    if st.button(_("Prepare evidence bundle"), key="l_evidence", type="primary"):
         name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
         st.session_state["l_bundle"] = (q.id, name, blob, digest)
     bundle = st.session_state.get("l_bundle")
     if bundle and bundle[0] == q.id:
         st.download_button(
-            "Download evidence ZIP", bundle[2], file_name=bundle[1], mime="application/zip", key="l_download"
+            _("Download evidence ZIP"),
+            bundle[2],
+            file_name=bundle[1],
+            mime="application/zip",
+            key="l_download",
         )
-        st.caption(f"{bundle[1]} · SHA-256 {bundle[3]}")
-if st.button("Open the full item", key="l_open"):
+        st.caption(f"{views.number(bundle[1], lang)} · SHA-256 {views.number(bundle[3], lang)}")
+if st.button(_("Open the full item"), key="l_open"):
     st.session_state["item_id"] = q.id
     st.switch_page("screens/item.py")

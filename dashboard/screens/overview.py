@@ -3,19 +3,26 @@ platform, the fastest-spreading items and what is open with legal."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime, time
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, data, views
+from dashboard import auth, data, ui, views
+from monitor import i18n
+from monitor.i18n import gettext_for, label_name
 from monitor.storage import reports
 from monitor.triage import LEGAL_PLAYBOOKS
 
 auth.require("page:overview")
 store, now = data.store(), data.now()
-st.title("Overview")
+lang, tz = ui.language(), ui.timezone()
+_ = gettext_for(lang)
+st.title(_("Overview"))
 days = st.segmented_control(
-    "Window", [7, 14, 30], default=14, format_func=lambda d: f"{d} days", key="o_days"
+    _("Window"), [7, 14, 30], default=14, format_func=lambda d: _("{n} days").format(n=d), key="o_days"
 )
 days = days or 14
 
@@ -32,23 +39,29 @@ legal = reports.open_legal(store, now, LEGAL_PLAYBOOKS)
 counts = store.counts()
 
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(f"Mentions, {days} days", total)
+c1.metric(_("Mentions, {n} days").format(n=days), i18n.format_number(total, lang))
 today = now.date()
-c2.metric("Negative today", f"{shares[today]:.0%}" if today in shares else "—")
-c3.metric("Open items", counts["open_items"])
-c4.metric("Open with legal", len(legal))
+c2.metric(_("Negative today"), i18n.format_percent(shares[today], lang) if today in shares else "—")
+c3.metric(_("Open items"), i18n.format_number(counts["open_items"], lang))
+c4.metric(_("Open with legal"), i18n.format_number(len(legal), lang))
 
-st.subheader("Mentions per day by label")
+
+def day(d: date) -> str:
+    """A chart's day (``06 Dec``, ``06 בדצמ׳``) in the user's language."""
+    return i18n.format_date(datetime.combine(d, time.min), lang, tz, style="dd MMM")
+
+
+st.subheader(_("Mentions per day by label"))
 if volumes:
     frame = pd.DataFrame(
-        [{"day": v.day.strftime("%d %b"), "label": v.label, "mentions": v.count} for v in volumes]
+        [{"day": day(v.day), "label": label_name(v.label, lang), "mentions": v.count} for v in volumes]
     )
     st.altair_chart(
         alt.Chart(frame)
         .mark_bar()
         .encode(
             x=alt.X("day:O", title=None, sort=None),
-            y=alt.Y("sum(mentions):Q", title="mentions"),
+            y=alt.Y("sum(mentions):Q", title=_("mentions")),
             color=alt.Color("label:N", legend=alt.Legend(orient="top", title=None)),
             tooltip=["day", "label", "mentions"],
         )
@@ -56,8 +69,8 @@ if volumes:
         width="stretch",
     )
     if shares:
-        neg = pd.DataFrame([{"day": d.strftime("%d %b"), "negative": v} for d, v in sorted(shares.items())])
-        st.markdown("**Share of negative mentions**")
+        neg = pd.DataFrame([{"day": day(d), "negative": v} for d, v in sorted(shares.items())])
+        st.markdown("**" + _("Share of negative mentions") + "**")
         st.altair_chart(
             alt.Chart(neg)
             .mark_line(point=True)
@@ -69,33 +82,39 @@ if volumes:
             width="stretch",
         )  # fmt: skip
 else:
-    st.info("No mentions in this window yet.")
+    st.info(_("No mentions in this window yet."))
 if spikes.mentions or spikes.negative:
-    st.warning(
-        "Spikes: "
-        + "; ".join(
-            [f"all mentions on {', '.join(str(d) for d in spikes.mentions)}"] * bool(spikes.mentions)
-            + [f"negative mentions on {', '.join(str(d) for d in spikes.negative)}"] * bool(spikes.negative)
-        )
+
+    def days_list(found: Iterable[date]) -> str:
+        return ", ".join(views.number(day(d), lang) for d in found)
+
+    parts = [_("all mentions on {days}").format(days=days_list(spikes.mentions))] * bool(spikes.mentions)
+    parts += [_("negative mentions on {days}").format(days=days_list(spikes.negative))] * bool(
+        spikes.negative
     )
+    st.warning(_("Spikes: {what}").format(what="; ".join(parts)))
 else:
     st.caption(
-        "No daily spike in this window (a spike: above the mean + 3σ of the 7 days before, at least 5 "
-        "mentions; judged once the monitor has a week of history)."
+        _(
+            "No daily spike in this window (a spike: above the mean + 3σ of the 7 days before, at least 5 "
+            "mentions; judged once the monitor has a week of history)."
+        )
     )
 
-st.subheader("Response times (last 30 days)")
+st.subheader(_("Response times (last 30 days)"))
 kpis = reports.response_kpis(store, now, 30)
 st.dataframe(
     [
         {
-            "platform": k.platform,
-            "items": k.items,
-            "responded": k.responded,
-            "median first response": views.age(k.median_first_response_s)
+            _("platform"): views.name_of(views.PLATFORM_NAMES, k.platform, lang),
+            _("items"): k.items,
+            _("responded"): k.responded,
+            _("median first response"): views.duration(k.median_first_response_s, lang)
             if k.median_first_response_s
             else "—",
-            "SLA breached": f"{k.sla_breach_rate:.0%}" if k.sla_breach_rate is not None else "—",
+            _("SLA breached"): i18n.format_percent(k.sla_breach_rate, lang)
+            if k.sla_breach_rate is not None
+            else "—",
         }
         for k in kpis
     ],
@@ -105,16 +124,16 @@ st.dataframe(
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Spreading fastest")
+    st.subheader(_("Spreading fastest"))
     st.dataframe(
         [
             {
                 "#": v.id,
-                "label": views.LABEL_ICONS.get(v.label, v.label),
-                "virality": round(v.virality),
-                "forecast 24 h": round(v.forecast_24h or 0),
-                "author": views.handle(v.author),
-                "post": v.excerpt,
+                _("label"): views.label_text(v.label, lang),
+                _("virality"): round(v.virality),
+                _("forecast 24 h"): round(v.forecast_24h or 0),
+                _("author"): views.handle(v.author),
+                _("post"): v.excerpt,
             }
             for v in reports.top_viral(store, now, 10)
         ],
@@ -122,16 +141,16 @@ with left:
         width="stretch",
     )
 with right:
-    st.subheader("Open with legal")
+    st.subheader(_("Open with legal"))
     st.dataframe(
         [
             {
                 "#": x.id,
-                "label": views.LABEL_ICONS.get(x.label, x.label),
-                "status": x.status.replace("_", " "),
-                "priority": round(x.priority),
-                "in queue": views.age(x.age.total_seconds()),
-                "assignee": x.assignee or "",
+                _("label"): views.label_text(x.label, lang),
+                _("status"): views.status_name(x.status, lang),
+                _("priority"): round(x.priority),
+                _("in queue"): views.duration(x.age.total_seconds(), lang),
+                _("assignee"): x.assignee or "",
             }
             for x in legal
         ],

@@ -4,37 +4,42 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, data, views
+from dashboard import auth, data, ui, views
 from monitor import actions
 from monitor.errors import ConfigError
+from monitor.i18n import N_, gettext_for
 from monitor.wiring import poll_interval
 
 user = auth.require("page:sources")
 store, now = data.store(), data.now()
-st.title("Sources")
+lang, tz = ui.language(), ui.timezone()
+_ = gettext_for(lang)
+HEALTH = {"ok": N_("✅ ok"), "failing": N_("❌ failing"), "rate_limited": N_("⏳ rate limited")}
+PASS_STATUS = {"ok": N_("ok"), "partial": N_("partial")}
+st.title(_("Sources"))
 if flash := st.session_state.pop("s_flash", None):
     st.success(flash)
 
 states = store.sources()
 if not states:
-    st.info("No source has been polled yet: start the monitor (`repmon demo` or `repmon poll --once`).")
+    st.info(_("No source has been polled yet: start the monitor (`repmon demo` or `repmon poll --once`)."))
     st.stop()
 
 
 def next_poll(src) -> str:  # noqa: ANN001 - a SourceState
     if src.status == "rate_limited" and src.reset_at and src.reset_at > now:
-        return f"rate limited until {src.reset_at:%H:%M} UTC"
+        return _("rate limited until {time}").format(time=ui.stamp(src.reset_at, lang))
     if src.poll_requested_at and (src.last_success_at is None or src.poll_requested_at > src.last_success_at):
-        return "next pass (requested)"
+        return _("next pass (requested)")
     try:
         interval = poll_interval(src.name)
     except ConfigError as exc:
         return str(exc)
     if src.last_success_at is None or src.status != "ok":
-        return "next pass"
+        return _("next pass")
     due = src.last_success_at + interval
     left = (due - now).total_seconds()
-    return "next pass" if left < 60 else f"in {views.age(left)}"
+    return _("next pass") if left < 60 else views.ago(due, now, lang)
 
 
 rows = []
@@ -43,40 +48,53 @@ for src in states:
     rows.append(
         {
             "source": src.name,
-            "health": {"ok": "✅ ok", "failing": "❌ failing", "rate_limited": "⏳ rate limited"}.get(
-                src.status, src.status
-            ),
-            "last success": f"{src.last_success_at:%Y-%m-%d %H:%M} UTC" if src.last_success_at else "never",
+            "health": views.name_of(HEALTH, src.status, lang),
+            "last success": views.when(src.last_success_at, lang, tz) if src.last_success_at else _("never"),
             "next poll": next_poll(src),
             "reads today": reads.get("count", 0) if reads.get("day") == now.date().isoformat() else 0,
             "last error": src.last_error or "",
         }
     )
-st.dataframe(rows, hide_index=True, width="stretch")
+headings = {
+    "source": _("source"),
+    "health": _("health"),
+    "last success": _("last success"),
+    "next poll": _("next poll"),
+    "reads today": _("reads today"),
+    "last error": _("last error"),
+}
+st.dataframe(
+    rows,
+    hide_index=True,
+    width="stretch",
+    column_config={key: st.column_config.Column(head) for key, head in headings.items()},
+)
 
 if auth.allowed("poll_now"):
     c1, c2 = st.columns([2, 1])
-    name = c1.selectbox("Source", [s.name for s in states], key="s_source")
-    if c2.button("Poll now", key="s_poll", type="primary"):
+    name = c1.selectbox(_("Source"), [s.name for s in states], key="s_source")
+    if c2.button(_("Poll now"), key="s_poll", type="primary"):
         auth.run_action(
             "poll_now",
-            f"{name}: the running monitor polls it at its next pass (a rate limit still holds).",
+            _("{source}: the running monitor polls it at its next pass (a rate limit still holds).").format(
+                source=name
+            ),
             lambda: actions.request_poll(store, name, user["name"], data.now()),
             "s_flash",
         )
 
 jobs = store.last_jobs(10)
 if jobs:
-    st.subheader("Last passes")
+    st.subheader(_("Last passes"))
     st.dataframe(
         [
             {
-                "started": f"{j.started_at:%Y-%m-%d %H:%M:%S}",
-                "job": j.job,
-                "status": j.status,
-                "new": (j.detail or {}).get("new_mentions", 0),
-                "classified": (j.detail or {}).get("classified", 0),
-                "errors": "; ".join((j.detail or {}).get("errors", []))[:300],
+                _("started"): views.when(j.started_at, lang, tz),
+                _("job"): j.job,
+                _("status"): views.name_of(PASS_STATUS, j.status, lang),
+                _("new"): (j.detail or {}).get("new_mentions", 0),
+                _("classified"): (j.detail or {}).get("classified", 0),
+                _("errors"): "; ".join((j.detail or {}).get("errors", []))[:300],
             }
             for j in jobs
         ],

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from monitor import i18n
 from monitor.cli import common
 from monitor.cli.common import Subparsers
 from monitor.errors import InputError
@@ -21,6 +22,9 @@ def add_users(sub: Subparsers) -> None:
     u.add_argument("name")
     u.add_argument("--role", required=True, choices=("manager", "legal", "owner"))
     u.add_argument("--replace", action="store_true", help="change an existing user's role and password")
+    u.add_argument(
+        "--language", choices=i18n.LANGUAGES, help="their interface language (default: REPMON_UI_LANGUAGE)"
+    )
     users.add_parser("list", help="list users and roles")
     u = users.add_parser("disable", help="disable a user: they can no longer sign in or act")
     u.add_argument("name")
@@ -53,6 +57,8 @@ def cmd_user(args: argparse.Namespace) -> int:
             raise InputError("the two passwords differ: nothing was changed")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    name, created = add_user(store, name, role, password, common.now(), replace=args.replace)
+    name, created = add_user(
+        store, name, role, password, common.now(), replace=args.replace, language=args.language
+    )
     print(f"user {for_terminal(name)} ({role}) {'added' if created else 'updated'}")
     return 0

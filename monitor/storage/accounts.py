@@ -39,9 +39,12 @@ class Accounts:
         *,
         replace: bool = False,
         actor: str = ADMIN_ACTOR,
+        language: str | None = None,
     ) -> bool:
         """Create a user, or (with ``replace``) set an existing user's role and password; True if new.
-        The name is stored as given: check it first (``monitor.actions.add_user`` does)."""
+        ``language``: their interface language (a new user without one gets Hebrew; an existing user's
+        is changed only when given). The name is stored as given: check it first
+        (``monitor.actions.add_user`` does)."""
         name = valid_text(name)  # the name as the users table will hold it
         with self.db.session() as s:
             row = s.scalar(select(UserRow).where(UserRow.name == name))
@@ -52,6 +55,8 @@ class Accounts:
                 row = UserRow(name=name, language="he", digest=False, disabled=False, created_at=now)
                 s.add(row)
             row.role, row.password_hash, row.disabled = role, password_hash, False
+            if language is not None:
+                row.language = language
             self.chain.append(
                 s,
                 now,
@@ -164,5 +169,14 @@ class Accounts:
                 None,
                 {"user": name, "email": email, "language": language, "digest": digest},
             )
+
+    def set_user_language(self, name: str, language: str, actor: str, now: datetime) -> None:
+        """A user's interface language (the dashboard's and their e-mails'); audited."""
+        with self.db.session() as s:
+            r = s.scalar(select(UserRow).where(UserRow.name == valid_text(name)))
+            if r is None:
+                raise WorkflowError(f"no user {name!r}")
+            r.language = language
+            self.chain.append(s, now, actor, "language_settings", None, {"user": name, "language": language})
 
     # -- e-mail deliveries -----------------------------------------------------------------------

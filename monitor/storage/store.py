@@ -202,6 +202,7 @@ class Store(Database):
     record_sign_in_failure = _forward("accounts", Accounts.record_sign_in_failure)
     clear_sign_in_failures = _forward("accounts", Accounts.clear_sign_in_failures)
     set_digest_prefs = _forward("accounts", Accounts.set_digest_prefs)
+    set_user_language = _forward("accounts", Accounts.set_user_language)
     # e-mails and jobs
     delivery_due = _forward("deliveries", Deliveries.delivery_due)
     delivery_result = _forward("deliveries", Deliveries.delivery_result)

@@ -1,0 +1,88 @@
+"""The signed-in user's language on every page: which catalogue, which direction, which time zone.
+
+A page starts with ``lang = ui.language()`` and ``_ = gettext_for(lang)`` (see ``monitor/i18n.py``). The
+language is the user's own (``users.language``, chosen on the Account page), read on each run so that a
+change shows at once; before sign-in it is ``REPMON_UI_LANGUAGE``. ``ui.direction_style(lang)`` is the
+style block that lays the whole app out right to left in Hebrew: Streamlit has no switch for it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+
+from dashboard import data, views
+from monitor import i18n
+from monitor.settings import setting
+
+# Right to left: the app's root, main pane and sidebar read right to left and the sidebar moves to the
+# right (Streamlit lays them out as a flex row, which follows the direction). Tables, alerts and captions
+# align right; what is typed into a box takes the direction of its first letter (unicode-bidi:
+# plaintext); code, numbers in a number box and charts stay left to right.
+_RTL_CSS = """
+<style>
+html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stSidebar"],
+[data-testid="stHeader"] { direction: rtl; }
+[data-testid="stMain"] .stMarkdown, [data-testid="stSidebar"] .stMarkdown, [data-testid="stCaptionContainer"],
+[data-testid="stAlertContainer"], [data-testid="stWidgetLabel"], [data-testid="stMetric"],
+[data-testid="stExpander"] summary, h1, h2, h3, label, .stText { text-align: right; }
+[data-testid="stSidebar"] { border-left: 1px solid rgba(49, 51, 63, 0.1); border-right: none; }
+[data-testid="stTextInput"] input, [data-testid="stTextArea"] textarea { unicode-bidi: plaintext; }
+[data-testid="stNumberInput"] input, code, pre { direction: ltr; }
+/* Charts measure and place their labels left to right: laid out right to left they clip them. */
+[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"] { direction: ltr; }
+[data-testid="stDataFrame"] { direction: rtl; }
+</style>
+"""
+
+
+def language() -> str:
+    """The interface language: the signed-in user's, else ``REPMON_UI_LANGUAGE`` (Hebrew by default)."""
+    user = st.session_state.get("user")
+    if isinstance(user, dict) and user.get("name"):
+        row = data.store().user(str(user["name"]))
+        if row and row.get("language") in i18n.LANGUAGES:
+            return str(row["language"])
+    return default_language()
+
+
+def default_language() -> str:
+    """The language of the sign-in page and of new users (``REPMON_UI_LANGUAGE``)."""
+    return i18n.language_or_default(setting("REPMON_UI_LANGUAGE"))
+
+
+def timezone() -> tzinfo:
+    """The business's time zone (``REPMON_TIMEZONE``); UTC if the setting names none."""
+    try:
+        return ZoneInfo(setting("REPMON_TIMEZONE"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def direction_style(lang: str) -> str:
+    """The HTML that sets the page's direction: for a right-to-left language the style block above and
+    the ``dir``/``lang`` attributes of the document root; for a left-to-right one the attributes only."""
+    direction = i18n.direction(lang)
+    script = (
+        f"<script>document.documentElement.setAttribute('dir', '{direction}');"
+        f"document.documentElement.setAttribute('lang', '{i18n.language_or_default(lang)}');</script>"
+    )
+    return (_RTL_CSS if direction == "rtl" else "") + script
+
+
+def apply_direction(lang: str) -> None:
+    """Lay the page out in ``lang``'s direction (call once per run, from the app)."""
+    st.html(direction_style(lang), unsafe_allow_javascript=True)
+
+
+def when(moment: datetime | str | None, lang: str) -> str:
+    """A stored time in the business's time zone, as ``lang`` writes it (see ``views.when``)."""
+    return views.when(moment, lang, timezone())
+
+
+def stamp(moment: datetime | str | None, lang: str) -> str:
+    """A stored time for a sentence: as ``when``, isolated in a right-to-left interface so its digits
+    keep their order among Hebrew words."""
+    return views.number(when(moment, lang), lang)
