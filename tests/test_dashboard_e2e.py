@@ -1,8 +1,8 @@
 """End to end: the dashboard served by ``streamlit run`` and driven in headless Chromium.
 
-One walk through a manager's day on the small fixed database of ``dashboard_data``: sign in, filter and
-search the queue, open an item, start it, save a reply draft, and open the hostile post to see that it
-stays inert text. A full-page screenshot of each step goes to ``$E2E_ARTIFACTS_DIR/e2e`` (default
+One walk through a manager's day on the small fixed database of ``support.dashboard_data``: sign in,
+filter and search the queue, open an item, start it, save a reply draft, and open the hostile post to see
+that it stays inert text. A full-page screenshot of each step goes to ``$E2E_ARTIFACTS_DIR/e2e`` (default
 ``test-artifacts/e2e`` in the repository), with the browser console log; a failure adds ``failure.png``.
 """
 
@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 from conftest import open_store
-from dashboard_data import PASSWORD, build
-from e2e import VIEWPORT, chromium_page, free_port, require_browser, streamlit_server, wait_for_app
+from support.dashboard_data import PASSWORD, build
+from support.e2e import VIEWPORT, chromium_page, free_port, require_browser, streamlit_server, wait_for_app
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
