@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -47,6 +48,14 @@ from classifiers.training import HIDDEN_DIM, Example, choose_thresholds, corpus_
 ADAPTER_DIR = "adapter"
 LORA_TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"]
 OWN_DEV_MODULUS = 7
+
+
+class DevLogits(TypedDict):
+    """What ``calibrate`` keeps of the dev parts for ``dev_summary``: raw logits and the own dev truth."""
+
+    own_dev_logits: np.ndarray
+    own_dev_y: np.ndarray
+    dev_logits: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,8 @@ class Item:
 
 def own_split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
     """The own corpus's training part and its dev part (one post in seven, by a hash of the text)."""
-    train, dev = [], []
+    train: list[Example] = []
+    dev: list[Example] = []
     for ex in examples:
         (dev if in_dev(ex.text, OWN_DEV_MODULUS) else train).append(ex)
     return train, dev
@@ -199,7 +209,7 @@ def finetune(
     settings: Settings = Settings(),
     progress: Callable[[str], None] = lambda _m: None,
     bar: bool = True,
-) -> tuple[Head, dict[str, object]]:
+) -> tuple[Head, DevLogits]:
     """Train adapter and heads, calibrate, choose thresholds, save to ``out_dir``; returns the head and a
     summary of the dev parts (the report a caller prints)."""
     import torch
@@ -268,10 +278,10 @@ def finetune(
                     logits, targets[b], reduction="none"
                 )
                 loss = (bce * m).sum() / m.sum().clamp(min=1.0)
-                for k, head in enumerate(model.aux):
+                for k, aux_head in enumerate(model.aux):
                     sel = aux[b] == k
                     if sel.any():
-                        ce = torch.nn.functional.cross_entropy(head(pooled[sel]), aux_y[b][sel])
+                        ce = torch.nn.functional.cross_entropy(aux_head(pooled[sel]), aux_y[b][sel])
                         loss = loss + settings.aux_weight * ce
                 opt.zero_grad()
                 loss.backward()
@@ -338,7 +348,7 @@ def calibrate(
     own_dev: Sequence[Example],
     real_dev: dict[str, list[RealExample]],
     labels: Sequence[str],
-) -> tuple[dict[str, tuple[float, float]], dict[str, float], dict[str, object]]:
+) -> tuple[dict[str, tuple[float, float]], dict[str, float], DevLogits]:
     """Per label, Platt scaling fitted on every dev part where the label's truth is known, then the
     threshold that maximises that label's F1 on the own dev part. Returns calibration, thresholds and the
     dev logits (for ``dev_summary``)."""
@@ -358,7 +368,7 @@ def calibrate(
     # a point and left the real dev parts where they were; see the model card.)
     own_probs = calibrated(dev_own_logits, tuple(labels), calibration)
     thresholds = choose_thresholds(own_probs, y_own, labels) if len(own_dev) else dict.fromkeys(labels, 0.5)
-    summary = {"own_dev_logits": dev_own_logits, "own_dev_y": y_own, "dev_logits": dev_logits}
+    summary = DevLogits(own_dev_logits=dev_own_logits, own_dev_y=y_own, dev_logits=dev_logits)
     return calibration, thresholds, summary
 
 
@@ -369,7 +379,7 @@ def recalibrate(
     *,
     progress: Callable[[str], None] = lambda _m: None,
     model_cache: Path | None = None,
-) -> tuple[Head, dict[str, object]]:
+) -> tuple[Head, DevLogits]:
     """Fit calibration and thresholds again for a trained model (adapter merged, fp32, as at inference),
     on the same dev parts as ``finetune``, and save them in its config."""
     import dataclasses
@@ -392,7 +402,7 @@ def recalibrate(
     return head, summary
 
 
-def dev_summary(head: Head, summary: dict[str, object], real_dev: dict[str, list[RealExample]]) -> list[str]:
+def dev_summary(head: Head, summary: DevLogits, real_dev: dict[str, list[RealExample]]) -> list[str]:
     """One line per dev part: what the new model scores there (the yardsticks it never trained on)."""
     from classifiers.metrics import multilabel_report, roc_auc
     from classifiers.model import LEGAL_LABELS, NEGATIVE_LABELS, primary_label
@@ -419,9 +429,9 @@ def dev_summary(head: Head, summary: dict[str, object], real_dev: dict[str, list
             )
             continue
         neg = labels.index("complaint")
-        gold = [r.targets[neg] == 1.0 for r in rows]
-        pred = [primary_label(dict(zip(labels, map(float, p))), thr) in NEGATIVE_LABELS for p in probs]
-        tp = sum(g and p for g, p in zip(gold, pred))
-        f1 = 2 * tp / (sum(gold) + sum(pred)) if tp else 0.0
+        negative = [r.targets[neg] == 1.0 for r in rows]
+        flagged = [primary_label(dict(zip(labels, map(float, p))), thr) in NEGATIVE_LABELS for p in probs]
+        tp = sum(g and p for g, p in zip(negative, flagged))
+        f1 = 2 * tp / (sum(negative) + sum(flagged)) if tp else 0.0
         lines.append(f"{name} ({len(rows)} posts): negative F1 {f1:.3f}, legal alarm {100 * alarm:.1f} %")
     return lines

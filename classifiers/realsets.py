@@ -103,8 +103,10 @@ def in_dev(text: str, modulus: int = 5) -> bool:
 
 def _rows(path: Path, delimiter: str = ",") -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as fh:
-        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-        yield from csv.DictReader(fh, delimiter=delimiter, quoting=quoting)
+        if delimiter == "\t":
+            yield from csv.DictReader(fh, delimiter=delimiter, quoting=csv.QUOTE_NONE)
+        else:
+            yield from csv.DictReader(fh, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL)
 
 
 def _weak(labels: Sequence[str], known: dict[str, float]) -> tuple[tuple[float, ...], tuple[float, ...]]:

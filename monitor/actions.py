@@ -144,8 +144,9 @@ def sign_in(store: Store, name: str, password: str, address: str | None, now: da
             retry_at=until,
         )
     row = store.user(key) if valid else None
-    found = row is not None and not row["disabled"]
-    if not password_matches(str(row["password_hash"]) if found else None, password) or not found:
+    if row is not None and row["disabled"]:
+        row = None  # checked against the dummy hash, as an unknown name is
+    if not password_matches(str(row["password_hash"]) if row is not None else None, password) or row is None:
         store.record_sign_in_failure(
             keys, now, lambda f, kind: after_failure(f, now, lockable=kind == "user")
         )

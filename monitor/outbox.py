@@ -71,7 +71,12 @@ def post_to_platform(platform: str, in_reply_to: str, text: str, now: datetime) 
             "REPMON_X_ACCESS_TOKEN_SECRET",
         )
         settings = current()
-        keys = [settings.secret(n) for n in names]
+        keys = [
+            settings.x_api_key.get_secret_value(),
+            settings.x_api_secret.get_secret_value(),
+            settings.x_access_token.get_secret_value(),
+            settings.x_access_token_secret.get_secret_value(),
+        ]
         if not all(keys):
             raise ConfigError(f"posting to X needs {', '.join(names)} (the business's own account)")
         return post_x_reply(x_user_client(*keys), in_reply_to, text)

@@ -11,7 +11,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 
+from classifiers import Prediction
 from classifiers.virality import score_virality
 from monitor.errors import MonitorError, RateLimited, SourceError
 from monitor.records import mention_problems
@@ -22,6 +24,16 @@ from monitor.triage import decide
 from playbooks.engine import Library, load_library
 
 log = logging.getLogger("repmon.pipeline")
+
+
+class Predictor(Protocol):
+    """What a pass needs of a classifier (``classifiers.Classifier``, or a test's stand-in): its version
+    and a batch ``predict`` that returns one prediction per text, in order."""
+
+    @property
+    def model_version(self) -> str: ...
+
+    def predict(self, texts: list[str]) -> Sequence[Prediction]: ...
 
 
 @dataclass
@@ -127,7 +139,11 @@ def _skipped_summary(count: int, first: str) -> str:
 
 
 def classify_new(
-    store: Store, predict: Callable, model_version: str, now: datetime, batch_size: int = 8192
+    store: Store,
+    predict: Callable[[list[str]], Sequence[Prediction]],
+    model_version: str,
+    now: datetime,
+    batch_size: int = 8192,
 ) -> int:
     """Classify every mention not yet classified by ``model_version``, in batches."""
     done = 0
@@ -177,7 +193,7 @@ def triage_open(
 def run_pass(
     store: Store,
     sources: Sequence[Source],
-    classifier: object,
+    classifier: Predictor,
     now: datetime,
     *,
     batch_size: int = 8192,

@@ -17,12 +17,14 @@ digest missed while the monitor was down goes out when it comes back.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
+from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import schedule
@@ -34,9 +36,9 @@ from monitor.email.alerts import (
     render_spike_alert,
     volume_spikes,
 )
-from monitor.email.mailer import alert_recipients, deliver, digest_recipients
+from monitor.email.mailer import Recipient, alert_recipients, deliver, digest_recipients
 from monitor.errors import ConfigError, JobError, MailError, StorageError
-from monitor.pipeline import PassReport, classify_new, poll_source, redact, triage_open
+from monitor.pipeline import PassReport, Predictor, classify_new, poll_source, redact, triage_open
 from monitor.settings import current
 from monitor.sources import Source
 from monitor.storage import Store
@@ -68,16 +70,17 @@ class RunConfig:
 
 
 class Runner:
-    """The scheduled jobs over one store; ``transport`` sends an e-mail (None: e-mail is off)."""
+    """The scheduled jobs over one store; ``transport`` sends an e-mail (None: e-mail is off). A runner
+    without a classifier (``repmon digest``) runs only the jobs that need none: e-mail, spikes."""
 
     def __init__(
         self,
         store: Store,
         sources: Sequence[Source],
-        classifier: object,
+        classifier: Predictor | None,
         config: RunConfig,
         *,
-        transport: Callable | None = None,
+        transport: Callable[[EmailMessage], None] | None = None,
         holder: LibraryHolder | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -87,7 +90,7 @@ class Runner:
         self.stop = threading.Event()
         self.scheduler = schedule.Scheduler()
         for src in self.sources:
-            self._every(POLL_TICK, f"poll {src.name}", lambda src=src: self.poll(src))
+            self._every(POLL_TICK, f"poll {src.name}", functools.partial(self.poll, src))
         self._every(timedelta(seconds=30), "process", self.process)
         self._every(timedelta(minutes=1), "alerts", self.alerts)
         self._every(timedelta(minutes=5), "spikes", self.spikes)
@@ -114,12 +117,21 @@ class Runner:
             return
         self._record(name, started, "ok", detail=detail, next_run_at=next_run)
 
-    def _record(self, name: str, at: datetime, status: str, **fields: object) -> None:
+    def _record(
+        self,
+        name: str,
+        at: datetime,
+        status: str,
+        *,
+        detail: str | None = None,
+        error: str | None = None,
+        next_run_at: datetime | None = None,
+    ) -> None:
         """Record a job's run. A database that cannot take it (locked past the busy timeout, full,
         read-only) is logged, not raised: the loop goes on, and the job's next run retries its work from
         what is stored."""
         try:
-            self.store.save_job_state(name, at, status, **fields)
+            self.store.save_job_state(name, at, status, detail=detail, error=error, next_run_at=next_run_at)
         except StorageError as exc:
             log.error("job %s: its run could not be recorded: %s", name, exc)
 
@@ -138,6 +150,8 @@ class Runner:
     # -- the jobs ---------------------------------------------------------------------------------
 
     def _process(self, now: datetime) -> tuple[int, int]:
+        if self.classifier is None:
+            raise JobError("this runner has no classifier: it cannot classify or triage")
         version = self.classifier.model_version
         error = self.holder.reload()
         if error:
@@ -162,10 +176,19 @@ class Runner:
         classified, triaged = self._process(self.clock())
         return f"{classified} classified, {triaged} triaged"
 
-    def _send(self, kind: str, key: str, recipients: Sequence, build: Callable, now: datetime) -> dict:
+    def _send(
+        self,
+        kind: str,
+        key: str,
+        recipients: Sequence[Recipient],
+        build: Callable[[Recipient], EmailMessage],
+        now: datetime,
+    ) -> dict[str, int]:
         results: dict[str, int] = {}
+        if self.transport is None:  # e-mail is off: the jobs say so before they build anything
+            return results
         for r in recipients:
-            outcome = deliver(self.store, kind, key, r, lambda r=r: build(r), self.transport, now)
+            outcome = deliver(self.store, kind, key, r, functools.partial(build, r), self.transport, now)
             results[outcome] = results.get(outcome, 0) + 1
         return results
 
@@ -227,7 +250,7 @@ class Runner:
             return f"not yet (due {self.config.digest_time:%H:%M} {self.config.tz.key})"
         if self.transport is None:
             return "e-mail is off (REPMON_SMTP_HOST is empty)"
-        from monitor.email.digest import collect_digest, render_digest
+        from monitor.email.digest import DigestSummary, collect_digest, render_digest
 
         problems: list[str] = []
         recipients = digest_recipients(self.store, problems)
@@ -236,9 +259,9 @@ class Runner:
                 raise ConfigError("; ".join(problems))
             return "no digest recipients (REPMON_DIGEST_RECIPIENTS, or owners on the Account page)"
         key = now.astimezone(self.config.tz).date().isoformat()
-        summary: list = []
+        summary: list[DigestSummary] = []
 
-        def build(r) -> object:  # noqa: ANN001
+        def build(r: Recipient) -> EmailMessage:
             if not summary:
                 summary.append(collect_digest(self.store, now, self.config.tz, self.config.dashboard_url))
             return render_digest(summary[0], r.language, self.config.sender, r.address)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from monitor.errors import StorageBusy
-from monitor.pipeline import PassReport, poll_source, triage_open
+from monitor.pipeline import PassReport, Predictor, poll_source, triage_open
 from monitor.sources import Source
 from monitor.storage import Store
 from playbooks.engine import LibraryHolder
@@ -33,7 +33,7 @@ class Worker:
     def __init__(
         self,
         store: Store,
-        classifier: object,
+        classifier: Predictor,
         *,
         sources: Sequence[Source] = (),
         batch: int = 256,

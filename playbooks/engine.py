@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -215,7 +215,10 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
-def _load(path: Path, model: type[BaseModel]) -> BaseModel:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _load(path: Path, model: type[_Model]) -> _Model:
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text)
@@ -271,7 +274,7 @@ def load_library(directory: Path | str = DEFAULT_DIR) -> Library:
                 errors.append(
                     f"{directory / 'rules.yaml'}: rules.{i}.playbook: unknown playbook {rule.playbook!r}"
                 )
-    if errors:
+    if errors or rules is None:
         raise PlaybookError("\n".join(errors))
     return Library(playbooks, tuple(rules.rules))
 

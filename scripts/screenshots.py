@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the e2e helpers live with the tests
+sys.path.insert(0, str(ROOT / "tests"))  # the e2e helpers live with the tests (tests/support/e2e.py)
 
-from e2e import CHROMIUM, VIEWPORT, chromium_page, free_port, streamlit_server, wait_for_app  # noqa: E402
+from support.e2e import CHROMIUM, VIEWPORT, chromium_page, free_port, streamlit_server, wait_for_app  # noqa: E402
 
 from monitor.cli import DEMO_PASSWORD  # noqa: E402 - the demo's users only, never a real install's
 from monitor.i18n import LANGUAGES, gettext_for  # noqa: E402

@@ -54,7 +54,7 @@ def sqlite_only(reason):
 @pytest.fixture(scope="session")
 def postgres_cluster():
     """A PostgreSQL server for the session, with a template database migrated once (from empty)."""
-    from pgcluster import Cluster, ClusterUnavailable
+    from support.pgcluster import Cluster, ClusterUnavailable
 
     from monitor.storage import Store
 

@@ -101,3 +101,18 @@ def test_evaluate_maps_gold_onto_groups_and_scores_single_label_gold():
     assert result.calibration["legal_alarms"] == 1 and result.calibration["legal_alarm_rate"] == 0.3333
     assert set(result.calibration["scores"]) == {"praise", "negative"}
     assert "legal alarm: 1 posts (33.3 %)" in calibration_text(result.calibration)
+
+
+def test_the_postgresql_bench_finds_the_test_suites_cluster_helper(monkeypatch):
+    """`repmon bench all` borrows the throwaway server of ``tests/support/pgcluster.py``."""
+    import support.pgcluster
+
+    from monitor.bench import run
+
+    def unavailable() -> None:
+        raise support.pgcluster.ClusterUnavailable("no PostgreSQL here\nhow to install it")
+
+    monkeypatch.setattr(support.pgcluster, "Cluster", unavailable)
+    results: dict = {"not_run": {}}
+    run._postgres(results, quick=True, workers_backlog=10)
+    assert results["not_run"] == {"PostgreSQL": "no PostgreSQL here"}

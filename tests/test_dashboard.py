@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 from conftest import NOW, open_store
-from dashboard_data import HOSTILE, PASSWORD, build
 from streamlit.testing.v1 import AppTest
+from support.dashboard_data import HOSTILE, PASSWORD, build
 
 from monitor.users import PERMISSIONS, can
 
@@ -530,7 +530,7 @@ EVIL_SHOWN = "evil⟨U+202E⟩⟨U+000D⟩⟨U+000A⟩FAKE⟨U+001B⟩[2J"
 
 def hostile_item(store, make_mention):
     """An accusation from a handle with a right-to-left override, a line break and a terminal escape."""
-    from dashboard_data import FakeClassifier
+    from support.dashboard_data import FakeClassifier
 
     from monitor.pipeline import classify_new, triage_open
 

@@ -1,7 +1,7 @@
 """End to end: the dashboard served by ``streamlit run`` and driven in headless Chromium.
 
-One walk through a manager's day on the small fixed database of ``dashboard_data``, once in English and
-once in Hebrew (the users' language, and ``REPMON_UI_LANGUAGE`` for the sign-in page): sign in, filter and
+One walk through a manager's day on the small fixed database of ``support.dashboard_data``, once in English
+and once in Hebrew (the users' language, and ``REPMON_UI_LANGUAGE`` for the sign-in page): sign in, filter and
 search the queue, open an item, start it, save a reply draft, open the hostile post to see that it stays
 inert text, then sign in as legal and export the evidence. In Hebrew the page is right to left and the
 names and numbers inside Hebrew text are isolated. A full-page screenshot of each step goes to
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from conftest import open_store
-from dashboard_data import PASSWORD, build
-from e2e import VIEWPORT, chromium_page, free_port, require_browser, streamlit_server, wait_for_app
+from support.dashboard_data import PASSWORD, build
+from support.e2e import VIEWPORT, chromium_page, free_port, require_browser, streamlit_server, wait_for_app
 
 from monitor.i18n import gettext_for, label_name, ngettext_for
 

@@ -3,7 +3,7 @@ read-only database. An SMTP outage (the digest goes out once, later) is tested i
 (test_smtp_down_then_up_the_digest_goes_out_once_later).
 
 The X sources run for real (tweepy, requests, the pollers' own parsing) against a fake X API v2 on
-127.0.0.1 (tests/fake_api.py) that can answer slowly, with 429s, 5xx or not at all.
+127.0.0.1 (tests/support/fake_api.py) that can answer slowly, with 429s, 5xx or not at all.
 """
 
 import json
@@ -21,8 +21,8 @@ from datetime import timedelta
 
 import pytest
 from conftest import NOW, ON_POSTGRESQL, FakeClassifier, sqlite_only
-from fake_api import CREATED, FakeX, Fault, redirect
 from sqlalchemy import event, select
+from support.fake_api import CREATED, FakeX, Fault, redirect
 
 import monitor.storage.database as store_module
 from monitor.errors import StorageBusy, StorageError, StorageFull, StorageReadOnly

@@ -27,7 +27,7 @@ import monitor.cli.common
 from monitor.cli import main
 from monitor.evidence import render_bundle
 from monitor.pipeline import run_pass
-from monitor.settings import SECRETS, secret
+from monitor.settings import SECRETS, current
 from monitor.sources.facebook import FacebookSource, GraphSession
 from monitor.storage.models import MentionRow, RawPayloadRow
 
@@ -98,7 +98,7 @@ def secrets(request, monkeypatch, tmp_path):
         for name in VALUES:
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("REPMON_SECRETS_FILE", str(path))
-    assert {name: secret(name) for name in SECRETS} == VALUES
+    assert {name: current().secret(name) for name in SECRETS} == VALUES
     return request.param
 
 
@@ -223,7 +223,7 @@ def test_failing_polls_status_settings_and_evidence_never_show_a_secret(
 
 def test_a_token_graph_echoes_into_a_payload_never_reaches_the_database_or_evidence(store, secrets, all_logs):
     """Graph puts the caller's token into ``paging.next`` links, embedded in the items themselves too."""
-    token = secret("REPMON_FACEBOOK_PAGE_TOKEN")
+    token = current().facebook_page_token.get_secret_value()
     session = GraphSession()
 
     class Echo(requests.adapters.BaseAdapter):

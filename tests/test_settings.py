@@ -1,32 +1,37 @@
 import pytest
 
 from monitor.errors import ConfigError
-from monitor.settings import SETTINGS, load_settings
+from monitor.settings import SETTINGS, reading
+
+
+def as_written() -> dict[str, str]:
+    """Every setting's value as written: environment, then the TOML file, then the default."""
+    return dict(reading.read().values)
 
 
 def test_defaults_environment_and_toml_file(tmp_path, monkeypatch):
     for s in SETTINGS:
         monkeypatch.delenv(s.name, raising=False)
     monkeypatch.chdir(tmp_path)
-    assert load_settings() == {s.name: s.default for s in SETTINGS}
+    assert as_written() == {s.name: s.default for s in SETTINGS}
     (tmp_path / "repmon.toml").write_text('threads = 1\nREPMON_PRECISION = "int8"\n')
-    values = load_settings()
+    values = as_written()
     assert (values["REPMON_THREADS"], values["REPMON_PRECISION"]) == ("1", "int8")
     monkeypatch.setenv("REPMON_THREADS", "2")
-    assert load_settings()["REPMON_THREADS"] == "2"  # the environment wins
+    assert as_written()["REPMON_THREADS"] == "2"  # the environment wins
 
 
 def test_bad_config_files_are_clear_errors(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "repmon.toml").write_text("colour = 'blue'\n")
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):
-        load_settings()
+        as_written()
     (tmp_path / "repmon.toml").write_text("threads = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_settings()
+        as_written()
     monkeypatch.setenv("REPMON_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(ConfigError, match="does not exist"):
-        load_settings()
+        as_written()
 
 
 # -- every setting has a kind; every command checks them all at start (issue 13, point 8) --------------
@@ -34,7 +39,16 @@ def test_bad_config_files_are_clear_errors(tmp_path, monkeypatch):
 import os  # noqa: E402
 
 from monitor.cli import main  # noqa: E402
-from monitor.settings import secret, settings_problems  # noqa: E402
+from monitor.settings import current as current_settings  # noqa: E402
+from monitor.settings import settings_listing  # noqa: E402
+
+
+def settings_problems() -> list[str]:
+    return settings_listing()[1]
+
+
+def bearer_token() -> str:
+    return current_settings().x_bearer_token.get_secret_value()
 
 
 @pytest.fixture
@@ -144,7 +158,7 @@ def test_a_secrets_file_that_is_a_folder_or_unreadable_is_a_clear_error(clean, m
     )
     assert "Traceback" not in err
     with pytest.raises(ConfigError, match="which is a folder"):
-        secret("REPMON_X_BEARER_TOKEN")
+        bearer_token()
 
 
 def test_a_secrets_file_others_may_read_is_refused(clean, monkeypatch, capsys):
@@ -157,9 +171,9 @@ def test_a_secrets_file_others_may_read_is_refused(clean, monkeypatch, capsys):
         err = capsys.readouterr().err
         assert f"may be read by other users (mode {mode:04o}): run `chmod 600 {path}`" in err
         with pytest.raises(ConfigError, match="chmod 600"):
-            secret("REPMON_X_BEARER_TOKEN")
+            bearer_token()
     path.chmod(0o600)
-    assert secret("REPMON_X_BEARER_TOKEN") == "AAAAtoken"
+    assert bearer_token() == "AAAAtoken"
     assert settings_problems() == []
 
 
@@ -174,7 +188,6 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 from pydantic import SecretStr  # noqa: E402
 
-from monitor import settings as repmon_settings  # noqa: E402
 from monitor.settings import SECRETS, Settings, current, load, reset  # noqa: E402
 from monitor.settings.report import readme_block, readme_table  # noqa: E402
 
@@ -246,7 +259,7 @@ def test_loaded_once_and_never_pushed_into_the_environment(clean, monkeypatch):
     assert "REPMON_THREADS" not in os.environ and "REPMON_SMTP_HOST" not in os.environ
     held = current()
     (clean / "repmon.toml").write_text("threads = 2\n")  # the file is not read again per call
-    assert current() is held and repmon_settings.setting("REPMON_THREADS") == "1"
+    assert current() is held and current().threads == 1
     reset()
     assert current().threads == 2 and current() is not held
     monkeypatch.setenv("REPMON_THREADS", "0")  # another environment: its own settings

@@ -5,7 +5,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, sqlite_only
+from conftest import NOW, open_store, sqlite_only
 from sqlalchemy import select
 
 from classifiers import Prediction
@@ -108,6 +108,17 @@ def test_unwritable_data_directory_is_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(StorageError, match=r"not writable.*REPMON_DATA_DIR"):
         Store.open(blocker / "data")
+
+
+def test_the_audit_key_file_comes_from_the_caller_never_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPMON_AUDIT_KEY_FILE", str(tmp_path / "from-env.key"))
+    assert open_store(tmp_path / "data").key_file == tmp_path / "data" / "audit.key"
+    given = open_store(tmp_path / "other", key_file=tmp_path / "given.key")
+    assert given.key_file == tmp_path / "given.key"
+    from monitor.cli import common
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "cli"))
+    assert common.open_store().key_file == tmp_path / "from-env.key"  # the command passes its setting
 
 
 def test_bad_database_url_is_a_clear_error():

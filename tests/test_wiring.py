@@ -7,7 +7,7 @@ from conftest import open_store
 
 from monitor.cli import main
 from monitor.errors import ConfigError
-from monitor.settings import SETTINGS, secret
+from monitor.settings import SETTINGS, current
 from monitor.sources.refresh import refresh_due, refresh_interval
 from monitor.wiring import build_sources, wanted_sources
 
@@ -52,9 +52,9 @@ def test_tokens_come_from_env_or_secrets_file_never_the_config_file(monkeypatch,
     secrets.write_text(f'x_bearer_token = "{TOKEN}"\n')
     secrets.chmod(0o600)  # a secrets file others may read is refused (tests/test_settings.py)
     monkeypatch.setenv("REPMON_SECRETS_FILE", str(secrets))
-    assert secret("REPMON_X_BEARER_TOKEN") == TOKEN
+    assert current().x_bearer_token.get_secret_value() == TOKEN
     monkeypatch.setenv("REPMON_X_BEARER_TOKEN", "from-env")
-    assert secret("REPMON_X_BEARER_TOKEN") == "from-env"
+    assert current().x_bearer_token.get_secret_value() == "from-env"
     assert main(["settings"]) == 0
     out = capsys.readouterr()[0]
     assert "REPMON_X_BEARER_TOKEN=(set)" in out and "from-env" not in out and TOKEN not in out

@@ -298,10 +298,10 @@ def test_a_token_with_a_stray_newline_never_reaches_logs_or_storage(
     stored = store.source_state("x-search").last_error
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert report.errors and TOKEN not in report.errors[0] and TOKEN not in stored and TOKEN not in logged
-    from monitor.settings import secret
+    from monitor.settings import current
 
     monkeypatch.setenv("REPMON_X_BEARER_TOKEN", TOKEN + "\n")
-    assert secret("REPMON_X_BEARER_TOKEN") == TOKEN
+    assert current().x_bearer_token.get_secret_value() == TOKEN
 
 
 def test_the_read_budget_is_shared_by_the_x_sources(store, fake_classifier):

@@ -49,6 +49,7 @@ def synthetic_mentions(texts: Sequence[str], n: int, now: datetime, seed: int = 
 
 class ListSource:
     name = "bench"
+    min_interval: timedelta | None = None  # polled on every pass
 
     def __init__(self, mentions: Sequence[Mention]) -> None:
         self.mentions = mentions

@@ -1,7 +1,7 @@
 # ruff: noqa: E501 - the worker command reads best on one line
 """`repmon bench all`'s PostgreSQL parts: storing mentions into PostgreSQL, and 1, 2 and 4 `repmon worker`
 processes draining the same imported backlog. ``cluster`` is a throwaway local PostgreSQL server (the
-test suite's ``tests/pgcluster.py``: ``create_database``, ``drop_database``)."""
+test suite's ``tests/support/pgcluster.py``: ``create_database``, ``drop_database``)."""
 
 from __future__ import annotations
 

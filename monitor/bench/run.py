@@ -46,7 +46,7 @@ def _postgres(results: dict[str, Any], quick: bool, workers_backlog: int) -> Non
     if root is not None and str(root / "tests") not in sys.path:
         sys.path.insert(0, str(root / "tests"))  # the throwaway PostgreSQL cluster of the test suite
     try:
-        from pgcluster import Cluster, ClusterUnavailable
+        from support.pgcluster import Cluster, ClusterUnavailable
     except ImportError as exc:
         results["not_run"]["PostgreSQL"] = f"cannot load the cluster helper: {exc}"
         return

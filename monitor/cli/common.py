@@ -21,7 +21,7 @@ from monitor.text_safety import for_terminal
 
 if TYPE_CHECKING:
     from classifiers.model import Classifier
-    from monitor.pipeline import PassReport
+    from monitor.pipeline import PassReport, Predictor
     from monitor.sources import Source
     from monitor.storage import Store
     from playbooks.engine import LibraryHolder
@@ -112,7 +112,7 @@ def playbooks() -> LibraryHolder:
     return LibraryHolder()
 
 
-def run_pass(store: Store, sources: Sequence[Source], clf: object) -> PassReport:
+def run_pass(store: Store, sources: Sequence[Source], clf: Predictor) -> PassReport:
     """One pipeline pass with the playbooks as they are now; each problem on stderr."""
     from monitor.pipeline import run_pass as pipeline_pass
 

@@ -17,6 +17,7 @@ from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
     from monitor.outbox import OutboxReport
+    from monitor.pipeline import Predictor
     from monitor.sources import Source
     from monitor.storage import Store
 
@@ -155,7 +156,7 @@ def _interval(args: argparse.Namespace) -> float:
 
 
 def _run_loop(
-    store: Store, sources: Sequence[Source], clf: object, args: argparse.Namespace, banner: str = ""
+    store: Store, sources: Sequence[Source], clf: Predictor, args: argparse.Namespace, banner: str = ""
 ) -> int:
     """The scheduled monitor (and the dashboard beside it) until SIGTERM or Ctrl-C."""
     import signal

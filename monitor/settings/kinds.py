@@ -270,7 +270,7 @@ HOST_OPTIONAL = Kind(f"empty, or {HOST.allowed}", _optional(HOST).problem, parse
 DIRECTORY = Kind("a folder (made if missing)", _directory(False), parse=_path)
 EXISTING_DIRECTORY = Kind("an existing folder", _directory(True), parse=_path)
 FILE_OPTIONAL = Kind("empty, or an existing file", _file, parse=_optional_path)
-# read_secrets_file says what is wrong with the file (missing, a folder, readable by others)
+# reading.read_secrets says what is wrong with the file (missing, a folder, readable by others)
 SECRETS_PATH = Kind(
     "empty, or a TOML file only you may read (chmod 600)", lambda _v: None, parse=_optional_path
 )

@@ -14,7 +14,7 @@ import os
 
 from monitor.errors import ConfigError
 from monitor.settings import reading, report
-from monitor.settings.fields import BY_NAME, SECRETS
+from monitor.settings.fields import SECRETS
 from monitor.settings.typed import Settings, build
 
 _held: Settings | None = None
@@ -55,24 +55,6 @@ def reset() -> None:
     """Forget the held settings: the next ``current()`` loads them again."""
     global _held, _held_for
     _held, _held_for = None, None
-
-
-# -- transitional: for the call sites not yet converted to typed fields (monitor/cli.py,
-# monitor/storage/, monitor/sources/); new code reads ``current().field`` instead ------------------------
-
-
-def setting(name: str) -> str:
-    """Transitional: one setting's value as written (environment, TOML file, default), from the held
-    settings. New code uses the typed field (``current().poll_interval``)."""
-    if name not in BY_NAME:
-        raise KeyError(f"{name} is not a setting")
-    return current().text(name)
-
-
-def secret(name: str) -> str:
-    """Transitional: a token from the environment, else from REPMON_SECRETS_FILE (never repmon.toml).
-    New code uses the typed field (``current().x_bearer_token.get_secret_value()``)."""
-    return current().secret(name)
 
 
 def secret_values() -> list[str]:

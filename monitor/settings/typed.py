@@ -3,7 +3,6 @@ table in ``monitor.settings.fields``, ``REPMON_SMTP_PORT`` -> ``smtp_port``), bu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -21,8 +20,7 @@ from monitor.settings.reading import Snapshot
 class Settings:
     """Every setting's typed value. Tokens and passwords are ``SecretStr`` (never shown by repr or str;
     ``.get_secret_value()`` where they are used). ``explicit``: the settings given in the environment,
-    the settings file or the secrets file rather than left at their default; ``texts``: the values as
-    written (tokens left out), for the transitional ``setting(name)``."""
+    the settings file or the secrets file rather than left at their default."""
 
     config: Path | None
     encoder: str
@@ -78,15 +76,10 @@ class Settings:
     spike_min_count: int
     max_input_bytes: int
     explicit: frozenset[str] = field(default=frozenset(), repr=False)
-    texts: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def is_set(self, name: str) -> bool:
         """True when ``name`` (``REPMON_*``) was given rather than left at its default."""
         return name in self.explicit
-
-    def text(self, name: str) -> str:
-        """A setting's value as written (a token: its value, see ``secret``)."""
-        return self.secret(name) if name in SECRETS else self.texts[name]
 
     def secret(self, name: str) -> str:
         """A token's value by its ``REPMON_*`` name, for the code that sends it ("" when not set)."""
@@ -106,5 +99,4 @@ def build(snapshot: Snapshot) -> Settings:
     """The typed settings of a snapshot whose values are all allowed (see ``report.problems``)."""
     typed: dict[str, Any] = {s.field: s.kind.parse(snapshot.values[s.name]) for s in SETTINGS}
     given = frozenset(n for n, origin in snapshot.origins.items() if origin not in ("default", "not set"))
-    texts = {name: value for name, value in snapshot.values.items() if name not in SECRETS}
-    return Settings(**typed, explicit=given, texts=texts)
+    return Settings(**typed, explicit=given)

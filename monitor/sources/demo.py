@@ -90,8 +90,6 @@ def counters(post: DemoPost, age_hours: float) -> MetricSnapshot:
 class DemoSource:
     """Replays the demo stream; the cursor holds the stream's start time and how many posts are out."""
 
-    min_interval: timedelta | None = None  # set from the platform's poll interval (wiring)
-
     name = "demo"
     min_interval: timedelta | None = None  # the least time between two successful polls (`repmon demo`)
 

@@ -28,7 +28,6 @@ mentions, snapshots and cursor are committed in one transaction, so a crash neve
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -141,8 +140,8 @@ class Store(Database):
         key_file: str | Path | None = None,
     ) -> Store:
         """Open (and by default create or migrate) the configured database. The audit key is
-        ``key_file``, else REPMON_AUDIT_KEY_FILE, else ``audit.key`` in ``data_dir``."""
-        key_file = key_file or os.environ.get("REPMON_AUDIT_KEY_FILE") or None
+        ``key_file`` (the caller's REPMON_AUDIT_KEY_FILE: ``current().audit_key_file``), else ``audit.key``
+        in ``data_dir``; the store never reads the environment."""
         store = cls(database_url(data_dir, url), data_dir, key_file=key_file)
         if migrate:
             store.migrate()

@@ -1,7 +1,7 @@
 """Helpers for end-to-end browser tests of the Streamlit dashboard.
 
-Not a test module: tests import it (``from tests.e2e import ...`` or, with ``tests/`` on the path,
-``from e2e import ...``). A test typically does::
+Not a test module: tests import it (with ``tests/`` on the path, as pytest puts it:
+``from support.e2e import ...``). A test typically does::
 
     require_browser()
     with streamlit_server(APP, free_port(), env, cwd) as url, chromium_page(tmp_path) as page:
