@@ -17,14 +17,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+# A playbook or rules file is invalid; the message names file, line and field. One class, in repmon's tree.
+from monitor.errors import PlaybookError as PlaybookError
+
 DEFAULT_DIR = Path(__file__).parent
 PLACEHOLDERS = frozenset({"author", "business", "channel", "contact"})
 REQUIRED = ("reply", "apologize", "escalate_legal", "thank", "monitor", "crisis")
 LABELS = ("praise", "neutral", "complaint", "defamation", "boycott")
-
-
-class PlaybookError(Exception):
-    """A playbook or rules file is invalid; the message names file, line and field."""
 
 
 def _duration(value: str) -> timedelta:

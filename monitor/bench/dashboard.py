@@ -22,6 +22,7 @@ import dashboard
 from classifiers import LABELS, Prediction
 from classifiers.virality import Virality
 from monitor.bench.pipeline import synthetic_mentions
+from monitor.errors import BenchError
 from monitor.records import TriageDecision
 from monitor.storage import Store
 from monitor.users import hash_password
@@ -70,14 +71,14 @@ def time_queue_page(data_dir: Path, runs: int = 7) -> float:
         at.session_state["user"] = {"name": "bench", "role": "manager"}
         at.run()  # warm-up: imports, the store's first open, Streamlit's caches
         if at.exception:
-            raise RuntimeError(f"the Queue page failed: {at.exception[0].value}")
+            raise BenchError(f"the Queue page failed: {at.exception[0].value}")
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
             at.run()
             times.append((time.perf_counter() - t0) * 1000)
         if len(at.dataframe) != 1 or len(at.dataframe[0].value) != 50:
-            raise RuntimeError("the Queue page did not show a full page of 50 items")
+            raise BenchError("the Queue page did not show a full page of 50 items")
         return statistics.median(times)
     finally:
         for name, value in previous.items():

@@ -65,7 +65,7 @@ def setting(name: str) -> str:
     """Transitional: one setting's value as written (environment, TOML file, default), from the held
     settings. New code uses the typed field (``current().poll_interval``)."""
     if name not in BY_NAME:
-        raise KeyError(f"{name} is not a setting")
+        raise ConfigError(f"{name} is not a setting")
     return current().text(name)
 
 

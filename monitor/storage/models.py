@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
+from monitor.errors import InputError
 from monitor.records import OPEN_STATUSES, valid_text
 
 
@@ -34,7 +35,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database: use timezone-aware UTC")
+            raise InputError("naive datetime given to the database: use timezone-aware UTC")
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from classifiers import NEGATIVE_LABELS
+from monitor.errors import InputError
 from monitor.records import AWAITING_FIRST_RESPONSE, OPEN_STATUSES, STATES
 from monitor.storage.models import AuditEventRow, ClassificationRow, CorrectionRow, MentionRow, TriageItemRow
 from monitor.storage.store import Store
@@ -196,14 +197,14 @@ def _label_of(mention_id: ColumnElement[int] | InstrumentedAttribute[int]) -> Co
 
 def _utc(now: datetime) -> datetime:
     if now.tzinfo is None:
-        raise ValueError("naive datetime given as now: use timezone-aware UTC")
+        raise InputError("naive datetime given as now: use timezone-aware UTC")
     return now.astimezone(UTC)
 
 
 def window_days(now: datetime, days: int) -> list[date]:
     """The last ``days`` UTC days up to and including the day of ``now``, oldest first."""
     if days < 1:
-        raise ValueError(f"a window needs at least one day, not {days}")
+        raise InputError(f"a window needs at least one day, not {days}")
     today = _utc(now).date()
     return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
@@ -309,7 +310,7 @@ def detect_spikes(counts: Sequence[int], k: float = 3.0, min_count: int = 5, bas
     buckets must be contiguous (a quiet bucket is a zero, not missing).
     """
     if baseline < 1:
-        raise ValueError(f"a spike baseline needs at least one bucket, not {baseline}")
+        raise InputError(f"a spike baseline needs at least one bucket, not {baseline}")
     spikes = []
     for i in range(baseline, len(counts)):
         before = counts[i - baseline : i]

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from classifiers import LABELS, NEGATIVE_LABELS
 from monitor.email.spikes import BASELINE_HOURS, SPIKE_K, SPIKE_MIN_COUNT, Spike
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, InputError
 from monitor.records import QueueFilter
 from monitor.storage import Store
 from monitor.storage.reports import (
@@ -158,7 +158,7 @@ class DigestSummary:
 
 def _utc(now: datetime) -> datetime:
     if now.tzinfo is None:
-        raise ValueError("naive datetime given as now: use timezone-aware UTC")
+        raise InputError("naive datetime given as now: use timezone-aware UTC")
     return now.astimezone(UTC)
 
 

@@ -33,6 +33,7 @@ from markupsafe import Markup
 from classifiers import NEGATIVE_LABELS
 from monitor import i18n
 from monitor.email.digest.collect import DigestSummary, SourceProblem, Spike, clean_text
+from monitor.errors import ConfigError
 from monitor.storage.reports import UNCLASSIFIED
 from monitor.text_safety import for_header
 
@@ -58,7 +59,7 @@ LABEL_COLORS = {
 
 def _language(language: str) -> str:
     if language not in LANGUAGES:
-        raise ValueError(f"digest language {language!r} is not one of {', '.join(LANGUAGES)}")
+        raise ConfigError(f"digest language {language!r} is not one of {', '.join(LANGUAGES)}")
     return language
 
 
