@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 # A playbook or rules file is invalid; the message names file, line and field. One class, in repmon's tree.
 from monitor.errors import PlaybookError as PlaybookError
@@ -55,12 +55,17 @@ class Sla(_Strict):
 
 
 class Playbook(_Strict):
-    """What to do about an item: ordered steps, who owns it, how fast, and reply templates."""
+    """What to do about an item: ordered steps, who owns it, how fast, and reply templates.
+
+    ``legal: true`` makes the playbook a legal one: its items go to legal review (the legal page, the
+    digest's open-legal section) and their evidence is preserved (X quotes of the post are watched).
+    ``owner`` stays who leads: the crisis playbook is legal, and led by the owner."""
 
     name: str
     title: Bilingual
     applies_when: str
     owner: Literal["manager", "legal", "owner"]
+    legal: StrictBool = False
     sla: Sla
     steps: list[str] = Field(min_length=1)
     templates: Bilingual
@@ -145,6 +150,14 @@ class Library:
 
     playbooks: dict[str, Playbook]
     rules: tuple[Rule, ...]
+
+    @property
+    def legal_playbooks(self) -> tuple[str, ...]:
+        """The names of the playbooks whose YAML says ``legal: true``: the required ones in their order
+        (``escalate_legal``, ``crisis``), then the others by name."""
+        order = {name: i for i, name in enumerate(REQUIRED)}
+        names = sorted(self.playbooks, key=lambda name: (order.get(name, len(order)), name))
+        return tuple(name for name in names if self.playbooks[name].legal)
 
     def choose(self, facts: Facts) -> tuple[Playbook, Rule | None]:
         for rule in self.rules:

@@ -224,7 +224,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.wiring import build_sources
 
     store = common.open_store()
-    sources = build_sources(store)
+    sources = build_sources(store, common.playbooks())
     clf = common.classifier()
     if args.once:
         report = common.run_pass(store, sources, clf)
@@ -251,7 +251,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from monitor.worker import Worker
 
     store = common.open_store()
-    sources = [] if args.no_poll else build_sources(store)
+    sources = [] if args.no_poll else build_sources(store, common.playbooks())
     worker = Worker(store, common.classifier(), sources=sources, batch=args.batch, holder=common.playbooks())
 
     def stop(signum: int, _frame: object) -> None:
@@ -269,6 +269,6 @@ def cmd_poll(args: argparse.Namespace) -> int:
     store = common.open_store()
     from monitor.wiring import build_sources
 
-    report = common.run_pass(store, build_sources(store), common.classifier())
+    report = common.run_pass(store, build_sources(store, common.playbooks()), common.classifier())
     print(json.dumps(report.as_dict(), ensure_ascii=False))
     return 0 if not report.errors else 1

@@ -463,7 +463,7 @@ def top_viral(store: Store, now: datetime, limit: int = 10, days: int = 7) -> li
 
 
 def open_legal(store: Store, now: datetime, legal_playbooks: Sequence[str]) -> list[LegalItem]:
-    """Open items that are with legal: on a legal playbook (``monitor.triage.LEGAL_PLAYBOOKS``) or
+    """Open items that are with legal: on a legal playbook (``monitor.triage.legal_playbooks``) or
     escalated by a person, highest priority first, then oldest."""
     now = _utc(now)
     q = (
