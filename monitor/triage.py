@@ -31,12 +31,18 @@ import math
 from datetime import datetime
 
 from classifiers.virality import Virality
-from monitor.records import LegalScope, TriageDecision
+from monitor.records import Label, LegalScope, Status, TriageDecision
 from playbooks.engine import Facts, Library, load_library
 
-LABEL_WEIGHT = {"defamation": 60.0, "boycott": 55.0, "complaint": 35.0, "neutral": 10.0, "praise": 5.0}
-LEGAL = ("defamation", "boycott")
-LEGAL_STATUSES = ("escalated", "legal_review", "decided")
+LABEL_WEIGHT = {
+    Label.DEFAMATION: 60.0,
+    Label.BOYCOTT: 55.0,
+    Label.COMPLAINT: 35.0,
+    Label.NEUTRAL: 10.0,
+    Label.PRAISE: 5.0,
+}
+LEGAL = (Label.DEFAMATION, Label.BOYCOTT)
+LEGAL_STATUSES = (Status.ESCALATED, Status.LEGAL_REVIEW, Status.DECIDED)
 
 
 @functools.cache

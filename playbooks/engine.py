@@ -12,18 +12,19 @@ import string
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 # A playbook or rules file is invalid; the message names file, line and field. One class, in repmon's tree.
 from monitor.errors import PlaybookError as PlaybookError
+from monitor.vocabulary import Label, Role
 
 DEFAULT_DIR = Path(__file__).parent
 PLACEHOLDERS = frozenset({"author", "business", "channel", "contact"})
 REQUIRED = ("reply", "apologize", "escalate_legal", "thank", "monitor", "crisis")
-LABELS = ("praise", "neutral", "complaint", "defamation", "boycott")
+LABELS: tuple[Label, ...] = tuple(Label)  # classifiers.LABELS, as monitor.vocabulary's enum
 
 
 def _duration(value: str) -> timedelta:
@@ -64,7 +65,7 @@ class Playbook(_Strict):
     name: str
     title: Bilingual
     applies_when: str
-    owner: Literal["manager", "legal", "owner"]
+    owner: Role
     legal: StrictBool = False
     sla: Sla
     steps: list[str] = Field(min_length=1)
@@ -95,10 +96,8 @@ class Playbook(_Strict):
 class Condition(_Strict):
     """All given conditions must hold; an empty condition always matches."""
 
-    label: list[Literal["praise", "neutral", "complaint", "defamation", "boycott"]] | None = None
-    score_at_least: dict[Literal["praise", "neutral", "complaint", "defamation", "boycott"], float] | None = (
-        None
-    )
+    label: list[Label] | None = None
+    score_at_least: dict[Label, float] | None = None
     virality_at_least: float | None = None
     followers_at_least: int | None = None
     own_page: bool | None = None
@@ -183,7 +182,10 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
-def _load(path: Path, model: type[BaseModel]) -> BaseModel:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _load(path: Path, model: type[_Model]) -> _Model:
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text)
@@ -239,7 +241,7 @@ def load_library(directory: Path | str = DEFAULT_DIR) -> Library:
                 errors.append(
                     f"{directory / 'rules.yaml'}: rules.{i}.playbook: unknown playbook {rule.playbook!r}"
                 )
-    if errors:
+    if errors or rules is None:
         raise PlaybookError("\n".join(errors))
     return Library(playbooks, tuple(rules.rules))
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from monitor.cli import common
 from monitor.cli.common import Subparsers, err
 from monitor.errors import ConfigError
+from monitor.vocabulary import Role
 
 if TYPE_CHECKING:
     from monitor.outbox import OutboxReport
@@ -63,7 +64,7 @@ def add_poll(sub: Subparsers) -> None:
     p.set_defaults(func=cmd_poll)
 
 
-DEMO_USERS = (("demo-manager", "manager"), ("demo-legal", "legal"), ("demo-owner", "owner"))
+DEMO_USERS = (("demo-manager", Role.MANAGER), ("demo-legal", Role.LEGAL), ("demo-owner", Role.OWNER))
 DEMO_PASSWORD = "repmon-demo"
 
 

@@ -26,13 +26,13 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from classifiers import NEGATIVE_LABELS
 from monitor.errors import InputError
-from monitor.records import AWAITING_FIRST_RESPONSE, OPEN_STATUSES, STATES
+from monitor.records import AWAITING_FIRST_RESPONSE, OPEN_STATUSES, STATES, Status
 from monitor.storage.models import AuditEventRow, ClassificationRow, CorrectionRow, MentionRow, TriageItemRow
 from monitor.storage.store import Store
 
 UNCLASSIFIED = "unclassified"
 # escalate_legal is owned by legal; a crisis is led by the owner with legal in the loop on every public word.
-LEGAL_STATUSES = ("escalated", "legal_review")
+LEGAL_STATUSES = (Status.ESCALATED, Status.LEGAL_REVIEW)
 EXCERPT_CHARS = 140
 # Nearly every item is open, so "open" is asked as "not closed": walking the status index for the open
 # states would visit almost the whole table one row at a time, where a plain scan is several times faster.
@@ -371,7 +371,7 @@ def response_kpis(store: Store, now: datetime, days: int = 30) -> list[ResponseK
         .subquery()
     )
     t = TriageItemRow
-    dismissed = t.status == "dismissed"
+    dismissed = t.status == Status.DISMISSED
     awaiting = first.c.at.is_(None) & t.status.in_(AWAITING_FIRST_RESPONSE)
     breached = case(
         (dismissed, 0),
