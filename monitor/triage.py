@@ -34,7 +34,7 @@ from classifiers.virality import Virality
 from monitor.records import Label, LegalScope, Status, TriageDecision
 from playbooks.engine import Facts, Library, load_library
 
-LABEL_WEIGHT = {
+LABEL_WEIGHT: dict[str, float] = {
     Label.DEFAMATION: 60.0,
     Label.BOYCOTT: 55.0,
     Label.COMPLAINT: 35.0,
