@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from monitor.errors import ConfigError
+from monitor.records import Platform
 from monitor.settings import Settings, current
 from monitor.sources import Source
 from monitor.storage import Store
@@ -70,8 +71,8 @@ def watched_posts(store: Store, now: datetime, library: Library | None = None) -
     and every open post on a legal playbook (one whose YAML says ``legal: true``, in ``library`` or the
     default library: ``escalate_legal`` and ``crisis``), since who quotes a defamatory post is evidence."""
     legal_names = legal_playbooks(library)
-    legal = [r["external_id"] for r in store.open_mentions("x") if r["playbook"] in legal_names]
-    own = store.business_posts("x", now - timedelta(days=7))
+    legal = [r["external_id"] for r in store.open_mentions(Platform.X) if r["playbook"] in legal_names]
+    own = store.business_posts(Platform.X, now - timedelta(days=7))
     return list(dict.fromkeys(own + legal))
 
 
@@ -112,7 +113,7 @@ def build_sources(store: Store, library: Library | LibraryHolder | None = None) 
                     XMetricsSource(
                         name,
                         client,
-                        lambda: store.open_mentions("x"),
+                        lambda: store.open_mentions(Platform.X),
                         daily_budget=budget,
                         reads_elsewhere=elsewhere(name),
                     )
@@ -153,9 +154,9 @@ def build_sources(store: Store, library: Library | LibraryHolder | None = None) 
 def poll_interval(name: str) -> timedelta:
     """The least time between two polls of a source: its platform's interval (the demo: every pass)."""
     platform, settings = name.split("-")[0], current()
-    if platform == "x":
+    if platform == Platform.X:
         return timedelta(seconds=settings.x_poll_interval)
-    if platform == "facebook":
+    if platform == Platform.FACEBOOK:
         return timedelta(seconds=settings.facebook_poll_interval)
     return timedelta(seconds=settings.poll_interval)
 

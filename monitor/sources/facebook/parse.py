@@ -25,6 +25,7 @@ from monitor.records import (
     Mention,
     MentionMetrics,
     MetricSnapshot,
+    Platform,
     RawPayload,
     SkippedItem,
     SourcePage,
@@ -37,7 +38,7 @@ from monitor.sources.payloads import PayloadError, item_bytes, load_json
 
 log = logging.getLogger("repmon.sources.facebook")
 
-PLATFORM = "facebook"
+PLATFORM = Platform.FACEBOOK
 GRAPH_ID = re.compile(r"\d+(?:_\d+)*")
 
 

@@ -18,6 +18,7 @@ from monitor.records import (
     Mention,
     MentionMetrics,
     MetricSnapshot,
+    Platform,
     RawPayload,
     Share,
     SkippedItem,
@@ -53,7 +54,7 @@ def parse_retweeters(
         followers = (user.get("public_metrics") or {}).get("followers_count")
         shares.append(
             Share(
-                platform="x",
+                platform=Platform.X,
                 external_id=tweet_id,
                 sharer_id=user["id"],
                 sharer_handle=str(user.get("username") or "unknown"),
@@ -217,7 +218,7 @@ def _tweet(
         raise PayloadError("public_metrics is not an object")
     views = pm.get("impression_count")
     mention = Mention(
-        platform="x",
+        platform=Platform.X,
         external_id=tid,
         url=f"https://x.com/{handle if handle != UNKNOWN_AUTHOR else 'i'}/status/{tid}",
         author_id=author_id,
