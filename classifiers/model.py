@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.encoder import Encoder
+from classifiers.errors import ClassifierError as ClassifierError  # re-exported: the same class
 from classifiers.head import Head
 from classifiers.rules import apply_boycott_rules
 from classifiers.text import clean, detect_language, has_content
@@ -17,10 +18,6 @@ LABELS: tuple[str, ...] = ("praise", "neutral", "complaint", "defamation", "boyc
 NEGATIVE_LABELS: frozenset[str] = frozenset({"complaint", "defamation", "boycott"})
 LEGAL_LABELS: frozenset[str] = frozenset({"defamation", "boycott"})
 DEFAULT_HEAD_DIR = Path(__file__).parent / "model"
-
-
-class ClassifierError(Exception):
-    """The classifier could not be loaded or run; the message says what to do."""
 
 
 @dataclass(frozen=True)

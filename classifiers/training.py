@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.errors import ClassifierError
+
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_DIR = DATA_DIR / "train"
 TEST_FILE = DATA_DIR / "test" / "heldout.jsonl"
@@ -21,7 +23,7 @@ REALSTYLE_TEST_FILE = DATA_DIR / "test" / "realstyle.jsonl"
 HIDDEN_DIM = 256
 
 
-class CorpusError(ValueError):
+class CorpusError(ClassifierError):
     """A corpus file has a line that is not a valid example; the message names file and line."""
 
 

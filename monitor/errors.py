@@ -2,10 +2,15 @@
 
 ```
 MonitorError
-  x SourceError(source)   + RateLimited(reset_at)   + AuthExpired   + BadPayload
-  x ClassifierError   x PlaybookError   x ConfigError
+  x SourceError(source)   + RateLimited(reset_at)   + AuthExpired   + BadPayload   + StaleCursor (X)
+                          + NotFound (Facebook)
+  x Transient (a server error or a timeout: retried by sources/http.py, never reaches the user)
+  x ClassifierError (also classifiers.model.ClassifierError, the base of classifiers/' own errors:
+                     ConversionError, CascadeError, CorpusError)
+  x PlaybookError (raised by playbooks/engine.py)   x ConfigError   x BenchError
   x StorageError   + StorageBusy   + StorageFull   + StorageReadOnly   + StorageCorrupt
-  x InputError (a file given on the command line has a bad line or column)
+  x InputError (a file given on the command line has a bad line or column; a value a caller passed)
+      + PayloadError (sources/payloads.py: a body or item not in the platform's documented shape)
   x MailError (the SMTP server refused or could not be reached)
   x WorkflowError (an action the item's state does not allow, or that lacks what it needs)
   x AccessDenied (no such active user, or their role may not do this; sign-in throttled)
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from classifiers.model import ClassifierError as _ClassifierError
+from classifiers.errors import ClassifierError as _ClassifierError
 
 
 class MonitorError(Exception):
@@ -100,6 +105,10 @@ class AccessDenied(MonitorError):
     def __init__(self, message: str, retry_at: datetime | None = None) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+
+class BenchError(MonitorError):
+    """A benchmark could not be measured: a step it ran failed or gave a wrong count."""
 
 
 class JobError(MonitorError):

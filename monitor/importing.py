@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.errors import BadPayload, InputError
 from monitor.inputs import max_input_bytes, read_limited
-from monitor.records import valid_text
+from monitor.records import Platform, valid_text
 
 if TYPE_CHECKING:
     from monitor.records import SourcePage
@@ -49,7 +49,7 @@ class ImportReport:
 
 def _parser(platform: str) -> Callable[[bytes, datetime, str], ParsedResponse | SourcePage]:
     """The poller's own parser of one saved ``platform`` ("x" or "facebook") response body."""
-    if platform == "x":
+    if platform == Platform.X:
         from monitor.sources.x import parse_response as parse_x
 
         return parse_x

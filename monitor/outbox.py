@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.errors import BadPayload, ConfigError, MonitorError, RateLimited
+from monitor.records import Platform
 from monitor.settings import current
 from monitor.storage import Store
 from monitor.storage.outbox import STUCK_ADVICE, OutboxEntry
@@ -61,7 +62,7 @@ class OutboxReport:
 def post_to_platform(platform: str, in_reply_to: str, text: str, now: datetime) -> str:
     """Post ``text`` as a reply to ``in_reply_to`` as the business's own account; the reply's id. The
     write tokens are read here, in the monitor's process, and nowhere else."""
-    if platform == "x":
+    if platform == Platform.X:
         from monitor.sources.replies import post_x_reply, x_user_client
 
         names = (
@@ -80,7 +81,7 @@ def post_to_platform(platform: str, in_reply_to: str, text: str, now: datetime) 
         if not all(keys):
             raise ConfigError(f"posting to X needs {', '.join(names)} (the business's own account)")
         return post_x_reply(x_user_client(*keys), in_reply_to, text)
-    if platform == "facebook":
+    if platform == Platform.FACEBOOK:
         from monitor.sources.facebook import FacebookSource
         from monitor.sources.replies import post_facebook_reply
 

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from classifiers.virality import MetricSnapshot, Virality
+from monitor.vocabulary import Label as Label
+from monitor.vocabulary import Platform as Platform
+from monitor.vocabulary import Role as Role
+from monitor.vocabulary import Status as Status
 
 __all__ = [
     "Capture",
@@ -30,7 +34,7 @@ __all__ = [
     "valid_text",
 ]
 
-PLATFORMS = ("x", "facebook")
+PLATFORMS = (Platform.X, Platform.FACEBOOK)  # what a stored mention's platform can be
 # A post whose author the platform did not send (X's default fields; Graph without moderation rights).
 UNKNOWN_AUTHOR = "unknown"
 UNKNOWN_AUTHOR_NAME = "(unknown author)"
@@ -303,22 +307,27 @@ def mention_problems(m: Mention, now: datetime) -> list[str]:
 # -- what storage returns and the vocabulary it stores ------------------------------------------------
 
 # Every status a queue item can have.
-STATES = ("new", "in_progress", "awaiting_approval", "responded", "resolved", "escalated", "legal_review",
-          "decided", "closed", "dismissed")  # fmt: skip
+STATES: tuple[Status, ...] = tuple(Status)
 # Item statuses still in someone's hands (closed, resolved and dismissed ones are done): the meaning of
 # the stored ``is_open`` column. Which action leads to which status is ``monitor.workflow``'s business.
 OPEN_STATUSES = (
-    "new",
-    "in_progress",
-    "awaiting_approval",
-    "responded",
-    "escalated",
-    "legal_review",
-    "decided",
+    Status.NEW,
+    Status.IN_PROGRESS,
+    Status.AWAITING_APPROVAL,
+    Status.RESPONDED,
+    Status.ESCALATED,
+    Status.LEGAL_REVIEW,
+    Status.DECIDED,
 )
 
 # Item statuses before the first response (their SLA clock is running).
-AWAITING_FIRST_RESPONSE = ("new", "in_progress", "awaiting_approval", "escalated", "legal_review")
+AWAITING_FIRST_RESPONSE = (
+    Status.NEW,
+    Status.IN_PROGRESS,
+    Status.AWAITING_APPROVAL,
+    Status.ESCALATED,
+    Status.LEGAL_REVIEW,
+)
 
 # The monitor acting by itself, never a person: no user name can take these (``users.check_name``
 # refuses ':').

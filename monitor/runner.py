@@ -263,7 +263,11 @@ class Runner:
 
         def build(r: Recipient) -> EmailMessage:
             if not summary:
-                summary.append(collect_digest(self.store, now, self.config.tz, self.config.dashboard_url))
+                summary.append(
+                    collect_digest(
+                        self.store, now, self.config.tz, self.config.dashboard_url, self.holder.library
+                    )
+                )
             return render_digest(summary[0], r.language, self.config.sender, r.address)
 
         results = self._send("digest", key, recipients, build, now)

@@ -26,20 +26,44 @@ and classified (they are thread context) but never queued.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime
 
 from classifiers.virality import Virality
-from monitor.records import LegalScope, TriageDecision
-from playbooks.engine import Facts, Library
+from monitor.records import Label, LegalScope, Status, TriageDecision
+from playbooks.engine import Facts, Library, load_library
 
-LABEL_WEIGHT = {"defamation": 60.0, "boycott": 55.0, "complaint": 35.0, "neutral": 10.0, "praise": 5.0}
-LEGAL = ("defamation", "boycott")
-LEGAL_PLAYBOOKS = ("escalate_legal", "crisis")
-# The queue items that are legal's business: a legal playbook or label, or escalated to legal.
-LEGAL_SCOPE = LegalScope(
-    playbooks=LEGAL_PLAYBOOKS, labels=LEGAL, statuses=("escalated", "legal_review", "decided")
-)
+LABEL_WEIGHT: dict[str, float] = {
+    Label.DEFAMATION: 60.0,
+    Label.BOYCOTT: 55.0,
+    Label.COMPLAINT: 35.0,
+    Label.NEUTRAL: 10.0,
+    Label.PRAISE: 5.0,
+}
+LEGAL = (Label.DEFAMATION, Label.BOYCOTT)
+LEGAL_STATUSES = (Status.ESCALATED, Status.LEGAL_REVIEW, Status.DECIDED)
+
+
+@functools.cache
+def default_library() -> Library:
+    """The playbooks and rules shipped in ``playbooks/``, loaded once."""
+    return load_library()
+
+
+def legal_playbooks(library: Library | None = None) -> tuple[str, ...]:
+    """The playbooks whose YAML says ``legal: true`` (of ``library``, else of the default library)."""
+    return (library or default_library()).legal_playbooks
+
+
+def legal_scope(library: Library | None = None) -> LegalScope:
+    """The queue items that are legal's business: a legal playbook or label, or escalated to legal."""
+    return LegalScope(playbooks=legal_playbooks(library), labels=LEGAL, statuses=LEGAL_STATUSES)
+
+
+# The default library's: ("escalate_legal", "crisis") as shipped.
+LEGAL_PLAYBOOKS = legal_playbooks()
+LEGAL_SCOPE = legal_scope()
 VIRAL_SCORE = 60.0
 
 
@@ -62,7 +86,7 @@ def decide(
     if rule is not None:
         reasons.append(f"rule: {rule.name}")
     weight, confidence = LABEL_WEIGHT.get(label, 10.0), scores.get(label, 0.0)
-    if playbook.name in LEGAL_PLAYBOOKS:
+    if playbook.legal:
         strongest = max(LEGAL, key=lambda lab: scores.get(lab, 0.0))
         if label not in LEGAL:
             reasons.append(f"{strongest} score {scores.get(strongest, 0.0):.2f}")

@@ -28,33 +28,33 @@ from monitor.errors import AccessDenied, InputError
 # The actor names and the failure counts are records (storage writes them); users name them from here too.
 from monitor.records import ADMIN_ACTOR as ADMIN_ACTOR
 from monitor.records import SIGN_IN_ACTOR as SIGN_IN_ACTOR
-from monitor.records import Failures
+from monitor.records import Failures, Role, Status
 
-ROLES = ("manager", "legal", "owner")
+ROLES: tuple[Role, ...] = tuple(Role)
 
 
 # permission -> roles that hold it
-PERMISSIONS: dict[str, tuple[str, ...]] = {
+PERMISSIONS: dict[str, tuple[Role, ...]] = {
     # pages
-    "page:queue": ("manager", "legal"),
-    "page:item": ("manager", "legal", "owner"),  # owners read items (digest links) but act on none
-    "page:legal": ("legal",),
-    "page:overview": ("manager", "legal", "owner"),
-    "page:sources": ("manager", "legal", "owner"),
-    "page:playbooks": ("manager", "legal", "owner"),
-    "page:account": ("manager", "legal", "owner"),
+    "page:queue": (Role.MANAGER, Role.LEGAL),
+    "page:item": (Role.MANAGER, Role.LEGAL, Role.OWNER),  # owners read items (digest links) but act on none
+    "page:legal": (Role.LEGAL,),
+    "page:overview": (Role.MANAGER, Role.LEGAL, Role.OWNER),
+    "page:sources": (Role.MANAGER, Role.LEGAL, Role.OWNER),
+    "page:playbooks": (Role.MANAGER, Role.LEGAL, Role.OWNER),
+    "page:account": (Role.MANAGER, Role.LEGAL, Role.OWNER),
     # actions
-    "assign": ("manager",),
-    "dismiss": ("manager",),
-    "workflow": ("manager",),  # start, submit, respond, resolve, close of a non-legal item
-    "draft": ("manager",),
-    "approve": ("manager",),
-    "correct": ("manager", "legal"),
-    "escalate": ("manager", "legal"),
-    "legal_review": ("legal",),  # review, decide, close of a decided item
-    "evidence": ("legal",),
-    "poll_now": ("manager",),
-    "digest_settings": ("owner",),
+    "assign": (Role.MANAGER,),
+    "dismiss": (Role.MANAGER,),
+    "workflow": (Role.MANAGER,),  # start, submit, respond, resolve, close of a non-legal item
+    "draft": (Role.MANAGER,),
+    "approve": (Role.MANAGER,),
+    "correct": (Role.MANAGER, Role.LEGAL),
+    "escalate": (Role.MANAGER, Role.LEGAL),
+    "legal_review": (Role.LEGAL,),  # review, decide, close of a decided item
+    "evidence": (Role.LEGAL,),
+    "poll_now": (Role.MANAGER,),
+    "digest_settings": (Role.OWNER,),
 }
 # workflow action -> the permission it needs ("close" depends on the state: see action_permission)
 ACTION_PERMISSION = {
@@ -115,7 +115,7 @@ def require_permission(user: User, permission: str) -> User:
 def action_permission(action: str, state: str) -> str:
     """The permission a workflow action needs from an item's state: closing a decided item is legal's."""
     if action == "close":
-        return "legal_review" if state == "decided" else "workflow"
+        return "legal_review" if state == Status.DECIDED else "workflow"
     return ACTION_PERMISSION.get(action, "workflow")
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import TypedDict
 
 from monitor.errors import ConfigError
+from monitor.records import Platform
 from monitor.settings import Settings, current
 from monitor.sources import Source
 from monitor.storage import Store
-from monitor.triage import LEGAL_PLAYBOOKS
+from monitor.triage import legal_playbooks
+from playbooks.engine import Library, LibraryHolder
 
 KNOWN = ("demo", "x-mentions", "x-search", "x-quotes", "x-metrics", "facebook", "facebook-metrics")
 
@@ -64,17 +66,20 @@ def wanted_sources() -> list[str]:
     return auto or ["demo"]
 
 
-def watched_posts(store: Store, now: datetime) -> list[str]:
+def watched_posts(store: Store, now: datetime, library: Library | None = None) -> list[str]:
     """The X posts whose quotes the x-quotes source fetches: the business's own posts of the last 7 days,
-    and every open post on a legal playbook (``escalate_legal`` and ``crisis``, the most viral of them),
-    since who quotes a defamatory post is evidence."""
-    legal = [r["external_id"] for r in store.open_mentions("x") if r["playbook"] in LEGAL_PLAYBOOKS]
-    own = store.business_posts("x", now - timedelta(days=7))
+    and every open post on a legal playbook (one whose YAML says ``legal: true``, in ``library`` or the
+    default library: ``escalate_legal`` and ``crisis``), since who quotes a defamatory post is evidence."""
+    legal_names = legal_playbooks(library)
+    legal = [r["external_id"] for r in store.open_mentions(Platform.X) if r["playbook"] in legal_names]
+    own = store.business_posts(Platform.X, now - timedelta(days=7))
     return list(dict.fromkeys(own + legal))
 
 
-def build_sources(store: Store) -> list[Source]:
-    """Construct every wanted source; a missing setting is a ``ConfigError`` naming it."""
+def build_sources(store: Store, library: Library | LibraryHolder | None = None) -> list[Source]:
+    """Construct every wanted source; a missing setting is a ``ConfigError`` naming it. ``library``: the
+    playbooks whose legal ones the x-quotes source watches (a holder: the library in force at each poll;
+    None: the default library)."""
     settings = current()
     names = wanted_sources()
     sources: list[Source] = []
@@ -99,7 +104,8 @@ def build_sources(store: Store) -> list[Source]:
             )
 
         def watched() -> list[str]:
-            return watched_posts(store, datetime.now(UTC))
+            held = library.library if isinstance(library, LibraryHolder) else library
+            return watched_posts(store, datetime.now(UTC), held)
 
         for name in x_names:
             if name == "x-metrics":
@@ -107,7 +113,7 @@ def build_sources(store: Store) -> list[Source]:
                     XMetricsSource(
                         name,
                         client,
-                        lambda: store.open_mentions("x"),
+                        lambda: store.open_mentions(Platform.X),
                         daily_budget=budget,
                         reads_elsewhere=elsewhere(name),
                     )
@@ -148,9 +154,9 @@ def build_sources(store: Store) -> list[Source]:
 def poll_interval(name: str) -> timedelta:
     """The least time between two polls of a source: its platform's interval (the demo: every pass)."""
     platform, settings = name.split("-")[0], current()
-    if platform == "x":
+    if platform == Platform.X:
         return timedelta(seconds=settings.x_poll_interval)
-    if platform == "facebook":
+    if platform == Platform.FACEBOOK:
         return timedelta(seconds=settings.facebook_poll_interval)
     return timedelta(seconds=settings.poll_interval)
 

@@ -22,6 +22,7 @@ from monitor.errors import WorkflowError as WorkflowError
 from monitor.records import AWAITING_FIRST_RESPONSE as AWAITING_FIRST_RESPONSE
 from monitor.records import OPEN_STATUSES as OPEN_STATUSES
 from monitor.records import STATES as STATES
+from monitor.records import Status
 
 if TYPE_CHECKING:
     from monitor.storage import Store
@@ -29,21 +30,24 @@ if TYPE_CHECKING:
 DECISIONS = ("no_action", "notice_sent", "takedown_requested", "lawsuit")
 
 # action: (states it may start from, state it leads to)
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "start": (("new",), "in_progress"),
-    "submit": (("in_progress",), "awaiting_approval"),
-    "respond": (("in_progress", "awaiting_approval"), "responded"),
-    "resolve": (("responded",), "resolved"),
-    "escalate": (("new", "in_progress", "awaiting_approval", "responded"), "escalated"),
-    "review": (("escalated",), "legal_review"),
-    "decide": (("legal_review",), "decided"),
-    "close": (("resolved", "decided"), "closed"),
-    "dismiss": (("new", "in_progress", "awaiting_approval"), "dismissed"),
+TRANSITIONS: dict[str, tuple[tuple[Status, ...], Status]] = {
+    "start": ((Status.NEW,), Status.IN_PROGRESS),
+    "submit": ((Status.IN_PROGRESS,), Status.AWAITING_APPROVAL),
+    "respond": ((Status.IN_PROGRESS, Status.AWAITING_APPROVAL), Status.RESPONDED),
+    "resolve": ((Status.RESPONDED,), Status.RESOLVED),
+    "escalate": (
+        (Status.NEW, Status.IN_PROGRESS, Status.AWAITING_APPROVAL, Status.RESPONDED),
+        Status.ESCALATED,
+    ),
+    "review": ((Status.ESCALATED,), Status.LEGAL_REVIEW),
+    "decide": ((Status.LEGAL_REVIEW,), Status.DECIDED),
+    "close": ((Status.RESOLVED, Status.DECIDED), Status.CLOSED),
+    "dismiss": ((Status.NEW, Status.IN_PROGRESS, Status.AWAITING_APPROVAL), Status.DISMISSED),
 }
 # States whose reply may still be drafted (a new item is started by its first draft), and states whose
 # items are done and take no assignment.
-DRAFTABLE = ("new", "in_progress", "awaiting_approval")
-UNASSIGNABLE = ("closed", "dismissed", "resolved")
+DRAFTABLE = (Status.NEW, Status.IN_PROGRESS, Status.AWAITING_APPROVAL)
+UNASSIGNABLE = (Status.CLOSED, Status.DISMISSED, Status.RESOLVED)
 
 
 def allowed_actions(state: str) -> list[str]:
@@ -70,13 +74,13 @@ def draft_move(item_id: int, state: str) -> tuple[str, str] | None:
     otherwise; ``WorkflowError`` once the reply can no longer be drafted."""
     if state not in DRAFTABLE:
         raise WorkflowError(f"item {item_id} is {state}: its reply can no longer be drafted")
-    return ("start", next_state(state, "start")) if state == "new" else None
+    return ("start", next_state(state, "start")) if state == Status.NEW else None
 
 
 def check_approval(item_id: int, state: str, actor: str, editor: str, approvers: Sequence[str]) -> None:
     """Refuse an approval unless the draft was submitted, ``actor`` is an approver (when approvers are
     configured) and ``actor`` is not the draft's own editor."""
-    if state != "awaiting_approval":
+    if state != Status.AWAITING_APPROVAL:
         raise WorkflowError(
             f"item {item_id} is {state}: submit the draft first (`repmon act {item_id} submit`)"
         )

@@ -12,19 +12,27 @@ import string
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+# A playbook or rules file is invalid; the message names file, line and field. One class, in repmon's tree.
+from monitor.errors import PlaybookError as PlaybookError
+from monitor.vocabulary import Label, Role
 
 DEFAULT_DIR = Path(__file__).parent
 PLACEHOLDERS = frozenset({"author", "business", "channel", "contact"})
 REQUIRED = ("reply", "apologize", "escalate_legal", "thank", "monitor", "crisis")
-LABELS = ("praise", "neutral", "complaint", "defamation", "boycott")
-
-
-class PlaybookError(Exception):
-    """A playbook or rules file is invalid; the message names file, line and field."""
+LABELS: tuple[Label, ...] = tuple(Label)  # classifiers.LABELS, as monitor.vocabulary's enum
 
 
 def _duration(value: str) -> timedelta:
@@ -79,12 +87,17 @@ class Shown:
 
 class Playbook(_Strict):
     """What to do about an item: ordered steps, who owns it, how fast, and reply templates. The
-    ``applies_when``, ``steps``, ``do`` and ``dont`` fields are English; ``he`` holds them in Hebrew."""
+    ``applies_when``, ``steps``, ``do`` and ``dont`` fields are English; ``he`` holds them in Hebrew.
+
+    ``legal: true`` makes the playbook a legal one: its items go to legal review (the legal page, the
+    digest's open-legal section) and their evidence is preserved (X quotes of the post are watched).
+    ``owner`` stays who leads: the crisis playbook is legal, and led by the owner."""
 
     name: str
     title: Bilingual
     applies_when: str
-    owner: Literal["manager", "legal", "owner"]
+    owner: Role
+    legal: StrictBool = False
     sla: Sla
     steps: list[str] = Field(min_length=1)
     templates: Bilingual
@@ -135,10 +148,8 @@ class Playbook(_Strict):
 class Condition(_Strict):
     """All given conditions must hold; an empty condition always matches."""
 
-    label: list[Literal["praise", "neutral", "complaint", "defamation", "boycott"]] | None = None
-    score_at_least: dict[Literal["praise", "neutral", "complaint", "defamation", "boycott"], float] | None = (
-        None
-    )
+    label: list[Label] | None = None
+    score_at_least: dict[Label, float] | None = None
     virality_at_least: float | None = None
     followers_at_least: int | None = None
     own_page: bool | None = None
@@ -190,6 +201,14 @@ class Library:
 
     playbooks: dict[str, Playbook]
     rules: tuple[Rule, ...]
+
+    @property
+    def legal_playbooks(self) -> tuple[str, ...]:
+        """The names of the playbooks whose YAML says ``legal: true``: the required ones in their order
+        (``escalate_legal``, ``crisis``), then the others by name."""
+        order = {name: i for i, name in enumerate(REQUIRED)}
+        names = sorted(self.playbooks, key=lambda name: (order.get(name, len(order)), name))
+        return tuple(name for name in names if self.playbooks[name].legal)
 
     def choose(self, facts: Facts) -> tuple[Playbook, Rule | None]:
         for rule in self.rules:

@@ -31,7 +31,7 @@ from monitor.email.digest import (
     render_digest,
 )
 from monitor.email.mailer import send
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, InputError
 from monitor.records import TriageDecision
 from monitor.storage.models import MentionRow, TriageItemRow
 from monitor.storage.reports import ResponseKpi
@@ -188,7 +188,7 @@ def test_collect_on_an_empty_database(store):
     )
     with pytest.raises(ConfigError, match="REPMON_DASHBOARD_URL"):
         collect_digest(store, RUN, TZ, "javascript:alert(1)")
-    with pytest.raises(ValueError, match="naive"):
+    with pytest.raises(InputError, match="naive"):
         collect_digest(store, RUN.replace(tzinfo=None), TZ, URL)
 
 
@@ -613,7 +613,7 @@ def test_the_hebrew_digest_arrives_intact_through_a_real_smtp_server(smtp):
 
 
 def test_render_refuses_an_unknown_language():
-    with pytest.raises(ValueError, match="digest language 'fr'"):
+    with pytest.raises(ConfigError, match="digest language 'fr'"):
         render_digest(sample(), "fr", SENDER, "owner@example.co.il")
 
 

@@ -134,3 +134,19 @@ def test_a_broken_playbook_is_a_clear_cli_error(library_dir, monkeypatch, capsys
     monkeypatch.setattr("playbooks.engine.load_library", lambda *a: load_library(library_dir))
     assert main(["queue", "--json"]) == 2
     assert f"repmon: {library_dir / 'thank.yaml'}:2: not valid YAML" in capsys.readouterr()[1]
+
+
+def test_legal_is_a_yaml_flag_validated_as_a_bool(library_dir):
+    from monitor import triage
+
+    library = load_library(library_dir)
+    assert library.legal_playbooks == ("escalate_legal", "crisis") == triage.LEGAL_PLAYBOOKS
+    assert triage.LEGAL_SCOPE.playbooks == triage.LEGAL_PLAYBOOKS
+    assert not library.playbooks["reply"].legal and library.playbooks["crisis"].owner == "owner"
+    crisis = library_dir / "crisis.yaml"
+    edit(crisis, "legal: true", "legal: sometimes")
+    with pytest.raises(PlaybookError) as err:
+        load_library(library_dir)
+    assert f"{crisis}:{line_of(crisis, 'legal: sometimes')}: legal: Input should be a valid boolean" in str(
+        err.value
+    )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from classifiers import Prediction
 from classifiers.virality import Virality
 from monitor import workflow
+from monitor.errors import InputError
 from monitor.records import TriageDecision
 from monitor.storage.models import MentionRow, TriageItemRow
 from monitor.storage.reports import (
@@ -133,9 +134,9 @@ def test_every_report_on_an_empty_database(store):
 
 
 def test_now_must_be_timezone_aware_and_a_window_at_least_a_day(store):
-    with pytest.raises(ValueError, match="timezone-aware UTC"):
+    with pytest.raises(InputError, match="timezone-aware UTC"):
         volume_by_day(store, NOW.replace(tzinfo=None))
-    with pytest.raises(ValueError, match="at least one day"):
+    with pytest.raises(InputError, match="at least one day"):
         window_days(NOW, 0)
 
 
@@ -163,7 +164,7 @@ def test_detect_spikes(counts, kwargs, spikes):
 
 
 def test_detect_spikes_needs_a_baseline():
-    with pytest.raises(ValueError, match="at least one bucket"):
+    with pytest.raises(InputError, match="at least one bucket"):
         detect_spikes([1, 2, 3], baseline=0)
 
 

@@ -129,3 +129,53 @@ def test_crisis_items_are_watched_for_quotes_as_well_as_escalated_ones(tmp_path,
         now,
     )
     assert sorted(watched_posts(store, now)) == ["1", "2"]
+
+
+def test_a_playbook_whose_yaml_says_legal_is_legal_without_touching_code(tmp_path, make_mention):
+    """`legal: true` in a new playbook's YAML sends its items to legal: in the legal queue filter and in
+    the X posts whose quotes are watched; the shipped library stays as it was."""
+    import shutil
+
+    from sqlalchemy import select
+
+    from classifiers.virality import Virality
+    from monitor.records import QueueFilter
+    from monitor.storage.models import MentionRow
+    from monitor.triage import LEGAL_PLAYBOOKS, LEGAL_SCOPE, decide, legal_scope
+    from monitor.wiring import watched_posts
+    from playbooks.engine import DEFAULT_DIR, load_library
+
+    folder = tmp_path / "playbooks"
+    shutil.copytree(DEFAULT_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    takedown = (folder / "escalate_legal.yaml").read_text(encoding="utf-8")
+    takedown = takedown.replace("name: escalate_legal", "name: takedown").replace(
+        "owner: legal", "owner: manager"
+    )
+    (folder / "takedown.yaml").write_text(takedown, encoding="utf-8")
+    rules = (folder / "rules.yaml").read_text(encoding="utf-8")
+    rules = rules.replace(
+        "rules:\n",
+        "rules:\n  - name: copied photos\n    when: {label: [neutral]}\n    playbook: takedown\n",
+        1,
+    )
+    (folder / "rules.yaml").write_text(rules, encoding="utf-8")
+    library = load_library(folder)
+    assert library.legal_playbooks == ("escalate_legal", "crisis", "takedown")
+    assert LEGAL_PLAYBOOKS == ("escalate_legal", "crisis")
+
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    store = open_store(tmp_path / "data")
+    store.save_page("t", [make_mention(external_id="9", platform="x")], [], None, now)
+    with store.session() as s:
+        mention_id = s.scalar(select(MentionRow.id).where(MentionRow.external_id == "9"))
+    quiet = Virality(0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1)
+    scores = {"praise": 0.05, "neutral": 0.9, "complaint": 0.02, "defamation": 0.01, "boycott": 0.01}
+    decision = decide("neutral", scores, quiet, 10, False, now, now, now, library)
+    assert decision.playbook == "takedown"
+    assert decide("neutral", scores, quiet, 10, False, now, now, now, load_library()).playbook != "takedown"
+    store.save_triage([(mention_id, decision, quiet)], now)
+
+    assert [q.playbook for q in store.queue(QueueFilter(legal=legal_scope(library)))] == ["takedown"]
+    assert store.queue(QueueFilter(legal=LEGAL_SCOPE)) == []
+    assert watched_posts(store, now, library) == ["9"]
+    assert watched_posts(store, now) == []

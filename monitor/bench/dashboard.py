@@ -22,13 +22,20 @@ import dashboard
 from classifiers import LABELS, Prediction
 from classifiers.virality import Virality
 from monitor.bench.pipeline import synthetic_mentions
-from monitor.records import TriageDecision
+from monitor.errors import BenchError
+from monitor.records import Label, Role, TriageDecision
 from monitor.storage import Store
 from monitor.users import hash_password
 
 APP = Path(dashboard.__file__).resolve().parent / "app.py"
 BATCH = 5000
-LABEL_MIX = {"complaint": 0.4, "neutral": 0.25, "praise": 0.2, "defamation": 0.08, "boycott": 0.07}
+LABEL_MIX = {
+    Label.COMPLAINT: 0.4,
+    Label.NEUTRAL: 0.25,
+    Label.PRAISE: 0.2,
+    Label.DEFAMATION: 0.08,
+    Label.BOYCOTT: 0.07,
+}
 
 
 def fill(store: Store, texts: Sequence[str], n: int, now: datetime, seed: int = 0) -> None:
@@ -67,17 +74,17 @@ def time_queue_page(data_dir: Path, runs: int = 7) -> float:
     os.environ.update(bench_env)
     try:
         at = AppTest.from_file(str(APP), default_timeout=120)
-        at.session_state["user"] = {"name": "bench", "role": "manager"}
+        at.session_state["user"] = {"name": "bench", "role": Role.MANAGER}
         at.run()  # warm-up: imports, the store's first open, Streamlit's caches
         if at.exception:
-            raise RuntimeError(f"the Queue page failed: {at.exception[0].value}")
+            raise BenchError(f"the Queue page failed: {at.exception[0].value}")
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
             at.run()
             times.append((time.perf_counter() - t0) * 1000)
         if len(at.dataframe) != 1 or len(at.dataframe[0].value) != 50:
-            raise RuntimeError("the Queue page did not show a full page of 50 items")
+            raise BenchError("the Queue page did not show a full page of 50 items")
         return statistics.median(times)
     finally:
         for name, value in previous.items():
@@ -98,7 +105,7 @@ def bench_dashboard(
             store = Store.open(Path(tmp))
             t0 = time.perf_counter()
             fill(store, texts, n, now)
-            store.add_user("bench", "manager", hash_password("bench-password"), now)
+            store.add_user("bench", Role.MANAGER, hash_password("bench-password"), now)
             fill_s = time.perf_counter() - t0
             key = f"{n // 1000}k" if n % 1000 == 0 else str(n)
             result[f"queue_ms_{key}"] = round(time_queue_page(Path(tmp), runs), 1)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor.pipeline import run_pass
-from monitor.records import Mention, RawPayload, SourcePage
+from monitor.records import Mention, Platform, RawPayload, SourcePage
 from monitor.storage import Store
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def synthetic_mentions(texts: Sequence[str], n: int, now: datetime, seed: int = 
         body = f'{{"id": "{i}", "text": {text!r}}}'.encode()
         out.append(
             Mention(
-                platform="x" if i % 3 else "facebook",
+                platform=Platform.X if i % 3 else Platform.FACEBOOK,
                 external_id=f"bench-{i}",
                 url=f"https://bench.repmon.invalid/{i}",
                 author_id=str(rng.randint(1, 5000)),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.bench import checkout_root
+from monitor.errors import BenchError
 
 CLI = [sys.executable, "-m", "monitor.cli"]
 
@@ -26,7 +27,7 @@ def repmon_json(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]
         [*CLI, *args], capture_output=True, text=True, cwd=checkout_root(), env=env or os.environ.copy()
     )
     if done.returncode != 0:
-        raise RuntimeError(f"repmon {' '.join(args)} failed: {done.stderr[-2000:]}")
+        raise BenchError(f"repmon {' '.join(args)} failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout)
 
 
@@ -117,7 +118,7 @@ def bench_workers(cluster: Any, n: int, counts: tuple[int, ...]) -> dict[str, An
             elapsed = time.perf_counter() - t0
             processed = [int(o.strip().splitlines()[-1].split()[1]) for o, _ in outs]
             if sum(processed) != n:
-                raise RuntimeError(f"{workers} workers processed {processed}, not {n} in all")
+                raise BenchError(f"{workers} workers processed {processed}, not {n} in all")
             out[f"workers_{workers}"] = {
                 "seconds": round(elapsed, 1),
                 "posts_per_s": round(n / elapsed, 1),

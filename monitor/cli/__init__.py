@@ -18,7 +18,6 @@ from monitor.cli.common import Subparsers, err
 from monitor.cli.queue import render_queue
 from monitor.cli.run import DEMO_PASSWORD
 from monitor.errors import MonitorError
-from playbooks.engine import PlaybookError
 
 __all__ = ["DEMO_PASSWORD", "build_parser", "main", "render_queue"]
 
@@ -71,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             repmon_settings.load()  # once per command: every problem listed at once, nothing started
         result: int = args.func(args)
         return result
-    except (MonitorError, PlaybookError) as exc:
+    except MonitorError as exc:
         err(f"repmon: {exc}")
         return 2
     except KeyboardInterrupt:

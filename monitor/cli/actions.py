@@ -8,9 +8,10 @@ import argparse
 from monitor.cli import common
 from monitor.cli.common import Subparsers, with_actor
 from monitor.text_safety import for_terminal
+from monitor.vocabulary import Label
 
 ACTIONS = ["start", "submit", "respond", "resolve", "escalate", "review", "close"]
-LABEL_CHOICES = ["praise", "neutral", "complaint", "defamation", "boycott"]
+LABEL_CHOICES = [str(label) for label in Label]  # plain str: argparse's error shows their repr
 
 
 def add_assign(sub: Subparsers) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
 from monitor.cli.common import Subparsers, err
+from monitor.records import PLATFORMS
 from monitor.text_safety import for_terminal, one_line
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def add_import(sub: Subparsers) -> None:
     p = sub.add_parser("import", help="ingest saved API responses (one response body per file)")
-    p.add_argument("--platform", required=True, choices=["x", "facebook"])
+    p.add_argument("--platform", required=True, choices=[str(p) for p in PLATFORMS])
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument(
         "--defer", action="store_true", help="store only; leave classification and triage to workers"

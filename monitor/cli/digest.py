@@ -34,7 +34,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         recipients = digest_recipients(store, problems) or [
             Recipient("owner@example.invalid", lang) for lang in ("he", "en")
         ]
-        summary = collect_digest(store, now, config.tz, config.dashboard_url)
+        summary = collect_digest(store, now, config.tz, config.dashboard_url, common.playbooks().library)
         out = Path(args.out)
         try:
             out.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from monitor.cli import common
 from monitor.cli.common import Subparsers, err
 from monitor.errors import ConfigError
+from monitor.vocabulary import Role
 
 if TYPE_CHECKING:
     from monitor.outbox import OutboxReport
@@ -64,7 +65,7 @@ def add_poll(sub: Subparsers) -> None:
     p.set_defaults(func=cmd_poll)
 
 
-DEMO_USERS = (("demo-manager", "manager"), ("demo-legal", "legal"), ("demo-owner", "owner"))
+DEMO_USERS = (("demo-manager", Role.MANAGER), ("demo-legal", Role.LEGAL), ("demo-owner", Role.OWNER))
 DEMO_PASSWORD = "repmon-demo"
 
 
@@ -225,7 +226,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.wiring import build_sources
 
     store = common.open_store()
-    sources = build_sources(store)
+    sources = build_sources(store, common.playbooks())
     clf = common.classifier()
     if args.once:
         report = common.run_pass(store, sources, clf)
@@ -252,7 +253,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from monitor.worker import Worker
 
     store = common.open_store()
-    sources = [] if args.no_poll else build_sources(store)
+    sources = [] if args.no_poll else build_sources(store, common.playbooks())
     worker = Worker(store, common.classifier(), sources=sources, batch=args.batch, holder=common.playbooks())
 
     def stop(signum: int, _frame: object) -> None:
@@ -270,6 +271,6 @@ def cmd_poll(args: argparse.Namespace) -> int:
     store = common.open_store()
     from monitor.wiring import build_sources
 
-    report = common.run_pass(store, build_sources(store), common.classifier())
+    report = common.run_pass(store, build_sources(store, common.playbooks()), common.classifier())
     print(json.dumps(report.as_dict(), ensure_ascii=False))
     return 0 if not report.errors else 1

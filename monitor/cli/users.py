@@ -11,6 +11,7 @@ from monitor.cli import common
 from monitor.cli.common import Subparsers
 from monitor.errors import InputError
 from monitor.text_safety import for_terminal
+from monitor.vocabulary import Role
 
 
 def add_users(sub: Subparsers) -> None:
@@ -20,7 +21,7 @@ def add_users(sub: Subparsers) -> None:
     users = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     u = users.add_parser("add", help="add a user, or change one with --replace; the password is asked for")
     u.add_argument("name")
-    u.add_argument("--role", required=True, choices=("manager", "legal", "owner"))
+    u.add_argument("--role", required=True, choices=[str(role) for role in Role])
     u.add_argument("--replace", action="store_true", help="change an existing user's role and password")
     u.add_argument(
         "--language", choices=i18n.LANGUAGES, help="their interface language (default: REPMON_UI_LANGUAGE)"

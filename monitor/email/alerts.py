@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from monitor import i18n
 from monitor.email.spikes import BASELINE_HOURS, SPIKE_K, SPIKE_MIN_COUNT, Spike
-from monitor.records import QueueFilter, QueueItem
+from monitor.records import Label, QueueFilter, QueueItem
 from monitor.storage import Store
 from monitor.storage.reports import detect_spikes, first_mention_at, hourly_volume
 from monitor.text_safety import for_header, for_html, for_terminal, one_line
@@ -36,7 +36,7 @@ class AlertRule:
     """Which items raise an immediate alert: an open item with one of ``labels`` (its triage label, a
     person's correction winning) whose virality reached ``min_virality``."""
 
-    labels: tuple[str, ...] = ("defamation", "boycott")
+    labels: tuple[str, ...] = (Label.DEFAMATION, Label.BOYCOTT)
     min_virality: float = 60.0
 
 

@@ -158,7 +158,7 @@ def send(message: EmailMessage, config: SmtpConfig) -> None:
                 client.login(config.user, config.password)
             refused = client.send_message(message)
             if refused:  # accepted for some recipients only: not delivered to these
-                raise smtplib.SMTPRecipientsRefused(refused)
+                raise MailError(f"{where} refused the recipient(s) {', '.join(refused)}")
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(
             f"{where} refused the login of {config.user!r} ({exc.smtp_code}): check REPMON_SMTP_USER and "

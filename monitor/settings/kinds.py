@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from monitor.email.addresses import email_problem, sender_problem
 from monitor.i18n import LANGUAGES
+from monitor.vocabulary import Label
 
 
 class Addressee(NamedTuple):
@@ -297,6 +298,4 @@ RECIPIENTS = Kind(
 CLOCK = Kind("a time of day HH:MM (00:00 to 23:59)", _clock, parse=_clock_time)
 TIME_ZONE = Kind("a time zone name like Asia/Jerusalem", _time_zone, parse=lambda v: ZoneInfo(v.strip()))
 URL = Kind("an http:// or https:// address", _url, parse=_stripped)
-LABELS = Kind(
-    "comma-separated labels: praise, neutral, complaint, defamation, boycott", _labels, parse=_names
-)
+LABELS = Kind(f"comma-separated labels: {', '.join(Label)}", _labels, parse=_names)

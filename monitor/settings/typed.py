@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
+from monitor.errors import ConfigError
 from monitor.settings.fields import SECRETS, SETTINGS
 from monitor.settings.kinds import Addressee
 from monitor.settings.reading import Snapshot
@@ -84,7 +85,7 @@ class Settings:
     def secret(self, name: str) -> str:
         """A token's value by its ``REPMON_*`` name, for the code that sends it ("" when not set)."""
         if name not in SECRETS:
-            raise KeyError(f"{name} is not a secret setting")
+            raise ConfigError(f"{name} is not a secret setting")
         value: SecretStr = getattr(self, name.removeprefix("REPMON_").lower())
         return value.get_secret_value()
 

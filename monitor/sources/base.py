@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from monitor.records import SourcePage
+from monitor.sources.payloads import PayloadError
 
 
 class Source(Protocol):
@@ -23,13 +24,14 @@ class Source(Protocol):
 
 def parse_utc(value: object, field: str) -> datetime:
     """An ISO 8601 time from a payload's ``field``, in UTC. The platforms always send an offset (X sends
-    UTC); a saved file without one is read as UTC, never as local time. ValueError if not a time."""
+    UTC); a saved file without one is read as UTC, never as local time.
+    ``PayloadError`` (a ValueError) if not a time."""
     if not isinstance(value, str):
-        raise ValueError(f"{field} {value!r} is not a timestamp")
+        raise PayloadError(f"{field} {value!r} is not a timestamp")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{field} {value!r} is not a timestamp") from None
+        raise PayloadError(f"{field} {value!r} is not a timestamp") from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
@@ -39,7 +41,8 @@ def as_object(value: object) -> dict:
 
 
 def count(value: object, what: str) -> int:
-    """A counter from a payload: a non-negative integer (not a bool); ValueError naming ``what`` if not."""
+    """A counter from a payload: a non-negative integer (not a bool); ``PayloadError`` (a ValueError)
+    naming ``what`` if not."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{what} {value!r} is not a count")
+        raise PayloadError(f"{what} {value!r} is not a count")
     return value

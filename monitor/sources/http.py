@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from monitor.errors import SourceError
+from monitor.errors import MonitorError, SourceError
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 20.0
@@ -44,8 +44,9 @@ class TimeoutSession(requests.Session):
         return response
 
 
-class Transient(Exception):
-    """A failure worth another try (a server error, a timeout); ``what`` names it for the last message."""
+class Transient(MonitorError):
+    """A failure worth another try (a server error, a timeout); ``what`` names it for the last message.
+    ``RetryPolicy.call`` catches it: it never reaches the user (the last try raises ``give_up``'s error)."""
 
     def __init__(self, what: str) -> None:
         super().__init__(what)

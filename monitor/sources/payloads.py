@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterator
 from itertools import accumulate
 
+from monitor.errors import InputError
+
 MAX_DEPTH = 100
 _DECODER = json.JSONDecoder()
 _WS = " \t\n\r"
@@ -25,8 +27,10 @@ _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
-class PayloadError(ValueError):
-    """The body is not the JSON shape the platform documents."""
+class PayloadError(InputError, ValueError):
+    """The body, or one item of it, is not the JSON shape the platform documents. In the error tree under
+    ``InputError``; also a ``ValueError``, so the parsers' item loops, which skip an item on the builtin
+    errors a conversion raises (``int()``, ``fromisoformat``), skip on this one too."""
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:

@@ -90,8 +90,10 @@ def legacy_fields(
 def seal(*fields: object) -> str:
     """A row's digest: what the chain keeps to notice a later change to that row. Fields are plain
     values (text, numbers, booleans, None); their ``repr`` is the canonical form (fast enough for one
-    seal per stored row at ingest)."""
-    return hashlib.sha256(repr(fields).encode("utf-8", "surrogatepass")).hexdigest()[:SEAL_HEX]
+    seal per stored row at ingest). A ``StrEnum`` member (``Status.NEW``) is sealed as its plain string,
+    as it is stored and read back."""
+    plain = tuple(str.__str__(f) if isinstance(f, str) else f for f in fields)
+    return hashlib.sha256(repr(plain).encode("utf-8", "surrogatepass")).hexdigest()[:SEAL_HEX]
 
 
 def _t(at: datetime) -> str:

@@ -21,7 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
-from monitor.records import OPEN_STATUSES, valid_text
+from monitor.errors import InputError
+from monitor.records import OPEN_STATUSES, Status, valid_text
 
 
 class UTCDateTime(TypeDecorator):
@@ -34,7 +35,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database: use timezone-aware UTC")
+            raise InputError("naive datetime given to the database: use timezone-aware UTC")
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
@@ -134,7 +135,7 @@ class TriageItemRow(Base):
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), unique=True)
     playbook: Mapped[str] = mapped_column(String(50))
     priority: Mapped[float] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(30), default="new")
+    status: Mapped[str] = mapped_column(String(30), default=Status.NEW)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)  # kept equal to status in OPEN_STATUSES
     sla_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     virality: Mapped[float | None] = mapped_column(Float)

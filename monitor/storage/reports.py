@@ -25,13 +25,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from classifiers import NEGATIVE_LABELS
-from monitor.records import AWAITING_FIRST_RESPONSE, OPEN_STATUSES, STATES
+from monitor.errors import InputError
+from monitor.records import AWAITING_FIRST_RESPONSE, OPEN_STATUSES, STATES, Status
 from monitor.storage.models import AuditEventRow, ClassificationRow, CorrectionRow, MentionRow, TriageItemRow
 from monitor.storage.store import Store
 
 UNCLASSIFIED = "unclassified"
 # escalate_legal is owned by legal; a crisis is led by the owner with legal in the loop on every public word.
-LEGAL_STATUSES = ("escalated", "legal_review")
+LEGAL_STATUSES = (Status.ESCALATED, Status.LEGAL_REVIEW)
 EXCERPT_CHARS = 140
 # Nearly every item is open, so "open" is asked as "not closed": walking the status index for the open
 # states would visit almost the whole table one row at a time, where a plain scan is several times faster.
@@ -196,14 +197,14 @@ def _label_of(mention_id: ColumnElement[int] | InstrumentedAttribute[int]) -> Co
 
 def _utc(now: datetime) -> datetime:
     if now.tzinfo is None:
-        raise ValueError("naive datetime given as now: use timezone-aware UTC")
+        raise InputError("naive datetime given as now: use timezone-aware UTC")
     return now.astimezone(UTC)
 
 
 def window_days(now: datetime, days: int) -> list[date]:
     """The last ``days`` UTC days up to and including the day of ``now``, oldest first."""
     if days < 1:
-        raise ValueError(f"a window needs at least one day, not {days}")
+        raise InputError(f"a window needs at least one day, not {days}")
     today = _utc(now).date()
     return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
@@ -309,7 +310,7 @@ def detect_spikes(counts: Sequence[int], k: float = 3.0, min_count: int = 5, bas
     buckets must be contiguous (a quiet bucket is a zero, not missing).
     """
     if baseline < 1:
-        raise ValueError(f"a spike baseline needs at least one bucket, not {baseline}")
+        raise InputError(f"a spike baseline needs at least one bucket, not {baseline}")
     spikes = []
     for i in range(baseline, len(counts)):
         before = counts[i - baseline : i]
@@ -370,7 +371,7 @@ def response_kpis(store: Store, now: datetime, days: int = 30) -> list[ResponseK
         .subquery()
     )
     t = TriageItemRow
-    dismissed = t.status == "dismissed"
+    dismissed = t.status == Status.DISMISSED
     awaiting = first.c.at.is_(None) & t.status.in_(AWAITING_FIRST_RESPONSE)
     breached = case(
         (dismissed, 0),
@@ -462,7 +463,7 @@ def top_viral(store: Store, now: datetime, limit: int = 10, days: int = 7) -> li
 
 
 def open_legal(store: Store, now: datetime, legal_playbooks: Sequence[str]) -> list[LegalItem]:
-    """Open items that are with legal: on a legal playbook (``monitor.triage.LEGAL_PLAYBOOKS``) or
+    """Open items that are with legal: on a legal playbook (``monitor.triage.legal_playbooks``) or
     escalated by a person, highest priority first, then oldest."""
     now = _utc(now)
     q = (

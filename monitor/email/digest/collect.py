@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from classifiers import LABELS, NEGATIVE_LABELS
 from monitor.email.spikes import BASELINE_HOURS, SPIKE_K, SPIKE_MIN_COUNT, Spike
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, InputError
 from monitor.records import QueueFilter
 from monitor.storage import Store
 from monitor.storage.reports import (
@@ -38,7 +38,8 @@ from monitor.storage.reports import (
     response_kpis,
 )
 from monitor.text_safety import for_header, one_line
-from monitor.triage import LEGAL_PLAYBOOKS
+from monitor.triage import legal_playbooks
+from playbooks.engine import Library
 
 TOP_ITEMS = 5
 LEGAL_SHOWN = 5
@@ -158,7 +159,7 @@ class DigestSummary:
 
 def _utc(now: datetime) -> datetime:
     if now.tzinfo is None:
-        raise ValueError("naive datetime given as now: use timezone-aware UTC")
+        raise InputError("naive datetime given as now: use timezone-aware UTC")
     return now.astimezone(UTC)
 
 
@@ -242,7 +243,9 @@ def item_link(dashboard_url: str, item_id: int) -> str:
     return f"{dashboard_url.rstrip('/')}/item?id={item_id}"
 
 
-def collect_digest(store: Store, now: datetime, tz: ZoneInfo, dashboard_url: str) -> DigestSummary:
+def collect_digest(
+    store: Store, now: datetime, tz: ZoneInfo, dashboard_url: str, library: Library | None = None
+) -> DigestSummary:
     """Everything the digest made at ``now`` shows: the last full local day in ``tz`` (see
     ``day_bounds``) against the day before, and the queue as it is at ``now``.
 
@@ -252,6 +255,7 @@ def collect_digest(store: Store, now: datetime, tz: ZoneInfo, dashboard_url: str
     queued in the 24 hours before ``now``, as they stand at ``now`` (``reports.response_kpis``). Top
     items (the five highest-priority open ones), items with legal (their number and the first five) and
     sources whose status is not ``ok`` are as they are at ``now``.
+    Items with legal are those on a legal playbook of ``library`` (the default library if None).
     ``ConfigError`` if ``dashboard_url`` is not an http(s) address.
     """
     now = _utc(now)
@@ -282,7 +286,7 @@ def collect_digest(store: Store, now: datetime, tz: ZoneInfo, dashboard_url: str
         )
         for q in queue
     )
-    legal = open_legal(store, now, LEGAL_PLAYBOOKS)
+    legal = open_legal(store, now, legal_playbooks(library))
     chain = store.audit_head()
     return DigestSummary(
         day=day,

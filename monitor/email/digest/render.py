@@ -33,8 +33,10 @@ from markupsafe import Markup
 from classifiers import NEGATIVE_LABELS
 from monitor import i18n
 from monitor.email.digest.collect import DigestSummary, SourceProblem, Spike, clean_text
+from monitor.errors import ConfigError
 from monitor.storage.reports import UNCLASSIFIED
 from monitor.text_safety import for_header
+from monitor.vocabulary import Label
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 LANGUAGES = i18n.LANGUAGES
@@ -47,18 +49,18 @@ LONG_DAY = N_("EEEE d MMMM y")
 # Arrow colours: more praise is good news, more of anything negative is bad news.
 _GOOD, _BAD, _FLAT = "#1e7b45", "#c0392b", "#6b7280"
 LABEL_COLORS = {
-    "praise": "#1e7b45",
-    "neutral": "#6b7280",
-    "complaint": "#c76a00",
-    "defamation": "#7c3aed",
-    "boycott": "#c0392b",
+    Label.PRAISE: "#1e7b45",
+    Label.NEUTRAL: "#6b7280",
+    Label.COMPLAINT: "#c76a00",
+    Label.DEFAMATION: "#7c3aed",
+    Label.BOYCOTT: "#c0392b",
     UNCLASSIFIED: "#9ca3af",
 }
 
 
 def _language(language: str) -> str:
     if language not in LANGUAGES:
-        raise ValueError(f"digest language {language!r} is not one of {', '.join(LANGUAGES)}")
+        raise ConfigError(f"digest language {language!r} is not one of {', '.join(LANGUAGES)}")
     return language
 
 
@@ -152,7 +154,7 @@ def _change(count: int, before: int, label: str | None = None) -> _Change:
     diff = count - before
     if diff == 0:
         return _Change("=", _FLAT)
-    if label == "praise":
+    if label == Label.PRAISE:
         color = _GOOD if diff > 0 else _BAD
     elif label in NEGATIVE_LABELS or label == "negative":
         color = _BAD if diff > 0 else _GOOD

@@ -25,6 +25,7 @@ from monitor.records import (
     Mention,
     MentionMetrics,
     MetricSnapshot,
+    Platform,
     RawPayload,
     SkippedItem,
     SourcePage,
@@ -37,7 +38,7 @@ from monitor.sources.payloads import PayloadError, item_bytes, load_json
 
 log = logging.getLogger("repmon.sources.facebook")
 
-PLATFORM = "facebook"
+PLATFORM = Platform.FACEBOOK
 GRAPH_ID = re.compile(r"\d+(?:_\d+)*")
 
 
@@ -54,7 +55,7 @@ def summary_count(obj: dict, key: str) -> int:
     if edge is None:
         return 0
     if not isinstance(edge, dict) or not isinstance(edge.get("summary", {}), dict):
-        raise ValueError(f"{key} is not an edge with a summary")
+        raise PayloadError(f"{key} is not an edge with a summary")
     return count_or_zero(edge.get("summary", {}).get("total_count"), f"{key}.summary.total_count")
 
 
@@ -63,14 +64,14 @@ def shares_count(obj: dict) -> int:
     if shares is None:  # Graph leaves `shares` out of a post nobody has shared
         return 0
     if not isinstance(shares, dict):
-        raise ValueError("shares is not an object")
+        raise PayloadError("shares is not an object")
     return count_or_zero(shares.get("count"), "shares.count")
 
 
 def _text(obj: dict) -> str:
     message = obj.get("message", "")
     if not isinstance(message, str):
-        raise ValueError("message is not text")
+        raise PayloadError("message is not text")
     return message
 
 
@@ -79,7 +80,7 @@ def _author(obj: dict) -> dict | None:
     if author is None:
         return None
     if not isinstance(author, dict):
-        raise ValueError("from is not an object")
+        raise PayloadError("from is not an object")
     return author
 
 
@@ -130,9 +131,9 @@ class Parsed:
     next_params: dict[str, str] | None = None
 
     def add(self, mention: Mention, snapshot: MetricSnapshot | None) -> None:
-        """Keep a mention (the first of an id); one ``mention_problems`` refuses raises ValueError."""
+        """Keep a mention (the first of an id); one ``mention_problems`` refuses raises PayloadError."""
         if problems := mention_problems(mention, mention.raw.captured_at):
-            raise ValueError("; ".join(problems))
+            raise PayloadError("; ".join(problems))
         if any(m.external_id == mention.external_id for m in self.mentions):
             return  # a comment both embedded in the feed and read from its post: keep the first
         self.mentions.append(mention)
@@ -148,9 +149,9 @@ class Parsed:
 def _post(item: dict, raw: bytes, ctx: Context, out: Parsed) -> None:
     post_id = item.get("id")
     if not isinstance(post_id, str) or not post_id.strip():
-        raise ValueError("id is missing")
+        raise PayloadError("id is missing")
     if not GRAPH_ID.fullmatch(post_id):  # it goes into the path of the comment walk's URL
-        raise ValueError(f"id {post_id!r} is not a Graph object id")
+        raise PayloadError(f"id {post_id!r} is not a Graph object id")
     created = _parse_time(item.get("created_time"))
     author = _author(item)
     author_id = str(author.get("id")) if author and author.get("id") else None
@@ -271,7 +272,7 @@ def _items(
         raw = scrub_bytes(raw)
         try:
             if not isinstance(item, dict):
-                raise TypeError("not a JSON object")
+                raise PayloadError("not a JSON object")
             if kind == "comment" or (kind == "any" and _looks_like_comment(item)):
                 _comment(item, raw, ctx, out, post_id)
             else:

@@ -18,6 +18,7 @@ from monitor.records import (
     Mention,
     MentionMetrics,
     MetricSnapshot,
+    Platform,
     RawPayload,
     Share,
     SkippedItem,
@@ -53,7 +54,7 @@ def parse_retweeters(
         followers = (user.get("public_metrics") or {}).get("followers_count")
         shares.append(
             Share(
-                platform="x",
+                platform=Platform.X,
                 external_id=tweet_id,
                 sharer_id=user["id"],
                 sharer_handle=str(user.get("username") or "unknown"),
@@ -87,7 +88,7 @@ def snowflake_time(tweet_id: str) -> datetime:
     bits count milliseconds since X's epoch (2010-11-04 01:42:54.657 UTC). Older ids carry no time."""
     number = int(tweet_id)
     if number < SNOWFLAKE_MIN:
-        raise ValueError(f"created_at is missing and id {tweet_id} is older than X's time-stamped ids")
+        raise PayloadError(f"created_at is missing and id {tweet_id} is older than X's time-stamped ids")
     return datetime.fromtimestamp(((number >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
 
 
@@ -150,7 +151,7 @@ def parse_response(
         try:
             mention, snap = _tweet(tweet, raw, users, now, source, own_account_id, is_demo)
             if problems := mention_problems(mention, now):
-                raise ValueError("; ".join(problems))
+                raise PayloadError("; ".join(problems))
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             tid = tweet.get("id") if isinstance(tweet, dict) else None
             skipped.append(skipped_item("tweet", n, tid if _is_tweet_id(tid) else None, str(exc)))
@@ -184,12 +185,12 @@ def _tweet(
     is_demo: bool,
 ) -> tuple[Mention, MentionMetrics]:
     if not isinstance(tweet, dict):
-        raise TypeError("a tweet is not a JSON object")
+        raise PayloadError("a tweet is not a JSON object")
     tid, text = tweet.get("id"), tweet.get("text")
     if not _is_tweet_id(tid):
-        raise ValueError(f"id {tid!r} is not a tweet id")
+        raise PayloadError(f"id {tid!r} is not a tweet id")
     if not isinstance(text, str):
-        raise ValueError("text is missing")
+        raise PayloadError("text is missing")
     # X's default fields are id and text: the time is then read from the id, the author is unknown.
     created = (
         snowflake_time(tid)
@@ -198,7 +199,7 @@ def _tweet(
     )
     author_id = tweet.get("author_id")
     if author_id is not None and not (isinstance(author_id, str) and author_id.isdigit()):
-        raise ValueError(f"author_id {author_id!r} is not a user id")
+        raise PayloadError(f"author_id {author_id!r} is not a user id")
     author_id = author_id or UNKNOWN_AUTHOR
     user = users.get(author_id, {})
     handle = user.get("username") or UNKNOWN_AUTHOR
@@ -207,17 +208,17 @@ def _tweet(
         followers = None
     refs = tweet.get("referenced_tweets") or []
     if not isinstance(refs, list) or not all(isinstance(r, dict) for r in refs):
-        raise ValueError("referenced_tweets is not a list of objects")
+        raise PayloadError("referenced_tweets is not a list of objects")
     parent = next((r.get("id") for r in refs if r.get("type") == "replied_to"), None)
     quoted = next((r.get("id") for r in refs if r.get("type") == "quoted"), None)
     if quoted is not None and not _is_tweet_id(quoted):
-        raise ValueError(f"the quoted post's id {quoted!r} is not a post id")
+        raise PayloadError(f"the quoted post's id {quoted!r} is not a post id")
     pm = tweet.get("public_metrics") or {}
     if not isinstance(pm, dict):
-        raise ValueError("public_metrics is not an object")
+        raise PayloadError("public_metrics is not an object")
     views = pm.get("impression_count")
     mention = Mention(
-        platform="x",
+        platform=Platform.X,
         external_id=tid,
         url=f"https://x.com/{handle if handle != UNKNOWN_AUTHOR else 'i'}/status/{tid}",
         author_id=author_id,

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import requests
 import tweepy
 
-from monitor.errors import RateLimited
+from monitor.errors import ConfigError, RateLimited
 from monitor.records import SourcePage
 from monitor.sources.base import as_object
 from monitor.sources.x.client import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, StaleCursor, XCaller
@@ -90,11 +90,11 @@ class XSource:
         backoff: float = 1.0,
     ) -> None:
         if kind not in ("mentions", "search", "quotes"):
-            raise ValueError(f"unknown X source kind {kind!r}")
+            raise ConfigError(f"unknown X source kind {kind!r}")
         if kind == "mentions" and not account_id:
-            raise ValueError("the mentions source needs the business's account id (REPMON_X_ACCOUNT_ID)")
+            raise ConfigError("the mentions source needs the business's account id (REPMON_X_ACCOUNT_ID)")
         if kind == "search" and not query:
-            raise ValueError("the search source needs a query (REPMON_X_QUERY)")
+            raise ConfigError("the search source needs a query (REPMON_X_QUERY)")
         self.name, self.kind, self.client = name, kind, client
         self.account_id, self.query, self.watched = account_id, query, watched
         self.daily_budget, self.max_results = daily_budget, max_results
