@@ -11,11 +11,19 @@ import argparse
 import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from monitor.errors import ClassifierError
+from monitor.errors import ClassifierError, MonitorError
+from monitor.i18n import (
+    format_datetime,
+    gettext_for,
+    label_name,
+    ngettext_for,
+    status_name,
+    terminal_language,
+)
 from monitor.records import MAX_ITEM_ID, parse_item_id
 from monitor.text_safety import for_terminal
 
@@ -27,10 +35,94 @@ if TYPE_CHECKING:
     from playbooks.engine import LibraryHolder
 
 Subparsers = argparse._SubParsersAction  # what ``add_subparsers`` returns
+Gettext = Callable[[str], str]  # the ``_`` of one language (``monitor.i18n.gettext_for``)
+
+
+def language() -> str:
+    """The language of the CLI's human output and help: ``REPMON_UI_LANGUAGE`` when it is set explicitly
+    (environment or settings file), else the terminal's locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``)
+    when it names an interface language, else English (``monitor.i18n.terminal_language``). JSON output
+    is the same in every language."""
+    from monitor.settings import current
+
+    try:
+        settings = current()
+        explicit = settings.ui_language if settings.is_set("REPMON_UI_LANGUAGE") else None
+    except MonitorError:  # settings with a problem: `repmon settings` lists it, in the language asked for
+        explicit = os.environ.get("REPMON_UI_LANGUAGE") or None
+    return terminal_language(os.environ, explicit)
+
+
+def gettext() -> Gettext:
+    """The ``_`` of the CLI's language (``language()``)."""
+    return gettext_for(language())
+
+
+def tr(message: str) -> str:
+    """``message`` in the CLI's language (a module's ``_ = common.tr`` where it has no ``_`` of its own)."""
+    return gettext_for(language())(message)
+
+
+_ = tr  # this module's own lines; ``with_actor`` takes the parser's ``_``
+
+
+def ngettext() -> Callable[[str, str, int], str]:
+    """The plural ``n_`` of the CLI's language."""
+    return ngettext_for(language())
 
 
 def err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def key_name(key: str | None, lang: str) -> str:
+    """A status, playbook or platform key as the CLI shows it: in English the key itself (what the
+    commands take: ``escalate_legal``, ``in_progress``), in another language its catalogue name
+    (``monitor.i18n.status_name``)."""
+    return (key or "") if lang == "en" else status_name(key, lang)
+
+
+def label_shown(label: str | None, lang: str) -> str:
+    """A label as the CLI shows it: the key in English (what ``repmon correct`` takes), else its
+    catalogue name (``monitor.i18n.label_name``); ``?`` when unclassified."""
+    if label is None:
+        return "?"
+    return label if lang == "en" else label_name(label, lang)
+
+
+def when(moment: datetime | None, lang: str, never: str = "-") -> str:
+    """A moment for a person: ISO 8601 to the second in English (as the CLI always printed it), the
+    language's date and time in the business's time zone (``REPMON_TIMEZONE``) otherwise."""
+    if moment is None:
+        return never
+    if lang == "en":
+        return moment.isoformat(timespec="seconds")
+    from monitor.settings import current
+
+    return format_datetime(moment, lang, current().timezone)
+
+
+def parser_class(_: Gettext) -> type[argparse.ArgumentParser]:
+    """An ``ArgumentParser`` whose own words (``usage:``, the section titles, ``-h``'s help) are in the
+    language of ``_``; its subparsers are of the same class. argparse's error messages stay English."""
+
+    class Formatter(argparse.HelpFormatter):
+        def add_usage(
+            self, usage: str | None, actions: object, groups: object, prefix: str | None = None
+        ) -> None:
+            super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)  # type: ignore[arg-type]
+
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("formatter_class", Formatter)
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            self._positionals.title = _("positional arguments")
+            self._optionals.title = _("options")
+            for action in self._actions:
+                if isinstance(action, argparse._HelpAction):
+                    action.help = _("show this help message and exit")
+
+    return Parser
 
 
 def item_id(value: str) -> int:
@@ -45,11 +137,11 @@ def item_id(value: str) -> int:
     return number
 
 
-def with_actor(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def with_actor(parser: argparse.ArgumentParser, _: Gettext) -> argparse.ArgumentParser:
     """The ``ID`` and ``--by USER`` arguments of a workflow command."""
     parser.add_argument("id", type=item_id, metavar="ID")
     parser.add_argument(
-        "--by", help="the user who does it (default: REPMON_CLI_USER); their role must allow it"
+        "--by", help=_("the user who does it (default: REPMON_CLI_USER); their role must allow it")
     )
     return parser
 
@@ -118,7 +210,7 @@ def run_pass(store: Store, sources: Sequence[Source], clf: object) -> PassReport
 
     holder = playbooks()
     if holder.reload():  # an edited playbook that does not load: say so, keep the last good one
-        err(f"repmon: playbooks: {holder.last_error}")
+        err(_("repmon: playbooks: {error}").format(error=holder.last_error))
     report = pipeline_pass(store, sources, clf, now(), library=holder.library)
     for error in report.errors:
         err(f"repmon: {error}")
