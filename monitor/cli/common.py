@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from monitor.errors import ClassifierError, MonitorError
 from monitor.i18n import (
+    N_,
     format_datetime,
     gettext_for,
     label_name,
@@ -80,6 +81,15 @@ def key_name(key: str | None, lang: str) -> str:
     commands take: ``escalate_legal``, ``in_progress``), in another language its catalogue name
     (``monitor.i18n.status_name``)."""
     return (key or "") if lang == "en" else status_name(key, lang)
+
+
+# The roles' names in the catalogue.
+ROLE_NAMES: dict[str, str] = {"manager": N_("manager"), "legal": N_("legal"), "owner": N_("owner")}
+
+
+def role_name(role: str, lang: str) -> str:
+    """A role as the CLI shows it: the key in English (what ``--role`` takes), else its catalogue name."""
+    return role if lang == "en" or role not in ROLE_NAMES else gettext_for(lang)(ROLE_NAMES[role])
 
 
 def label_shown(label: str | None, lang: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
-from monitor.cli.common import Gettext, Subparsers, key_name, label_shown, when, with_actor
+from monitor.cli.common import Gettext, Subparsers, key_name, label_shown, role_name, when, with_actor
 from monitor.errors import InputError
 from monitor.formatting import reach
 from monitor.i18n import format_span, gettext_for, ngettext_for
@@ -109,7 +109,7 @@ def cmd_item(args: argparse.Namespace) -> int:
         print(
             "\n"
             + _("playbook: {english} / {hebrew} (owner: {owner})").format(
-                english=playbook.title.en, hebrew=playbook.title.he, owner=playbook.owner
+                english=playbook.title.en, hebrew=playbook.title.he, owner=role_name(playbook.owner, lang)
             )
         )
         for n, step in enumerate(playbook.steps, 1):

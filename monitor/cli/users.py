@@ -7,13 +7,10 @@ import sys
 from typing import Any
 
 from monitor.cli import common
-from monitor.cli.common import Gettext, Subparsers
+from monitor.cli.common import Gettext, Subparsers, role_name
 from monitor.errors import InputError
-from monitor.i18n import N_, gettext_for
+from monitor.i18n import gettext_for
 from monitor.text_safety import for_terminal
-
-# The roles' names in the catalogue (the dashboard's Account page names them the same way).
-ROLE_NAMES: dict[str, str] = {"manager": N_("manager"), "legal": N_("legal"), "owner": N_("owner")}
 
 
 def add_users(sub: Subparsers, _: Gettext) -> None:
@@ -46,7 +43,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         users: list[dict[str, Any]] = store.users()
         for u in users:
             state = _("disabled") if u["disabled"] else _("active")
-            role = u["role"] if lang == "en" else _(ROLE_NAMES.get(u["role"], u["role"]))
+            role = role_name(u["role"], lang)
             print(f"{for_terminal(u['name']):<20} {role:<8} {state}  {for_terminal(u['email'])}")
         return 0
     if args.user_command in ("disable", "enable"):
