@@ -182,7 +182,8 @@ def test_item_view_in_hebrew_names_statuses_labels_and_isolates_nothing_twice(st
     assert out.startswith("פריט 1 [")
     assert "ציונים: " in out and "מסלול ביקורת:" in out and "מותר עכשיו:" in out
     assert i18n.label_name("complaint", "he") in out  # the label's one Hebrew name
-    assert "מטפל: dana;" in out
+    assert "מטפל: \u2068dana\u2069;" in out  # a Latin name in a Hebrew line is isolated (FSI ... PDI)
+    assert "@\u2068someone\u2069 (120 עוקבים)" in out
 
 
 def test_help_is_hebrew(capsys, monkeypatch, english_fragments):
@@ -245,11 +246,11 @@ def test_import_summary_is_json_in_both_languages_and_its_human_line_hebrew(
 def test_workflow_and_user_messages_are_hebrew(stocked, capsys, monkeypatch):
     monkeypatch.setenv("LANG", "he_IL.UTF-8")
     assert main(["assign", "2", "miri", "--by", "dana"]) == 0
-    assert capsys.readouterr().out == "פריט 2: הוקצה ל-miri\n"
+    assert capsys.readouterr().out == "פריט 2: הוקצה ל-\u2068miri\u2069\n"
     assert main(["act", "2", "start", "--by", "dana"]) == 0
     assert capsys.readouterr().out == f"פריט 2: start ← {i18n.status_name('in_progress', 'he')}\n"
     assert main(["user", "disable", "miri"]) == 0
-    assert capsys.readouterr().out == "המשתמש miri הושבת\n"
+    assert capsys.readouterr().out == "המשתמש \u2068miri\u2069 הושבת\n"
     monkeypatch.setenv("LANG", "C.UTF-8")
     assert main(["assign", "2", "dana", "--by", "dana"]) == 0
     assert capsys.readouterr().out == "item 2: assigned to dana\n"

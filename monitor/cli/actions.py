@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from monitor.cli import common
-from monitor.cli.common import Gettext, Subparsers, key_name, label_shown, with_actor
+from monitor.cli.common import Gettext, Subparsers, key_name, label_shown, shown_name, with_actor
 from monitor.i18n import gettext_for
 from monitor.text_safety import for_terminal
 
@@ -136,7 +136,11 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from monitor.actions import approve
 
     approve(common.open_store(), args.id, common.actor(args), common.now())
-    print(_("item {id}: reply approved by {user}").format(id=args.id, user=for_terminal(common.actor(args))))
+    print(
+        _("item {id}: reply approved by {user}").format(
+            id=args.id, user=shown_name(common.actor(args), common.language())
+        )
+    )
     return 0
 
 
@@ -144,7 +148,11 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from monitor.actions import assign
 
     assign(common.open_store(), args.id, args.assignee, common.actor(args), common.now())
-    print(_("item {id}: assigned to {user}").format(id=args.id, user=for_terminal(args.assignee)))
+    print(
+        _("item {id}: assigned to {user}").format(
+            id=args.id, user=shown_name(args.assignee, common.language())
+        )
+    )
     return 0
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from monitor.errors import ClassifierError, MonitorError
 from monitor.i18n import (
     N_,
+    direction,
     format_datetime,
     gettext_for,
     label_name,
@@ -26,7 +27,7 @@ from monitor.i18n import (
     terminal_language,
 )
 from monitor.records import MAX_ITEM_ID, parse_item_id
-from monitor.text_safety import for_terminal
+from monitor.text_safety import for_terminal, isolate
 
 if TYPE_CHECKING:
     from classifiers.model import Classifier
@@ -74,6 +75,14 @@ def ngettext() -> Callable[[str, str, int], str]:
 
 def err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def shown_name(value: str | None, lang: str) -> str:
+    """An untrusted name (a user, a handle, an address) inside a line in ``lang``: its hidden characters
+    as markers (``text_safety.for_terminal``) and, in a right-to-left language, isolated in FSI ... PDI
+    (``text_safety.isolate``) so that a Latin name and the numbers beside it keep their order in a Hebrew
+    sentence."""
+    return isolate(value) if direction(lang) == "rtl" else for_terminal(value)
 
 
 def key_name(key: str | None, lang: str) -> str:

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
-from monitor.cli.common import Gettext, Subparsers, err, key_name, when
+from monitor.cli.common import Gettext, Subparsers, err, key_name, shown_name, when
 from monitor.i18n import N_, gettext_for, ngettext_for
 from monitor.text_safety import for_terminal, one_line
 
@@ -210,7 +210,7 @@ def _print_outbox(store: Store, lang: str) -> None:
                     id=r.item_id,
                     platform=key_name(r.platform, lang),
                     status=r.status,
-                    user=for_terminal(r.queued_by),
+                    user=shown_name(r.queued_by, lang),
                     n=r.attempts,
                 )
                 + (
@@ -232,7 +232,7 @@ def _print_deliveries(store: Store, lang: str) -> None:
                 + _("{kind} {key} to {recipient}: {n} attempt(s), next {next}").format(
                     kind=d["kind"],
                     key=d["key"],
-                    recipient=for_terminal(d["recipient"]),
+                    recipient=shown_name(d["recipient"], lang),
                     n=d["attempts"],
                     next=when(d["next_attempt_at"], lang, never=_("now")),
                 )

@@ -9,7 +9,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
-from monitor.cli.common import Gettext, Subparsers, key_name, label_shown, role_name, when, with_actor
+from monitor.cli.common import (
+    Gettext,
+    Subparsers,
+    key_name,
+    label_shown,
+    role_name,
+    shown_name,
+    when,
+    with_actor,
+)
 from monitor.errors import InputError
 from monitor.formatting import reach
 from monitor.i18n import format_span, gettext_for, ngettext_for
@@ -80,7 +89,7 @@ def cmd_item(args: argparse.Namespace) -> int:
                 q.author_followers or 0,
             ).format(
                 platform=key_name(q.platform, lang),
-                author=for_terminal(q.author),
+                author=shown_name(q.author, lang),
                 followers=reach(q.author_followers),
                 created=q.created_at.isoformat() if lang == "en" else when(q.created_at, lang),
             )
@@ -101,7 +110,8 @@ def cmd_item(args: argparse.Namespace) -> int:
     )
     print(
         _("assignee: {assignee}; decision: {decision}").format(
-            assignee=for_terminal(item["assignee"]) or "-", decision=item["decision"] or "-"
+            assignee=shown_name(item["assignee"], lang) if item["assignee"] else "-",
+            decision=item["decision"] or "-",
         )
     )
     print(_("why: {reasons}").format(reasons=for_terminal("; ".join(item["reasons"]))))
@@ -131,7 +141,7 @@ def cmd_item(args: argparse.Namespace) -> int:
     print(_("audit trail:"))
     for e in found["audit"]:
         detail = for_terminal(json.dumps(e["detail"], ensure_ascii=False))
-        print(f"  {when(e['at'], lang)} {for_terminal(e['actor'])}: {e['action']} {detail}")
+        print(f"  {when(e['at'], lang)} {shown_name(e['actor'], lang)}: {e['action']} {detail}")
     return 0
 
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from monitor.cli import common
-from monitor.cli.common import Gettext, Subparsers, role_name
+from monitor.cli.common import Gettext, Subparsers, role_name, shown_name
 from monitor.errors import InputError
 from monitor.i18n import gettext_for
 from monitor.text_safety import for_terminal
@@ -49,7 +49,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     if args.user_command in ("disable", "enable"):
         store.set_user_disabled(check_name(args.name), args.user_command == "disable", common.now())
         done = _("user {name} disabled") if args.user_command == "disable" else _("user {name} enabled")
-        print(done.format(name=for_terminal(args.name)))
+        print(done.format(name=shown_name(args.name, lang)))
         return 0
     name, role = check_name(args.name), check_role(args.role)
     if sys.stdin.isatty():
@@ -60,5 +60,5 @@ def cmd_user(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
     name, created = add_user(store, name, role, password, common.now(), replace=args.replace)
     done = _("user {name} ({role}) added") if created else _("user {name} ({role}) updated")
-    print(done.format(name=for_terminal(name), role=role))
+    print(done.format(name=shown_name(name, lang), role=role_name(role, lang)))
     return 0
