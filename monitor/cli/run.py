@@ -258,7 +258,7 @@ def _post_replies(store: Store) -> OutboxReport:
 
     report = post_queued(store, common.now())
     for error in report.errors:
-        err(_("repmon: reply: {error}").format(error=error))
+        err(f"repmon: reply: {error}")  # the outbox's own message (English, like the product's errors)
     return report
 
 
