@@ -215,23 +215,26 @@ def test_json_outputs_are_the_same_in_both_languages(stocked, capsys, monkeypatc
     assert json.loads(outputs["he"][1])["label"] == "complaint"  # keys, not names
 
 
-FEED = (
-    b'{"data": [{"id": "1_2", "message": "great service", "created_time": "2026-11-20T10:00:00+0000"},'
-    b' {"id": "1_3", "message": "hi", "created_time": null}]}'
-)
+def _feed(good_id: str) -> bytes:
+    """A Facebook feed page with one post and one without a creation time (skipped, named in the summary)."""
+    return (
+        b'{"data": [{"id": "%s", "message": "great service", "created_time": "2026-11-20T10:00:00+0000"},'
+        b' {"id": "1_3", "message": "hi", "created_time": null}]}' % good_id.encode()
+    )
 
 
 def test_import_summary_is_json_in_both_languages_and_its_human_line_hebrew(
     tmp_path, capsys, monkeypatch, english_fragments
 ):
     monkeypatch.setattr(common, "now", lambda: NOW)
-    feed = tmp_path / "feed.json"
-    feed.write_bytes(FEED)
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
     results = {}
-    for lang in ("he", "en"):
-        monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / f"data-{lang}"))
+    for lang, good_id in (("he", "1_2"), ("en", "1_4")):  # one database on PostgreSQL: a new post each
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "feed.json").write_bytes(_feed(good_id))
+        monkeypatch.chdir(tmp_path / lang)
         monkeypatch.setenv("LANG", "he_IL.UTF-8" if lang == "he" else "C.UTF-8")
-        code = main(["import", "--platform", "facebook", "--defer", str(feed)])
+        code = main(["import", "--platform", "facebook", "--defer", "feed.json"])
         results[lang] = (code, *capsys.readouterr())
     (code_he, out_he, err_he), (code_en, out_en, err_en) = results["he"], results["en"]
     assert code_he == code_en == 1
