@@ -33,7 +33,7 @@ def add_item(sub: Subparsers, _: Gettext) -> None:
     p = with_actor(
         sub.add_parser("item", help=_("one queue item: the post, scores, playbook steps, audit trail")), _
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=_("one line of JSON"))
     p.set_defaults(func=cmd_item)
 
 
