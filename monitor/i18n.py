@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
@@ -63,6 +63,28 @@ LABEL_NAMES: dict[str, str] = {
 def language_or_default(language: str | None) -> str:
     """``language`` when the interface has it, else the default (Hebrew)."""
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+# The variables that name a terminal's message language, in the order gettext reads them.
+LOCALE_VARIABLES: tuple[str, ...] = ("LC_ALL", "LC_MESSAGES", "LANG")
+# Old codes of the interface languages (a terminal may still say ``iw_IL``).
+_OLD_CODES = {"iw": "he"}
+
+
+def terminal_language(environ: Mapping[str, str], explicit: str | None = None) -> str:
+    """The language a command line speaks: ``explicit`` (``REPMON_UI_LANGUAGE`` when it was set) if the
+    interface has it; else the terminal's locale, the first of ``LC_ALL``, ``LC_MESSAGES`` and ``LANG``
+    that is set (gettext's order), when it names an interface language (``he_IL.UTF-8`` → ``he``); else
+    English (a server's ``C.UTF-8`` or ``POSIX`` terminal)."""
+    if explicit in LANGUAGES:
+        return explicit
+    for name in LOCALE_VARIABLES:
+        value = environ.get(name, "")
+        if value:
+            code = value.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
+            code = _OLD_CODES.get(code, code)
+            return code if code in LANGUAGES else "en"
+    return "en"
 
 
 @cache

@@ -86,6 +86,15 @@ def test_database(request, monkeypatch):
     cluster.drop_database(name)
 
 
+@pytest.fixture(autouse=True)
+def english_terminal(monkeypatch):
+    """Every test starts on an English (C.UTF-8) terminal with REPMON_UI_LANGUAGE unset, whatever the
+    shell's locale: the CLI speaks the terminal's language (``monitor.i18n.terminal_language``)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "REPMON_UI_LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 def open_store(data_dir, **kwargs):
     """``Store.open`` on the test's database: REPMON_DATABASE_URL when set, else SQLite in ``data_dir``."""
     from monitor.storage import Store

@@ -14,15 +14,16 @@ from collections.abc import Callable, Sequence
 
 from monitor import settings as repmon_settings
 from monitor.cli import actions, bench, classify, data, digest, evidence, queue, run, settings, train, users
-from monitor.cli.common import Subparsers, err
+from monitor.cli.common import Gettext, Subparsers, err, language, parser_class
 from monitor.cli.queue import render_queue
 from monitor.cli.run import DEMO_PASSWORD
 from monitor.errors import MonitorError
+from monitor.i18n import gettext_for
 
 __all__ = ["DEMO_PASSWORD", "build_parser", "main", "render_queue"]
 
 # In the order `repmon -h` lists them.
-COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
+COMMANDS: tuple[Callable[[Subparsers, Gettext], None], ...] = (
     classify.add_classify,
     classify.add_evaluate,
     classify.add_evaluate_virality,
@@ -55,11 +56,13 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="repmon", description="Social-media reputation monitor.")
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """The `repmon` parser, its help in ``lang`` (default: the CLI's language, ``common.language()``)."""
+    _ = gettext_for(lang or language())
+    parser = parser_class(_)(prog="repmon", description=_("Social-media reputation monitor."))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
-        add(sub)
+        add(sub, _)
     return parser
 
 

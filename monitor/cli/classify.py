@@ -10,19 +10,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.cli import common
-from monitor.cli.common import Subparsers, err
+from monitor.cli.common import Gettext, Subparsers, err
 from monitor.errors import InputError
 from monitor.inputs import Row, read_rows
 
 if TYPE_CHECKING:
     from classifiers.model import Prediction
 
+_ = common.tr  # the CLI's language; a function with its own `_` shadows it
 
-def add_classify(sub: Subparsers) -> None:
-    p = sub.add_parser("classify", help="classify posts; one JSON object per post on stdout")
+
+def add_classify(sub: Subparsers, _: Gettext) -> None:
+    p = sub.add_parser("classify", help=_("classify posts; one JSON object per post on stdout"))
     p.add_argument("texts", nargs="*", metavar="TEXT")
-    p.add_argument("--input", help="file: plain text (one post a line), .jsonl or .csv/.tsv; - for stdin")
-    p.add_argument("--text-column", default="text", help="field or column holding the text (default: text)")
+    p.add_argument("--input", help=_("file: plain text (one post a line), .jsonl or .csv/.tsv; - for stdin"))
+    p.add_argument(
+        "--text-column", default="text", help=_("field or column holding the text (default: text)")
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_classify)
 
@@ -66,47 +70,51 @@ def cmd_classify(args: argparse.Namespace) -> int:
             )
         )
     if failed:
-        err(f"{failed} of {len(rows)} lines could not be read; the others were classified")
+        err(
+            _("{failed} of {n} lines could not be read; the others were classified").format(
+                failed=failed, n=len(rows)
+            )
+        )
         return 1
     return 0
 
 
-def add_evaluate(sub: Subparsers) -> None:
-    p = sub.add_parser("evaluate", help="precision, recall and F1 against a labelled file")
-    p.add_argument("--input", required=True, help=".jsonl, .csv or .tsv with a text and a gold label")
-    p.add_argument("--label-column", required=True, help="field or column holding the gold label(s)")
+def add_evaluate(sub: Subparsers, _: Gettext) -> None:
+    p = sub.add_parser("evaluate", help=_("precision, recall and F1 against a labelled file"))
+    p.add_argument("--input", required=True, help=_(".jsonl, .csv or .tsv with a text and a gold label"))
+    p.add_argument("--label-column", required=True, help=_("field or column holding the gold label(s)"))
     p.add_argument("--text-column", default="text")
     p.add_argument(
         "--map",
         action="append",
         default=[],
         metavar="GOLD=LABEL",
-        help="map a gold value to a label or group (repeatable)",
+        help=_("map a gold value to a label or group (repeatable)"),
     )
     p.add_argument(
         "--group",
         action="append",
         default=[],
         metavar="NAME=LABEL,LABEL",
-        help="score several predicted labels as one (e.g. negative=complaint,defamation,boycott)",
+        help=_("score several predicted labels as one (e.g. negative=complaint,defamation,boycott)"),
     )
-    p.add_argument("--by", help="also report per value of this column (e.g. lang)")
+    p.add_argument("--by", help=_("also report per value of this column (e.g. lang)"))
     p.add_argument(
         "--where",
         action="append",
         default=[],
         metavar="COLUMN=VALUE",
-        help="score only these rows (repeatable)",
+        help=_("score only these rows (repeatable)"),
     )
     p.add_argument(
         "--dev-part",
         action="store_true",
-        help="score only the fixed dev part of a set split by text hash (the part training never reads)",
+        help=_("score only the fixed dev part of a set split by text hash (the part training never reads)"),
     )
-    p.add_argument("--sample", type=int, help="score a random sample of N rows")
+    p.add_argument("--sample", type=int, help=_("score a random sample of N rows"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--json", action="store_true", help=_("print JSON instead of a table"))
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -190,8 +198,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         out.update(result.calibration)
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
-        print(f"{args.input}: {result.overall.n} items scored, {data.skipped} skipped (no mapped gold label)")
-        print(f"model: {clf.model_version}\n")
+        _ = common.gettext()
+        print(
+            _("{input}: {n} items scored, {skipped} skipped (no mapped gold label)").format(
+                input=args.input, n=result.overall.n, skipped=data.skipped
+            )
+        )
+        print(_("model: {version}").format(version=clf.model_version) + "\n")
         print(result.overall.table())
         print(calibration_text(result.calibration))
         for key, rep in result.by.items():
@@ -199,16 +212,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_evaluate_virality(sub: Subparsers) -> None:
+def add_evaluate_virality(sub: Subparsers, _: Gettext) -> None:
     p = sub.add_parser(
         "evaluate-virality",
-        help="the 24-hour virality forecast on real retweet cascades, beside two reference forecasters",
+        help=_("the 24-hour virality forecast on real retweet cascades, beside two reference forecasters"),
     )
     p.add_argument(
-        "--cascades", help="folder of cascade files (default: ../shared/datasets/virality-cascades)"
+        "--cascades", help=_("folder of cascade files (default: ../shared/datasets/virality-cascades)")
     )
     p.add_argument(
-        "--fit", action="store_true", help="refit the forecast band on RT1-RT35, print it and compare"
+        "--fit", action="store_true", help=_("refit the forecast band on RT1-RT35, print it and compare")
     )
     p.set_defaults(func=cmd_evaluate_virality)
 
@@ -233,11 +246,20 @@ def cmd_evaluate_virality(args: argparse.Namespace) -> int:
         low, high = fit_band(fit)
         print(f"BAND_LOW = {low}\nBAND_HIGH = {high}")
         same = (low, high) == (virality.BAND_LOW, virality.BAND_HIGH)
-        print("the same as classifiers/virality.py" if same else "classifiers/virality.py holds other values")
+        _ = common.gettext()
+        print(
+            _("the same as classifiers/virality.py")
+            if same
+            else _("classifiers/virality.py holds other values")
+        )
         return 0 if same else 1
-    parts = [("Held aside (never fitted or tuned on)", held), ("Fit part (RT1-RT35)", fit)]
+    _ = common.gettext()
+    parts = [(_("Held aside (never fitted or tuned on)"), held), (_("Fit part (RT1-RT35)"), fit)]
     tables = [
-        report(evaluate(group, constants), f"{title}: {len(group)} cascades in {folder}")
+        report(
+            evaluate(group, constants),
+            _("{title}: {n} cascades in {folder}").format(title=title, n=len(group), folder=folder),
+        )
         for title, group in parts
         if group
     ]

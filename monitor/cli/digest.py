@@ -6,18 +6,22 @@ import argparse
 from pathlib import Path
 
 from monitor.cli import common
-from monitor.cli.common import Subparsers, err
+from monitor.cli.common import Gettext, Subparsers, err
 from monitor.errors import ConfigError, InputError
 
 
-def add_digest(sub: Subparsers) -> None:
-    p = sub.add_parser("digest", help="the daily digest: --dry-run --out DIR writes it; --send sends today's")
-    mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--dry-run", action="store_true", help="write .eml and .html files instead of sending")
-    mode.add_argument(
-        "--send", action="store_true", help="send today's digest now (once per recipient per day)"
+def add_digest(sub: Subparsers, _: Gettext) -> None:
+    p = sub.add_parser(
+        "digest", help=_("the daily digest: --dry-run --out DIR writes it; --send sends today's")
     )
-    p.add_argument("--out", default="digest", help="folder for --dry-run (default ./digest)")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        "--dry-run", action="store_true", help=_("write .eml and .html files instead of sending")
+    )
+    mode.add_argument(
+        "--send", action="store_true", help=_("send today's digest now (once per recipient per day)")
+    )
+    p.add_argument("--out", default="digest", help=_("folder for --dry-run (default ./digest)"))
     p.set_defaults(func=cmd_digest)
 
 
@@ -51,7 +55,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise InputError(f"cannot write the digest to {out} ({exc.strerror}): check --out") from None
         for problem in problems:
-            err(f"repmon: {problem}")
+            err(f"repmon: {problem}")  # the mailer's words (see README, Languages)
         return 1 if problems else 0
     smtp = smtp_config()
     if smtp is None:

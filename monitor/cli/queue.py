@@ -9,9 +9,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
-from monitor.cli.common import Subparsers, with_actor
+from monitor.cli.common import (
+    Gettext,
+    Subparsers,
+    key_name,
+    label_shown,
+    role_name,
+    shown_name,
+    when,
+    with_actor,
+)
 from monitor.errors import InputError
-from monitor.formatting import age, reach
+from monitor.formatting import reach
+from monitor.i18n import format_span, gettext_for, ngettext_for
 from monitor.text_safety import flags, for_terminal, one_line
 
 if TYPE_CHECKING:
@@ -19,19 +29,19 @@ if TYPE_CHECKING:
     from playbooks.engine import Library
 
 
-def add_item(sub: Subparsers) -> None:
+def add_item(sub: Subparsers, _: Gettext) -> None:
     p = with_actor(
-        sub.add_parser("item", help="one queue item: the post, scores, playbook steps, audit trail")
+        sub.add_parser("item", help=_("one queue item: the post, scores, playbook steps, audit trail")), _
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=_("one line of JSON"))
     p.set_defaults(func=cmd_item)
 
 
-def add_queue(sub: Subparsers) -> None:
-    p = sub.add_parser("queue", help="the triage queue, highest priority first")
-    p.add_argument("--json", action="store_true", help="JSON lines, one item per line")
-    p.add_argument("--all", action="store_true", help="include closed items")
-    p.add_argument("--limit", type=int, default=50)
+def add_queue(sub: Subparsers, _: Gettext) -> None:
+    p = sub.add_parser("queue", help=_("the triage queue, highest priority first"))
+    p.add_argument("--json", action="store_true", help=_("JSON lines, one item per line"))
+    p.add_argument("--all", action="store_true", help=_("include closed items"))
+    p.add_argument("--limit", type=int, default=50, help=_("rows to show (default 50)"))
     p.set_defaults(func=cmd_queue)
 
 
@@ -61,64 +71,112 @@ def cmd_item(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, ensure_ascii=False, default=str))
         return 0
-    print(f"item {args.id} [{item['status']}] playbook {item['playbook']}, priority {item['priority']:.1f}")
+    lang = common.language()
+    _, n_ = gettext_for(lang), ngettext_for(lang)
+    print(
+        _("item {id} [{status}] playbook {playbook}, priority {priority}").format(
+            id=args.id,
+            status=key_name(item["status"], lang),
+            playbook=key_name(item["playbook"], lang),
+            priority=f"{item['priority']:.1f}",
+        )
+    )
     if q:
         print(
-            f"{q.platform} @{for_terminal(q.author)} ({reach(q.author_followers)} followers), "
-            f"{q.created_at.isoformat()}"
+            n_(
+                "{platform} @{author} ({followers} follower), {created}",
+                "{platform} @{author} ({followers} followers), {created}",
+                q.author_followers or 0,
+            ).format(
+                platform=key_name(q.platform, lang),
+                author=shown_name(q.author, lang),
+                followers=reach(q.author_followers),
+                created=q.created_at.isoformat() if lang == "en" else when(q.created_at, lang),
+            )
         )
         print(
             f"{for_terminal(q.url)}{'  [demo]' if q.is_demo else ''}\n\n{for_terminal(q.text, text=True)}\n"
         )
+        ranked = sorted(q.scores.items(), key=lambda kv: -kv[1])
         print(
-            "scores: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(q.scores.items(), key=lambda kv: -kv[1]))
+            _("scores: {scores}").format(
+                scores=", ".join(f"{label_shown(k, lang)} {v:.2f}" for k, v in ranked)
+            )
         )
     due = item["sla_due_at"]
-    print(f"SLA due {due.isoformat(timespec='minutes')}" + ("  ** BREACHED **" if breached else ""))
-    print(f"assignee: {for_terminal(item['assignee']) or '-'}; decision: {item['decision'] or '-'}")
-    print("why: " + for_terminal("; ".join(item["reasons"])))
+    print(
+        _("SLA due {due}").format(due=due.isoformat(timespec="minutes") if lang == "en" else when(due, lang))
+        + (_("  ** BREACHED **") if breached else "")
+    )
+    print(
+        _("assignee: {assignee}; decision: {decision}").format(
+            assignee=shown_name(item["assignee"], lang) if item["assignee"] else "-",
+            decision=item["decision"] or "-",
+        )
+    )
+    print(_("why: {reasons}").format(reasons=for_terminal("; ".join(item["reasons"]))))
     if playbook:
-        print(f"\nplaybook: {playbook.title.en} / {playbook.title.he} (owner: {playbook.owner})")
+        print(
+            "\n"
+            + _("playbook: {english} / {hebrew} (owner: {owner})").format(
+                english=playbook.title.en, hebrew=playbook.title.he, owner=role_name(playbook.owner, lang)
+            )
+        )
         for n, step in enumerate(playbook.steps, 1):
             print(f"  [{n}] {step}")
     if q:
-        draft, lang = draft_for(q, library)
+        draft, draft_lang = draft_for(q, library)
         print(
-            f"\ndraft reply ({lang}): {for_terminal(draft, text=True)}"
-            if draft
-            else "\n(no public reply for this playbook)"
+            "\n"
+            + (
+                _("draft reply ({language}): {draft}").format(
+                    language=draft_lang, draft=for_terminal(draft, text=True)
+                )
+                if draft
+                else _("(no public reply for this playbook)")
+            )
         )
-    print(f"\nallowed now: {', '.join(allowed_actions(item['status'])) or 'nothing'}")
-    print("audit trail:")
+    allowed = ", ".join(allowed_actions(item["status"])) or _("nothing")
+    print("\n" + _("allowed now: {actions}").format(actions=allowed))
+    print(_("audit trail:"))
     for e in found["audit"]:
         detail = for_terminal(json.dumps(e["detail"], ensure_ascii=False))
-        print(f"  {e['at'].isoformat(timespec='seconds')} {for_terminal(e['actor'])}: {e['action']} {detail}")
+        print(f"  {when(e['at'], lang)} {shown_name(e['actor'], lang)}: {e['action']} {detail}")
     return 0
 
 
-def render_queue(items: Sequence[QueueItem], now: datetime | None = None) -> str:
-    """A readable table of queue items (priority, platform, label, virality, playbook, age vs SLA, ...)."""
+def render_queue(items: Sequence[QueueItem], now: datetime | None = None, lang: str | None = None) -> str:
+    """A readable table of queue items (priority, platform, label, virality, playbook, age vs SLA, ...), in
+    ``lang`` (default: the CLI's language)."""
     now = now or common.now()
+    lang = lang or common.language()
+    _ = gettext_for(lang)
     if not items:
-        return "(the queue is empty)"
-    header = (
-        f"{'id':>5} {'prio':>5} {'plat':<4} {'label':<10} {'viral':>5} {'playbook':<14} "
-        f"{'age':>6} {'SLA':>8} {'author':<18} text"
-    )
+        return _("(the queue is empty)")
+    cols = [_("id"), _("prio"), _("plat"), _("label"), _("viral"), _("playbook"), _("age"), _("SLA")]
+    cols += [_("author"), _("text")]
+    widths = (">5", ">5", "<4", "<10", ">5", "<14", ">6", ">8", "<18", "")
+    header = " ".join(format(c, w) for c, w in zip(cols, widths, strict=True))
     lines = [header]
     for it in items:
-        posted = age((now - it.created_at).total_seconds())
+        posted = format_span((now - it.created_at).total_seconds(), lang)
         due = (it.sla_due_at - now).total_seconds()
-        sla = ("due " + age(due)) if due >= 0 else ("LATE " + age(-due))
+        sla = (
+            _("due {span}").format(span=format_span(due, lang))
+            if due >= 0
+            else _("LATE {span}").format(span=format_span(-due, lang))
+        )
         text = one_line(it.text)
         excerpt = (text[:57] + "...") if len(text) > 60 else text
         # a handle with hidden characters is shown whole, so that its markers cannot be cut off
         handle = f"@{for_terminal(it.author)}"
         author = (handle if flags(it.author) else handle[:12]) + f" {reach(it.author_followers)}"
         demo = " [demo]" if it.is_demo else ""
+        platform = it.platform[:4] if lang == "en" else key_name(it.platform, lang)
         lines.append(
-            f"{it.id:>5} {it.priority:>5.1f} {it.platform[:4]:<4} {(it.label or '?'):<10} "
-            f"{(it.virality or 0):>5.0f} {it.playbook:<14} {posted:>6} {sla:>8} {author:<18} {excerpt}{demo}"
+            f"{it.id:>5} {it.priority:>5.1f} {platform:<4} {label_shown(it.label, lang):<10} "
+            f"{(it.virality or 0):>5.0f} {key_name(it.playbook, lang):<14} {posted:>6} {sla:>8} "
+            f"{author:<18} {excerpt}{demo}"
         )
     return "\n".join(lines)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.cli import common
-from monitor.cli.common import Subparsers, err
+from monitor.cli.common import Gettext, Subparsers, err
 from monitor.errors import ConfigError
 from monitor.vocabulary import Role
 
@@ -22,46 +22,50 @@ if TYPE_CHECKING:
     from monitor.sources import Source
     from monitor.storage import Store
 
+_ = common.tr  # the CLI's language; a function with its own `_` shadows it
 
-def add_demo(sub: Subparsers) -> None:
-    p = sub.add_parser("demo", help="run the monitor on the built-in demo stream (no credentials needed)")
-    p.add_argument("--once", action="store_true", help="run one pass, show the queue and exit")
-    p.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
-    p.add_argument("--interval", type=float, help="seconds between passes (default REPMON_POLL_INTERVAL)")
-    p.add_argument("--limit", type=int, default=20, help="queue rows to show (default 20)")
-    p.add_argument("--port", type=int, help="dashboard port (default REPMON_DASHBOARD_PORT)")
+
+def add_demo(sub: Subparsers, _: Gettext) -> None:
+    p = sub.add_parser("demo", help=_("run the monitor on the built-in demo stream (no credentials needed)"))
+    p.add_argument("--once", action="store_true", help=_("run one pass, show the queue and exit"))
+    p.add_argument("--no-dashboard", action="store_true", help=_("do not start the dashboard"))
+    p.add_argument("--interval", type=float, help=_("seconds between passes (default REPMON_POLL_INTERVAL)"))
+    p.add_argument("--limit", type=int, default=20, help=_("queue rows to show (default 20)"))
+    p.add_argument("--port", type=int, help=_("dashboard port (default REPMON_DASHBOARD_PORT)"))
     p.set_defaults(func=cmd_demo)
 
 
-def add_run(sub: Subparsers) -> None:
+def add_run(sub: Subparsers, _: Gettext) -> None:
     p = sub.add_parser(
-        "run", help="the long-running monitor: polling, alerts, digest, queued replies; and the dashboard"
+        "run", help=_("the long-running monitor: polling, alerts, digest, queued replies; and the dashboard")
     )
-    p.add_argument("--once", action="store_true", help="one pass over the sources and the outbox, then exit")
-    p.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
-    p.add_argument("--port", type=int, help="dashboard port (default REPMON_DASHBOARD_PORT)")
+    p.add_argument(
+        "--once", action="store_true", help=_("one pass over the sources and the outbox, then exit")
+    )
+    p.add_argument("--no-dashboard", action="store_true", help=_("do not start the dashboard"))
+    p.add_argument("--port", type=int, help=_("dashboard port (default REPMON_DASHBOARD_PORT)"))
     p.set_defaults(func=cmd_run)
 
 
-def add_worker(sub: Subparsers) -> None:
-    p = sub.add_parser("worker", help="classify and triage queued work beside other workers (PostgreSQL)")
-    p.add_argument("--exit-when-idle", action="store_true", help="exit when no work is left")
-    p.add_argument("--batch", type=int, default=256, help="mentions claimed per transaction (default 256)")
-    p.add_argument("--no-poll", action="store_true", help="only process stored work; poll no source")
+def add_worker(sub: Subparsers, _: Gettext) -> None:
+    p = sub.add_parser("worker", help=_("classify and triage queued work beside other workers (PostgreSQL)"))
+    p.add_argument("--exit-when-idle", action="store_true", help=_("exit when no work is left"))
+    p.add_argument("--batch", type=int, default=256, help=_("mentions claimed per transaction (default 256)"))
+    p.add_argument("--no-poll", action="store_true", help=_("only process stored work; poll no source"))
     p.set_defaults(func=cmd_worker)
 
 
-def add_dashboard(sub: Subparsers) -> None:
+def add_dashboard(sub: Subparsers, _: Gettext) -> None:
     p = sub.add_parser(
-        "dashboard", help="start the Streamlit dashboard (sign in with `repmon user add` users)"
+        "dashboard", help=_("start the Streamlit dashboard (sign in with `repmon user add` users)")
     )
-    p.add_argument("--port", type=int, help="port (default REPMON_DASHBOARD_PORT, 8501)")
+    p.add_argument("--port", type=int, help=_("port (default REPMON_DASHBOARD_PORT, 8501)"))
     p.set_defaults(func=cmd_dashboard)
 
 
-def add_poll(sub: Subparsers) -> None:
-    p = sub.add_parser("poll", help="one pass over the configured sources: poll, store, classify, triage")
-    p.add_argument("--once", action="store_true", required=True, help="run one pass and exit")
+def add_poll(sub: Subparsers, _: Gettext) -> None:
+    p = sub.add_parser("poll", help=_("one pass over the configured sources: poll, store, classify, triage"))
+    p.add_argument("--once", action="store_true", required=True, help=_("run one pass and exit"))
     p.set_defaults(func=cmd_poll)
 
 
@@ -91,7 +95,11 @@ def _end_dashboard(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        err(f"repmon: the dashboard (pid {proc.pid}) did not stop within {timeout:g} s: killed")
+        err(
+            _("repmon: the dashboard (pid {pid}) did not stop within {seconds} s: killed").format(
+                pid=proc.pid, seconds=f"{timeout:g}"
+            )
+        )
         proc.kill()
         proc.wait(timeout=timeout)
 
@@ -121,10 +129,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from monitor.settings import current
 
     store = common.open_store()  # migrate before the app opens the database
+    _ = common.gettext()
     if not store.users():
-        err("repmon: no dashboard users yet: add one with `repmon user add NAME --role manager`")
+        err(_("repmon: no dashboard users yet: add one with `repmon user add NAME --role manager`"))
     port = args.port or current().dashboard_port
-    err(f"dashboard: http://{current().dashboard_address}:{port}")
+    err(_("dashboard: {url}").format(url=f"http://{current().dashboard_address}:{port}"))
     proc = _dashboard_process(port)
     stopping = threading.Event()
 
@@ -170,25 +179,26 @@ def _run_loop(
     smtp = smtp_config()
     transport = (lambda msg: send(msg, smtp)) if smtp else None
     runner = Runner(store, sources, clf, config, transport=transport, holder=common.playbooks())
+    _ = common.gettext()
     dashboard = None
     if not args.no_dashboard:
         port = args.port or current().dashboard_port
         dashboard = _dashboard_process(port)
-        err(f"dashboard: http://{current().dashboard_address}:{port}")
+        err(_("dashboard: {url}").format(url=f"http://{current().dashboard_address}:{port}"))
     if banner:
         err(banner)
     if smtp is None:
-        err("e-mail is off: set REPMON_SMTP_HOST (and the digest settings) for the digest and alerts")
+        err(_("e-mail is off: set REPMON_SMTP_HOST (and the digest settings) for the digest and alerts"))
 
     def stop(signum: int, _frame: object) -> None:
-        err(f"repmon: {signal.Signals(signum).name}: stopping after the current job")
+        err(_("repmon: {signal}: stopping after the current job").format(signal=signal.Signals(signum).name))
         runner.stop.set()
         if dashboard is not None and dashboard.poll() is None:
             dashboard.terminate()  # the dashboard goes now; _end_dashboard kills it if it lingers
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    err("running; `repmon status` shows each job; Ctrl-C stops")
+    err(_("running; `repmon status` shows each job; Ctrl-C stops"))
     try:
         runner.run_forever()
     finally:
@@ -208,16 +218,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     source = DemoSource()
     source.min_interval = timedelta(seconds=_interval(args))
     report = common.run_pass(store, [source], clf)
+    _ = common.gettext()
     err(
-        f"pass: {report.new_mentions} new mentions, {report.new_snapshots} metric snapshots, "
-        f"{report.classified} classified, {report.triaged} triaged"
+        _(
+            "pass: {new} new mentions, {snapshots} metric snapshots, {classified} classified, "
+            "{triaged} triaged"
+        ).format(
+            new=report.new_mentions,
+            snapshots=report.new_snapshots,
+            classified=report.classified,
+            triaged=report.triaged,
+        )
     )
     print(render_queue(store.queue(limit=args.limit)))
     _demo_users(store)
     if args.once:
         return 0
-    logins = (
-        "sign in as " + ", ".join(f"{n} ({r})" for n, r in DEMO_USERS) + f" with password {DEMO_PASSWORD}"
+    logins = _("sign in as {users} with password {password}").format(
+        users=", ".join(f"{n} ({r})" for n, r in DEMO_USERS), password=DEMO_PASSWORD
     )
     return _run_loop(store, [source], clf, args, banner=logins if not args.no_dashboard else "")
 
@@ -242,7 +260,7 @@ def _post_replies(store: Store) -> OutboxReport:
 
     report = post_queued(store, common.now())
     for error in report.errors:
-        err(f"repmon: reply: {error}")
+        err(f"repmon: reply: {error}")  # the outbox's own message (English, like the product's errors)
     return report
 
 
@@ -257,13 +275,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     worker = Worker(store, common.classifier(), sources=sources, batch=args.batch, holder=common.playbooks())
 
     def stop(signum: int, _frame: object) -> None:
-        err(f"repmon worker: {signal.Signals(signum).name}: stopping after the current batch")
+        err(
+            _("repmon worker: {signal}: stopping after the current batch").format(
+                signal=signal.Signals(signum).name
+            )
+        )
         worker.stop.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     processed = worker.run(exit_when_idle=args.exit_when_idle)
-    print(f"processed {processed} items")
+    print(_("processed {n} items").format(n=processed))
     return 0
 
 

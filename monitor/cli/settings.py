@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 
 from monitor import settings as repmon_settings
-from monitor.cli.common import Subparsers, err
+from monitor.cli.common import Gettext, Subparsers, err
 
 
-def add_settings(sub: Subparsers) -> None:
-    p = sub.add_parser("settings", help="show every setting, its value and its help")
+def add_settings(sub: Subparsers, _: Gettext) -> None:
+    p = sub.add_parser("settings", help=_("show every setting, its value and its help"))
     p.set_defaults(func=cmd_settings)
 
 

@@ -8,41 +8,41 @@ import json
 from pathlib import Path
 
 from monitor.cli import common
-from monitor.cli.common import Subparsers, err
+from monitor.cli.common import Gettext, Subparsers, err
 from monitor.errors import InputError
 
 
-def add_train(sub: Subparsers) -> None:
+def add_train(sub: Subparsers, _: Gettext) -> None:
     from classifiers.finetune import Settings
 
     p = sub.add_parser(
-        "train", help="fine-tune the classifier on classifiers/data/train and the real sets in --datasets"
+        "train", help=_("fine-tune the classifier on classifiers/data/train and the real sets in --datasets")
     )
-    p.add_argument("--data", help="directory of *.jsonl training files (default: the bundled corpus)")
+    p.add_argument("--data", help=_("directory of *.jsonl training files (default: the bundled corpus)"))
     p.add_argument(
         "--datasets",
-        help="folder of the real labelled sets, read in place (default: ../shared/datasets)",
+        help=_("folder of the real labelled sets, read in place (default: ../shared/datasets)"),
     )
-    p.add_argument("--own-only", action="store_true", help="train on the own corpus alone")
-    p.add_argument("--epochs", type=float, default=Settings().epochs, help="passes over the training data")
+    p.add_argument("--own-only", action="store_true", help=_("train on the own corpus alone"))
+    p.add_argument("--epochs", type=float, default=Settings().epochs, help=_("passes over the training data"))
     p.add_argument(
         "--real-weight",
         type=float,
         default=Settings().real_weight,
-        help="how much a real set's post counts in the loss; an own post counts 1",
+        help=_("how much a real set's post counts in the loss; an own post counts 1"),
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (a line every 50 steps)")
+    p.add_argument("--no-progress", action="store_true", help=_("no progress bar (a line every 50 steps)"))
     p.add_argument(
         "--calibrate-only",
         action="store_true",
-        help="fit calibration and thresholds again for the trained model in --output, without training",
+        help=_("fit calibration and thresholds again for the trained model in --output, without training"),
     )
-    p.add_argument("--output", help="where to write the adapter and head (default: REPMON_HEAD_DIR)")
+    p.add_argument("--output", help=_("where to write the adapter and head (default: REPMON_HEAD_DIR)"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--with-corrections",
         action="store_true",
-        help="also train on the labels people corrected in the database (the business's own domain)",
+        help=_("also train on the labels people corrected in the database (the business's own domain)"),
     )
     p.set_defaults(func=cmd_train)
 
@@ -57,6 +57,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from monitor.settings import current
 
     common.quiet_libraries()
+    _ = common.gettext()
     files = training_files(Path(args.data)) if args.data else training_files()
     if not files:
         raise InputError(f"no *.jsonl training files in {args.data or 'classifiers/data/train'}")
@@ -72,18 +73,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         examples += [
             Example(text, (label,), detect_language(text), "correction") for text, label in corrected
         ]
-        err(f"Adding {len(corrected)} corrected examples from the database")
-    err(f"Own corpus: {len(examples)} examples from {len(files)} files")
+        err(_("Adding {n} corrected examples from the database").format(n=len(corrected)))
+    err(
+        _("Own corpus: {examples} examples from {files} files").format(
+            examples=len(examples), files=len(files)
+        )
+    )
     root = Path(args.datasets) if args.datasets else DEFAULT_DATASETS
     if args.own_only:
         real: list[RealExample] = []
         found: list[str] = []
         dev = {}
-        err("repmon train: WARNING: --own-only: the real datasets are not read")
+        err(_("repmon train: WARNING: --own-only: the real datasets are not read"))
     else:
-        real, found = find_training_sets(root, LABELS, warn=lambda m: err(f"repmon train: WARNING: {m}"))
+        warning = _("repmon train: WARNING: {warning}")
+        real, found = find_training_sets(root, LABELS, warn=lambda m: err(warning.format(warning=m)))
         dev = real_dev_sets(root, LABELS)
-    err(f"Real sets found: {', '.join(found) if found else 'none'}")
+    err(_("Real sets found: {sets}").format(sets=", ".join(found) if found else _("none")))
     configured = current()
     out = Path(
         args.output
@@ -94,11 +100,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         from classifiers.finetune import recalibrate
 
         head, summary = recalibrate(out, examples, dev, progress=err, model_cache=configured.model_cache)
-        print("On the dev parts (never trained on):")
+        print(_("On the dev parts (never trained on):"))
         for line in dev_summary(head, summary, dev):
             print(f"  {line}")
-        print(f"thresholds: {json.dumps(head.config.thresholds)}")
-        print(f"saved the calibration and thresholds to {out} ({head.config.version})")
+        print(_("thresholds: {thresholds}").format(thresholds=json.dumps(head.config.thresholds)))
+        print(
+            _("saved the calibration and thresholds to {folder} ({version})").format(
+                folder=out, version=head.config.version
+            )
+        )
         return 0
     settings = Settings(epochs=args.epochs, seed=args.seed, real_weight=args.real_weight)
     name = configured.encoder if configured.is_set("REPMON_ENCODER") else DEFAULT_ENCODER
@@ -116,9 +126,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=err,
         bar=not args.no_progress,
     )
-    print("On the dev parts (never trained on):")
+    print(_("On the dev parts (never trained on):"))
     for line in dev_summary(head, summary, dev):
         print(f"  {line}")
-    print(f"thresholds: {json.dumps(head.config.thresholds)}")
-    print(f"saved the adapter and head to {out} ({head.config.version})")
+    print(_("thresholds: {thresholds}").format(thresholds=json.dumps(head.config.thresholds)))
+    print(
+        _("saved the adapter and head to {folder} ({version})").format(
+            folder=out, version=head.config.version
+        )
+    )
     return 0
