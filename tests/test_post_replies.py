@@ -163,7 +163,7 @@ def test_facebook_comment_reply_and_a_refused_permission(item, tmp_path, monkeyp
     capsys.readouterr()
     assert main(["status"]) == 0
     err = capsys.readouterr()[0]
-    assert "item 1 (facebook) queued, queued by dana, 1 attempt(s)" in err
+    assert "item 1 (facebook) queued, queued by dana, 1 attempt" in err
     # the advice names what posting needs, not the read permissions polling needs
     for shown in (err, entry.last_error):
         assert "the Page token needs pages_manage_engagement; grant them" in shown
@@ -239,7 +239,7 @@ def test_a_failing_post_is_retried_then_failed_with_its_error_and_never_lost(ite
     assert main(["status"]) == 0
     out = capsys.readouterr()[0]
     assert (
-        "item 1 (x) failed, queued by dana, 3 attempt(s)\n      last error: source 'x-replies': X is" in out
+        "item 1 (x) failed, queued by dana, 3 attempts\n      last error: source 'x-replies': X is" in out
     )
     # a person may queue it again once it failed
     assert queued(item).status == "queued" and [e.status for e in item.outbox.entries(1)] == [

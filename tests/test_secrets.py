@@ -385,4 +385,4 @@ def test_verify_passes_on_the_demo_database_and_finds_one_changed_byte(tmp_path,
     assert main(["verify"]) == 1
     out, err = capsys.readouterr()
     assert out == f"raw payload of {platform}/{ext} (mention {mention_id}): SHA-256 mismatch\n"
-    assert err == "repmon: 1 integrity problem(s); the first broken link is listed first\n"
+    assert err == "repmon: 1 integrity problem; the first broken link is listed first\n"

@@ -137,7 +137,7 @@ def test_verify_detects_tampering_with_the_audit_chain_and_payloads(queued, tmp_
     assert main(["verify"]) == 1
     out, err = capsys.readouterr()
     assert out.splitlines()[0].startswith("audit event 6 (item 2, dismiss by dana): chain broken")
-    assert "integrity problem(s)" in err
+    assert "repmon: 3 integrity problems; the first broken link is listed first" in err
 
 
 def test_workflow_cli(tmp_path, monkeypatch, capsys, make_mention, fake_classifier):
