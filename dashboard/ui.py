@@ -8,14 +8,13 @@ style block that lays the whole app out right to left in Hebrew: Streamlit has n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, tzinfo
 
 import streamlit as st
 
 from dashboard import data, views
 from monitor import i18n
-from monitor.settings import setting
+from monitor.settings import current
 
 # Right to left: the app's root, main pane and sidebar read right to left and the sidebar moves to the
 # right (Streamlit lays them out as a flex row, which follows the direction). Tables, alerts and captions
@@ -43,22 +42,19 @@ def language() -> str:
     user = st.session_state.get("user")
     if isinstance(user, dict) and user.get("name"):
         row = data.store().user(str(user["name"]))
-        if row and row.get("language") in i18n.LANGUAGES:
-            return str(row["language"])
+        if row is not None and row.language in i18n.LANGUAGES:
+            return row.language
     return default_language()
 
 
 def default_language() -> str:
     """The language of the sign-in page and of new users (``REPMON_UI_LANGUAGE``)."""
-    return i18n.language_or_default(setting("REPMON_UI_LANGUAGE"))
+    return i18n.language_or_default(current().ui_language)
 
 
 def timezone() -> tzinfo:
-    """The business's time zone (``REPMON_TIMEZONE``); UTC if the setting names none."""
-    try:
-        return ZoneInfo(setting("REPMON_TIMEZONE"))
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+    """The business's time zone (``REPMON_TIMEZONE``, checked when the settings load)."""
+    return current().timezone
 
 
 def direction_style(lang: str) -> str:

@@ -68,7 +68,7 @@ def watched_posts(store: Store, now: datetime) -> list[str]:
     """The X posts whose quotes the x-quotes source fetches: the business's own posts of the last 7 days,
     and every open post on a legal playbook (``escalate_legal`` and ``crisis``, the most viral of them),
     since who quotes a defamatory post is evidence."""
-    legal = [r["external_id"] for r in store.open_mentions("x") if r["playbook"] in LEGAL_PLAYBOOKS]
+    legal = [r.external_id for r in store.open_mentions("x") if r.playbook in LEGAL_PLAYBOOKS]
     own = store.business_posts("x", now - timedelta(days=7))
     return list(dict.fromkeys(own + legal))
 

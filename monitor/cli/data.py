@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
@@ -80,7 +81,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = common.open_store()
     counts = store.counts()
     print(f"database: {store.url.split('://')[0]}, schema {store.schema_revision()}")
-    print("counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print("counts: " + ", ".join(f"{f.name} {getattr(counts, f.name)}" for f in fields(counts)))
     print("sources:")
     now = common.now()
     for src in store.sources() or []:
@@ -115,18 +116,18 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _print_jobs(store: Store) -> None:
-    jobs: list[dict[str, Any]] = store.job_states()
+    jobs = store.job_states()
     if jobs:
         print("scheduled jobs (repmon run):")
         for j in jobs:
-            last = j["last_run_at"].isoformat(timespec="seconds") if j["last_run_at"] else "never"
-            nxt = j["next_run_at"].isoformat(timespec="seconds") if j["next_run_at"] else "-"
-            line = f"  {j['name']:<22} last {last} {j['last_status'] or ''}, next {nxt}, runs {j['runs']}"
-            if j["last_detail"] and j["last_status"] == "ok":
-                line += f"\n      {j['last_detail']}"
-            if j["last_error"]:
-                when = j["last_error_at"].isoformat(timespec="seconds")
-                line += f"\n      last error ({when}): {one_line(j['last_error'])}"
+            last = j.last_run_at.isoformat(timespec="seconds") if j.last_run_at else "never"
+            nxt = j.next_run_at.isoformat(timespec="seconds") if j.next_run_at else "-"
+            line = f"  {j.name:<22} last {last} {j.last_status or ''}, next {nxt}, runs {j.runs}"
+            if j.last_detail and j.last_status == "ok":
+                line += f"\n      {j.last_detail}"
+            if j.last_error:
+                when = j.last_error_at.isoformat(timespec="seconds") if j.last_error_at else "?"
+                line += f"\n      last error ({when}): {one_line(j.last_error)}"
             print(line)
 
 
@@ -143,13 +144,12 @@ def _print_outbox(store: Store) -> None:
 
 
 def _print_deliveries(store: Store) -> None:
-    pending: list[dict[str, Any]] = store.deliveries(pending_only=True, limit=20)
+    pending = store.deliveries(pending_only=True, limit=20)
     if pending:
         print("e-mails waiting to be sent:")
         for d in pending:
-            retry = d["next_attempt_at"].isoformat(timespec="seconds") if d["next_attempt_at"] else "now"
+            retry = d.next_attempt_at.isoformat(timespec="seconds") if d.next_attempt_at else "now"
             print(
-                f"  {d['kind']} {d['key']} to {for_terminal(d['recipient'])}: {d['attempts']} attempt(s), "
-                f"next {retry}"
-                + (f"\n      last error: {one_line(d['last_error'])}" if d["last_error"] else "")
+                f"  {d.kind} {d.key} to {for_terminal(d.recipient)}: {d.attempts} attempt(s), "
+                f"next {retry}" + (f"\n      last error: {one_line(d.last_error)}" if d.last_error else "")
             )

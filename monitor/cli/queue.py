@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from monitor.cli import common
 from monitor.cli.common import Subparsers, with_actor
@@ -41,27 +42,27 @@ def cmd_item(args: argparse.Namespace) -> int:
     from playbooks.engine import load_library
 
     store = common.open_store()
-    found: dict[str, Any] | None = store.item(args.id)  # the item and its audit trail
+    found = store.item(args.id)  # the item and its audit trail
     if found is None:
         raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
-    item, now = found["item"], common.now()
+    item, now = found.item, common.now()
     q = store.queue_item(args.id)
     library = load_library()
-    playbook = library.playbooks.get(item["playbook"])
-    breached = item["status"] in AWAITING_FIRST_RESPONSE and item["sla_due_at"] < now
+    playbook = library.playbooks.get(item.playbook)
+    breached = item.status in AWAITING_FIRST_RESPONSE and item.sla_due_at < now
     if args.json:
         out = {
             **(queue_json(q, library) if q else {}),
-            "assignee": item["assignee"],
-            "decision": item["decision"],
+            "assignee": item.assignee,
+            "decision": item.decision,
             "sla_breached": breached,
-            "reasons": item["reasons"],
-            "allowed_actions": allowed_actions(item["status"]),
-            "audit": [{**e, "at": e["at"].isoformat()} for e in found["audit"]],
+            "reasons": item.reasons,
+            "allowed_actions": allowed_actions(item.status),
+            "audit": [{**asdict(e), "at": e.at.isoformat()} for e in found.audit],
         }
         print(json.dumps(out, ensure_ascii=False, default=str))
         return 0
-    print(f"item {args.id} [{item['status']}] playbook {item['playbook']}, priority {item['priority']:.1f}")
+    print(f"item {args.id} [{item.status}] playbook {item.playbook}, priority {item.priority:.1f}")
     if q:
         print(
             f"{q.platform} @{for_terminal(q.author)} ({reach(q.author_followers)} followers), "
@@ -73,10 +74,10 @@ def cmd_item(args: argparse.Namespace) -> int:
         print(
             "scores: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(q.scores.items(), key=lambda kv: -kv[1]))
         )
-    due = item["sla_due_at"]
+    due = item.sla_due_at
     print(f"SLA due {due.isoformat(timespec='minutes')}" + ("  ** BREACHED **" if breached else ""))
-    print(f"assignee: {for_terminal(item['assignee']) or '-'}; decision: {item['decision'] or '-'}")
-    print("why: " + for_terminal("; ".join(item["reasons"])))
+    print(f"assignee: {for_terminal(item.assignee) or '-'}; decision: {item.decision or '-'}")
+    print("why: " + for_terminal("; ".join(item.reasons)))
     if playbook:
         print(f"\nplaybook: {playbook.title.en} / {playbook.title.he} (owner: {playbook.owner})")
         for n, step in enumerate(playbook.steps, 1):
@@ -88,11 +89,11 @@ def cmd_item(args: argparse.Namespace) -> int:
             if draft
             else "\n(no public reply for this playbook)"
         )
-    print(f"\nallowed now: {', '.join(allowed_actions(item['status'])) or 'nothing'}")
+    print(f"\nallowed now: {', '.join(allowed_actions(item.status)) or 'nothing'}")
     print("audit trail:")
-    for e in found["audit"]:
-        detail = for_terminal(json.dumps(e["detail"], ensure_ascii=False))
-        print(f"  {e['at'].isoformat(timespec='seconds')} {for_terminal(e['actor'])}: {e['action']} {detail}")
+    for e in found.audit:
+        detail = for_terminal(json.dumps(e.detail, ensure_ascii=False))
+        print(f"  {e.at.isoformat(timespec='seconds')} {for_terminal(e.actor)}: {e.action} {detail}")
     return 0
 
 
