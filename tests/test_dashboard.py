@@ -9,6 +9,7 @@ from conftest import NOW, open_store
 from streamlit.testing.v1 import AppTest
 from support.dashboard_data import HOSTILE, PASSWORD, build
 
+from monitor.records import Mention, RawPayload, Share
 from monitor.users import PERMISSIONS, can
 
 APP = "../dashboard/app.py"
@@ -405,6 +406,26 @@ def test_legal_review_lists_flagged_items_and_records_the_decision(db):
     assert decide.detail["decision"] == "no_action" and decide.actor == "lea"
     button(at, "l_evidence").click().run()
     assert [d.key for d in at.get("download_button")] == ["l_download"]
+
+
+def test_legal_review_lists_who_shared_and_quoted_the_post(db):
+    """The evidence's shares and quotes show in their tables (the shares by handle and followers)."""
+    store, ids = db
+    raw = RawPayload(body=b'{"id": "9"}', captured_at=NOW)
+    quote = Mention(
+        platform="x", external_id="q1", url="https://x.com/u/status/q1", author_id="a-q1",
+        author_handle="quoter", author_name="Quoter", author_followers=5, text="look at this",
+        language="en", created_at=NOW - timedelta(minutes=30), raw=raw, source="test", quoted_id="p1",
+    )  # fmt: skip
+    share = Share("x", "p1", "9", "noa_k", "Noa", 340, "retweet", raw)
+    store.save_page("test", [quote], [], {}, NOW, [share])
+    at = app("legal")
+    at.selectbox(key="l_item").set_value(ids["p1"]).run()
+    no_exception(at)
+    shared, quoted = (t.value for t in at.dataframe[1:3])
+    assert (list(shared["handle"]), list(shared["followers"])) == (["@noa_k"], [340])
+    assert list(quoted["author"]) == ["@quoter"]
+    assert [m.value for m in at.metric][1:3] == ["1", "1"]  # shares recorded, quotes
 
 
 def test_sources_health_and_poll_now_for_managers(db):

@@ -202,9 +202,6 @@ def test_a_manager_works_an_item_in_a_real_browser(tmp_path, monkeypatch, lang):
         ("maya", "draft"),
     ]
     exported = [
-        e.actor
-        for p in ("p1", "p2")
-        for e in store.item(ids[p]).audit
-        if e.action == "export_evidence"
+        e.actor for p in ("p1", "p2") for e in store.item(ids[p]).audit if e.action == "export_evidence"
     ]
     assert exported == ["lea"]
