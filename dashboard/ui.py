@@ -42,8 +42,8 @@ def language() -> str:
     user = st.session_state.get("user")
     if isinstance(user, dict) and user.get("name"):
         row = data.store().user(str(user["name"]))
-        if row and row.get("language") in i18n.LANGUAGES:
-            return str(row["language"])
+        if row is not None and row.language in i18n.LANGUAGES:
+            return row.language
     return default_language()
 
 

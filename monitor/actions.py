@@ -23,6 +23,7 @@ from monitor.records import QueueItem
 from monitor.settings import current
 from monitor.storage import Store
 from monitor.storage.outbox import OutboxEntry
+from monitor.stored import Reply
 from monitor.users import (
     ADMIN_ACTOR,
     User,
@@ -51,9 +52,9 @@ def acting_user(store: Store, name: str | None) -> User:
             "no user given: pass --by NAME or set REPMON_CLI_USER (a user made with `repmon user add`)"
         )
     row = store.user(check_name(name))
-    if row is None or row["disabled"]:
+    if row is None or row.disabled:
         raise AccessDenied(f"no active user {name!r}: add one with `repmon user add`, or pass --by NAME")
-    return User(str(row["name"]), str(row["role"]))
+    return User(row.name, row.role)
 
 
 def authorize(store: Store, actor: str | None, permission: str) -> User:
@@ -113,7 +114,7 @@ def add_user(
     name, role = check_name(name), check_role(role)
     if language is not None and language not in LANGUAGES:
         raise InputError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
-    twin = look_alike(name, [str(u["name"]) for u in store.users()])
+    twin = look_alike(name, [u.name for u in store.users()])
     if twin is not None:
         raise InputError(f"user name {name!r} looks like the existing user {twin!r}: choose a distinct name")
     if language is None and store.user(name) is None:
@@ -144,15 +145,15 @@ def sign_in(store: Store, name: str, password: str, address: str | None, now: da
             retry_at=until,
         )
     row = store.user(key) if valid else None
-    if row is not None and row["disabled"]:
+    if row is not None and row.disabled:
         row = None  # checked against the dummy hash, as an unknown name is
-    if not password_matches(str(row["password_hash"]) if row is not None else None, password) or row is None:
+    if not password_matches(row.password_hash if row is not None else None, password) or row is None:
         store.record_sign_in_failure(
             keys, now, lambda f, kind: after_failure(f, now, lockable=kind == "user")
         )
         raise AccessDenied("Wrong user name or password.")
     store.clear_sign_in_failures([("user", key)])
-    return User(str(row["name"]), str(row["role"]))
+    return User(row.name, row.role)
 
 
 def _wait(delta: timedelta) -> str:
@@ -240,19 +241,19 @@ def assign(store: Store, item_id: int, assignee: str, actor: str, now: datetime)
     """Assign an item to an active user who works the queue, by a user whose role may assign."""
     actor = authorize(store, actor, "assign").name
     row = store.user(check_name(assignee))
-    if row is None or row["disabled"] or not can(str(row["role"]), "page:queue"):
+    if row is None or row.disabled or not can(row.role, "page:queue"):
         raise InputError(
             f"cannot assign item {item_id} to {assignee!r}: assign it to an active manager or legal user "
             "(see `repmon user list`)"
         )
-    workflow.assign(store, item_id, str(row["name"]), actor, now)
+    workflow.assign(store, item_id, row.name, actor, now)
 
 
 def _require_approval(store: Store, item_id: int) -> None:
     if not approvers():
         return
     reply = store.reply(item_id)
-    if reply is None or reply["status"] not in ("approved", "sent"):
+    if reply is None or reply.status not in ("approved", "sent"):
         raise WorkflowError(
             f"item {item_id}: replies need approval (REPMON_APPROVERS): draft, submit and approve it first"
         )
@@ -260,7 +261,7 @@ def _require_approval(store: Store, item_id: int) -> None:
 
 def check_postable(
     store: Store, item_id: int, actor: str, queued_text: str | None = None
-) -> tuple[str, QueueItem, dict]:
+) -> tuple[str, QueueItem, Reply]:
     """What posting a reply needs, checked when it is queued and again just before the monitor posts it:
     a user who may respond, an item whose state allows it, the approval REPMON_APPROVERS asks for,
     posting on (REPMON_POST_REPLIES), a reply that exists (and, once queued, was not edited since:
@@ -274,9 +275,9 @@ def check_postable(
     if not current().post_replies:
         raise ConfigError("posting replies is off: set REPMON_POST_REPLIES=true, or post by hand and respond")
     reply = store.reply(item_id)
-    if reply is None or not reply["text"]:
+    if reply is None or not reply.text:
         raise WorkflowError(f"item {item_id} has no reply to post: write one first")
-    if queued_text is not None and reply["text"] != queued_text:
+    if queued_text is not None and reply.text != queued_text:
         raise WorkflowError(f"item {item_id}: the reply was edited after it was queued: post it again")
     if q.is_demo:
         raise WorkflowError(f"item {item_id} is demo data: there is nothing real to reply to")
@@ -288,9 +289,7 @@ def queue_reply(store: Store, item_id: int, actor: str, now: datetime) -> Outbox
     "queue_reply" audit event in the same transaction. Nothing is posted here, and no platform token is
     read: the monitor posts it (``monitor/outbox.py``) and then marks the item responded."""
     actor, q, reply = check_postable(store, item_id, actor)
-    return store.outbox.enqueue(
-        item_id, q.platform, q.external_id, str(reply["text"]), str(reply["language"]), actor, now
-    )
+    return store.outbox.enqueue(item_id, q.platform, q.external_id, reply.text, reply.language, actor, now)
 
 
 def correct_label(
@@ -323,7 +322,7 @@ def _bundle(store: Store, item_id: int, now: datetime, actor: str) -> tuple[str,
         raise InputError(f"no queue item {item_id}: see `repmon queue --all`")
     user = store.user(actor)
     settings = current()  # REPMON_TIMEZONE was checked when the settings were loaded
-    language = str((user or {}).get("language") or "") or settings.ui_language
+    language = (user.language if user is not None else "") or settings.ui_language
     data = render_bundle(ev, now, language, settings.timezone)
     digest = hashlib.sha256(data).hexdigest()
     name = f"repmon-evidence-item-{item_id}-{now.strftime('%Y%m%dT%H%M%SZ')}-{digest[:12]}.zip"

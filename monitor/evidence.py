@@ -17,6 +17,7 @@ import zipfile
 from datetime import UTC, datetime, tzinfo
 
 from monitor.email.evidence_summary import summary_html
+from monitor.stored import EvidenceDocument, EvidenceSnapshot
 
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)  # ZIP entry times: the bundle's bytes depend only on its content
 
@@ -25,7 +26,7 @@ def _json(obj: object) -> bytes:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True, default=str).encode("utf-8")
 
 
-def _metrics_csv(snapshots: list[dict]) -> bytes:
+def _metrics_csv(snapshots: list[EvidenceSnapshot]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, ["at", "likes", "shares", "replies", "quotes", "views"], lineterminator="\n")
     writer.writeheader()
@@ -33,13 +34,15 @@ def _metrics_csv(snapshots: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def render_bundle(ev: dict, generated_at: datetime, language: str = "en", tz: tzinfo = UTC) -> bytes:
+def render_bundle(
+    ev: EvidenceDocument, generated_at: datetime, language: str = "en", tz: tzinfo = UTC
+) -> bytes:
     """The ZIP's bytes for an item's evidence (``Store.evidence``), its summary in ``language`` with times
     in the business's time zone ``tz``."""
     files: dict[str, bytes] = {}
     if ev["raw"]:
         files["post/raw_payload.json"] = ev["raw"]["body"]
-    later = []
+    later: list[dict[str, str]] = []
     for n, cap in enumerate(ev.get("captures", []), 1):
         name = f"post/captures/{n:03d}.json"
         files[name] = cap["body"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 
 @dataclass(frozen=True)
@@ -220,3 +220,95 @@ class StoreCounts:
     classifications: int
     triage_items: int
     open_items: int
+
+
+# The evidence bundle's content (``Store.evidence``) is a document, not a record: it is written out as
+# JSON, so its parts are typed mappings. Times are ISO 8601 text; the item and its audit trail are the
+# records' fields (``dataclasses.asdict`` of ``TriageItem`` and ``AuditEntry``).
+
+
+class EvidencePost(TypedDict):
+    """A stored post of the item's thread, or a quote of it."""
+
+    platform: str
+    external_id: str
+    url: str
+    author: str
+    author_name: str
+    author_followers: int | None
+    created_at: str
+    parent_id: str | None
+    text: str
+    deleted_at: str | None
+
+
+class EvidenceMention(EvidencePost):
+    """The item's own post, with where and when it was first read."""
+
+    source: str
+    own_page: bool
+    is_demo: bool
+    first_seen_at: str
+
+
+class EvidenceRaw(TypedDict):
+    """The post's exact bytes as first read."""
+
+    body: bytes
+    sha256: str
+    captured_at: str
+    content_type: str
+
+
+class EvidenceClassification(TypedDict):
+    """The post's latest classification."""
+
+    label: str
+    scores: dict[str, float]
+    model_version: str
+
+
+class EvidenceSnapshot(TypedDict):
+    """One read of the post's counters."""
+
+    at: str
+    likes: int
+    shares: int
+    replies: int
+    quotes: int
+    views: int | None
+
+
+class EvidenceShare(TypedDict):
+    """Someone who shared the post."""
+
+    sharer_id: str
+    handle: str
+    name: str
+    followers: int | None
+    kind: str
+    first_seen_at: str
+    sha256: str
+
+
+class EvidenceCapture(TypedDict):
+    """A later read of the post, byte for byte."""
+
+    captured_at: str
+    sha256: str
+    body: bytes
+
+
+class EvidenceDocument(TypedDict):
+    """Everything stored about one item, for the evidence bundle."""
+
+    item: dict[str, Any]
+    audit: list[dict[str, Any]]
+    mention: EvidenceMention
+    raw: EvidenceRaw | None
+    classification: EvidenceClassification | None
+    snapshots: list[EvidenceSnapshot]
+    thread: list[EvidencePost]
+    shares: list[EvidenceShare]
+    quotes: list[EvidencePost]
+    captures: list[EvidenceCapture]

@@ -71,7 +71,7 @@ def watched_posts(store: Store, now: datetime, library: Library | None = None) -
     and every open post on a legal playbook (one whose YAML says ``legal: true``, in ``library`` or the
     default library: ``escalate_legal`` and ``crisis``), since who quotes a defamatory post is evidence."""
     legal_names = legal_playbooks(library)
-    legal = [r["external_id"] for r in store.open_mentions(Platform.X) if r["playbook"] in legal_names]
+    legal = [r.external_id for r in store.open_mentions(Platform.X) if r.playbook in legal_names]
     own = store.business_posts(Platform.X, now - timedelta(days=7))
     return list(dict.fromkeys(own + legal))
 

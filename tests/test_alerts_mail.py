@@ -79,7 +79,7 @@ def test_deliver_sends_once_per_recipient(smtp, store, make_mention):
     assert deliver(store, "alert", "item:1", r, build, transport, NOW + timedelta(hours=1)) == "already"
     assert len(smtp.messages) == 1
     [row] = store.deliveries()
-    assert (row["status"], row["attempts"], row["message_id"]) == (
+    assert (row.status, row.attempts, row.message_id) == (
         "sent",
         1,
         smtp.messages[0]["Message-ID"],
@@ -95,18 +95,18 @@ def test_smtp_down_then_up_sends_exactly_once_after_backoff(store, make_mention)
     transport = lambda m: send(m, config)  # noqa: E731
     assert deliver(store, "alert", "item:1", r, build, transport, NOW) == "failed"
     [row] = store.deliveries()
-    assert row["status"] == "pending" and row["next_attempt_at"] == NOW + timedelta(minutes=1)
-    assert f"SMTP server 127.0.0.1:{port} (none)" in row["last_error"] and "will retry" in row["last_error"]
+    assert row.status == "pending" and row.next_attempt_at == NOW + timedelta(minutes=1)
+    assert f"SMTP server 127.0.0.1:{port} (none)" in row.last_error and "will retry" in row.last_error
     assert deliver(store, "alert", "item:1", r, build, transport, NOW + timedelta(seconds=30)) == "waiting"
     assert deliver(store, "alert", "item:1", r, build, transport, NOW + timedelta(minutes=1)) == "failed"
-    assert store.deliveries()[0]["next_attempt_at"] == NOW + timedelta(minutes=3)  # 1, then 2 minutes
+    assert store.deliveries()[0].next_attempt_at == NOW + timedelta(minutes=3)  # 1, then 2 minutes
     controller, inbox = start_smtp(port)
     try:
         assert deliver(store, "alert", "item:1", r, build, transport, NOW + timedelta(minutes=3)) == "sent"
         assert deliver(store, "alert", "item:1", r, build, transport, NOW + timedelta(minutes=9)) == "already"
     finally:
         controller.stop()
-    assert len(inbox.messages) == 1 and store.deliveries()[0]["attempts"] == 3
+    assert len(inbox.messages) == 1 and store.deliveries()[0].attempts == 3
 
 
 def test_backoff_grows_to_half_an_hour():

@@ -9,6 +9,7 @@ from conftest import NOW, open_store
 from streamlit.testing.v1 import AppTest
 from support.dashboard_data import HOSTILE, PASSWORD, build
 
+from monitor.records import Mention, RawPayload, Share
 from monitor.users import PERMISSIONS, can
 
 APP = "../dashboard/app.py"
@@ -216,8 +217,8 @@ def test_queue_bulk_assign_and_dismiss(db):
     button(at, "q_bulk_dismiss").click().run()
     assert at.success[0].value == "Dismissed 2 item(s)."
     assert {store.queue_item(ids[e]).status for e in ("p3", "p4")} == {"dismissed"}
-    audit = store.item(ids["p3"])["audit"]
-    assert [(e["actor"], e["action"]) for e in audit] == [("maya", "assign"), ("maya", "dismiss")]
+    audit = store.item(ids["p3"]).audit
+    assert [(e.actor, e.action) for e in audit] == [("maya", "assign"), ("maya", "dismiss")]
 
 
 def test_legal_sees_the_queue_but_no_bulk_actions(db):
@@ -283,8 +284,8 @@ def test_item_shows_scores_playbook_checklist_and_audit(db):
     steps = [c for c in at.checkbox if c.key.startswith(f"i_step_{ids['p3']}_")]
     assert len(steps) == 7 and not any(c.value for c in steps)
     steps[1].check().run()
-    audit = store.item(ids["p3"])["audit"]
-    assert [(e["action"], e["detail"]) for e in audit] == [("checklist", {"step": 2, "done": True})]
+    audit = store.item(ids["p3"]).audit
+    assert [(e.action, e.detail) for e in audit] == [("checklist", {"step": 2, "done": True})]
     assert [c.value for c in at.checkbox if c.key.startswith(f"i_step_{ids['p3']}_")][:2] == [False, True]
 
 
@@ -312,8 +313,8 @@ def test_reply_is_drafted_submitted_approved_by_someone_else_and_responded(db, m
     assert at2.success[0].value == "Reply approved."
     button(at2, "i_respond").click().run()
     assert store.queue_item(ids["p3"]).status == "responded"
-    assert store.reply(ids["p3"])["status"] == "sent"
-    actions = [(e["actor"], e["action"]) for e in store.item(ids["p3"])["audit"]]
+    assert store.reply(ids["p3"]).status == "sent"
+    actions = [(e.actor, e.action) for e in store.item(ids["p3"]).audit]
     assert actions == [("maya", "start"), ("maya", "draft"), ("maya", "submit"), ("dana", "approve"),
                        ("dana", "respond")]  # fmt: skip
 
@@ -348,7 +349,7 @@ def test_item_actions_follow_the_state_and_the_role(db):
     button(legal, "i_act_review").click().run()
     legal.selectbox(key="i_decision").set_value("notice_sent")
     button(legal, "i_decide").click().run()
-    assert store.item(ids["p1"])["item"]["decision"] == "notice_sent"
+    assert store.item(ids["p1"]).item.decision == "notice_sent"
 
 
 def test_dismiss_needs_a_reason_and_correction_retriages(db):
@@ -373,7 +374,7 @@ def test_evidence_bundle_download_for_legal_only(db):
     button(legal, "i_evidence").click().run()
     no_exception(legal)
     assert [d.key for d in legal.get("download_button")] == ["i_download"]
-    assert store.item(ids["p1"])["audit"][-1]["action"] == "export_evidence"
+    assert store.item(ids["p1"]).audit[-1].action == "export_evidence"
     manager = page(app("manager", item_id=ids["p1"]), "item")
     assert "i_evidence" not in {b.key for b in manager.button}
 
@@ -401,10 +402,30 @@ def test_legal_review_lists_flagged_items_and_records_the_decision(db):
     button(at, "l_decide").click().run()
     button(at, "l_close").click().run()
     assert store.queue_item(ids["p2"]).status == "closed"
-    decide = next(e for e in store.item(ids["p2"])["audit"] if e["action"] == "decide")
-    assert decide["detail"]["decision"] == "no_action" and decide["actor"] == "lea"
+    decide = next(e for e in store.item(ids["p2"]).audit if e.action == "decide")
+    assert decide.detail["decision"] == "no_action" and decide.actor == "lea"
     button(at, "l_evidence").click().run()
     assert [d.key for d in at.get("download_button")] == ["l_download"]
+
+
+def test_legal_review_lists_who_shared_and_quoted_the_post(db):
+    """The evidence's shares and quotes show in their tables (the shares by handle and followers)."""
+    store, ids = db
+    raw = RawPayload(body=b'{"id": "9"}', captured_at=NOW)
+    quote = Mention(
+        platform="x", external_id="q1", url="https://x.com/u/status/q1", author_id="a-q1",
+        author_handle="quoter", author_name="Quoter", author_followers=5, text="look at this",
+        language="en", created_at=NOW - timedelta(minutes=30), raw=raw, source="test", quoted_id="p1",
+    )  # fmt: skip
+    share = Share("x", "p1", "9", "noa_k", "Noa", 340, "retweet", raw)
+    store.save_page("test", [quote], [], {}, NOW, [share])
+    at = app("legal")
+    at.selectbox(key="l_item").set_value(ids["p1"]).run()
+    no_exception(at)
+    shared, quoted = (t.value for t in at.dataframe[1:3])
+    assert (list(shared["handle"]), list(shared["followers"])) == (["@noa_k"], [340])
+    assert list(quoted["author"]) == ["@quoter"]
+    assert [m.value for m in at.metric][1:3] == ["1", "1"]  # shares recorded, quotes
 
 
 def test_sources_health_and_poll_now_for_managers(db):
@@ -457,12 +478,12 @@ def test_owner_sets_digest_address_and_language(db):
     assert "is not an e-mail address" in at.error[0].value
     at.text_input(key="a_email").input("oren@example.co.il")
     button(at, "FormSubmitter:digest-Save").click().run()
-    oren = next(u for u in store.users() if u["name"] == "oren")
-    assert (oren["email"], oren["language"], oren["digest"]) == ("oren@example.co.il", "en", True)
+    oren = next(u for u in store.users() if u.name == "oren")
+    assert (oren.email, oren.language, oren.digest) == ("oren@example.co.il", "en", True)
     at.radio(key="a_language").set_value("he")  # the digest follows the interface language
     button(at, "FormSubmitter:language-Save language").click().run()
-    oren = next(u for u in store.users() if u["name"] == "oren")
-    assert (oren["email"], oren["language"], oren["digest"]) == ("oren@example.co.il", "he", True)
+    oren = next(u for u in store.users() if u.name == "oren")
+    assert (oren.email, oren.language, oren.digest) == ("oren@example.co.il", "he", True)
     manager = page(app("manager"), "account")
     assert len(manager.text_input) == 0 and any("for owners" in c.value for c in manager.caption)
 
@@ -739,7 +760,7 @@ def test_any_user_chooses_their_interface_language_on_the_account_page(db):
     at.radio(key="a_language").set_value("he")
     button(at, "FormSubmitter:language-Save language").click().run()
     no_exception(at)
-    assert store.user("maya")["language"] == "he"
+    assert store.user("maya").language == "he"
     assert at.title[0].value == "חשבון" and at.success[0].value == "השפה נשמרה."
     from sqlalchemy import select
 

@@ -195,16 +195,13 @@ def test_a_manager_works_an_item_in_a_real_browser(tmp_path, monkeypatch, lang):
 
     store = open_store(tmp_path / "data")  # what the browser did is in the database
     assert store.queue_item(ids["p3"]).status == "in_progress"
-    assert store.reply(ids["p3"])["text"] == text
-    assert [(e["actor"], e["action"]) for e in store.item(ids["p3"])["audit"]] == [
+    assert store.reply(ids["p3"]).text == text
+    assert [(e.actor, e.action) for e in store.item(ids["p3"]).audit] == [
         ("maya", "start"),
         ("maya", "assign"),
         ("maya", "draft"),
     ]
     exported = [
-        e["actor"]
-        for p in ("p1", "p2")
-        for e in store.item(ids[p])["audit"]
-        if e["action"] == "export_evidence"
+        e.actor for p in ("p1", "p2") for e in store.item(ids[p]).audit if e.action == "export_evidence"
     ]
     assert exported == ["lea"]

@@ -78,7 +78,7 @@ def test_bundle_holds_exact_bytes_shares_quotes_and_a_manifest(
     ]
     assert zf.read("post/captures/001.json") == later.body
     # the export itself is in the audit trail, with the bundle's hash
-    assert store.item(item_id)["audit"][-1]["detail"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert store.item(item_id).audit[-1].detail["sha256"] == hashlib.sha256(data).hexdigest()
     assert store.verify() == []
 
 
@@ -124,7 +124,7 @@ def exportable(tmp_path, monkeypatch, make_mention, fake_classifier):
 
 
 def exports(store, item_id):
-    return [e["detail"] for e in store.item(item_id)["audit"] if e["action"] == "export_evidence"]
+    return [e.detail for e in store.item(item_id).audit if e.action == "export_evidence"]
 
 
 def test_two_exports_in_the_same_second_write_two_files_each_with_its_own_audit_row(

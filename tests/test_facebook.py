@@ -267,7 +267,7 @@ def test_since_and_overlap_through_the_pipeline_store_nothing_twice(store, fake_
         assert cas.all_played
         queries = [parse_qs(urlparse(r.uri).query).get("since") for r in cas.requests]
     assert (first.new_mentions, second.new_mentions, first.errors, second.errors) == (9, 3, [], [])
-    assert store.counts()["mentions"] == 12  # the re-read comments, the hashed one too, were not new
+    assert store.counts().mentions == 12  # the re-read comments, the hashed one too, were not new
     assert queries == [
         None,
         None,
@@ -524,7 +524,7 @@ def test_refresh_metrics_marks_gone_and_hidden_items_deleted_and_keeps_evidence(
         hashlib.sha256(exact(seed, json.loads(seed)["data"][1])).hexdigest(),
         NOW - timedelta(hours=2),
     )
-    assert sorted(r["external_id"] for r in store.open_mentions("facebook")) == [P2, r1]
+    assert sorted(r.external_id for r in store.open_mentions("facebook")) == [P2, r1]
 
 
 def test_the_metrics_source_runs_the_refresh_in_the_pipeline(store, fake_classifier):

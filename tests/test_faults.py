@@ -276,9 +276,9 @@ def test_storms_of_429_5xx_and_timeouts_the_loop_goes_on_and_catches_up(store, m
     assert lookups[:4] == [429, 502, 502, 502] and set(lookups[4:]) == {200}  # then the refresh got through
     assert api.answers("mentions")[:5] == ["slow", "slow", "slow", "drop", 200]
     assert api.answers("search")[:7] == [503, 503, 503, 200, 500, 200, 429]
-    jobs = {j["name"]: j for j in store.job_states()}
+    jobs = {j.name: j for j in store.job_states()}
     for name in ("poll x-search", "poll x-mentions", "poll x-metrics"):
-        assert jobs[name]["errors"] >= 1 and jobs[name]["last_status"] == "ok", jobs[name]
+        assert jobs[name].errors >= 1 and jobs[name].last_status == "ok", jobs[name]
     assert waits[:2] == [1.0, 2.0]  # retries back off (1 s, 2 s), without sleeping in the test
 
 
@@ -313,7 +313,7 @@ def test_a_write_waits_for_a_dashboard_that_holds_the_database_then_goes_through
     holder = Holder(store)
     timer = holder.release_after(1.0)
     started = time.monotonic()
-    assert store.counts()["mentions"] == 1  # readers never wait under WAL
+    assert store.counts().mentions == 1  # readers never wait under WAL
     assert time.monotonic() - started < 0.5
     store.save_page("x-search", [make_mention(external_id="2")], [], {"page": 2}, NOW)
     waited = time.monotonic() - started
@@ -377,9 +377,9 @@ def test_the_loop_survives_a_lock_past_the_limit_and_the_next_run_stores_the_pag
     clock.now += timedelta(seconds=15)
     runner.scheduler.run_all()
     assert sorted(stored_x(store)) == ["0", "1", "2", "3", "4"]
-    jobs = {j["name"]: j for j in store.job_states()}
-    assert jobs["poll x-search"]["last_status"] == "ok"
-    assert jobs["poll x-search"]["last_detail"] == "5 new, 0 snapshots, 5 classified"
+    jobs = {j.name: j for j in store.job_states()}
+    assert jobs["poll x-search"].last_status == "ok"
+    assert jobs["poll x-search"].last_detail == "5 new, 0 snapshots, 5 classified"
 
 
 # -- e) a full or read-only disk ---------------------------------------------------------------------------
@@ -443,7 +443,7 @@ def test_a_read_only_database_is_a_clear_error_reads_go_on_and_nothing_changes(s
         "or its disk is read-only; nothing of this change was stored: make it writable or point "
         "REPMON_DATA_DIR elsewhere"
     )
-    assert store.counts()["mentions"] == 3  # the dashboard can still read
+    assert store.counts().mentions == 3  # the dashboard can still read
     undo()
     assert_left_as_it_was(store, ["1", "2", "3"], {"page": 1})
 

@@ -236,6 +236,6 @@ def test_a_bad_stored_address_is_named_in_the_dry_run_and_never_recorded_as_sent
     err = capsys.readouterr().err
     assert "sent 1" in err and "user dana's digest address" in err
     assert [m["To"] for m in smtp.messages] == ["oren@example.co.il"]
-    assert [(d["recipient"], d["status"]) for d in store.deliveries(kind="digest")] == [
+    assert [(d.recipient, d.status) for d in store.deliveries(kind="digest")] == [
         ("oren@example.co.il", "sent")
     ]

@@ -343,7 +343,7 @@ def test_a_malformed_x_response_is_refused_by_name_and_its_page_read_again(store
     assert error.startswith(f"source 'x-search': {message}")
     state = store.source_state("x-search")
     assert (state.status, state.last_error, state.cursor) == ("failing", error, {})
-    assert store.counts()["mentions"] == 0
+    assert store.counts().mentions == 0
     second = run_pass(store, [src], fake_classifier, NOW + timedelta(minutes=5))  # the page is not lost
     assert (second.errors, second.new_mentions) == ([], 1)
     assert len(adapter.urls) == 2 and adapter.urls[0] == adapter.urls[1]

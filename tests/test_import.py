@@ -159,7 +159,7 @@ def test_a_response_with_a_duplicated_key_is_refused_by_file_and_key(
     [reason] = summary["failed"]
     assert reason.startswith(f"{path}: ") and f"the key {key!r} appears twice" in reason
     assert reason in err
-    assert open_store(tmp_path).counts()["mentions"] == 0
+    assert open_store(tmp_path).counts().mentions == 0
 
 
 DEFAULT_FIELDS = {  # X API v2 search with no tweet.fields and no expansions: id, text, edit history

@@ -61,7 +61,7 @@ def test_init_creates_and_migrates(capsys, data_dir):
 def test_demo_once_fills_the_queue_and_a_second_run_adds_no_duplicates(capsys, data_dir):
     code, out, _err = run(capsys, "demo", "--once", "--no-dashboard")
     assert code == 0
-    users = {(u["name"], u["role"]) for u in open_store(data_dir).users()}
+    users = {(u.name, u.role) for u in open_store(data_dir).users()}
     assert users == {("demo-manager", "manager"), ("demo-legal", "legal"), ("demo-owner", "owner")}
     assert "prio" in out.splitlines()[0] and "[demo]" in out
     items = queue(capsys)

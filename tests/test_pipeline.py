@@ -47,7 +47,7 @@ def test_pass_stores_classifies_and_queues(store, make_mention, fake_classifier)
     assert (again.new_mentions, again.classified) == (0, 0)
     assert src.cursors[-1] == {"page": 2}
     assert len(fake_classifier.seen) == 2
-    assert store.counts()["triage_items"] == 2
+    assert store.counts().triage_items == 2
 
 
 def test_a_source_failing_mid_stream_keeps_earlier_pages_and_other_sources(

@@ -66,7 +66,7 @@ def test_posting_is_off_by_default(item, capsys):
     capsys.readouterr()
     assert main(["respond", "1", "--post", "--by", "dana"]) == 2
     assert "posting replies is off: set REPMON_POST_REPLIES=true" in capsys.readouterr()[1]
-    assert item.item(1)["item"]["status"] == "in_progress"
+    assert item.item(1).item.status == "in_progress"
 
 
 def test_posting_to_x_without_the_four_write_tokens_names_them(monkeypatch):
@@ -109,7 +109,7 @@ def test_x_reply_is_posted_and_its_id_recorded(item, tmp_path, monkeypatch, caps
     monkeypatch.setattr(tweepy.Client, "create_tweet", spy)
     assert main(["respond", "1", "--post", "--by", "dana"]) == 0  # queued: nothing is posted yet
     assert "item 1: reply queued (outbox #1)" in capsys.readouterr()[0]
-    assert sent == [] and item.item(1)["item"]["status"] == "in_progress"
+    assert sent == [] and item.item(1).item.status == "in_progress"
     assert [(e.status, e.queued_by, e.text) for e in item.outbox.entries(1)] == [
         ("queued", "dana", "Sorry! We sent you a direct message.")
     ]
@@ -125,11 +125,11 @@ def test_x_reply_is_posted_and_its_id_recorded(item, tmp_path, monkeypatch, caps
         }
     ]
     reply = item.reply(1)
-    assert (reply["status"], reply["platform_reply_id"]) == ("sent", "1860000000000000777")
-    audit = item.item(1)["audit"]
-    assert audit[-1]["detail"]["note"] == "posted through the platform as 1860000000000000777"
-    assert [(e["action"], e["actor"]) for e in audit[-2:]] == [("queue_reply", "dana"), ("respond", "dana")]
-    assert item.item(1)["item"]["status"] == "responded"
+    assert (reply.status, reply.platform_reply_id) == ("sent", "1860000000000000777")
+    audit = item.item(1).audit
+    assert audit[-1].detail["note"] == "posted through the platform as 1860000000000000777"
+    assert [(e.action, e.actor) for e in audit[-2:]] == [("queue_reply", "dana"), ("respond", "dana")]
+    assert item.item(1).item.status == "responded"
     [entry] = item.outbox.entries(1)
     assert (entry.status, entry.platform_reply_id, entry.attempts, entry.posted_at) == (
         "posted", "1860000000000000777", 1, NOW
@@ -169,7 +169,7 @@ def test_facebook_comment_reply_and_a_refused_permission(item, tmp_path, monkeyp
         assert "the Page token needs pages_manage_engagement; grant them" in shown
         assert "pages_read_engagement" not in shown
         assert "EAAB-page-token" not in shown
-    assert item.item(1)["item"]["status"] == "in_progress"  # nothing recorded when posting failed
+    assert item.item(1).item.status == "in_progress"  # nothing recorded when posting failed
     assert post_queued(item, NOW + timedelta(seconds=59), post=not_called).posted == []  # not yet due
     ok = cassette(tmp_path / "ok.yaml", "POST", uri, 200, {"id": "900000000000002_700000000000099"})
     with vcr.use_cassette(ok, record_mode="none", match_on=["method", "host", "path"]) as cas:
@@ -177,8 +177,8 @@ def test_facebook_comment_reply_and_a_refused_permission(item, tmp_path, monkeyp
             (1, "900000000000002_700000000000099")
         ]
         assert cas.play_count == 1
-    assert item.reply(1)["platform_reply_id"] == "900000000000002_700000000000099"
-    assert item.item(1)["item"]["status"] == "responded"
+    assert item.reply(1).platform_reply_id == "900000000000002_700000000000099"
+    assert item.item(1).item.status == "responded"
 
 
 def not_called(*args):
@@ -230,9 +230,9 @@ def test_a_failing_post_is_retried_then_failed_with_its_error_and_never_lost(ite
     assert len(platform.calls) == 3
     assert post_queued(item, at + timedelta(days=1), post=not_called).posted == []  # failed: never again
     assert entry.text == "Sorry! We sent you a direct message."  # the reply is kept
-    assert item.item(1)["item"]["status"] == "in_progress"
-    failures = [e for e in item.item(1)["audit"] if e["action"] == "reply_failed"]
-    assert [(e["actor"], e["detail"]["attempts"], e["detail"]["status"]) for e in failures] == [
+    assert item.item(1).item.status == "in_progress"
+    failures = [e for e in item.item(1).audit if e.action == "reply_failed"]
+    assert [(e.actor, e.detail["attempts"], e.detail["status"]) for e in failures] == [
         ("repmon:monitor", 1, "queued"), ("repmon:monitor", 2, "queued"), ("repmon:monitor", 3, "failed")
     ]  # fmt: skip
     capsys.readouterr()
@@ -282,7 +282,7 @@ def test_two_claimants_post_a_reply_once(item, monkeypatch, tmp_path):
     assert sorted(len(r.posted) for r in reports) == [0, 1]
     [entry] = item.outbox.entries(1)
     assert (entry.status, entry.platform_reply_id, entry.attempts) == ("posted", "1860000000000000777", 1)
-    assert item.item(1)["item"]["status"] == "responded"
+    assert item.item(1).item.status == "responded"
     other.engine.dispose()
 
 
@@ -311,7 +311,7 @@ def test_a_row_stuck_in_posting_fails_and_is_not_posted_again(item, monkeypatch,
     assert report.failed == 1
     entry = item.outbox.latest(1)
     assert entry.status == "failed" and "check the platform before retrying" in entry.last_error
-    assert item.item(1)["audit"][-1]["action"] == "reply_failed"
+    assert item.item(1).audit[-1].action == "reply_failed"
     assert post_queued(item, NOW + timedelta(hours=1), post=not_called).posted == []
     capsys.readouterr()
     assert main(["status"]) == 0
@@ -331,7 +331,7 @@ def test_queuing_refuses_a_second_reply_and_the_monitor_rechecks_before_posting(
     assert post_queued(item, NOW, post=not_called).failed == 1
     entry = item.outbox.latest(1)
     assert entry.last_error == "not posted: item 1: the reply was edited after it was queued: post it again"
-    assert item.item(1)["item"]["status"] == "in_progress"
+    assert item.item(1).item.status == "in_progress"
 
 
 @pytest.mark.parametrize("item", [("x", "1860000000000000003")], indirect=True)
@@ -383,7 +383,7 @@ def test_the_dashboard_queues_without_the_platform_secrets_and_shows_the_posted_
         0,
         None,
     )
-    assert item.item(1)["item"]["status"] == "in_progress"
+    assert item.item(1).item.status == "in_progress"
     assert read == []
     assert any(i.value.startswith("Reply queued: the monitor posts it (queued by maya") for i in at.info), [
         i.value for i in at.info
@@ -410,12 +410,12 @@ def test_the_running_monitor_posts_in_its_replies_job(item, monkeypatch, capsys)
     runner = Runner(item, [], None, RunConfig(), clock=lambda: clock[0])
     assert "replies" in [job.job_func.args[0] for job in runner.scheduler.jobs]
     runner.run_job("replies", runner.replies)
-    state = {j["name"]: j for j in item.job_states()}["replies"]
-    assert state["last_status"] == "error"
-    assert "item 1 (attempt 1): source 'x-replies': X is unreachable" in state["last_error"]
+    state = {j.name: j for j in item.job_states()}["replies"]
+    assert state.last_status == "error"
+    assert "item 1 (attempt 1): source 'x-replies': X is unreachable" in state.last_error
     clock[0] = NOW + timedelta(minutes=1)
     runner.run_job("replies", runner.replies)
-    state = {j["name"]: j for j in item.job_states()}["replies"]
-    assert (state["last_status"], state["last_detail"]) == ("ok", "1 posted, 0 to retry, 0 failed")
+    state = {j.name: j for j in item.job_states()}["replies"]
+    assert (state.last_status, state.last_detail) == ("ok", "1 posted, 0 to retry, 0 failed")
     assert item.outbox.latest(1).platform_reply_id == "186000000000000077"
-    assert item.item(1)["item"]["status"] == "responded"
+    assert item.item(1).item.status == "responded"

@@ -61,16 +61,16 @@ def test_jobs_run_on_schedule_and_a_failing_job_never_stops_the_loop(store, make
         clock.tick(timedelta(seconds=6))
         runner.scheduler.run_pending()
         assert src.fetches == 2
-    jobs = {j["name"]: j for j in store.job_states()}
+    jobs = {j.name: j for j in store.job_states()}
     assert set(jobs) == {"poll x-search", "poll broken", "process", "alerts", "spikes", "digest", "replies"}
-    assert jobs["poll broken"]["last_status"] == "error" and jobs["poll broken"]["errors"] == 2
-    assert "the platform sent garbage" in jobs["poll broken"]["last_error"]
-    assert jobs["poll x-search"]["last_status"] == "ok" and jobs["poll x-search"]["runs"] == 2
-    assert jobs["poll x-search"]["next_run_at"] == NOW + timedelta(seconds=31)
-    assert jobs["alerts"]["last_detail"] == "e-mail is off (REPMON_SMTP_HOST is empty)"
-    assert jobs["digest"]["last_detail"] == "e-mail is off (REPMON_SMTP_HOST is empty)"
+    assert jobs["poll broken"].last_status == "error" and jobs["poll broken"].errors == 2
+    assert "the platform sent garbage" in jobs["poll broken"].last_error
+    assert jobs["poll x-search"].last_status == "ok" and jobs["poll x-search"].runs == 2
+    assert jobs["poll x-search"].next_run_at == NOW + timedelta(seconds=31)
+    assert jobs["alerts"].last_detail == "e-mail is off (REPMON_SMTP_HOST is empty)"
+    assert jobs["digest"].last_detail == "e-mail is off (REPMON_SMTP_HOST is empty)"
     off = "posting replies is off (REPMON_POST_REPLIES): queued replies wait"
-    assert jobs["replies"]["last_detail"] == off
+    assert jobs["replies"].last_detail == off
 
 
 def test_a_job_that_raises_is_recorded_and_the_next_one_runs(store):
@@ -82,10 +82,10 @@ def test_a_job_that_raises_is_recorded_and_the_next_one_runs(store):
 
     runner.run_job("boom", boom)
     runner.run_job("fine", lambda: calls.append(1) or "did it")
-    states = {j["name"]: j for j in store.job_states()}
-    assert states["boom"]["last_status"] == "error"
-    assert states["boom"]["last_error"] == "ValueError: Bearer [redacted] secret in a message"
-    assert states["fine"]["last_detail"] == "did it" and calls == [1]
+    states = {j.name: j for j in store.job_states()}
+    assert states["boom"].last_status == "error"
+    assert states["boom"].last_error == "ValueError: Bearer [redacted] secret in a message"
+    assert states["fine"].last_detail == "did it" and calls == [1]
 
 
 def test_stop_ends_the_loop_after_the_current_job(store):
@@ -97,7 +97,7 @@ def test_stop_ends_the_loop_after_the_current_job(store):
     thread.join(timeout=5)
     assert not thread.is_alive()
     runner.run_job("after-stop", lambda: "should not run")
-    assert "after-stop" not in {j["name"] for j in store.job_states()}
+    assert "after-stop" not in {j.name for j in store.job_states()}
 
 
 def test_alerts_go_once_per_item_even_after_a_restart(smtp, store, make_mention):
@@ -138,7 +138,7 @@ def test_sigterm_stops_repmon_run_cleanly(tmp_path):
     while time.monotonic() < deadline:
         time.sleep(1)
         try:
-            if {"poll demo", "process"} <= {j["name"] for j in open_store(tmp_path / "data").job_states()}:
+            if {"poll demo", "process"} <= {j.name for j in open_store(tmp_path / "data").job_states()}:
                 break
         except Exception:
             continue
@@ -147,8 +147,8 @@ def test_sigterm_stops_repmon_run_cleanly(tmp_path):
     assert proc.returncode == 0, err
     assert "SIGTERM: stopping after the current job" in err
     store = open_store(tmp_path / "data")
-    assert store.counts()["triage_items"] > 100
-    assert datetime.now(UTC) - store.job_states()[0]["last_run_at"] < timedelta(minutes=5)
+    assert store.counts().triage_items > 100
+    assert datetime.now(UTC) - store.job_states()[0].last_run_at < timedelta(minutes=5)
 
 
 # -- the daily digest --------------------------------------------------------------------------------
@@ -206,9 +206,9 @@ def test_smtp_down_then_up_the_digest_goes_out_once_later(store, recipients):
     runner = Runner(store, [], FakeClassifier(), config(), transport=lambda m: send(m, dead),
                     clock=lambda: clock["now"])  # fmt: skip
     runner.run_job("digest", runner.digest)
-    state = {j["name"]: j for j in store.job_states()}["digest"]
-    assert state["last_status"] == "error" and "2 of 2 failed; retried with backoff" in state["last_error"]
-    assert [d["status"] for d in store.deliveries(kind="digest")] == ["pending", "pending"]
+    state = {j.name: j for j in store.job_states()}["digest"]
+    assert state.last_status == "error" and "2 of 2 failed; retried with backoff" in state.last_error
+    assert [d.status for d in store.deliveries(kind="digest")] == ["pending", "pending"]
     clock["now"] = _local(20, 8, 0) + timedelta(seconds=30)
     assert runner.digest() == "digest 2026-11-20: waiting 2"  # the retry is not due yet
     controller, inbox = start_smtp(port)
@@ -233,8 +233,8 @@ def test_the_scheduler_sends_the_digest_when_the_frozen_clock_reaches_eight(smtp
         clock.tick(timedelta(minutes=10))
         runner.scheduler.run_pending()
         assert len(smtp.messages) == 2
-    digest = {j["name"]: j for j in store.job_states()}["digest"]
-    assert digest["last_detail"] == "digest 2026-11-20: already 2"
+    digest = {j.name: j for j in store.job_states()}["digest"]
+    assert digest.last_detail == "digest 2026-11-20: already 2"
 
 
 def test_digest_command_dry_run_and_send(smtp, store, tmp_path, monkeypatch, capsys, recipients):

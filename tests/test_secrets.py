@@ -355,7 +355,7 @@ def test_a_manager_or_owner_session_cannot_export_evidence(store, dashboard_item
     next(b for b in at.button if b.key == "i_evidence").click().run()
     assert [e.value for e in at.exception] == []
     assert at.get("download_button") == []
-    assert [e["action"] for e in store.item(dashboard_item)["audit"]] == []
+    assert [e.action for e in store.item(dashboard_item).audit] == []
 
 
 # -- integrity: `repmon verify` on the demo database ---------------------------------------------------

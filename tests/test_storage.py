@@ -31,7 +31,7 @@ def test_save_page_is_idempotent_and_keeps_the_cursor(store, make_mention):
     first = store.save_page("x-search", page, [], {"since_id": "2"}, NOW)
     again = store.save_page("x-search", page, [], {"since_id": "2"}, NOW)
     assert (first.new_mentions, again.new_mentions) == (2, 0)
-    assert store.counts()["mentions"] == 2
+    assert store.counts().mentions == 2
     assert store.source_state("x-search").cursor == {"since_id": "2"}
     # same id on another platform is another mention
     assert (
@@ -73,7 +73,7 @@ def test_a_failing_page_writes_nothing(store, make_mention, monkeypatch):
     with pytest.raises(RuntimeError):
         store.save_page("s", [make_mention(external_id="7")], [], {"since_id": "7"}, NOW)
     monkeypatch.setattr(Ingest, "_insert_snapshots", original)
-    assert store.counts()["mentions"] == 0
+    assert store.counts().mentions == 0
     assert store.source_state("s") is None
     assert calls["n"] == 1
 
@@ -188,7 +188,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
     assert store.schema_revision() == "none"
     assert inspect(store.engine).get_table_names() == ["alembic_version"]
     assert store.migrate() == "0012"
-    assert store.counts()["mentions"] == 0
+    assert store.counts().mentions == 0
 
 
 def test_text_typed_by_people_is_stored_as_valid_text(store):
@@ -203,8 +203,8 @@ def test_text_typed_by_people_is_stored_as_valid_text(store):
     store.record_event(None, bad, "note", {"text": "n\x00ul \ud800"}, NOW)
     store.save_job_state("poll x-search", NOW, "error", error="boom\x00")
     store.mark_source("x-search", NOW, status="failing", error="bad\x00 \ud800")
-    assert (store.user(bad)["name"], store.user(stored)["email"]) == (stored, "m\ufffd@example.com")
-    assert store.job_states()[0]["last_error"] == "boom\ufffd"
+    assert (store.user(bad).name, store.user(stored).email) == (stored, "m\ufffd@example.com")
+    assert store.job_states()[0].last_error == "boom\ufffd"
     assert store.source_state("x-search").last_error == "bad\ufffd \ufffd"
     with store.session() as s:
         events = s.execute(select(AuditEventRow.actor, AuditEventRow.action, AuditEventRow.detail)).all()

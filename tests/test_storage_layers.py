@@ -7,6 +7,7 @@ import ast
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from monitor import workflow
 from monitor.pipeline import run_pass
 from monitor.records import Capture, MentionMetrics, QueueFilter, RawPayload, Share
 from monitor.storage import Store, evidence
+from monitor.stored import EvidenceDocument, EvidenceMention, TriageItem
 from monitor.triage import LEGAL_SCOPE
 from monitor.users import after_failure
 
@@ -125,10 +127,10 @@ WRITERS = {
 }  # fmt: skip
 
 
-def test_no_store_method_returns_an_orm_row(store, make_mention, fake_classifier):
-    _filled(store, make_mention, fake_classifier)
+def _calls(store: Store, make_mention, fake_classifier) -> dict[str, Callable[[], object]]:
+    """A call of every public read of the facade (the writers that return nothing are in ``WRITERS``)."""
     version = fake_classifier.model_version
-    calls = {
+    return {
         "save_page": lambda: store.save_page("test", [make_mention(external_id="4")], [], None, NOW),
         "mark_deleted": lambda: store.mark_deleted("x", ["4"], NOW),
         "captures": lambda: store.captures("x", "1"),
@@ -171,9 +173,18 @@ def test_no_store_method_returns_an_orm_row(store, make_mention, fake_classifier
         "last_jobs": lambda: store.last_jobs(),
         "counts": lambda: store.counts(),
     }
+
+
+def test_every_public_store_method_is_called_here(store, make_mention, fake_classifier):
+    calls = _calls(store, make_mention, fake_classifier)
     forwarded = {name for name, value in vars(Store).items() if callable(value) and not name.startswith("_")}
     # every public method of the facade is either called here or a writer that returns nothing
     assert forwarded - {"open", "source_lock"} == set(calls) | WRITERS
+
+
+def test_no_store_method_returns_an_orm_row(store, make_mention, fake_classifier):
+    _filled(store, make_mention, fake_classifier)
+    calls = _calls(store, make_mention, fake_classifier)
     found: list[str] = []
     results = {name: call() for name, call in calls.items()}
     for name, result in results.items():
@@ -188,10 +199,48 @@ def test_no_store_method_returns_an_orm_row(store, make_mention, fake_classifier
     assert [q["external_id"] for q in results["evidence"]["quotes"]] == ["3"]
 
 
-def test_the_repositories_return_records_and_the_mappings_are_made_from_them(
-    store, make_mention, fake_classifier
-):
-    """The reads the store keeps in mapping shape come from records, field for field."""
+def _records_as_mappings(value: object, where: str, out: list[str]) -> None:
+    """Collect every mapping with text keys (a record's fields as a dict) that ``value`` returns: itself,
+    or inside the lists, tuples and mappings it is made of. A record's own fields are not walked: a JSON
+    field (a cursor, an audit event's detail) is a value, not a record."""
+    if isinstance(value, dict):
+        if value and all(isinstance(k, str) for k in value):
+            out.append(f"{where}: a dict of {sorted(value)[:3]}")
+        for k, v in value.items():
+            _records_as_mappings(v, f"{where}[{k!r}]", out)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for i, v in enumerate(value):
+            _records_as_mappings(v, f"{where}[{i}]", out)
+
+
+def test_every_store_read_returns_records_or_values_never_a_dict(store, make_mention, fake_classifier):
+    """No mapping stands in for a record: each read returns records (``monitor/stored.py``), plain values,
+    or collections of them keyed by id. The one document is the evidence bundle's content, typed."""
+    _filled(store, make_mention, fake_classifier)
+    results = {name: call() for name, call in _calls(store, make_mention, fake_classifier).items()}
+    found: list[str] = []
+    for name, result in results.items():
+        if name != "evidence":
+            _records_as_mappings(result, name, found)
+    assert found == []
+    # the probe catches a record handed back as its fields
+    probe: list[str] = []
+    _records_as_mappings([dataclasses.asdict(results["counts"])], "counts", probe)
+    assert probe == ["counts[0]: a dict of ['classifications', 'demo_mentions', 'mentions']"]
+    # the reads above did read something, as records
+    for name in ("item", "reply", "user", "users", "deliveries", "job_states", "open_mentions", "counts"):
+        value = results[name]
+        records = value if isinstance(value, list) else [value]
+        assert records and all(dataclasses.is_dataclass(r) for r in records), name
+    # the evidence is the typed document: its keys are EvidenceDocument's, nothing more or less
+    ev = results["evidence"]
+    assert isinstance(ev, dict) and set(ev) == set(EvidenceDocument.__required_keys__)
+    assert set(ev["mention"]) == set(EvidenceMention.__required_keys__)
+    assert set(ev["item"]) == {f.name for f in dataclasses.fields(TriageItem)}
+
+
+def test_the_store_reads_are_the_repositories_records(store, make_mention, fake_classifier):
+    """The store's reads forward to the repositories: the same records, field for field."""
     _filled(store, make_mention, fake_classifier)
     repos = store.repos
     pairs = {
@@ -204,18 +253,12 @@ def test_the_repositories_return_records_and_the_mappings_are_made_from_them(
         "open_mentions": (repos.mentions.open_mentions("x"), store.open_mentions("x")),
         "counts": (repos.jobs.counts(), store.counts()),
     }
-    for name, (record, mapping) in pairs.items():
-        records = record if isinstance(record, list) else [record]
-        mappings = mapping if isinstance(mapping, list) else [mapping]
-        assert records and all(dataclasses.is_dataclass(r) for r in records), name
-        if name == "users":  # the list leaves the password hash out
-            assert all(r.password_hash is None for r in records)
-            assert [dataclasses.asdict(r) for r in records] == [m | {"password_hash": None} for m in mappings]
-        else:
-            assert [dataclasses.asdict(r) for r in records] == mappings, name
-    assert store.repos.accounts.user("dana").password_hash == "hash"
-    assert [e.action for e in repos.items.item(2).audit] == ["start", "draft", "correct"]
-    assert store.counts()["open_items"] == repos.jobs.counts().open_items == 3
+    for name, (record, from_store) in pairs.items():
+        assert record == from_store and type(record) is type(from_store), name
+    assert all(u.password_hash is None for u in store.users())  # the list leaves the password hash out
+    assert store.user("dana").password_hash == "hash"
+    assert [e.action for e in store.item(2).audit] == ["start", "draft", "correct"]
+    assert store.counts().open_items == repos.jobs.counts().open_items == 3
 
 
 def test_every_quote_is_read_page_by_page(store, make_mention, fake_classifier, monkeypatch):

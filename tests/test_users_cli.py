@@ -30,10 +30,10 @@ def test_user_add_stores_only_an_argon2_hash(capsys, data_dir, monkeypatch):
     assert add(monkeypatch, "maya", "--role", "manager") == 0
     assert capsys.readouterr().out == "user maya (manager) added\n"
     row = open_store(data_dir).user("maya")
-    assert row["role"] == "manager" and row["password_hash"].startswith("$argon2id$")
-    assert "s3cret-pass" not in row["password_hash"]
-    assert password_matches(row["password_hash"], "s3cret-pass")
-    assert not password_matches(row["password_hash"], "s3cret-pasS")
+    assert row.role == "manager" and row.password_hash.startswith("$argon2id$")
+    assert "s3cret-pass" not in row.password_hash
+    assert password_matches(row.password_hash, "s3cret-pass")
+    assert not password_matches(row.password_hash, "s3cret-pasS")
     assert main(["user", "list"]) == 0
     assert capsys.readouterr().out.split() == ["maya", "manager", "active"]
 
@@ -48,7 +48,7 @@ def test_user_add_refuses_bad_input_clearly(capsys, data_dir, monkeypatch):
     assert "user 'maya' exists: add --replace" in capsys.readouterr().err
     assert add(monkeypatch, "maya", "--role", "owner", "--replace", password="another-pass") == 0
     row = open_store(data_dir).user("maya")
-    assert row["role"] == "owner" and password_matches(row["password_hash"], "another-pass")
+    assert row.role == "owner" and password_matches(row.password_hash, "another-pass")
     with pytest.raises(SystemExit):
         add(monkeypatch, "x1", "--role", "admin")
 
@@ -121,7 +121,7 @@ def test_a_trailing_newline_does_not_make_a_second_user(capsys, data_dir, monkey
         "repmon: user name 'demo-owner\\n' contains the invisible or control character U+000A at "
         "position 11: type the name without it\n"
     )
-    assert [(u["name"], u["role"]) for u in open_store(data_dir).users()] == [("demo-owner", "owner")]
+    assert [(u.name, u.role) for u in open_store(data_dir).users()] == [("demo-owner", "owner")]
 
 
 @pytest.mark.parametrize("twin", ["MAYA", "mаya", "mayа", "mαya", "maуa", "rnaya"])
@@ -130,7 +130,7 @@ def test_a_look_alike_of_an_existing_name_is_refused(capsys, data_dir, monkeypat
     capsys.readouterr()
     assert add(monkeypatch, twin, "--role", "legal") == 2
     assert f"user name {twin!r} looks like the existing user 'maya'" in capsys.readouterr().err
-    assert [u["name"] for u in open_store(data_dir).users()] == ["maya"]
+    assert [u.name for u in open_store(data_dir).users()] == ["maya"]
     assert skeleton("maya") != skeleton("maia")
 
 
@@ -274,10 +274,10 @@ def test_a_new_user_gets_the_ui_language_unless_language_is_given(data_dir, monk
     monkeypatch.setenv("REPMON_UI_LANGUAGE", "he")
     assert add(monkeypatch, "oren", "--role", "owner", "--language", "en") == 0
     store = open_store(data_dir)
-    assert [store.user(n)["language"] for n in ("maya", "lea", "oren")] == ["he", "en", "en"]
+    assert [store.user(n).language for n in ("maya", "lea", "oren")] == ["he", "en", "en"]
     assert add(monkeypatch, "lea", "--role", "owner", "--replace", password="another-pass") == 0
-    assert open_store(data_dir).user("lea")["language"] == "en"  # a change keeps the language
+    assert open_store(data_dir).user("lea").language == "en"  # a change keeps the language
     assert add(monkeypatch, "lea", "--role", "owner", "--replace", "--language", "he") == 0
-    assert open_store(data_dir).user("lea")["language"] == "he"
+    assert open_store(data_dir).user("lea").language == "he"
     with pytest.raises(SystemExit):
         add(monkeypatch, "dana", "--role", "manager", "--language", "fr")

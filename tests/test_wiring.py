@@ -1,5 +1,6 @@
 """Sources from settings, tokens from the environment or a secrets file only, and the refresh schedule."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from monitor.cli import main
 from monitor.errors import ConfigError
 from monitor.settings import SETTINGS, current
 from monitor.sources.refresh import refresh_due, refresh_interval
+from monitor.stored import OpenMention
 from monitor.wiring import build_sources, wanted_sources
 
 TOKEN = "sekret-token-value"
@@ -71,15 +73,18 @@ def test_refresh_schedule_decays_and_speeds_up_for_fast_growth():
     assert refresh_interval(timedelta(days=2)) == timedelta(hours=6)
     assert refresh_interval(timedelta(days=10)) == timedelta(days=1)
     now = datetime(2026, 11, 20, 12, tzinfo=UTC)
-    row = {
-        "created_at": now - timedelta(hours=3),
-        "last_at": now - timedelta(minutes=10),
-        "engagement": 10,
-        "previous": 9,
-    }
+    row = OpenMention(
+        external_id="1",
+        created_at=now - timedelta(hours=3),
+        parent_id=None,
+        playbook="monitor",
+        last_at=now - timedelta(minutes=10),
+        engagement=10,
+        previous=9,
+    )
     assert not refresh_due(row, now)
-    assert refresh_due({**row, "engagement": 200}, now)  # growing fast: due sooner
-    assert refresh_due({**row, "last_at": None}, now)
+    assert refresh_due(replace(row, engagement=200), now)  # growing fast: due sooner
+    assert refresh_due(replace(row, last_at=None), now)
 
 
 def test_platform_intervals_are_set_on_the_sources(monkeypatch, store):

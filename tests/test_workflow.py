@@ -65,17 +65,17 @@ def test_transitions_are_recorded_with_who_and_when(queued):
     workflow.act(store, 1, "escalate", "dana", NOW + timedelta(minutes=3))
     workflow.act(store, 1, "review", "adv-miri", NOW + timedelta(minutes=4))
     workflow.act(store, 1, "decide", "adv-miri", NOW + timedelta(minutes=5), decision="notice_sent")
-    trail = [(e["actor"], e["action"], e["detail"]) for e in store.item(2)["audit"]]
+    trail = [(e.actor, e.action, e.detail) for e in store.item(2).audit]
     assert trail == [
         ("owner-avi", "assign", {"from": None, "to": "dana"}),
         ("dana", "start", {"from": "new", "to": "in_progress"}),
         ("dana", "respond", {"from": "in_progress", "to": "responded", "note": "answered publicly on X"}),
     ]
-    assert store.item(1)["item"]["decision"] == "notice_sent"
-    assert store.item(1)["audit"][-1]["at"] == NOW + timedelta(minutes=5)
+    assert store.item(1).item.decision == "notice_sent"
+    assert store.item(1).audit[-1].at == NOW + timedelta(minutes=5)
     with pytest.raises(WorkflowError, match="cannot resolve an item that is decided"):
         workflow.act(store, 1, "resolve", "dana", NOW)
-    assert store.item(1)["item"]["status"] == "decided"  # a refused action changes nothing
+    assert store.item(1).item.status == "decided"  # a refused action changes nothing
     assert store.verify() == []
 
 
@@ -183,8 +183,8 @@ def test_corrections_change_the_label_and_playbook_and_are_audited(
     )
     assert [(q.label, q.playbook) for q in store.queue()] == [("complaint", "reply")]
     assert store.corrections() == [("the coffee was cold praise", "complaint")]
-    event = store.item(1)["audit"][-1]
-    assert (event["actor"], event["action"], event["detail"]) == (
+    event = store.item(1).audit[-1]
+    assert (event.actor, event.action, event.detail) == (
         "dana",
         "correct",
         {"from": "praise", "to": "complaint", "reason": "sarcasm: the coffee was cold"},
@@ -238,9 +238,9 @@ def test_reply_draft_edit_approve_respond(tmp_path, monkeypatch, capsys, make_me
 
     assert main(["draft", "1", "--by", "dana"]) == 0
     reply = store.reply(1)
-    assert (reply["language"], reply["status"], reply["edited_by"]) == ("he", "draft", "dana")
-    assert "<" not in reply["text"] and "noa" in reply["text"]
-    assert store.item(1)["item"]["status"] == "in_progress"
+    assert (reply.language, reply.status, reply.edited_by) == ("he", "draft", "dana")
+    assert "<" not in reply.text and "noa" in reply.text
+    assert store.item(1).item.status == "in_progress"
     capsys.readouterr()
     assert main(["respond", "1", "--by", "dana"]) == 2
     assert "replies need approval (REPMON_APPROVERS)" in capsys.readouterr()[1]
@@ -248,18 +248,18 @@ def test_reply_draft_edit_approve_respond(tmp_path, monkeypatch, capsys, make_me
     assert main(["approve", "1", "--by", "dana"]) == 2
     assert "may not approve replies" in capsys.readouterr()[1]
     assert main(["draft", "1", "--text", "היי, מצטערים! שלחנו לך הודעה פרטית \u202e", "--by", "avi"]) == 0
-    assert store.reply(1)["text"] == "היי, מצטערים! שלחנו לך הודעה פרטית"  # bidi override dropped
+    assert store.reply(1).text == "היי, מצטערים! שלחנו לך הודעה פרטית"  # bidi override dropped
     assert main(["approve", "1", "--by", "avi"]) == 2
     assert "avi wrote this draft: another person must approve it" in capsys.readouterr()[1]
     assert main(["approve", "1", "--by", "miri"]) == 0
     assert main(["respond", "1", "--by", "dana", "--reply-id", "1860000000000099999"]) == 0
     reply = store.reply(1)
-    assert (reply["status"], reply["approved_by"], reply["platform_reply_id"]) == (
+    assert (reply.status, reply.approved_by, reply.platform_reply_id) == (
         "sent",
         "miri",
         "1860000000000099999",
     )
-    assert [e["action"] for e in store.item(1)["audit"]] == [
+    assert [e.action for e in store.item(1).audit] == [
         "start",
         "draft",
         "submit",
@@ -304,10 +304,10 @@ def test_the_cli_acts_only_as_an_existing_active_user(cli_item, capsys, monkeypa
     forged = "dana\n  2026-11-20T12:00:00+00:00 lea: decide"
     assert "invisible or control character U+000A" in refused(capsys, ["escalate", "1", "--by", forged])
     assert "no active user" in refused(capsys, ["assign", "1", "dana", "--by", "demo-owner"])
-    assert store.item(1)["audit"] == []  # nothing was done, nothing was written
+    assert store.item(1).audit == []  # nothing was done, nothing was written
     monkeypatch.setenv("REPMON_CLI_USER", "lea")
     assert main(["escalate", "1"]) == 0
-    assert [(e["actor"], e["action"]) for e in store.item(1)["audit"]] == [("lea", "escalate")]
+    assert [(e.actor, e.action) for e in store.item(1).audit] == [("lea", "escalate")]
 
 
 def test_the_cli_checks_the_dashboards_role_table(cli_item, capsys, tmp_path):
@@ -336,7 +336,7 @@ def test_the_cli_checks_the_dashboards_role_table(cli_item, capsys, tmp_path):
     assert "may not do this (assign)" in refused(capsys, ["assign", "1", "dana", "--by", "lea"])
     assert main(["decide", "1", "lawsuit", "--by", "lea"]) == 0
     assert main(["evidence", "1", "--out", out, "--by", "lea"]) == 0
-    assert [(e["actor"], e["action"]) for e in store.item(1)["audit"]] == [
+    assert [(e.actor, e.action) for e in store.item(1).audit] == [
         ("dana", "escalate"),
         ("lea", "review"),
         ("lea", "decide"),
@@ -354,7 +354,7 @@ def test_the_cli_never_lets_a_draft_be_approved_by_its_editor(cli_item, capsys, 
     )
     assert "lea (legal) may not do this (approve)" in refused(capsys, ["approve", "1", "--by", "lea"])
     assert main(["approve", "1", "--by", "avi"]) == 0
-    assert cli_item.reply(1)["approved_by"] == "avi"
+    assert cli_item.reply(1).approved_by == "avi"
 
 
 def test_the_dashboards_other_writes_check_the_users_current_role(store, make_mention, fake_classifier):
@@ -381,6 +381,6 @@ def test_the_dashboards_other_writes_check_the_users_current_role(store, make_me
     store.set_user_disabled("dana", True, NOW)  # disabled after signing in
     with pytest.raises(AccessDenied, match="no active user 'dana'"):
         actions.request_poll(store, "t", "dana", NOW)
-    ticks = [e["detail"] for e in store.item(item_id)["audit"] if e["action"] == "checklist"]
+    ticks = [e.detail for e in store.item(item_id).audit if e.action == "checklist"]
     assert ticks == [{"step": 1, "done": True}]
-    assert store.user("oren")["email"] == "oren@example.co.il"
+    assert store.user("oren").email == "oren@example.co.il"

@@ -63,7 +63,7 @@ def test_through_the_pipeline_nothing_lost_or_repeated(store, fake_classifier):
         third = run_pass(store, [src], fake_classifier, NOW)
     assert (first.new_mentions, second.new_mentions, third.new_mentions) == (3, 1, 0)
     assert first.errors == second.errors == third.errors == []
-    assert store.counts()["mentions"] == 4
+    assert store.counts().mentions == 4
 
 
 def test_records_and_byte_exact_hebrew_payload():
@@ -158,7 +158,7 @@ def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fa
     src = XMetricsSource(
         "x-metrics",
         make_client(TOKEN),
-        lambda: [r for r in store.open_mentions("x") if r["external_id"] != "1860000000000000003"],
+        lambda: [r for r in store.open_mentions("x") if r.external_id != "1860000000000000003"],
         backoff=0,
     )
     with replay.use_cassette("lookup_deleted.yaml"):

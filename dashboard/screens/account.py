@@ -23,7 +23,7 @@ store = data.store()
 lang = ui.language()
 _ = gettext_for(lang)
 st.title(_("Account"))
-me = next((u for u in store.users() if u["name"] == user["name"]), None)
+me = next((u for u in store.users() if u.name == user["name"]), None)
 st.markdown(
     _("Signed in as **{name}** ({role}).").format(
         name=views.markdown_text(user["name"]), role=views.name_of(views.ROLE_NAMES, user["role"], lang)
@@ -40,7 +40,7 @@ with st.form("language"):
     chosen = st.radio(
         _("Interface language"),
         list(LANGUAGES),
-        index=list(LANGUAGES).index(me["language"]) if me["language"] in LANGUAGES else 0,
+        index=list(LANGUAGES).index(me.language) if me.language in LANGUAGES else 0,
         horizontal=True,
         format_func=own_name,
         key="a_language",
@@ -59,8 +59,8 @@ with st.form("language"):
 if auth.allowed("digest_settings"):
     st.subheader(_("Daily digest"))
     with st.form("digest"):
-        email = st.text_input(_("E-mail address"), value=me["email"] or "", key="a_email")
-        wanted = st.checkbox(_("Send me the daily digest"), value=bool(me["digest"]), key="a_digest")
+        email = st.text_input(_("E-mail address"), value=me.email or "", key="a_email")
+        wanted = st.checkbox(_("Send me the daily digest"), value=me.digest, key="a_digest")
         saved = st.form_submit_button(_("Save"))
     st.caption(_("The digest is in your interface language."))
     if saved and auth.refuse_unless("digest_settings"):
@@ -74,7 +74,7 @@ if auth.allowed("digest_settings"):
         else:
             try:
                 actions.set_digest_prefs(
-                    store, user["name"], email.strip() or None, str(me["language"]), wanted, data.now()
+                    store, user["name"], email.strip() or None, me.language, wanted, data.now()
                 )
             except MonitorError as exc:  # e.g. the role was changed since sign-in
                 st.error(str(exc))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -16,7 +17,7 @@ from dashboard import auth, data, ui, views
 from monitor import actions
 from monitor.errors import MonitorError
 from monitor.i18n import gettext_for, label_name, ngettext_for
-from monitor.records import MAX_ITEM_ID
+from monitor.records import MAX_ITEM_ID, QueueItem
 from monitor.settings import current
 from monitor.users import action_permission, can
 from monitor.workflow import DECISIONS, allowed_actions
@@ -46,12 +47,14 @@ if picked is not None and (item_id is None or int(picked) != item_id):
     item_id, unknown = int(picked), None
     st.session_state["item_id"] = item_id
 
-q = store.queue_item(item_id) if item_id is not None else None
+shown_item = store.queue_item(item_id) if item_id is not None else None
 found = store.item(item_id) if item_id is not None else None
-if q is None or found is None:
+if shown_item is None or found is None:
     st.warning(_("There is no queue item #{id}. Open one from the Queue.").format(id=unknown or item_id))
     st.stop()
-row, audit = found["item"], found["audit"]
+# Typed without None, so that the page's actions (closures, run later) read it as the item it is.
+q: QueueItem = shown_item
+row, audit = found.item, found.audit
 library, playbook_error = data.playbooks()
 playbook = library.playbooks.get(q.playbook)
 
@@ -70,8 +73,8 @@ with badges:
     st.badge(_("SLA {sla}").format(sla=sla), color="red" if late else "green" if sla == "—" else "orange")
     st.badge(_("priority {n}").format(n=views.number(f"{q.priority:.0f}", lang)), color="violet")
     st.badge(_("assignee {name}").format(name=q.assignee or "—"), color="gray")
-    if row["decision"]:
-        decision_name = views.name_of(views.DECISION_NAMES, row["decision"], lang)
+    if row.decision:
+        decision_name = views.name_of(views.DECISION_NAMES, row.decision, lang)
         st.badge(_("decision {decision}").format(decision=decision_name), color="red")
 st.caption(_("playbook {title}").format(title=views.markdown_text(shown.title if shown else q.playbook)))
 if flash := st.session_state.pop("i_flash", None):
@@ -167,10 +170,10 @@ with left:
         st.dataframe(
             [
                 {
-                    _("time"): views.when(e["at"], lang, tz),
-                    _("who"): e["actor"],
-                    _("action"): views.name_of(views.AUDIT_NAMES, e["action"], lang),
-                    _("detail"): ", ".join(f"{k}: {v}" for k, v in e["detail"].items()),
+                    _("time"): views.when(e.at, lang, tz),
+                    _("who"): e.actor,
+                    _("action"): views.name_of(views.AUDIT_NAMES, e.action, lang),
+                    _("detail"): ", ".join(f"{k}: {v}" for k, v in e.detail.items()),
                 }
                 for e in audit
             ],
@@ -187,14 +190,14 @@ with right:
         order = [label_name(k, lang) for k in LABELS]
         st.bar_chart(pd.DataFrame({_("score"): scores}).reindex(order), horizontal=True, height=180)
     model = _(" · model {version}").format(version=q.model_version) if q.model_version else ""
-    st.caption(_("Why: {reasons}").format(reasons="; ".join(row["reasons"])) + model)
+    st.caption(_("Why: {reasons}").format(reasons="; ".join(row.reasons)) + model)
 
     if playbook and shown:
         st.subheader(_("Playbook"))
-        done = {}
+        done: dict[object, bool] = {}
         for e in audit:
-            if e["action"] == "checklist":
-                done[e["detail"].get("step")] = bool(e["detail"].get("done"))
+            if e.action == "checklist":
+                done[e.detail.get("step")] = bool(e.detail.get("done"))
         may_check = auth.allowed("workflow") or auth.allowed("legal_review")
         for n, step in enumerate(shown.steps, 1):
             box, text = st.columns([1, 14], vertical_alignment="top")
@@ -220,16 +223,16 @@ with right:
     if drafting:
         st.subheader(_("Reply"))
         template, reply_lang = actions.draft_for(q, library)
-        text = str(reply["text"]) if reply else template
+        draft_text = reply.text if reply else template
         if reply:
             st.caption(
                 _("{status} · last edit by {name}").format(
-                    status=views.name_of(views.REPLY_STATUS_NAMES, str(reply["status"]), lang),
-                    name=views.markdown_text(str(reply["edited_by"])),
+                    status=views.name_of(views.REPLY_STATUS_NAMES, reply.status, lang),
+                    name=views.markdown_text(reply.edited_by),
                 )
                 + (
-                    _(" · approved by {name}").format(name=views.markdown_text(str(reply["approved_by"])))
-                    if reply["approved_by"]
+                    _(" · approved by {name}").format(name=views.markdown_text(reply.approved_by))
+                    if reply.approved_by
                     else ""
                 )
             )
@@ -266,13 +269,13 @@ with right:
                         state=state, by=by, retry=retry
                     )
                 )
-        rtl = (reply["language"] if reply else reply_lang) == "he"
+        rtl = (reply.language if reply else reply_lang) == "he"
         # The editor in the reply's own direction, so it reads as it will be posted, whatever the page's.
         side = "direction: rtl; text-align: right" if rtl else "direction: ltr; text-align: left"
         st.html(f"<style>.st-key-i_reply_{q.id} textarea {{{side}}}</style>")
         edited = st.text_area(
             _("Reply (public)") + (_(" · in Hebrew") if rtl and lang != "he" else ""),
-            value=text,
+            value=draft_text,
             height=150,
             key=f"i_reply_{q.id}",
         )
@@ -362,7 +365,7 @@ with right:
                 act(
                     action_permission(action, q.status),
                     _("{action}: done.").format(action=action_name),
-                    lambda action=action: perform(action),
+                    partial(perform, action),
                 )
     if "decide" in allowed_now:
         d1, d2 = st.columns([2, 1], vertical_alignment="bottom")
@@ -389,7 +392,7 @@ with right:
             )
     if auth.allowed("assign") and q.status not in ("closed", "dismissed", "resolved"):
         a1, a2 = st.columns([2, 1], vertical_alignment="bottom")
-        people = [u["name"] for u in store.users() if u["role"] != "owner"]
+        people = [u.name for u in store.users() if u.role != "owner"]
         default = q.assignee if q.assignee in people else user["name"]
         who = a1.selectbox(
             _("Assign to"), people, index=people.index(default) if default in people else 0, key="i_assignee"

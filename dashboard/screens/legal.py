@@ -4,7 +4,6 @@ hashes, the decision, and the evidence ZIP."""
 from __future__ import annotations
 
 import html
-from typing import cast
 
 import streamlit as st
 
@@ -45,8 +44,11 @@ st.dataframe(
 choices = {
     it.id: f"#{it.id} · {views.label_text(it.label, lang)} · {views.excerpt(it.text, 70)}" for it in items
 }
-item_id = st.selectbox(_("Review item"), list(choices), format_func=choices.get, key="l_item")
-ev = store.evidence(item_id)
+item_id = st.selectbox(_("Review item"), list(choices), format_func=choices.__getitem__, key="l_item")
+ev = store.evidence(item_id) if item_id is not None else None
+if item_id is None or ev is None:  # the item went away since the list was read
+    st.warning(_("There is no queue item #{id}. Open one from the Queue.").format(id=item_id))
+    st.stop()
 q = next(it for it in items if it.id == item_id)
 st.html(views.post_html(q.text, q.language))
 posted = html.escape(_("posted {time}")).format(time=f"<bdi>{html.escape(ui.when(q.created_at, lang))}</bdi>")
@@ -62,7 +64,7 @@ if q.deleted_at:
     )
 
 st.subheader(_("Evidence"))
-raw = ev["raw"] if ev else None
+raw = ev["raw"]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(_("Captures"), 1 + len(ev["captures"]) if raw else len(ev["captures"]))
 c2.metric(_("Shares recorded"), len(ev["shares"]))
@@ -87,8 +89,8 @@ if ev["shares"]:
         st.dataframe(
             [
                 {
-                    _("handle"): views.handle(str(s["sharer_handle"])),
-                    _("followers"): s["sharer_followers"],
+                    _("handle"): views.handle(s["handle"]),
+                    _("followers"): s["followers"],
                     _("kind"): s["kind"],
                     _("first seen"): views.when(s["first_seen_at"], lang, tz),
                 }
@@ -102,9 +104,9 @@ if ev["quotes"]:
         st.dataframe(
             [
                 {
-                    _("author"): views.handle(str(x["author"])),
+                    _("author"): views.handle(x["author"]),
                     _("posted"): views.when(x["created_at"], lang, tz),
-                    _("text"): views.excerpt(str(x["text"])),
+                    _("text"): views.excerpt(x["text"]),
                 }
                 for x in ev["quotes"]
             ],
@@ -114,7 +116,7 @@ if ev["quotes"]:
 
 st.subheader(_("Decision"))
 status = q.status
-decided = cast(dict[str, str | None], ev["item"])["decision"]
+decided: str | None = ev["item"]["decision"]
 st.caption(
     _("Status: {status}").format(status=views.status_name(status, lang))
     + (

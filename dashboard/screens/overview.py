@@ -42,7 +42,7 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric(_("Mentions, {n} days").format(n=days), i18n.format_number(total, lang))
 today = now.date()
 c2.metric(_("Negative today"), i18n.format_percent(shares[today], lang) if today in shares else "—")
-c3.metric(_("Open items"), i18n.format_number(counts["open_items"], lang))
+c3.metric(_("Open items"), i18n.format_number(counts.open_items, lang))
 c4.metric(_("Open with legal"), i18n.format_number(len(legal), lang))
 
 

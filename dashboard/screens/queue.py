@@ -55,7 +55,7 @@ with st.container(border=True):
         _("Language"), ["he", "en", "mixed", "und"], key="q_languages", placeholder=_("any"),
         format_func=lambda x: views.name_of(views.POST_LANGUAGE_NAMES, x, lang),
     )  # fmt: skip
-    people = [ANYONE, UNASSIGNED, *sorted({*store.assignees(), *(u["name"] for u in store.users())})]
+    people = [ANYONE, UNASSIGNED, *sorted({*store.assignees(), *(u.name for u in store.users())})]
     assignee = c6.selectbox(
         _("Assignee"), people, key="q_assignee",
         format_func=lambda x: _(ANYONE) if x == ANYONE else _("(unassigned)") if x == UNASSIGNED else x,
@@ -63,15 +63,16 @@ with st.container(border=True):
     window = c7.selectbox(_("Posted"), list(WINDOWS), key="q_window", format_func=_)
     place = c8.selectbox(_("Where"), list(PLACES), key="q_place", format_func=_)
     since = until = None
-    if WINDOWS[window] == -1:
+    span = WINDOWS[window]
+    if span == -1:
         picked = st.date_input(
             _("Posted between"), value=(now.date() - timedelta(days=7), now.date()), key="q_dates"
         )
         if isinstance(picked, tuple) and len(picked) == 2:
             since = datetime.combine(picked[0], time.min, tzinfo=now.tzinfo)
             until = datetime.combine(picked[1], time.max, tzinfo=now.tzinfo)
-    elif WINDOWS[window]:
-        since = now - timedelta(days=WINDOWS[window])
+    elif span:
+        since = now - timedelta(days=span)
 data.save_widgets(FILTERS)
 
 flt = QueueFilter(
@@ -145,7 +146,7 @@ with c2:
         )
         if auth.allowed("assign"):
             a1, a2 = st.columns([2, 1], vertical_alignment="bottom")
-            names = [u["name"] for u in store.users() if u["role"] != "owner"]
+            names = [u.name for u in store.users() if u.role != "owner"]
             mine = names.index(user["name"]) if user["name"] in names else 0
             who = a1.selectbox(_("Assign to"), names, index=mine, key="q_bulk_who")
             if a2.button(_("Assign ticked"), key="q_bulk_assign") and auth.refuse_unless("assign") and who:

@@ -44,7 +44,8 @@ def next_poll(src) -> str:  # noqa: ANN001 - a SourceState
 
 rows = []
 for src in states:
-    reads = src.cursor.get("reads") if isinstance(src.cursor.get("reads"), dict) else {}
+    found = src.cursor.get("reads")
+    reads: dict[str, object] = found if isinstance(found, dict) else {}
     rows.append(
         {
             "source": src.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
@@ -112,7 +113,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     )
     print(
-        _("counts: {counts}").format(counts=", ".join(f"{_count_name(k, _)} {v}" for k, v in counts.items()))
+        _("counts: {counts}").format(
+            counts=", ".join(f"{_count_name(f.name, _)} {getattr(counts, f.name)}" for f in fields(counts))
+        )
     )
     print(_("sources:"))
     now = common.now()
@@ -175,22 +178,22 @@ def _count_name(key: str, _: Gettext) -> str:
 
 def _print_jobs(store: Store, lang: str) -> None:
     _ = gettext_for(lang)
-    jobs: list[dict[str, Any]] = store.job_states()
+    jobs = store.job_states()
     if jobs:
         print(_("scheduled jobs (repmon run):"))
         for j in jobs:
             line = "  " + _("{name} last {last} {status}, next {next}, runs {runs}").format(
-                name=f"{j['name']:<22}",
-                last=when(j["last_run_at"], lang, never=_("never")),
-                status=key_name(j["last_status"], lang) if j["last_status"] else "",
-                next=when(j["next_run_at"], lang),
-                runs=j["runs"],
+                name=f"{j.name:<22}",
+                last=when(j.last_run_at, lang, never=_("never")),
+                status=key_name(j.last_status, lang) if j.last_status else "",
+                next=when(j.next_run_at, lang),
+                runs=j.runs,
             )
-            if j["last_detail"] and j["last_status"] == "ok":
-                line += f"\n      {j['last_detail']}"
-            if j["last_error"]:
+            if j.last_detail and j.last_status == "ok":
+                line += f"\n      {j.last_detail}"
+            if j.last_error:
                 line += "\n      " + _("last error ({at}): {error}").format(
-                    at=when(j["last_error_at"], lang), error=one_line(j["last_error"])
+                    at=when(j.last_error_at, lang), error=one_line(j.last_error)
                 )
             print(line)
 
@@ -224,22 +227,22 @@ def _print_outbox(store: Store, lang: str) -> None:
 
 def _print_deliveries(store: Store, lang: str) -> None:
     _ = gettext_for(lang)
-    pending: list[dict[str, Any]] = store.deliveries(pending_only=True, limit=20)
+    pending = store.deliveries(pending_only=True, limit=20)
     if pending:
         print(_("e-mails waiting to be sent:"))
         for d in pending:
             print(
                 "  "
                 + _("{kind} {key} to {recipient}: {n} attempt(s), next {next}").format(
-                    kind=d["kind"],
-                    key=d["key"],
-                    recipient=shown_name(d["recipient"], lang),
-                    n=d["attempts"],
-                    next=when(d["next_attempt_at"], lang, never=_("now")),
+                    kind=d.kind,
+                    key=d.key,
+                    recipient=shown_name(d.recipient, lang),
+                    n=d.attempts,
+                    next=when(d.next_attempt_at, lang, never=_("now")),
                 )
                 + (
-                    "\n      " + _("last error: {error}").format(error=one_line(d["last_error"]))
-                    if d["last_error"]
+                    "\n      " + _("last error: {error}").format(error=one_line(d.last_error))
+                    if d.last_error
                     else ""
                 )
             )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from monitor.cli import common
 from monitor.cli.common import (
@@ -51,23 +52,23 @@ def cmd_item(args: argparse.Namespace) -> int:
     from playbooks.engine import load_library
 
     store = common.open_store()
-    found: dict[str, Any] | None = store.item(args.id)  # the item and its audit trail
+    found = store.item(args.id)  # the item and its audit trail
     if found is None:
         raise InputError(f"no queue item {args.id}: see `repmon queue --all`")
-    item, now = found["item"], common.now()
+    item, now = found.item, common.now()
     q = store.queue_item(args.id)
     library = load_library()
-    playbook = library.playbooks.get(item["playbook"])
-    breached = item["status"] in AWAITING_FIRST_RESPONSE and item["sla_due_at"] < now
+    playbook = library.playbooks.get(item.playbook)
+    breached = item.status in AWAITING_FIRST_RESPONSE and item.sla_due_at < now
     if args.json:
         out = {
             **(queue_json(q, library) if q else {}),
-            "assignee": item["assignee"],
-            "decision": item["decision"],
+            "assignee": item.assignee,
+            "decision": item.decision,
             "sla_breached": breached,
-            "reasons": item["reasons"],
-            "allowed_actions": allowed_actions(item["status"]),
-            "audit": [{**e, "at": e["at"].isoformat()} for e in found["audit"]],
+            "reasons": item.reasons,
+            "allowed_actions": allowed_actions(item.status),
+            "audit": [{**asdict(e), "at": e.at.isoformat()} for e in found.audit],
         }
         print(json.dumps(out, ensure_ascii=False, default=str))
         return 0
@@ -76,9 +77,9 @@ def cmd_item(args: argparse.Namespace) -> int:
     print(
         _("item {id} [{status}] playbook {playbook}, priority {priority}").format(
             id=args.id,
-            status=key_name(item["status"], lang),
-            playbook=key_name(item["playbook"], lang),
-            priority=f"{item['priority']:.1f}",
+            status=key_name(item.status, lang),
+            playbook=key_name(item.playbook, lang),
+            priority=f"{item.priority:.1f}",
         )
     )
     if q:
@@ -103,18 +104,18 @@ def cmd_item(args: argparse.Namespace) -> int:
                 scores=", ".join(f"{label_shown(k, lang)} {v:.2f}" for k, v in ranked)
             )
         )
-    due = item["sla_due_at"]
+    due = item.sla_due_at
     print(
         _("SLA due {due}").format(due=due.isoformat(timespec="minutes") if lang == "en" else when(due, lang))
         + (_("  ** BREACHED **") if breached else "")
     )
     print(
         _("assignee: {assignee}; decision: {decision}").format(
-            assignee=shown_name(item["assignee"], lang) if item["assignee"] else "-",
-            decision=item["decision"] or "-",
+            assignee=shown_name(item.assignee, lang) if item.assignee else "-",
+            decision=item.decision or "-",
         )
     )
-    print(_("why: {reasons}").format(reasons=for_terminal("; ".join(item["reasons"]))))
+    print(_("why: {reasons}").format(reasons=for_terminal("; ".join(item.reasons))))
     if playbook:
         print(
             "\n"
@@ -136,12 +137,12 @@ def cmd_item(args: argparse.Namespace) -> int:
                 else _("(no public reply for this playbook)")
             )
         )
-    allowed = ", ".join(allowed_actions(item["status"])) or _("nothing")
+    allowed = ", ".join(allowed_actions(item.status)) or _("nothing")
     print("\n" + _("allowed now: {actions}").format(actions=allowed))
     print(_("audit trail:"))
-    for e in found["audit"]:
-        detail = for_terminal(json.dumps(e["detail"], ensure_ascii=False))
-        print(f"  {when(e['at'], lang)} {shown_name(e['actor'], lang)}: {e['action']} {detail}")
+    for e in found.audit:
+        detail = for_terminal(json.dumps(e.detail, ensure_ascii=False))
+        print(f"  {when(e.at, lang)} {shown_name(e.actor, lang)}: {e.action} {detail}")
     return 0
 
 

@@ -77,7 +77,7 @@ def _demo_users(store: Store) -> None:
     """The demo's sign-ins (demo mode only: a real install has no default password)."""
     from monitor.actions import add_user
 
-    existing = {u["name"] for u in store.users()}
+    existing = {u.name for u in store.users()}
     for name, role in DEMO_USERS:
         if name not in existing:
             add_user(store, name, role, DEMO_PASSWORD, common.now())

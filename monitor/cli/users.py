@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from monitor import i18n
 from monitor.cli import common
@@ -45,11 +44,10 @@ def cmd_user(args: argparse.Namespace) -> int:
     lang = common.language()
     _ = gettext_for(lang)
     if args.user_command == "list":
-        users: list[dict[str, Any]] = store.users()
-        for u in users:
-            state = _("disabled") if u["disabled"] else _("active")
-            role = role_name(u["role"], lang)
-            print(f"{for_terminal(u['name']):<20} {role:<8} {state}  {for_terminal(u['email'])}")
+        for u in store.users():
+            state = _("disabled") if u.disabled else _("active")
+            role = role_name(u.role, lang)
+            print(f"{for_terminal(u.name):<20} {role:<8} {state}  {for_terminal(u.email)}")
         return 0
     if args.user_command in ("disable", "enable"):
         store.set_user_disabled(check_name(args.name), args.user_command == "disable", common.now())

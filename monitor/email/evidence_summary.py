@@ -13,12 +13,12 @@ from __future__ import annotations
 import html
 import json
 from datetime import UTC, datetime, tzinfo
-from typing import Any
 
 from markupsafe import Markup
 
 from classifiers.text import detect_language
 from monitor import i18n
+from monitor.stored import EvidenceClassification, EvidenceDocument, EvidenceMention
 from monitor.text_safety import flags, for_html
 
 
@@ -33,7 +33,7 @@ def _when(value: object, language: str, tz: tzinfo) -> Markup:
     return Markup("{} (<bdi>{}</bdi>)").format(local, moment.astimezone(UTC).isoformat())
 
 
-def _hidden_note(m: dict[str, Any], language: str) -> str:
+def _hidden_note(m: EvidenceMention, language: str) -> str:
     """'RLO (handle), CR, LF (name)': the hidden characters in the author's handle, name and the link."""
     _ = i18n.gettext_for(language)
     parts = [
@@ -44,7 +44,7 @@ def _hidden_note(m: dict[str, Any], language: str) -> str:
     return ", ".join(parts)
 
 
-def _classification(classification: dict[str, Any], language: str) -> str:
+def _classification(classification: EvidenceClassification, language: str) -> str:
     """'Complaint (Complaint 90%, Neutral 6%, ...)': the label, then each label's score, highest first."""
     scores = sorted(dict(classification["scores"]).items(), key=lambda kv: -float(kv[1]))
     shown = ", ".join(
@@ -54,7 +54,7 @@ def _classification(classification: dict[str, Any], language: str) -> str:
     return f"{i18n.label_name(classification['label'], language)} ({shown})"
 
 
-def summary_html(ev: dict[str, Any], generated_at: datetime, language: str, tz: tzinfo) -> bytes:
+def summary_html(ev: EvidenceDocument, generated_at: datetime, language: str, tz: tzinfo) -> bytes:
     """The summary of an item's evidence (``Store.evidence``) in ``language``, right to left where the
     language is; the post keeps its own direction."""
     language = i18n.language_or_default(language)

@@ -82,9 +82,9 @@ def _recipients(found: tuple[Addressee, ...], languages: Mapping[str, str] | Non
 def user_languages(store: Store) -> dict[str, str]:
     """Each active user's e-mail address (lower case) and their language."""
     return {
-        str(u["email"]).lower(): i18n.language_or_default(str(u["language"] or "") or ui_language())
+        u.email.lower(): i18n.language_or_default(u.language or ui_language())
         for u in store.users()
-        if u["email"] and not u["disabled"]
+        if u.email and not u.disabled
     }
 
 
@@ -94,27 +94,17 @@ def digest_recipients(store: Store, problems: list[str] | None = None) -> list[R
     out = _recipients(current().digest_recipients, user_languages(store))
     known = {r.address.lower() for r in out}
     for user in store.users():
-        if (
-            user["digest"]
-            and user["email"]
-            and not user["disabled"]
-            and (problem := email_problem(str(user["email"])))
-        ):
+        if user.digest and user.email and not user.disabled and (problem := email_problem(user.email)):
             if problems is not None:
                 problems.append(
-                    f"user {user['name']}'s digest address {user['email']!r} is not an e-mail address "
+                    f"user {user.name}'s digest address {user.email!r} is not an e-mail address "
                     f"({problem}): no digest goes to it; fix it on the dashboard's Account page"
                 )
             continue
-        if (
-            user["digest"]
-            and user["email"]
-            and not user["disabled"]
-            and str(user["email"]).lower() not in known
-        ):
-            language = i18n.language_or_default(str(user["language"] or "") or ui_language())
-            out.append(Recipient(str(user["email"]), language))
-            known.add(str(user["email"]).lower())
+        if user.digest and user.email and not user.disabled and user.email.lower() not in known:
+            language = i18n.language_or_default(user.language or ui_language())
+            out.append(Recipient(user.email, language))
+            known.add(user.email.lower())
     return out
 
 
@@ -189,10 +179,10 @@ def deliver(
     ``already`` (sent before), ``waiting`` (a retry is not due yet) or ``failed`` (retry scheduled)."""
     address = recipient.address
     existing = next(
-        (d for d in store.deliveries(kind=kind, limit=1000) if d["key"] == key and d["recipient"] == address),
+        (d for d in store.deliveries(kind=kind, limit=1000) if d.key == key and d.recipient == address),
         None,
     )
-    if existing and existing["status"] == "sent":
+    if existing and existing.status == "sent":
         return "already"
     if not store.delivery_due(kind, key, address, now):
         return "waiting"
@@ -200,7 +190,7 @@ def deliver(
     try:
         transport(message)
     except MailError as exc:
-        attempts = (existing["attempts"] if existing else 0) + 1
+        attempts = (existing.attempts if existing else 0) + 1
         store.delivery_result(kind, key, address, now, error=str(exc), retry_at=now + backoff(attempts))
         return "failed"
     store.delivery_result(kind, key, address, now, message_id=str(message.get("Message-ID", "")) or None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from monitor.stored import OpenMention
+
 FAST_GROWTH_PER_HOUR = 50.0
 
 
@@ -24,12 +26,12 @@ def refresh_interval(age: timedelta, growth_per_hour: float = 0.0) -> timedelta:
     return step / 2 if growth_per_hour >= FAST_GROWTH_PER_HOUR else step
 
 
-def refresh_due(row: dict, now: datetime) -> bool:
-    """For a row of ``Store.open_mentions``: is a new metric read due now?"""
-    if row["last_at"] is None:
+def refresh_due(row: OpenMention, now: datetime) -> bool:
+    """For a post of ``Store.open_mentions``: is a new metric read due now?"""
+    if row.last_at is None:
         return True
     growth = 0.0
-    if row["previous"] is not None and row["engagement"] is not None:
-        age_of_last = max((row["last_at"] - row["created_at"]).total_seconds() / 3600, 1 / 60)
-        growth = (row["engagement"] - row["previous"]) / min(age_of_last, 1.0)
-    return now - row["last_at"] >= refresh_interval(now - row["created_at"], growth)
+    if row.previous is not None and row.engagement is not None:
+        age_of_last = max((row.last_at - row.created_at).total_seconds() / 3600, 1 / 60)
+        growth = (row.engagement - row.previous) / min(age_of_last, 1.0)
+    return now - row.last_at >= refresh_interval(now - row.created_at, growth)

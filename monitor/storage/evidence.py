@@ -12,12 +12,13 @@ from monitor.storage.database import Database
 from monitor.storage.items import Items
 from monitor.storage.mentions import Mentions
 from monitor.storage.models import ClassificationRow, MentionRow, RawPayloadRow, TriageItemRow
+from monitor.stored import EvidenceDocument, EvidenceMention, EvidencePost
 
 # Quotes of a post are read page by page (by the index on (platform, quoted_id)), however many there are.
 QUOTE_BATCH = 1000
 
 
-def _brief(r: MentionRow) -> dict[str, object]:
+def _brief(r: MentionRow) -> EvidencePost:
     return {
         "platform": r.platform,
         "external_id": r.external_id,
@@ -38,9 +39,9 @@ class Evidence:
     def __init__(self, db: Database, items: Items, mentions: Mentions) -> None:
         self.db, self.items, self.mentions = db, items, mentions
 
-    def quotes(self, platform: str, external_id: str) -> list[dict[str, object]]:
+    def quotes(self, platform: str, external_id: str) -> list[EvidencePost]:
         """Every stored post that quotes the post, oldest first, read ``QUOTE_BATCH`` at a time."""
-        out: list[dict[str, object]] = []
+        out: list[EvidencePost] = []
         after: tuple[datetime, int] | None = None
         with self.db.session() as s:
             while True:
@@ -55,7 +56,7 @@ class Evidence:
                     return out
                 after = (page[-1].created_at, page[-1].id)
 
-    def evidence(self, item_id: int) -> dict[str, object] | None:
+    def evidence(self, item_id: int) -> EvidenceDocument | None:
         """Everything stored about an item, for the evidence bundle: the post's exact bytes, capture,
         metric history, deletion status, thread, shares and quotes, and the audit trail."""
         found = self.items.item(item_id)
@@ -85,13 +86,13 @@ class Evidence:
                 # the bundle is a document (JSON): the records as mappings of their fields
                 "item": asdict(found.item),
                 "audit": [asdict(e) for e in found.audit],
-                "mention": _brief(m)
-                | {
-                    "source": m.source,
-                    "own_page": m.own_page,
-                    "is_demo": m.is_demo,
-                    "first_seen_at": m.first_seen_at.isoformat(),
-                },
+                "mention": EvidenceMention(
+                    **_brief(m),
+                    source=m.source,
+                    own_page=m.own_page,
+                    is_demo=m.is_demo,
+                    first_seen_at=m.first_seen_at.isoformat(),
+                ),
                 "raw": {
                     "body": raw.body,
                     "sha256": raw.sha256,

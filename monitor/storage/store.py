@@ -16,10 +16,9 @@ jobs             scheduled jobs, pass records, counts
 ```
 
 Each repository is reachable as ``store.repos.<name>`` and returns records (``monitor/stored.py``); the
-store's own methods forward to them, so a caller needs one object. A few reads keep, on the store, the
-mapping shape their existing call sites index by name (``item``, ``reply``, ``user``, ``users``,
-``deliveries``, ``job_states``, ``open_mentions``, ``counts``): each is built from the record by
-``dataclasses.asdict`` and nothing else, and the record is one attribute away.
+store's own methods forward to them, so a caller needs one object. Every read returns records or plain
+values, never a mapping standing in for a record; the one document is ``evidence`` (the evidence bundle's
+JSON, typed as ``stored.EvidenceDocument``).
 
 Storage holds no policy: a method that needs a rule (``monitor.workflow``, ``monitor.users``) receives
 it. Writes are idempotent on ``(platform, external_id)``; a source page's
@@ -29,7 +28,7 @@ mentions, snapshots and cursor are committed in one transaction, so a crash neve
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -162,6 +161,7 @@ class Store(Database):
     deleted_at = _forward("mentions", Mentions.deleted_at)
     business_posts = _forward("mentions", Mentions.business_posts)
     raw_payload = _forward("mentions", Mentions.raw_payload)
+    open_mentions = _forward("mentions", Mentions.open_mentions)
     # sources
     source_state = _forward("sources", Sources.source_state)
     sources = _forward("sources", Sources.sources)
@@ -189,6 +189,8 @@ class Store(Database):
     save_draft = _forward("items", Items.save_draft)
     approve = _forward("items", Items.approve)
     mark_reply_sent = _forward("items", Items.mark_reply_sent)
+    item = _forward("items", Items.item)
+    reply = _forward("items", Items.reply)
     evidence = _forward("evidence", Evidence.evidence)
     # the audit chain
     audit_head = _forward("chain", AuditChain.head)
@@ -202,56 +204,14 @@ class Store(Database):
     clear_sign_in_failures = _forward("accounts", Accounts.clear_sign_in_failures)
     set_digest_prefs = _forward("accounts", Accounts.set_digest_prefs)
     set_user_language = _forward("accounts", Accounts.set_user_language)
+    user = _forward("accounts", Accounts.user)
+    users = _forward("accounts", Accounts.users)
     # e-mails and jobs
     delivery_due = _forward("deliveries", Deliveries.delivery_due)
     delivery_result = _forward("deliveries", Deliveries.delivery_result)
+    deliveries = _forward("deliveries", Deliveries.deliveries)
     save_job_state = _forward("jobs", Jobs.save_job_state)
     record_job = _forward("jobs", Jobs.record_job)
     last_jobs = _forward("jobs", Jobs.last_jobs)
-
-    # -- the same reads in the mapping shape that existing call sites index by name. Each is built
-    # from the repository's record (``store.repos.<name>.<method>``), which new code reads instead.
-
-    def item(self, item_id: int) -> dict[str, Any] | None:
-        """``repos.items.item`` as {"item": {field: value}, "audit": [{at, actor, action, detail, hash}]}."""
-        found = self.repos.items.item(item_id)
-        return asdict(found) if found is not None else None
-
-    def reply(self, item_id: int) -> dict[str, Any] | None:
-        """``repos.items.reply`` as a mapping of its fields."""
-        found = self.repos.items.reply(item_id)
-        return asdict(found) if found is not None else None
-
-    def user(self, name: str) -> dict[str, Any] | None:
-        """``repos.accounts.user`` as a mapping of its fields (with the password hash)."""
-        found = self.repos.accounts.user(name)
-        return asdict(found) if found is not None else None
-
-    def users(self) -> list[dict[str, Any]]:
-        """``repos.accounts.users`` as mappings, without the password hash."""
-        return [
-            {k: v for k, v in asdict(u).items() if k != "password_hash"} for u in self.repos.accounts.users()
-        ]
-
-    def deliveries(
-        self, *, kind: str | None = None, pending_only: bool = False, limit: int = 50
-    ) -> list[dict[str, Any]]:
-        """``repos.deliveries.deliveries`` as mappings of their fields."""
-        return [
-            asdict(d)
-            for d in self.repos.deliveries.deliveries(kind=kind, pending_only=pending_only, limit=limit)
-        ]
-
-    def job_states(self) -> list[dict[str, Any]]:
-        """``repos.jobs.job_states`` as mappings of their fields."""
-        return [asdict(j) for j in self.repos.jobs.job_states()]
-
-    def open_mentions(
-        self, platform: str, source: str | None = None, limit: int = 10_000
-    ) -> list[dict[str, Any]]:
-        """``repos.mentions.open_mentions`` as mappings of their fields."""
-        return [asdict(m) for m in self.repos.mentions.open_mentions(platform, source, limit)]
-
-    def counts(self) -> dict[str, int]:
-        """``repos.jobs.counts`` as a mapping of its fields."""
-        return asdict(self.repos.jobs.counts())
+    job_states = _forward("jobs", Jobs.job_states)
+    counts = _forward("jobs", Jobs.counts)

@@ -18,6 +18,7 @@ from monitor.sources.facebook.graph import GraphClient, NotFound
 from monitor.sources.facebook.parse import GRAPH_ID, PLATFORM, count_or_zero, shares_count, summary_count
 from monitor.sources.payloads import PayloadError, load_json, value_bytes
 from monitor.sources.refresh import refresh_due
+from monitor.stored import OpenMention
 
 if TYPE_CHECKING:
     from monitor.sources.facebook.feed import FacebookSource
@@ -32,7 +33,9 @@ REFRESH_BATCH = 50
 class OpenItems(Protocol):
     """Where the open queue items are read from (``Store.open_mentions``)."""
 
-    def open_mentions(self, platform: str, source: str | None = None, limit: int = 10_000) -> list[dict]: ...
+    def open_mentions(
+        self, platform: str, source: str | None = None, limit: int = 10_000
+    ) -> list[OpenMention]: ...
 
 
 class Deletions(OpenItems, Protocol):
@@ -45,9 +48,9 @@ def refresh_pages(client: GraphClient, items: OpenItems, now: datetime) -> Itera
     """For the open Facebook items of ``client``'s source that are due, a page of fresh counters per batch
     of 50 ids, with the ids that are gone (or hidden) in ``deleted``. Nothing is written here."""
     rows = [r for r in items.open_mentions(PLATFORM, source=client.name) if refresh_due(r, now)]
-    readable = [r for r in rows if GRAPH_ID.fullmatch(r["external_id"])]
-    posts = [r["external_id"] for r in readable if r["parent_id"] is None]
-    comments = [r["external_id"] for r in readable if r["parent_id"] is not None]
+    readable = [r for r in rows if GRAPH_ID.fullmatch(r.external_id)]
+    posts = [r.external_id for r in readable if r.parent_id is None]
+    comments = [r.external_id for r in readable if r.parent_id is not None]
     for ids, fields in ((posts, POST_COUNTER_FIELDS), (comments, COMMENT_COUNTER_FIELDS)):
         for start in range(0, len(ids), REFRESH_BATCH):
             batch = ids[start : start + REFRESH_BATCH]

@@ -16,6 +16,7 @@ from monitor.sources.refresh import refresh_due
 from monitor.sources.x.client import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, XCaller
 from monitor.sources.x.parse import parse_response
 from monitor.sources.x.timelines import ReadBudget
+from monitor.stored import OpenMention
 
 LOOKUP_BATCH = 100
 
@@ -29,7 +30,7 @@ class XMetricsSource:
         self,
         name: str,
         client: tweepy.Client,
-        open_mentions: Callable[[], list[dict]],
+        open_mentions: Callable[[], list[OpenMention]],
         *,
         daily_budget: int = 10_000,
         reads_elsewhere: Callable[[datetime], int] | None = None,
@@ -45,7 +46,7 @@ class XMetricsSource:
     def fetch(self, cursor: dict[str, object], now: datetime) -> Iterator[SourcePage]:
         """A page of fresh counters per batch of due posts; the posts X no longer has are in ``deleted``."""
         budget = ReadBudget.from_cursor(cursor, self.daily_budget, now, self.reads_elsewhere(now))
-        due = [r["external_id"] for r in self.open_mentions() if refresh_due(r, now)]
+        due = [r.external_id for r in self.open_mentions() if refresh_due(r, now)]
         for start in range(0, len(due), LOOKUP_BATCH):
             budget.check(self.name, now)
             ids = due[start : start + LOOKUP_BATCH]
