@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from datetime import datetime
 
 from classifiers.virality import Virality
+from monitor import i18n
+from monitor.i18n import N_
 from monitor.records import Label, LegalScope, Status, TriageDecision
 from playbooks.engine import Facts, Library, load_library
 
@@ -66,6 +69,37 @@ LEGAL_PLAYBOOKS = legal_playbooks()
 LEGAL_SCOPE = legal_scope()
 VIRAL_SCORE = 60.0
 
+# Why an item got its playbook and priority: each reason is one of these templates, stored filled in
+# English (the database keeps what triage said) and shown in a reader's language by ``reason_in``.
+REASON_LABEL = N_("label {label} ({score})")
+REASON_RULE = N_("rule: {rule}")
+REASON_LEGAL_SCORE = N_("{label} score {score}")
+REASON_SPREADING = N_("spreading fast (virality {virality}, 24 h forecast {forecast})")
+REASON_REACH = N_("author reach {followers}")
+REASON_OWN_PAGE = N_("on the business's own page")
+REASONS = (REASON_LABEL, REASON_RULE, REASON_LEGAL_SCORE, REASON_SPREADING, REASON_REACH, REASON_OWN_PAGE)
+
+
+@functools.cache
+def _reason_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    pattern = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+    return re.compile(pattern)
+
+
+def reason_in(reason: str, language: str | None) -> str:
+    """A stored reason (English, one of ``REASONS``) in ``language``, label names included; a reason of
+    another shape (written by an older version) is shown as it is."""
+    _ = i18n.gettext_for(language)
+    for template in REASONS:
+        found = _reason_pattern(template).fullmatch(reason)
+        if found:
+            values = found.groupdict()
+            if "label" in values:
+                values["label"] = i18n.label_name(values["label"], language)
+            return _(template).format(**values)
+    return reason
+
 
 def decide(
     label: str,
@@ -82,28 +116,30 @@ def decide(
     """The playbook, priority and SLA due time for one classified mention."""
     facts = Facts(label, scores, virality.score, followers, own_page, confirmed)
     playbook, rule = library.choose(facts)
-    reasons: list[str] = [f"label {label} ({scores.get(label, 0.0):.2f})"]
+    reasons: list[str] = [REASON_LABEL.format(label=label, score=f"{scores.get(label, 0.0):.2f}")]
     if rule is not None:
-        reasons.append(f"rule: {rule.name}")
+        reasons.append(REASON_RULE.format(rule=rule.name))
     weight, confidence = LABEL_WEIGHT.get(label, 10.0), scores.get(label, 0.0)
     if playbook.legal:
         strongest = max(LEGAL, key=lambda lab: scores.get(lab, 0.0))
         if label not in LEGAL:
-            reasons.append(f"{strongest} score {scores.get(strongest, 0.0):.2f}")
+            reasons.append(
+                REASON_LEGAL_SCORE.format(label=strongest, score=f"{scores.get(strongest, 0.0):.2f}")
+            )
         weight = max(weight, LABEL_WEIGHT[strongest])
         confidence = max(confidence, scores.get(strongest, 0.0))
     priority = weight * (0.6 + 0.4 * confidence)
     priority += 0.3 * virality.score
     if virality.score >= VIRAL_SCORE:
         reasons.append(
-            f"spreading fast (virality {virality.score:.0f}, 24 h forecast {virality.forecast_24h:.0f})"
+            REASON_SPREADING.format(virality=f"{virality.score:.0f}", forecast=f"{virality.forecast_24h:.0f}")
         )
     priority += min(15.0, 5.0 * math.log10(1 + max(followers or 0, 0)))
     if (followers or 0) >= 10_000:
-        reasons.append(f"author reach {followers:,}")
+        reasons.append(REASON_REACH.format(followers=f"{followers:,}"))
     if own_page and playbook.name in ("reply", "apologize"):
         priority += 5.0
-        reasons.append("on the business's own page")
+        reasons.append(REASON_OWN_PAGE)
     priority += rule.priority_boost if rule else 0.0
     age_h = max((now - created_at).total_seconds() / 3600.0, 0.0)
     priority -= min(15.0, 5.0 * math.log2(1 + age_h / 24.0))

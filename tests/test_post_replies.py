@@ -238,9 +238,7 @@ def test_a_failing_post_is_retried_then_failed_with_its_error_and_never_lost(ite
     capsys.readouterr()
     assert main(["status"]) == 0
     out = capsys.readouterr()[0]
-    assert (
-        "item 1 (x) failed, queued by dana, 3 attempts\n      last error: source 'x-replies': X is" in out
-    )
+    assert "item 1 (x) failed, queued by dana, 3 attempts\n      last error: source 'x-replies': X is" in out
     # a person may queue it again once it failed
     assert queued(item).status == "queued" and [e.status for e in item.outbox.entries(1)] == [
         "failed",

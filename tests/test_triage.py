@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from classifiers.virality import Virality
-from monitor.triage import decide
+from monitor.triage import decide, reason_in
 from playbooks.engine import load_library
 
 LIBRARY = load_library()
@@ -90,3 +90,26 @@ def test_reasons_explain_the_decision():
         "spreading fast (virality 75, 24 h forecast 3000)",
         "author reach 50,000",
     )
+
+
+def test_reasons_are_stored_in_english_and_shown_in_the_readers_language():
+    d = decide(
+        "complaint", scores("complaint", defamation=0.7), vir(75, 3000), 50_000, True, NOW, NOW, NOW, LIBRARY
+    )
+    shown = [reason_in(r, "he") for r in d.reasons]
+    assert shown[0] == "סיווג תלונה (0.90)"
+    assert shown[1].startswith("כלל: ")  # the rule's own name is the business's, as written
+    assert shown[2] == "ציון לשון הרע: 0.70"
+    assert shown[3] == "מתפשט מהר (ויראליות 75, תחזית ל־24 שעות 3000)"
+    assert shown[4] == "תפוצת הכותב 50,000"
+    # English shows the labels by their catalogue names too; the rest reads as stored.
+    assert [reason_in(r, "en") for r in d.reasons] == [
+        "label Complaint (0.90)",
+        d.reasons[1],
+        "Defamation score 0.70",
+        *d.reasons[3:],
+    ]
+    own = decide("complaint", scores("complaint"), vir(), 10, True, NOW, NOW, NOW, LIBRARY)
+    assert reason_in(own.reasons[-1], "he") == "בדף של העסק עצמו"
+    # A reason of a shape this version does not write (an older one's) is shown as stored.
+    assert reason_in("legacy reason", "he") == "legacy reason"

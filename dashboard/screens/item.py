@@ -19,6 +19,7 @@ from monitor.errors import MonitorError
 from monitor.i18n import gettext_for, label_name, ngettext_for
 from monitor.records import MAX_ITEM_ID, QueueItem
 from monitor.settings import current
+from monitor.triage import reason_in
 from monitor.users import action_permission, can
 from monitor.workflow import DECISIONS, allowed_actions
 
@@ -190,7 +191,8 @@ with right:
         order = [label_name(k, lang) for k in LABELS]
         st.bar_chart(pd.DataFrame({_("score"): scores}).reindex(order), horizontal=True, height=180)
     model = _(" · model {version}").format(version=q.model_version) if q.model_version else ""
-    st.caption(_("Why: {reasons}").format(reasons="; ".join(row.reasons)) + model)
+    why = "; ".join(reason_in(r, lang) for r in row.reasons)
+    st.caption(_("Why: {reasons}").format(reasons=why) + model)
 
     if playbook and shown:
         st.subheader(_("Playbook"))

@@ -24,6 +24,7 @@ from monitor.errors import InputError
 from monitor.formatting import reach
 from monitor.i18n import format_span, gettext_for, ngettext_for
 from monitor.text_safety import flags, for_terminal, one_line
+from monitor.triage import reason_in
 
 if TYPE_CHECKING:
     from monitor.records import QueueItem
@@ -115,7 +116,8 @@ def cmd_item(args: argparse.Namespace) -> int:
             decision=item.decision or "-",
         )
     )
-    print(_("why: {reasons}").format(reasons=for_terminal("; ".join(item.reasons))))
+    why = "; ".join(reason_in(r, lang) for r in item.reasons)
+    print(_("why: {reasons}").format(reasons=for_terminal(why)))
     if playbook:
         print(
             "\n"
