@@ -82,3 +82,22 @@ def stamp(moment: datetime | str | None, lang: str) -> str:
     """A stored time for a sentence: as ``when``, isolated in a right-to-left interface so its digits
     keep their order among Hebrew words."""
     return views.number(when(moment, lang), lang)
+
+
+def evidence_download(item_id: int, prefix: str, lang: str, *, show_name: bool = False) -> None:
+    """The download button of the evidence bundle prepared for this item, if there is one: it is kept in
+    ``st.session_state[f"{prefix}_bundle"]`` as (item id, file name, ZIP bytes, SHA-256); then its digest
+    (and, with ``show_name``, its file name)."""
+    bundle = st.session_state.get(f"{prefix}_bundle")
+    if not bundle or bundle[0] != item_id:
+        return
+    _ = i18n.gettext_for(lang)
+    st.download_button(
+        _("Download evidence ZIP"),
+        bundle[2],
+        file_name=bundle[1],
+        mime="application/zip",
+        key=f"{prefix}_download",
+    )
+    name = f"{views.number(bundle[1], lang)} · " if show_name else ""
+    st.caption(f"{name}SHA-256 {views.number(bundle[3], lang)}")

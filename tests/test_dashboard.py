@@ -374,6 +374,8 @@ def test_evidence_bundle_download_for_legal_only(db):
     button(legal, "i_evidence").click().run()
     no_exception(legal)
     assert [d.key for d in legal.get("download_button")] == ["i_download"]
+    digest = legal.session_state["i_bundle"][3]
+    assert f"SHA-256 {digest}" in [c.value for c in legal.caption]
     assert store.item(ids["p1"]).audit[-1].action == "export_evidence"
     manager = page(app("manager", item_id=ids["p1"]), "item")
     assert "i_evidence" not in {b.key for b in manager.button}
@@ -406,6 +408,8 @@ def test_legal_review_lists_flagged_items_and_records_the_decision(db):
     assert decide.detail["decision"] == "no_action" and decide.actor == "lea"
     button(at, "l_evidence").click().run()
     assert [d.key for d in at.get("download_button")] == ["l_download"]
+    _, name, _, digest = at.session_state["l_bundle"]
+    assert f"{name} · SHA-256 {digest}" in [c.value for c in at.caption]
 
 
 def test_legal_review_lists_who_shared_and_quoted_the_post(db):

@@ -432,13 +432,4 @@ with right:
             if auth.refuse_unless("evidence"):
                 name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
                 st.session_state["i_bundle"] = (q.id, name, blob, digest)
-        bundle = st.session_state.get("i_bundle")
-        if bundle and bundle[0] == q.id:
-            st.download_button(
-                _("Download evidence ZIP"),
-                bundle[2],
-                file_name=bundle[1],
-                mime="application/zip",
-                key="i_download",
-            )
-            st.caption(f"SHA-256 {views.number(bundle[3], lang)}")
+        ui.evidence_download(q.id, "i", lang)

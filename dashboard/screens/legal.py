@@ -161,16 +161,7 @@ if auth.allowed("evidence"):
     if st.button(_("Prepare evidence bundle"), key="l_evidence", type="primary"):
         name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
         st.session_state["l_bundle"] = (q.id, name, blob, digest)
-    bundle = st.session_state.get("l_bundle")
-    if bundle and bundle[0] == q.id:
-        st.download_button(
-            _("Download evidence ZIP"),
-            bundle[2],
-            file_name=bundle[1],
-            mime="application/zip",
-            key="l_download",
-        )
-        st.caption(f"{views.number(bundle[1], lang)} · SHA-256 {views.number(bundle[3], lang)}")
+    ui.evidence_download(q.id, "l", lang, show_name=True)
 if st.button(_("Open the full item"), key="l_open"):
     st.session_state["item_id"] = q.id
     st.switch_page("screens/item.py")

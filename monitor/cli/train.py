@@ -6,10 +6,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.cli import common
 from monitor.cli.common import Gettext, Subparsers, err
 from monitor.errors import InputError
+
+if TYPE_CHECKING:
+    from classifiers.finetune import DevLogits
+    from classifiers.head import Head
+    from classifiers.realsets import RealExample
 
 
 def add_train(sub: Subparsers, _: Gettext) -> None:
@@ -50,9 +56,9 @@ def add_train(sub: Subparsers, _: Gettext) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from classifiers import LABELS
     from classifiers.encoder import DEFAULT_ENCODER, resolve_encoder
-    from classifiers.finetune import Settings, dev_summary, finetune, real_dev_sets
+    from classifiers.finetune import Settings, finetune, real_dev_sets
     from classifiers.model import DEFAULT_HEAD_DIR
-    from classifiers.realsets import DEFAULT_DATASETS, RealExample, find_training_sets
+    from classifiers.realsets import DEFAULT_DATASETS, find_training_sets
     from classifiers.training import CorpusError, load_examples, training_files
     from monitor.settings import current
 
@@ -100,14 +106,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         from classifiers.finetune import recalibrate
 
         head, summary = recalibrate(out, examples, dev, progress=err, model_cache=configured.model_cache)
-        print(_("On the dev parts (never trained on):"))
-        for line in dev_summary(head, summary, dev):
-            print(f"  {line}")
-        print(_("thresholds: {thresholds}").format(thresholds=json.dumps(head.config.thresholds)))
-        print(
-            _("saved the calibration and thresholds to {folder} ({version})").format(
-                folder=out, version=head.config.version
-            )
+        _print_result(
+            head, summary, dev, out, _("saved the calibration and thresholds to {folder} ({version})")
         )
         return 0
     settings = Settings(epochs=args.epochs, seed=args.seed, real_weight=args.real_weight)
@@ -126,13 +126,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=err,
         bar=not args.no_progress,
     )
+    _print_result(head, summary, dev, out, _("saved the adapter and head to {folder} ({version})"))
+    return 0
+
+
+def _print_result(
+    head: Head, summary: DevLogits, dev: dict[str, list[RealExample]], out: Path, saved: str
+) -> None:
+    """What a training or calibration run scored on the dev parts, its thresholds, and where it was saved
+    (``saved``: a translated line with ``{folder}`` and ``{version}``)."""
+    from classifiers.finetune import dev_summary
+
+    _ = common.gettext()
     print(_("On the dev parts (never trained on):"))
     for line in dev_summary(head, summary, dev):
         print(f"  {line}")
     print(_("thresholds: {thresholds}").format(thresholds=json.dumps(head.config.thresholds)))
-    print(
-        _("saved the adapter and head to {folder} ({version})").format(
-            folder=out, version=head.config.version
-        )
-    )
-    return 0
+    print(saved.format(folder=out, version=head.config.version))

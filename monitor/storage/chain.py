@@ -26,21 +26,6 @@ class AuditChain:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _event_hash(
-        self,
-        prev: str,
-        seq: int,
-        at: datetime,
-        actor: str,
-        action: str,
-        item_id: int | None,
-        detail: Mapping[str, object],
-        seals: Seals,
-    ) -> str:
-        """HMAC-SHA256, under the key kept outside the database, of an event and its place in the chain."""
-        fields = audit.event_fields(prev, seq, at, actor, action, item_id, detail, seals)
-        return audit.event_hmac(self.db.audit_key, fields)
-
     def append(
         self,
         s: Session,
@@ -71,7 +56,10 @@ class AuditChain:
             prev_hash=prev,
             seq=seq,
             seals=seals,
-            hash=self._event_hash(prev, seq, now, actor, action, item_id, detail, seals),
+            # HMAC-SHA256, under the key kept outside the database, of the event and its place in the chain
+            hash=audit.event_hmac(
+                self.db.audit_key, audit.event_fields(prev, seq, now, actor, action, item_id, detail, seals)
+            ),
         )
         s.add(row)
         s.info["audit_head"] = (seq, row.hash)

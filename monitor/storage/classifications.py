@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.orm import Session
 
 from classifiers import Prediction
@@ -30,6 +30,17 @@ def corrected_labels(s: Session, mention_ids: Sequence[int]) -> dict[int, str]:
     return out
 
 
+def _unclassified_query(model_version: str, limit: int) -> Select[int, str]:
+    """(id, text) of up to ``limit`` mentions this model version has not classified yet, oldest first."""
+    done = select(ClassificationRow.mention_id).where(ClassificationRow.model_version == model_version)
+    return (
+        select(MentionRow.id, MentionRow.text)
+        .where(MentionRow.id.not_in(done))
+        .order_by(MentionRow.id)
+        .limit(limit)
+    )
+
+
 class Classifications:
     """The classifier's stored work."""
 
@@ -39,16 +50,7 @@ class Classifications:
     def unclassified(self, model_version: str, limit: int) -> list[tuple[int, str]]:
         """Mentions with no classification by this model version yet, oldest first."""
         with self.db.session() as s:
-            done = select(ClassificationRow.mention_id).where(
-                ClassificationRow.model_version == model_version
-            )
-            q = (
-                select(MentionRow.id, MentionRow.text)
-                .where(MentionRow.id.not_in(done))
-                .order_by(MentionRow.id)
-                .limit(limit)
-            )
-            return [(i, t) for i, t in s.execute(q)]
+            return [(i, t) for i, t in s.execute(_unclassified_query(model_version, limit))]
 
     def save_classifications(self, rows: Sequence[tuple[int, Prediction]], now: datetime) -> int:
         """Store predictions (``classifiers.Prediction``) for mention ids; a repeat is ignored."""
@@ -98,15 +100,7 @@ class Classifications:
         inserted are returned.
         """
         with self.db.session() as s:
-            done = select(ClassificationRow.mention_id).where(
-                ClassificationRow.model_version == model_version
-            )
-            q = (
-                select(MentionRow.id, MentionRow.text)
-                .where(MentionRow.id.not_in(done))
-                .order_by(MentionRow.id)
-                .limit(limit)
-            )
+            q = _unclassified_query(model_version, limit)
             if s.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True, of=MentionRow)
             while True:

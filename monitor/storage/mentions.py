@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVarTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from classifiers.virality import MetricSnapshot
 from monitor.storage.database import Database
@@ -21,6 +23,17 @@ from monitor.storage.models import (
 )
 from monitor.stored import OpenMention, StoredCapture, StoredShare, ThreadPost
 
+_Ts = TypeVarTuple("_Ts")
+
+
+def _of_post(
+    q: Select[*_Ts], mention_id: InstrumentedAttribute[int], platform: str, external_id: str
+) -> Select[*_Ts]:
+    """``q`` narrowed to the rows of one post, joined to it on their ``mention_id`` column."""
+    return q.join(MentionRow, MentionRow.id == mention_id).where(
+        MentionRow.platform == platform, MentionRow.external_id == external_id
+    )
+
 
 class Mentions:
     """What is stored about posts."""
@@ -31,23 +44,15 @@ class Mentions:
     def captures(self, platform: str, external_id: str) -> list[StoredCapture]:
         """Later reads of a post, oldest first: capture time, SHA-256 and the exact bytes."""
         with self.db.session() as s:
-            q = (
-                select(CaptureRow)
-                .join(MentionRow, MentionRow.id == CaptureRow.mention_id)
-                .where(MentionRow.platform == platform, MentionRow.external_id == external_id)
-                .order_by(CaptureRow.captured_at, CaptureRow.id)
+            q = _of_post(select(CaptureRow), CaptureRow.mention_id, platform, external_id).order_by(
+                CaptureRow.captured_at, CaptureRow.id
             )
             return [StoredCapture(c.captured_at, c.sha256, c.body) for c in s.scalars(q)]
 
     def shares(self, platform: str, external_id: str) -> list[StoredShare]:
         """Who shared a post, in the order first seen."""
         with self.db.session() as s:
-            q = (
-                select(ShareRow)
-                .join(MentionRow, MentionRow.id == ShareRow.mention_id)
-                .where(MentionRow.platform == platform, MentionRow.external_id == external_id)
-                .order_by(ShareRow.id)
-            )
+            q = _of_post(select(ShareRow), ShareRow.mention_id, platform, external_id).order_by(ShareRow.id)
             return [
                 StoredShare(
                     sharer_id=r.sharer_id,
@@ -183,10 +188,11 @@ class Mentions:
     def raw_payload(self, platform: str, external_id: str) -> tuple[bytes, str, datetime] | None:
         """The post's payload as fetched: (bytes, SHA-256, capture time)."""
         with self.db.session() as s:
-            q = (
-                select(RawPayloadRow.body, RawPayloadRow.sha256, RawPayloadRow.captured_at)
-                .join(MentionRow, MentionRow.id == RawPayloadRow.mention_id)
-                .where(MentionRow.platform == platform, MentionRow.external_id == external_id)
+            q = _of_post(
+                select(RawPayloadRow.body, RawPayloadRow.sha256, RawPayloadRow.captured_at),
+                RawPayloadRow.mention_id,
+                platform,
+                external_id,
             )
             row = s.execute(q).first()
             return (row[0], row[1], row[2]) if row else None

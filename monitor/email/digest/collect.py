@@ -30,6 +30,7 @@ from monitor.records import QueueFilter
 from monitor.storage import Store
 from monitor.storage.reports import (
     HourVolume,
+    LegalItem,
     ResponseKpi,
     detect_spikes,
     hourly_labels,
@@ -82,16 +83,9 @@ class DigestItem:
 
 
 @dataclass(frozen=True)
-class DigestLegalItem:
-    """An open item that is with legal; ``age`` is how long it has been in the queue."""
+class DigestLegalItem(LegalItem):
+    """An open item that is with legal (``reports.LegalItem``), and ``link`` to it on the dashboard."""
 
-    id: int
-    playbook: str
-    label: str
-    status: str
-    priority: float
-    age: timedelta
-    assignee: str | None
     link: str
 
 

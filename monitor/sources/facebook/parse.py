@@ -119,6 +119,42 @@ class Context:
     now: datetime
 
 
+def _mention(
+    item: dict,
+    raw: bytes,
+    ctx: Context,
+    graph_id: str,
+    created: datetime,
+    *,
+    author_id: str,
+    handle: str,
+    name: str,
+    thread_id: str | None,
+    parent_id: str | None,
+    from_business: bool,
+) -> Mention:
+    """A post or comment of the Page as a Mention (the fields both share are filled here)."""
+    return Mention(
+        platform=PLATFORM,
+        external_id=graph_id,
+        url=_url(item, graph_id),
+        author_id=author_id,
+        author_handle=handle,
+        author_name=name,
+        author_followers=None,
+        text=_text(item),
+        language=None,
+        created_at=created,
+        raw=RawPayload(body=raw, captured_at=ctx.now),
+        source=ctx.source,
+        thread_id=thread_id,
+        parent_id=parent_id,
+        own_page=True,
+        is_demo=ctx.is_demo,
+        from_business=from_business,
+    )
+
+
 @dataclass
 class Parsed:
     """One Graph response body turned into records, and the items it could not turn (``skipped``)."""
@@ -157,23 +193,17 @@ def _post(item: dict, raw: bytes, ctx: Context, out: Parsed) -> None:
     author_id = str(author.get("id")) if author and author.get("id") else None
     own = author is None or (ctx.page_id is not None and author_id == ctx.page_id)
     name = str(author.get("name") or "") if author else ""
-    mention = Mention(
-        platform=PLATFORM,
-        external_id=post_id,
-        url=_url(item, post_id),
+    mention = _mention(
+        item,
+        raw,
+        ctx,
+        post_id,
+        created,
         author_id=author_id or ctx.page_id or UNKNOWN_AUTHOR,
-        author_handle=name or ("(this Page)" if own else UNKNOWN_AUTHOR),
-        author_name=name or ("(this Page)" if own else UNKNOWN_AUTHOR_NAME),
-        author_followers=None,
-        text=_text(item),
-        language=None,
-        created_at=created,
-        raw=RawPayload(body=raw, captured_at=ctx.now),
-        source=ctx.source,
+        handle=name or ("(this Page)" if own else UNKNOWN_AUTHOR),
+        name=name or ("(this Page)" if own else UNKNOWN_AUTHOR_NAME),
         thread_id=post_id,
         parent_id=None,
-        own_page=True,
-        is_demo=ctx.is_demo,
         from_business=own,
     )
     snapshot = None
@@ -229,23 +259,17 @@ def _comment(item: dict, raw: bytes, ctx: Context, out: Parsed, post_id: str | N
     author = _author(item)
     author_id = str(author["id"]) if author and author.get("id") else None
     name = str(author.get("name") or "") if author else ""
-    mention = Mention(
-        platform=PLATFORM,
-        external_id=comment_id,
-        url=_url(item, comment_id),
+    mention = _mention(
+        item,
+        raw,
+        ctx,
+        comment_id,
+        created,
         author_id=author_id or UNKNOWN_AUTHOR,
-        author_handle=name or UNKNOWN_AUTHOR,
-        author_name=name or UNKNOWN_AUTHOR_NAME,
-        author_followers=None,
-        text=_text(item),
-        language=None,
-        created_at=created,
-        raw=RawPayload(body=raw, captured_at=ctx.now),
-        source=ctx.source,
+        handle=name or UNKNOWN_AUTHOR,
+        name=name or UNKNOWN_AUTHOR_NAME,
         thread_id=thread_id,
         parent_id=parent_id,
-        own_page=True,
-        is_demo=ctx.is_demo,
         from_business=ctx.page_id is not None and author_id == ctx.page_id,
     )
     snapshot = None
