@@ -155,11 +155,11 @@ def sign_in(store: Store, name: str, password: str, address: str | None, now: da
         until = max(waits)
         raise AccessDenied(
             N_(
-                "Too many failed sign-ins: try again in {wait}, or ask an administrator "
+                "Too many failed sign-ins: try again in {time}, or ask an administrator "
                 "(`repmon user enable NAME` lifts a lockout)."
             ),
             retry_at=until,
-            wait=Wait(seconds=(until - now).total_seconds()),
+            time=Wait(seconds=(until - now).total_seconds()),
         )
     row = store.user(key) if valid else None
     if row is not None and row.disabled:

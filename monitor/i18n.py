@@ -274,6 +274,11 @@ _ERROR_VALUES: dict[str, Callable[[str, str], str]] = {
 }
 
 
+# How a list of values is joined in a message: all of them, or one of them.
+_ALL_OF = N_(", ")
+_ONE_OF = N_(" or ")
+
+
 class _Shown(str):
     """A value already written for the reader: its ``!r`` in the template is not applied."""
 
@@ -290,7 +295,7 @@ def _error_value(key: str, value: object, language: str) -> object:
         return _Shown(format_duration(value, language))
     if isinstance(value, list | tuple):
         shown = [str(_error_value(key, v, language)) for v in value]
-        joiner = gettext_for(language)(" or ") if isinstance(value, OneOf) else gettext_for(language)(", ")
+        joiner = gettext_for(language)(_ONE_OF if isinstance(value, OneOf) else _ALL_OF)
         return _Shown(joiner.join(shown))
     named = _ERROR_VALUES.get(key)
     if named is not None and isinstance(value, str):
