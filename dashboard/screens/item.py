@@ -430,8 +430,12 @@ with right:
         st.subheader(_("Evidence"))
         if st.button(_("Prepare evidence bundle"), key="i_evidence"):
             if auth.refuse_unless("evidence"):
-                name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
-                st.session_state["i_bundle"] = (q.id, name, blob, digest)
+                try:
+                    name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
+                except MonitorError as exc:  # e.g. the role was changed since sign-in
+                    st.error(error_text(exc, lang))
+                else:
+                    st.session_state["i_bundle"] = (q.id, name, blob, digest)
         bundle = st.session_state.get("i_bundle")
         if bundle and bundle[0] == q.id:
             st.download_button(
