@@ -12,7 +12,9 @@ Code marks a string with ``_ = gettext_for(lang)`` then ``_("Queue")``, a plural
 that must be translated later, at display time, with ``N_("...")``. Placeholders are ``{name}`` and are
 filled after translation with ``.format(...)``. ``tests/test_i18n.py`` fails when a marked string is
 missing from a catalogue, when a catalogue holds an entry no code uses, or when a translation loses a
-placeholder.
+placeholder. The product's errors are raised from ``N_`` templates and their values
+(``raise WorkflowError(N_("no queue item {item_id}: ..."), item_id=7)``, see ``monitor/errors.py``) and
+shown with ``error_text(exc, language)``.
 
 Adding a language: copy ``monitor/locale/en`` to ``monitor/locale/<code>``, translate its ``.po``, and add
 the code to ``LANGUAGES`` (and its direction to ``RTL_LANGUAGES`` if it is written right to left).
