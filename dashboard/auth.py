@@ -69,7 +69,7 @@ def run_action(permission: str, done: str, fn: Callable[[], object], flash_key: 
     try:
         fn()
     except MonitorError as exc:
-        st.error(str(exc))
+        st.error(i18n.error_text(exc, ui.language()))
         return
     st.session_state[flash_key] = done
     st.rerun()

@@ -37,23 +37,8 @@ STATUS_NAMES = {
     "closed": N_("closed"),
     "dismissed": N_("dismissed"),
 }
-DECISION_NAMES = {
-    "no_action": N_("no action"),
-    "notice_sent": N_("notice sent"),
-    "takedown_requested": N_("takedown requested"),
-    "lawsuit": N_("lawsuit"),
-}
-ACTION_NAMES = {
-    "start": N_("Start"),
-    "submit": N_("Submit"),
-    "respond": N_("Respond"),
-    "escalate": N_("Escalate"),
-    "review": N_("Review"),
-    "decide": N_("Decide"),
-    "resolve": N_("Resolve"),
-    "close": N_("Close"),
-    "dismiss": N_("Dismiss"),
-}
+DECISION_NAMES = i18n.DECISION_NAMES
+ACTION_NAMES = i18n.ACTION_NAMES
 REPLY_STATUS_NAMES = {
     "draft": N_("draft"),
     "approved": N_("approved"),
@@ -78,7 +63,7 @@ AUDIT_NAMES = {
 }
 PLATFORM_NAMES = {"x": N_("X"), "facebook": N_("Facebook")}
 POST_LANGUAGE_NAMES = {"he": N_("Hebrew"), "en": N_("English"), "mixed": N_("mixed"), "und": N_("unknown")}
-ROLE_NAMES = {"manager": N_("manager"), "legal": N_("legal"), "owner": N_("owner")}
+ROLE_NAMES = i18n.ROLE_NAMES
 
 
 def name_of(names: dict[str, str], code: str | None, lang: str) -> str:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import os
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from monitor import workflow
-from monitor.errors import AccessDenied, ConfigError, InputError
+from monitor.errors import AccessDenied, ConfigError, InputError, Wait
+from monitor.i18n import N_
 from monitor.records import QueueItem
 from monitor.settings import current
 from monitor.storage import Store
@@ -49,11 +49,13 @@ def acting_user(store: Store, name: str | None) -> User:
     """The existing, active (not disabled) user called ``name``; ``AccessDenied`` otherwise."""
     if not name:
         raise AccessDenied(
-            "no user given: pass --by NAME or set REPMON_CLI_USER (a user made with `repmon user add`)"
+            N_("no user given: pass --by NAME or set REPMON_CLI_USER (a user made with `repmon user add`)")
         )
     row = store.user(check_name(name))
     if row is None or row.disabled:
-        raise AccessDenied(f"no active user {name!r}: add one with `repmon user add`, or pass --by NAME")
+        raise AccessDenied(
+            N_("no active user {name!r}: add one with `repmon user add`, or pass --by NAME"), name=name
+        )
     return User(row.name, row.role)
 
 
@@ -92,7 +94,11 @@ def set_language(store: Store, actor: str, language: str, now: datetime) -> None
 
     user = acting_user(store, actor)
     if language not in LANGUAGES:
-        raise InputError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
+        raise InputError(
+            N_("unknown language {value!r}: choose one of {languages}"),
+            value=language,
+            languages=list(LANGUAGES),
+        )
     store.set_user_language(user.name, language, user.name, now)
 
 
@@ -113,10 +119,18 @@ def add_user(
 
     name, role = check_name(name), check_role(role)
     if language is not None and language not in LANGUAGES:
-        raise InputError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
+        raise InputError(
+            N_("unknown language {value!r}: choose one of {languages}"),
+            value=language,
+            languages=list(LANGUAGES),
+        )
     twin = look_alike(name, [u.name for u in store.users()])
     if twin is not None:
-        raise InputError(f"user name {name!r} looks like the existing user {twin!r}: choose a distinct name")
+        raise InputError(
+            N_("user name {name!r} looks like the existing user {twin!r}: choose a distinct name"),
+            name=name,
+            twin=twin,
+        )
     if language is None and store.user(name) is None:
         language = current().ui_language
     created = store.add_user(
@@ -140,9 +154,12 @@ def sign_in(store: Store, name: str, password: str, address: str | None, now: da
     if waits:
         until = max(waits)
         raise AccessDenied(
-            f"Too many failed sign-ins: try again in {_wait(until - now)}, or ask an administrator "
-            "(`repmon user enable NAME` lifts a lockout).",
+            N_(
+                "Too many failed sign-ins: try again in {time}, or ask an administrator "
+                "(`repmon user enable NAME` lifts a lockout)."
+            ),
             retry_at=until,
+            time=Wait(seconds=(until - now).total_seconds()),
         )
     row = store.user(key) if valid else None
     if row is not None and row.disabled:
@@ -151,14 +168,9 @@ def sign_in(store: Store, name: str, password: str, address: str | None, now: da
         store.record_sign_in_failure(
             keys, now, lambda f, kind: after_failure(f, now, lockable=kind == "user")
         )
-        raise AccessDenied("Wrong user name or password.")
+        raise AccessDenied(N_("Wrong user name or password."))
     store.clear_sign_in_failures([("user", key)])
     return User(row.name, row.role)
-
-
-def _wait(delta: timedelta) -> str:
-    seconds = max(1, math.ceil(delta.total_seconds()))
-    return f"{seconds} s" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
 
 
 def approvers() -> list[str]:
@@ -192,16 +204,19 @@ def save_draft(
     actor = authorize(store, actor, "draft").name
     q = store.queue_item(item_id)
     if q is None:
-        raise InputError(f"no queue item {item_id}: see `repmon queue --all`")
+        raise InputError(N_("no queue item {item_id}: see `repmon queue --all`"), item_id=item_id)
     if text is not None:
         text = clean_reply(text)
         if not text:
-            raise InputError("the draft is empty: write the reply's text")
+            raise InputError(N_("the draft is empty: write the reply's text"))
         language = {"he": "he", "en": "en"}.get(detect_language(text), "he")
     else:
         text, language = draft_for(q, library)
         if not text:
-            raise InputError(f"playbook {q.playbook} has no public reply template: write the reply yourself")
+            raise InputError(
+                N_("playbook {playbook} has no public reply template: write the reply yourself"),
+                playbook=q.playbook,
+            )
     workflow.save_draft(store, item_id, text, language, actor, now)
     return text, language
 
@@ -243,8 +258,12 @@ def assign(store: Store, item_id: int, assignee: str, actor: str, now: datetime)
     row = store.user(check_name(assignee))
     if row is None or row.disabled or not can(row.role, "page:queue"):
         raise InputError(
-            f"cannot assign item {item_id} to {assignee!r}: assign it to an active manager or legal user "
-            "(see `repmon user list`)"
+            N_(
+                "cannot assign item {item_id} to {name!r}: assign it to an active manager or legal user "
+                "(see `repmon user list`)"
+            ),
+            item_id=item_id,
+            name=assignee,
         )
     workflow.assign(store, item_id, row.name, actor, now)
 
@@ -255,7 +274,10 @@ def _require_approval(store: Store, item_id: int) -> None:
     reply = store.reply(item_id)
     if reply is None or reply.status not in ("approved", "sent"):
         raise WorkflowError(
-            f"item {item_id}: replies need approval (REPMON_APPROVERS): draft, submit and approve it first"
+            N_(
+                "item {item_id}: replies need approval (REPMON_APPROVERS): draft, submit and approve it first"
+            ),
+            item_id=item_id,
         )
 
 
@@ -269,18 +291,24 @@ def check_postable(
     actor = authorize(store, actor, action_permission("respond", "in_progress")).name
     q = store.queue_item(item_id)
     if q is None:
-        raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
+        raise WorkflowError(N_("no queue item {item_id}: see `repmon queue --all`"), item_id=item_id)
     next_state(q.status, "respond")  # refuse before anything is queued or posted
     _require_approval(store, item_id)
     if not current().post_replies:
-        raise ConfigError("posting replies is off: set REPMON_POST_REPLIES=true, or post by hand and respond")
+        raise ConfigError(
+            N_("posting replies is off: set REPMON_POST_REPLIES=true, or post by hand and respond")
+        )
     reply = store.reply(item_id)
     if reply is None or not reply.text:
-        raise WorkflowError(f"item {item_id} has no reply to post: write one first")
+        raise WorkflowError(N_("item {item_id} has no reply to post: write one first"), item_id=item_id)
     if queued_text is not None and reply.text != queued_text:
-        raise WorkflowError(f"item {item_id}: the reply was edited after it was queued: post it again")
+        raise WorkflowError(
+            N_("item {item_id}: the reply was edited after it was queued: post it again"), item_id=item_id
+        )
     if q.is_demo:
-        raise WorkflowError(f"item {item_id} is demo data: there is nothing real to reply to")
+        raise WorkflowError(
+            N_("item {item_id} is demo data: there is nothing real to reply to"), item_id=item_id
+        )
     return actor, q, reply
 
 
@@ -319,7 +347,7 @@ def _bundle(store: Store, item_id: int, now: datetime, actor: str) -> tuple[str,
 
     ev = store.evidence(item_id)
     if ev is None:
-        raise InputError(f"no queue item {item_id}: see `repmon queue --all`")
+        raise InputError(N_("no queue item {item_id}: see `repmon queue --all`"), item_id=item_id)
     user = store.user(actor)
     settings = current()  # REPMON_TIMEZONE was checked when the settings were loaded
     language = (user.language if user is not None else "") or settings.ui_language
@@ -362,14 +390,21 @@ def write_evidence(store: Store, item_id: int, actor: str, now: datetime, out_di
 def _write_new_file(out_dir: Path, name: str, data: bytes) -> Path:
     def refuse(exc: OSError) -> InputError:
         return InputError(
-            f"cannot write the evidence bundle to {out_dir} ({exc.strerror or exc}): give --out a writable "
-            "folder; nothing was exported or recorded"
+            N_(
+                "cannot write the evidence bundle to {folder} ({problem}): give --out a writable "
+                "folder; nothing was exported or recorded"
+            ),
+            folder=out_dir,
+            problem=exc.strerror or exc,
         )
 
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(
-            f"--out {out_dir} is a file, not a folder: give --out a folder for the evidence ZIP; "
-            "nothing was exported or recorded"
+            N_(
+                "--out {folder} is a file, not a folder: give --out a folder for the evidence ZIP; "
+                "nothing was exported or recorded"
+            ),
+            folder=out_dir,
         )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,17 +16,55 @@ MonitorError
   x AccessDenied (no such active user, or their role may not do this; sign-in throttled)
   x JobError (a scheduled job ran, and part of it failed: a source of a poll pass)
 ```
+
+A message a person sees when their action is refused is written from a catalogue template and its
+values: ``raise WorkflowError(N_("no queue item {item_id}: see `repmon queue --all`"), item_id=5)``.
+``str(exc)`` is the English text (logs, tests); ``i18n.error_text(exc, language)`` is the same message in
+a reader's language, its values shown by their names there (see ``i18n.error_text``). In English a list
+value is joined with ", ", a ``OneOf`` with " or ", a ``Wait`` is written "40 s" or "3 minutes". An error
+raised with a plain message (a platform's, a driver's) is shown as it is, in every language.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from classifiers.errors import ClassifierError as _ClassifierError
 
 
+class OneOf(list[str]):
+    """A message value that is a choice between its items: "manager or legal" in English."""
+
+
+class Wait(timedelta):
+    """A message value that is how long to wait: "40 s" or "3 minutes" in English, a duration in words in
+    the reader's language (``i18n.error_text``)."""
+
+    def __str__(self) -> str:
+        seconds = max(1, math.ceil(self.total_seconds()))
+        return f"{seconds} s" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+
+
+def english_value(value: object) -> object:
+    """A message value as the English text writes it (lists joined, a ``Wait`` in seconds or minutes)."""
+    if isinstance(value, OneOf):
+        return " or ".join(str(v) for v in value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
 class MonitorError(Exception):
-    """Base of every error repmon reports to its user."""
+    """Base of every error repmon reports to its user. ``message`` is the English text, or a catalogue
+    template (marked ``N_``) filled with ``values``; ``template`` and ``values`` are kept for
+    ``i18n.error_text``."""
+
+    def __init__(self, message: str = "", /, **values: object) -> None:
+        text = message.format(**{k: english_value(v) for k, v in values.items()}) if values else message
+        super().__init__(text)
+        self.template = message
+        self.values = values
 
 
 class ConfigError(MonitorError):
@@ -102,8 +140,8 @@ class AccessDenied(MonitorError):
     """The acting user does not exist, is disabled, or their role may not do what was asked; or a
     sign-in is refused (a wrong password, or too many failures: then until ``retry_at``)."""
 
-    def __init__(self, message: str, retry_at: datetime | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, /, retry_at: datetime | None = None, **values: object) -> None:
+        super().__init__(message, **values)
         self.retry_at = retry_at
 
 

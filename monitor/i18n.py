@@ -12,7 +12,9 @@ Code marks a string with ``_ = gettext_for(lang)`` then ``_("Queue")``, a plural
 that must be translated later, at display time, with ``N_("...")``. Placeholders are ``{name}`` and are
 filled after translation with ``.format(...)``. ``tests/test_i18n.py`` fails when a marked string is
 missing from a catalogue, when a catalogue holds an entry no code uses, or when a translation loses a
-placeholder.
+placeholder. The product's errors are raised from ``N_`` templates and their values
+(``raise WorkflowError(N_("no queue item {item_id}: ..."), item_id=7)``, see ``monitor/errors.py``) and
+shown with ``error_text(exc, language)``.
 
 Adding a language: copy ``monitor/locale/en`` to ``monitor/locale/<code>``, translate its ``.po``, and add
 the code to ``LANGUAGES`` (and its direction to ``RTL_LANGUAGES`` if it is written right to left).
@@ -21,6 +23,7 @@ the code to ``LANGUAGES`` (and its direction to ``RTL_LANGUAGES`` if it is writt
 from __future__ import annotations
 
 import io
+import string
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
@@ -33,6 +36,8 @@ from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+
+from monitor.text_safety import for_terminal
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "repmon"
@@ -221,3 +226,97 @@ def format_number(value: float, language: str | None) -> str:
 def format_percent(value: float, language: str | None) -> str:
     """A share as a percentage (``0.25`` → ``25%``)."""
     return babel_numbers.format_percent(value, locale=_locale(language))
+
+
+# The roles, workflow actions and legal decisions, named once for every surface (the dashboard too).
+ROLE_NAMES: dict[str, str] = {"manager": N_("manager"), "legal": N_("legal"), "owner": N_("owner")}
+ACTION_NAMES: dict[str, str] = {
+    "start": N_("Start"),
+    "submit": N_("Submit"),
+    "respond": N_("Respond"),
+    "escalate": N_("Escalate"),
+    "review": N_("Review"),
+    "decide": N_("Decide"),
+    "resolve": N_("Resolve"),
+    "close": N_("Close"),
+    "dismiss": N_("Dismiss"),
+}
+DECISION_NAMES: dict[str, str] = {
+    "no_action": N_("no action"),
+    "notice_sent": N_("notice sent"),
+    "takedown_requested": N_("takedown requested"),
+    "lawsuit": N_("lawsuit"),
+}
+
+
+def _named(names: dict[str, str]) -> Callable[[str, str], str]:
+    def name(code: str, language: str) -> str:
+        source = names.get(code)
+        return gettext_for(language)(source) if source else code.replace("_", " ")
+
+    return name
+
+
+# How an error message's values are shown in a reader's language, by the placeholder's name; any other
+# value (a user name, an item id, a file) is shown as it is, isolated in a right-to-left language.
+_ERROR_VALUES: dict[str, Callable[[str, str], str]] = {
+    "label": lambda code, language: label_name(code, language),
+    "labels": lambda code, language: label_name(code, language),
+    "state": status_name,
+    "playbook": status_name,
+    "platform": status_name,
+    "role": _named(ROLE_NAMES),
+    "roles": _named(ROLE_NAMES),
+    "holders": _named(ROLE_NAMES),
+    "action": _named(ACTION_NAMES),
+    "actions": _named(ACTION_NAMES),
+    "allowed": _named(ACTION_NAMES),
+    "decision": _named(DECISION_NAMES),
+    "decisions": _named(DECISION_NAMES),
+}
+
+
+# How a list of values is joined in a message: all of them, or one of them.
+_ALL_OF = N_(", ")
+_ONE_OF = N_(" or ")
+
+
+class _Shown(str):
+    """A value already written for the reader: its ``!r`` in the template is not applied."""
+
+
+class _ErrorFormatter(string.Formatter):
+    def convert_field(self, value: object, conversion: str | None) -> object:
+        return value if isinstance(value, _Shown) else super().convert_field(value, conversion)
+
+
+def _error_value(key: str, value: object, language: str) -> object:
+    from monitor.errors import OneOf  # (monitor.errors imports nothing of the interface)
+
+    if isinstance(value, timedelta):
+        return _Shown(format_duration(value, language))
+    if isinstance(value, list | tuple):
+        shown = [str(_error_value(key, v, language)) for v in value]
+        joiner = gettext_for(language)(_ONE_OF if isinstance(value, OneOf) else _ALL_OF)
+        return _Shown(joiner.join(shown))
+    named = _ERROR_VALUES.get(key)
+    if named is not None and isinstance(value, str):
+        return _Shown(named(value, language))
+    text = for_terminal(str(value))
+    return _Shown(f"\u2068{text}\u2069" if direction(language) == "rtl" else text)
+
+
+def error_text(exc: BaseException, language: str | None) -> str:
+    """What ``exc`` says, in ``language``: an error raised from a catalogue template (``MonitorError``'s
+    ``template`` and ``values``) is translated, its labels, statuses, roles, actions and decisions shown by
+    their names and other values (names, ids) isolated in a right-to-left language; in English, and for
+    an error raised with a plain message (a platform's, a driver's), it is ``str(exc)``."""
+    language = language_or_default(language)
+    template, values = getattr(exc, "template", None), getattr(exc, "values", None)
+    if language == "en" or not isinstance(template, str) or not template:
+        return str(exc)
+    translated = gettext_for(language)(template)
+    if not values:
+        return translated
+    shown = {key: _error_value(key, value, language) for key, value in values.items()}
+    return _ErrorFormatter().format(translated, **shown)

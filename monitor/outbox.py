@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.errors import BadPayload, ConfigError, MonitorError, RateLimited
+from monitor.i18n import N_
 from monitor.records import Platform
 from monitor.settings import current
 from monitor.storage import Store
@@ -79,7 +80,9 @@ def post_to_platform(platform: str, in_reply_to: str, text: str, now: datetime) 
             settings.x_access_token_secret.get_secret_value(),
         ]
         if not all(keys):
-            raise ConfigError(f"posting to X needs {', '.join(names)} (the business's own account)")
+            raise ConfigError(
+                N_("posting to X needs {settings} (the business's own account)"), settings=list(names)
+            )
         return post_x_reply(x_user_client(*keys), in_reply_to, text)
     if platform == Platform.FACEBOOK:
         from monitor.sources.facebook import FacebookSource
@@ -89,11 +92,13 @@ def post_to_platform(platform: str, in_reply_to: str, text: str, now: datetime) 
         token, page = settings.facebook_page_token.get_secret_value(), settings.facebook_page_id
         if not token or not page:
             raise ConfigError(
-                "posting to Facebook needs REPMON_FACEBOOK_PAGE_ID and REPMON_FACEBOOK_PAGE_TOKEN"
+                N_("posting to Facebook needs REPMON_FACEBOOK_PAGE_ID and REPMON_FACEBOOK_PAGE_TOKEN")
             )
         source = FacebookSource("facebook-replies", page, token, version=settings.facebook_graph_version)
         return post_facebook_reply(source, in_reply_to, text, now)
-    raise ConfigError(f"repmon cannot post replies on {platform!r}: post it by hand and mark it responded")
+    raise ConfigError(
+        N_("repmon cannot post replies on {value!r}: post it by hand and mark it responded"), value=platform
+    )
 
 
 def max_attempts() -> int:

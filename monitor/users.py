@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from monitor.errors import AccessDenied, InputError
+from monitor.errors import AccessDenied, InputError, OneOf
+from monitor.i18n import N_
 
 # The actor names and the failure counts are records (storage writes them); users name them from here too.
 from monitor.records import ADMIN_ACTOR as ADMIN_ACTOR
@@ -105,9 +106,20 @@ def can(role: str | None, permission: str) -> bool:
 def require_permission(user: User, permission: str) -> User:
     """``user`` if their role holds ``permission``; otherwise ``AccessDenied`` saying who may."""
     if not can(user.role, permission):
-        holders = " or ".join(PERMISSIONS.get(permission, ())) or "nobody"
+        holders = OneOf(PERMISSIONS.get(permission, ()))
+        if not holders:
+            raise AccessDenied(
+                N_("{name} ({role}) may not do this ({permission}): it needs the role nobody"),
+                name=user.name,
+                role=user.role,
+                permission=permission,
+            )
         raise AccessDenied(
-            f"{user.name} ({user.role}) may not do this ({permission}): it needs the role {holders}"
+            N_("{name} ({role}) may not do this ({permission}): it needs the role {holders}"),
+            name=user.name,
+            role=user.role,
+            permission=permission,
+            holders=holders,
         )
     return user
 
@@ -124,20 +136,33 @@ def check_name(name: str) -> str:
     or '@'. Control and format characters (a newline, a bidi mark), surrounding spaces and system names
     (``repmon:...``) are refused with the reason, never silently stripped into another user's name."""
     if not isinstance(name, str) or not name:
-        raise InputError("the user name is empty: give a name of 2-100 letters, digits, '.', '_', '-' or '@'")
+        raise InputError(
+            N_("the user name is empty: give a name of 2-100 letters, digits, '.', '_', '-' or '@'")
+        )
     for position, ch in enumerate(name, 1):
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
             raise InputError(
-                f"user name {name!r} contains the invisible or control character U+{ord(ch):04X} "
-                f"at position {position}: type the name without it"
+                N_(
+                    "user name {name!r} contains the invisible or control character {character} "
+                    "at position {position}: type the name without it"
+                ),
+                name=name,
+                character=f"U+{ord(ch):04X}",
+                position=position,
             )
     if name != name.strip():
-        raise InputError(f"user name {name!r} starts or ends with a space: type the name without it")
+        raise InputError(
+            N_("user name {name!r} starts or ends with a space: type the name without it"), name=name
+        )
     if name.lower().startswith("repmon:"):
-        raise InputError(f"user name {name!r}: names starting with 'repmon:' are the monitor's own")
+        raise InputError(
+            N_("user name {name!r}: names starting with 'repmon:' are the monitor's own"), name=name
+        )
     normal = unicodedata.normalize("NFKC", name)
     if not _NAME.fullmatch(normal):
-        raise InputError(f"user name {name!r}: use 2-100 letters, digits, '.', '_', '-' or '@' (no spaces)")
+        raise InputError(
+            N_("user name {name!r}: use 2-100 letters, digits, '.', '_', '-' or '@' (no spaces)"), name=name
+        )
     return normal
 
 
@@ -157,14 +182,14 @@ def look_alike(name: str, existing: list[str]) -> str | None:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise InputError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise InputError(N_("role {value!r} is not one of {roles}"), value=role, roles=list(ROLES))
     return role
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of a password of at least 8 characters."""
     if len(password) < 8:
-        raise InputError("the password is too short: use at least 8 characters")
+        raise InputError(N_("the password is too short: use at least 8 characters"))
     return _hasher.hash(password)
 
 

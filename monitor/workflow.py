@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monitor.errors import WorkflowError as WorkflowError
+from monitor.i18n import N_
 
 # The statuses themselves are the stored vocabulary (records); the moves between them are this module's.
 from monitor.records import AWAITING_FIRST_RESPONSE as AWAITING_FIRST_RESPONSE
@@ -57,15 +58,35 @@ def allowed_actions(state: str) -> list[str]:
 def next_state(state: str, action: str, *, decision: str | None = None, reason: str | None = None) -> str:
     """The state ``action`` leads to from ``state``; ``WorkflowError`` if it is not allowed."""
     if action not in TRANSITIONS:
-        raise WorkflowError(f"unknown action {action!r}: actions are {', '.join(TRANSITIONS)}")
+        raise WorkflowError(
+            N_("unknown action {name!r}: actions are {actions}"), name=action, actions=list(TRANSITIONS)
+        )
     sources, target = TRANSITIONS[action]
     if state not in sources:
-        allowed = ", ".join(allowed_actions(state)) or "nothing (the item is closed)"
-        raise WorkflowError(f"cannot {action} an item that is {state}: allowed from {state}: {allowed}")
+        allowed = allowed_actions(state)
+        if not allowed:
+            raise WorkflowError(
+                N_(
+                    "cannot {action} an item that is {state}: allowed from {state}: "
+                    "nothing (the item is closed)"
+                ),
+                action=action,
+                state=state,
+            )
+        raise WorkflowError(
+            N_("cannot {action} an item that is {state}: allowed from {state}: {allowed}"),
+            action=action,
+            state=state,
+            allowed=allowed,
+        )
     if action == "decide" and decision not in DECISIONS:
-        raise WorkflowError(f"a legal decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+        raise WorkflowError(
+            N_("a legal decision must be one of {decisions}, not {value!r}"),
+            decisions=list(DECISIONS),
+            value=decision,
+        )
     if action == "dismiss" and not (reason or "").strip():
-        raise WorkflowError("dismissing an item needs a reason (--reason)")
+        raise WorkflowError(N_("dismissing an item needs a reason (--reason)"))
     return target
 
 
@@ -73,7 +94,9 @@ def draft_move(item_id: int, state: str) -> tuple[str, str] | None:
     """The move a reply draft makes first from ``state``: (action, new state) for a new item, None
     otherwise; ``WorkflowError`` once the reply can no longer be drafted."""
     if state not in DRAFTABLE:
-        raise WorkflowError(f"item {item_id} is {state}: its reply can no longer be drafted")
+        raise WorkflowError(
+            N_("item {item_id} is {state}: its reply can no longer be drafted"), item_id=item_id, state=state
+        )
     return ("start", next_state(state, "start")) if state == Status.NEW else None
 
 
@@ -82,20 +105,26 @@ def check_approval(item_id: int, state: str, actor: str, editor: str, approvers:
     configured) and ``actor`` is not the draft's own editor."""
     if state != Status.AWAITING_APPROVAL:
         raise WorkflowError(
-            f"item {item_id} is {state}: submit the draft first (`repmon act {item_id} submit`)"
+            N_("item {item_id} is {state}: submit the draft first (`repmon act {item_id} submit`)"),
+            item_id=item_id,
+            state=state,
         )
     if approvers and actor not in approvers:
         raise WorkflowError(
-            f"{actor} may not approve replies: the approvers are {', '.join(approvers)} (REPMON_APPROVERS)"
+            N_("{actor} may not approve replies: the approvers are {approvers} (REPMON_APPROVERS)"),
+            actor=actor,
+            approvers=list(approvers),
         )
     if actor == editor:
-        raise WorkflowError(f"{actor} wrote this draft: another person must approve it")
+        raise WorkflowError(N_("{actor} wrote this draft: another person must approve it"), actor=actor)
 
 
 def check_assignable(item_id: int, state: str) -> None:
     """Refuse to assign an item that is done."""
     if state in UNASSIGNABLE:
-        raise WorkflowError(f"item {item_id} is {state}: it cannot be assigned")
+        raise WorkflowError(
+            N_("item {item_id} is {state}: it cannot be assigned"), item_id=item_id, state=state
+        )
 
 
 def check_correction(label: str, reason: str) -> None:
@@ -103,9 +132,11 @@ def check_correction(label: str, reason: str) -> None:
     from classifiers import LABELS
 
     if label not in LABELS:
-        raise WorkflowError(f"{label!r} is not a label: use one of {', '.join(LABELS)}")
+        raise WorkflowError(
+            N_("{value!r} is not a label: use one of {labels}"), value=label, labels=list(LABELS)
+        )
     if not reason.strip():
-        raise WorkflowError("a correction needs a reason (--reason)")
+        raise WorkflowError(N_("a correction needs a reason (--reason)"))
 
 
 # -- the rules applied to stored items (inside the store's transaction) ------------------------------

@@ -257,3 +257,24 @@ def test_workflow_and_user_messages_are_hebrew(stocked, capsys, monkeypatch):
     monkeypatch.setenv("LANG", "C.UTF-8")
     assert main(["assign", "2", "dana", "--by", "dana"]) == 0
     assert capsys.readouterr().out == "item 2: assigned to dana\n"
+
+
+def test_refusals_are_printed_in_the_terminals_language(stocked, capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "he_IL.UTF-8")
+    assert main(["act", "999", "start", "--by", "dana"]) == 2
+    assert capsys.readouterr().err == "repmon: אין פריט \u2068999\u2069 בתור: ראו `repmon queue --all`\n"
+    assert main(["act", "1", "review", "--by", "dana"]) == 2  # a legal-only action by a manager
+    err = capsys.readouterr().err
+    assert err == (
+        "repmon: למשתמש \u2068dana\u2069 (מנהל/ת) אין הרשאה לכך (\u2068legal_review\u2069): "
+        "נדרש התפקיד משפטית\n"
+    )
+    assert main(["act", "1", "review", "--by", "miri"]) == 2  # a state that does not allow it
+    err = capsys.readouterr().err
+    _ = i18n.gettext_for("he")
+    new, review = i18n.status_name("new", "he"), _("Review")
+    assert err.startswith(f"repmon: הפעולה „{review}” אינה אפשרית לפריט במצב {new}. "), err
+    assert not re.search("[A-Za-z]{3,}", err.removeprefix("repmon:")), err  # statuses and actions by name
+    monkeypatch.setenv("LANG", "C.UTF-8")  # English: the text as it always was
+    assert main(["act", "999", "start", "--by", "dana"]) == 2
+    assert capsys.readouterr().err == "repmon: no queue item 999: see `repmon queue --all`\n"

@@ -751,6 +751,47 @@ def test_the_hebrew_dashboard_is_right_to_left_with_isolated_names_and_numbers(h
     assert 'dir="rtl"' in posts(page(app("manager", item_id=ids["p2"]), "item"))[0]
 
 
+def refusal(at, whole, parts):
+    """The one error on a Hebrew page: in Hebrew, and no English catalogue string anywhere on the page."""
+    no_exception(at)
+    [error] = [e.value for e in at.error]
+    assert re.search("[\u0590-\u05ff]", error), error
+    assert untranslated(at, whole, parts) == []
+    return error
+
+
+def test_refusals_in_the_hebrew_dashboard_are_hebrew(he_db, monkeypatch):
+    _, ids = he_db
+    whole, parts = english_ui_strings()
+    monkeypatch.setenv("REPMON_APPROVERS", "maya,dana")
+    at = page(app("manager", item_id=ids["p3"]), "item")
+    at.text_area(key=f"i_reply_{ids['p3']}").input("Hi, we're sorry: please DM us the branch.")
+    button(at, "i_submit").click().run()
+    button(at, "i_respond").click().run()  # responding before approval
+    assert refusal(at, whole, parts) == (
+        f"פריט \u2068{ids['p3']}\u2069: תגובות צריכות אישור (REPMON_APPROVERS): כתבו טיוטה, הגישו אותה ואשרו "
+        "אותה קודם"
+    )
+    button(at, "i_approve").click().run()  # a manager approving their own draft
+    assert refusal(at, whole, parts) == "הטיוטה נכתבה על ידי \u2068maya\u2069: אדם אחר צריך לאשר אותה"
+
+    legal = page(app("manager", item_id=ids["p1"]), "item")
+    legal.session_state["user"] = {"name": "maya", "role": "legal"}  # the role was changed since sign-in
+    button(legal.run(), "i_evidence").click().run()  # a legal-only action by a manager
+    assert refusal(legal, whole, parts) == (
+        "למשתמש \u2068maya\u2069 (מנהל/ת) אין הרשאה לכך (\u2068evidence\u2069): נדרש התפקיד משפטית"
+    )
+
+
+def test_sign_in_refusals_in_the_hebrew_dashboard_are_hebrew(he_db):
+    whole, parts = english_ui_strings()
+    at = app()
+    for _ in range(5):
+        assert refusal(sign_in(at, "maya", "nope-nope"), whole, parts) == "שם המשתמש או הסיסמה שגויים."
+    throttled = refusal(sign_in(at, "maya", PASSWORD), whole, parts)
+    assert throttled.startswith("יותר מדי ניסיונות כניסה שנכשלו: נסו שוב בעוד "), throttled
+
+
 def test_the_english_dashboard_is_left_to_right(db):
     at = app("manager")
     direction = next(h.proto.body for h in at.get("html") if "documentElement" in h.proto.body)

@@ -116,3 +116,60 @@ def test_dates_and_durations_are_localised_in_the_business_time_zone():
     assert i18n.format_relative(timedelta(minutes=40), "en") == "in 40 minutes"
     assert i18n.format_duration(timedelta(hours=2), "he") == "שעתיים"
     assert i18n.format_number(12345, "en") == "12,345"
+
+
+# -- the product's own errors in a reader's language ---------------------------------------------------
+
+
+def test_an_error_from_a_template_is_english_in_str_and_translated_by_error_text():
+    import pickle
+
+    from monitor import workflow
+    from monitor.errors import WorkflowError
+
+    with pytest.raises(WorkflowError) as caught:
+        workflow.next_state("awaiting_approval", "start")
+    exc = caught.value
+    assert str(exc) == (
+        "cannot start an item that is awaiting_approval: allowed from awaiting_approval: respond, escalate, "
+        "dismiss"
+    )
+    assert i18n.error_text(exc, "en") == str(exc)
+    _ = i18n.gettext_for("he")
+    waiting = i18n.status_name("awaiting_approval", "he")
+    allowed = ", ".join(_(a) for a in ("Respond", "Escalate", "Dismiss"))
+    assert i18n.error_text(exc, "he") == (
+        f"הפעולה „{_('Start')}” אינה אפשרית לפריט במצב {waiting}. הפעולות האפשריות במצב {waiting}: {allowed}"
+    )
+    again = pickle.loads(pickle.dumps(exc))  # (a worker process hands errors back)
+    assert str(again) == str(exc) and i18n.error_text(again, "he") == i18n.error_text(exc, "he")
+
+
+def test_error_values_roles_choices_waits_and_names():
+    from monitor.errors import AccessDenied, ConfigError, InputError, OneOf, Wait
+    from monitor.users import User, check_name, require_permission
+
+    with pytest.raises(AccessDenied) as caught:
+        require_permission(User("dana", "owner"), "correct")
+    assert str(caught.value) == "dana (owner) may not do this (correct): it needs the role manager or legal"
+    assert i18n.error_text(caught.value, "he") == (
+        "למשתמש \u2068dana\u2069 (בעלים) אין הרשאה לכך (\u2068correct\u2069): נדרש התפקיד מנהל/ת או משפטית"
+    )
+    template = (
+        "Too many failed sign-ins: try again in {time}, or ask an administrator "
+        "(`repmon user enable NAME` lifts a lockout)."
+    )
+    assert str(AccessDenied(template, time=Wait(seconds=40))).startswith(
+        "Too many failed sign-ins: try again in 40 s,"
+    )
+    assert str(AccessDenied(template, time=Wait(seconds=250))).startswith(
+        "Too many failed sign-ins: try again in 5 minutes,"
+    )
+    assert "בעוד 4 דקות" in i18n.error_text(AccessDenied(template, time=Wait(seconds=250)), "he")
+    assert str(InputError("{a} and {b}", a=OneOf(["x", "y"]), b=["x", "y"])) == "x or y and x, y"
+    with pytest.raises(InputError) as hostile:
+        check_name("ab\u202ecd")  # a name's hidden characters are shown as markers, the name isolated
+    shown = i18n.error_text(hostile.value, "he")
+    assert "\u2068ab⟨U+202E⟩cd\u2069" in shown and "\u202e" not in shown
+    plain = ConfigError("REPMON_X: {not a template}")  # a message that is not ours: as it is
+    assert i18n.error_text(plain, "he") == str(plain) == "REPMON_X: {not a template}"

@@ -10,7 +10,7 @@ from dashboard import auth, data, ui, views
 from monitor import actions
 from monitor.email.addresses import email_problem
 from monitor.errors import MonitorError
-from monitor.i18n import LANGUAGES, N_, gettext_for
+from monitor.i18n import LANGUAGES, N_, error_text, gettext_for
 
 
 def own_name(code: str) -> str:
@@ -50,7 +50,7 @@ with st.form("language"):
         try:
             actions.set_language(store, user["name"], chosen, data.now())
         except MonitorError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc, lang))
         else:
             # Shown after the rerun, in the new language (translated there).
             st.session_state["a_flash"] = N_("Language saved.")
@@ -77,7 +77,7 @@ if auth.allowed("digest_settings"):
                     store, user["name"], email.strip() or None, me.language, wanted, data.now()
                 )
             except MonitorError as exc:  # e.g. the role was changed since sign-in
-                st.error(str(exc))
+                st.error(error_text(exc, lang))
             else:
                 st.success(_("Saved."))
 else:

@@ -16,7 +16,7 @@ from classifiers import LABELS
 from dashboard import auth, data, ui, views
 from monitor import actions
 from monitor.errors import MonitorError
-from monitor.i18n import gettext_for, label_name, ngettext_for
+from monitor.i18n import error_text, gettext_for, label_name, ngettext_for
 from monitor.records import MAX_ITEM_ID, QueueItem
 from monitor.settings import current
 from monitor.triage import reason_in
@@ -212,7 +212,7 @@ with right:
                 try:
                     actions.tick_step(store, q.id, n, ticked, user["name"], data.now())
                 except MonitorError as exc:  # e.g. the role was changed since sign-in
-                    st.error(str(exc))
+                    st.error(error_text(exc, lang))
                 else:
                     st.rerun()
         with st.expander(_("Do and don't")):
@@ -430,6 +430,10 @@ with right:
         st.subheader(_("Evidence"))
         if st.button(_("Prepare evidence bundle"), key="i_evidence"):
             if auth.refuse_unless("evidence"):
-                name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
-                st.session_state["i_bundle"] = (q.id, name, blob, digest)
+                try:
+                    name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
+                except MonitorError as exc:  # e.g. the role was changed since sign-in
+                    st.error(error_text(exc, lang))
+                else:
+                    st.session_state["i_bundle"] = (q.id, name, blob, digest)
         ui.evidence_download(q.id, "i", lang)

@@ -9,7 +9,8 @@ import streamlit as st
 
 from dashboard import auth, data, ui, views
 from monitor import actions
-from monitor.i18n import gettext_for, ngettext_for
+from monitor.errors import MonitorError
+from monitor.i18n import error_text, gettext_for, ngettext_for
 from monitor.records import QueueFilter
 from monitor.triage import LEGAL_SCOPE
 from monitor.workflow import DECISIONS
@@ -159,8 +160,12 @@ if status == "decided" and cols[0].button(_("Close"), key="l_close"):
 
 if auth.allowed("evidence"):
     if st.button(_("Prepare evidence bundle"), key="l_evidence", type="primary"):
-        name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
-        st.session_state["l_bundle"] = (q.id, name, blob, digest)
+        try:
+            name, blob, digest = actions.export_evidence(store, q.id, user["name"], data.now())
+        except MonitorError as exc:  # e.g. the role was changed since sign-in, or the disk is full
+            st.error(error_text(exc, lang))
+        else:
+            st.session_state["l_bundle"] = (q.id, name, blob, digest)
     ui.evidence_download(q.id, "l", lang, show_name=True)
 if st.button(_("Open the full item"), key="l_open"):
     st.session_state["item_id"] = q.id

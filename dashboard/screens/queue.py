@@ -9,7 +9,7 @@ import streamlit as st
 from classifiers import LABELS
 from dashboard import auth, data, ui, views
 from monitor import actions
-from monitor.i18n import N_, gettext_for, label_name, ngettext_for
+from monitor.i18n import N_, error_text, gettext_for, label_name, ngettext_for
 from monitor.records import UNASSIGNED, QueueFilter
 from monitor.workflow import STATES
 
@@ -156,7 +156,7 @@ with c2:
                         actions.assign(store, item_id, who, user["name"], data.now())
                         done += 1
                     except Exception as exc:  # one item's refusal does not stop the others
-                        failed.append(f"#{item_id}: {exc}")
+                        failed.append(f"#{item_id}: {error_text(exc, lang)}")
                 st.session_state["q_flash"] = (
                     n_("Assigned {n} item to {who}.", "Assigned {n} item(s) to {who}.", done).format(
                         n=done, who=who
@@ -181,7 +181,7 @@ with c2:
                             )
                             done += 1
                         except Exception as exc:
-                            failed.append(f"#{item_id}: {exc}")
+                            failed.append(f"#{item_id}: {error_text(exc, lang)}")
                     st.session_state["q_flash"] = (
                         n_("Dismissed {n} item.", "Dismissed {n} item(s).", done).format(n=done),
                         failed,

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import auth, data, ui, views
 from monitor import actions
 from monitor.errors import ConfigError
-from monitor.i18n import N_, gettext_for
+from monitor.i18n import N_, error_text, gettext_for
 from monitor.wiring import poll_interval
 
 user = auth.require("page:sources")
@@ -34,7 +34,7 @@ def next_poll(src) -> str:  # noqa: ANN001 - a SourceState
     try:
         interval = poll_interval(src.name)
     except ConfigError as exc:
-        return str(exc)
+        return error_text(exc, lang)
     if src.last_success_at is None or src.status != "ok":
         return _("next pass")
     due = src.last_success_at + interval

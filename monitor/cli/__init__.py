@@ -18,7 +18,7 @@ from monitor.cli.common import Gettext, Subparsers, err, language, parser_class
 from monitor.cli.queue import render_queue
 from monitor.cli.run import DEMO_PASSWORD
 from monitor.errors import MonitorError
-from monitor.i18n import gettext_for
+from monitor.i18n import error_text, gettext_for
 
 __all__ = ["DEMO_PASSWORD", "build_parser", "main", "render_queue"]
 
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
         return result
     except MonitorError as exc:
-        err(f"repmon: {exc}")
+        err(f"repmon: {error_text(exc, language())}")
         return 2
     except KeyboardInterrupt:
         return 130

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from monitor.errors import WorkflowError
+from monitor.i18n import N_
 from monitor.records import ADMIN_ACTOR, SIGN_IN_ACTOR, Failures, valid_text
 from monitor.storage import audit
 from monitor.storage.chain import AuditChain
@@ -49,7 +50,9 @@ class Accounts:
         with self.db.session() as s:
             row = s.scalar(select(UserRow).where(UserRow.name == name))
             if row is not None and not replace:
-                raise WorkflowError(f"user {name!r} exists: add --replace to change their role or password")
+                raise WorkflowError(
+                    N_("user {name!r} exists: add --replace to change their role or password"), name=name
+                )
             created = row is None
             if row is None:
                 row = UserRow(name=name, language="he", digest=False, disabled=False, created_at=now)
@@ -76,7 +79,7 @@ class Accounts:
         with self.db.session() as s:
             row = s.scalar(select(UserRow).where(UserRow.name == valid_text(name)))
             if row is None:
-                raise WorkflowError(f"no user {name!r}: see `repmon user list`")
+                raise WorkflowError(N_("no user {name!r}: see `repmon user list`"), name=name)
             row.disabled = disabled
             if not disabled:
                 s.execute(
@@ -159,7 +162,7 @@ class Accounts:
         with self.db.session() as s:
             r = s.scalar(select(UserRow).where(UserRow.name == valid_text(name)))
             if r is None:
-                raise WorkflowError(f"no user {name!r}")
+                raise WorkflowError(N_("no user {name!r}"), name=name)
             r.email, r.language, r.digest = email, language, digest
             self.chain.append(
                 s,
@@ -175,7 +178,7 @@ class Accounts:
         with self.db.session() as s:
             r = s.scalar(select(UserRow).where(UserRow.name == valid_text(name)))
             if r is None:
-                raise WorkflowError(f"no user {name!r}")
+                raise WorkflowError(N_("no user {name!r}"), name=name)
             r.language = language
             self.chain.append(s, now, actor, "language_settings", None, {"user": name, "language": language})
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from monitor.errors import WorkflowError
+from monitor.i18n import N_
 from monitor.records import MAX_ITEM_ID
 from monitor.storage import audit
 from monitor.storage.chain import AuditChain, Seals
@@ -27,7 +28,7 @@ def _item_seals(*items: TriageItemRow) -> Seals:
 
 
 def _missing(item_id: int) -> WorkflowError:
-    return WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
+    return WorkflowError(N_("no queue item {item_id}: see `repmon queue --all`"), item_id=item_id)
 
 
 class Items:
@@ -146,7 +147,8 @@ class Items:
             reply = s.scalar(select(ReplyRow).where(ReplyRow.item_id == item_id))
             if reply is None:
                 raise WorkflowError(
-                    f"item {item_id} has no reply draft to approve: write one with `repmon draft`"
+                    N_("item {item_id} has no reply draft to approve: write one with `repmon draft`"),
+                    item_id=item_id,
                 )
             rule(item.status, reply.edited_by)
             reply.status, reply.approved_by, reply.updated_at = "approved", actor, now

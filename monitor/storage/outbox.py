@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.errors import WorkflowError
+from monitor.i18n import N_
 from monitor.storage.chain import AuditChain
 from monitor.storage.database import Database
 from monitor.storage.models import ACTIVE_OUTBOX, OutboxRow, TriageItemRow
@@ -84,7 +85,7 @@ class OutboxRepository:
         processes at once still queue one)."""
         with self._session() as s:
             if s.get(TriageItemRow, item_id) is None:
-                raise WorkflowError(f"no queue item {item_id}: see `repmon queue --all`")
+                raise WorkflowError(N_("no queue item {item_id}: see `repmon queue --all`"), item_id=item_id)
             active = s.scalar(
                 select(OutboxRow.id).where(OutboxRow.item_id == item_id, OutboxRow.status.in_(ACTIVE_OUTBOX))
             )
@@ -226,8 +227,19 @@ class OutboxRepository:
 
 
 def _busy(item_id: int, row_id: int | None) -> WorkflowError:
-    which = f" (outbox #{row_id})" if row_id else ""
+    if row_id:
+        return WorkflowError(
+            N_(
+                "item {item_id} already has a reply waiting to be posted (outbox #{row_id}): the running "
+                "monitor posts it; see the item page or `repmon status`"
+            ),
+            item_id=item_id,
+            row_id=row_id,
+        )
     return WorkflowError(
-        f"item {item_id} already has a reply waiting to be posted{which}: the running monitor posts it; "
-        "see the item page or `repmon status`"
+        N_(
+            "item {item_id} already has a reply waiting to be posted: the running monitor posts it; "
+            "see the item page or `repmon status`"
+        ),
+        item_id=item_id,
     )
