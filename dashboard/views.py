@@ -21,7 +21,6 @@ from monitor.text_safety import flags, for_html, for_terminal, one_line, safe_hr
 from monitor.workflow import AWAITING_FIRST_RESPONSE
 
 LABEL_ICONS = {"defamation": "⚖️", "boycott": "🚫", "complaint": "💬", "neutral": "·", "praise": "⭐"}
-RTL_LANGUAGES = ("he", "mixed")
 NUL, REPLACEMENT = "\x00", "\ufffd"
 # The words the dashboard shows for stored codes (statuses, decisions, platforms, post languages, the
 # health of a source); the code itself stays in the database and in the filters' values.
@@ -190,7 +189,9 @@ def requested_item(value: object) -> tuple[int | None, str | None]:
 
 def direction(language: str | None) -> str:
     """The direction of a post in ``language`` (a post's language, not the interface's)."""
-    return "rtl" if language in RTL_LANGUAGES else ("ltr" if language == "en" else "auto")
+    if language in i18n.RTL_LANGUAGES or language == i18n.MIXED:
+        return "rtl"
+    return "ltr" if language == "en" else "auto"
 
 
 def post_html(text: str, language: str | None) -> str:

@@ -85,3 +85,13 @@ def redact_http_logs() -> None:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+
+
+def hide_url_password(url: str) -> str:
+    """A database URL without its password, for messages (``postgresql+psycopg://repmon:***@db/repmon``)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"

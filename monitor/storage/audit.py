@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,8 +93,9 @@ def seal(*fields: object) -> str:
     values (text, numbers, booleans, None); their ``repr`` is the canonical form (fast enough for one
     seal per stored row at ingest). A ``StrEnum`` member (``Status.NEW``) is sealed as its plain string,
     as it is stored and read back."""
-    plain = tuple(str.__str__(f) if isinstance(f, str) else f for f in fields)
-    return hashlib.sha256(repr(plain).encode("utf-8", "surrogatepass")).hexdigest()[:SEAL_HEX]
+    if any(issubclass(kind, Enum) for kind in set(map(type, fields))):  # rare: fields come as stored
+        fields = tuple(str.__str__(f) if isinstance(f, str) else f for f in fields)
+    return hashlib.sha256(repr(fields).encode("utf-8", "surrogatepass")).hexdigest()[:SEAL_HEX]
 
 
 def _t(at: datetime) -> str:

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from monitor.errors import (
     StorageFull,
     StorageReadOnly,
 )
+from monitor.redact import hide_url_password
 from monitor.storage import audit
 from monitor.storage.models import Base
 
@@ -165,7 +166,7 @@ class Database:
             engine = create_engine(url)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StorageError(
-                f"cannot use database URL {_redact(url)!r}: {exc}: check REPMON_DATABASE_URL"
+                f"cannot use database URL {hide_url_password(url)!r}: {exc}: check REPMON_DATABASE_URL"
             ) from exc
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
@@ -225,8 +226,9 @@ class Database:
             try:
                 lock.acquire()
             except Timeout:
+                shown = hide_url_password(self.url)
                 raise StorageError(
-                    f"database {_redact(self.url)}: another repmon has been migrating it for 2 minutes "
+                    f"database {shown}: another repmon has been migrating it for 2 minutes "
                     f"({lock.lock_file}): wait for it, or stop it and run `repmon init` again"
                 ) from None
             try:
@@ -254,7 +256,7 @@ class Database:
         orig = getattr(exc, "orig", exc)
         msg = str(orig)
         kind = _storage_kind(orig)
-        url = _redact(self.url)
+        url = hide_url_password(self.url)
         if kind is StorageCorrupt:
             return StorageCorrupt(
                 f"database {url} is corrupt or not a SQLite file ({msg}): "
@@ -316,19 +318,10 @@ class Database:
     def insert(self, model: type[Base]) -> Any:  # SQLite's or PostgreSQL's Insert
         """A Core INSERT with the dialect's ON CONFLICT (not the ORM bulk path, which is several times
         slower here)."""
+        table = cast(Table, model.__table__)  # the Table itself: an ORM entity would take the bulk path
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
-            return sqlite.insert(model)
+            return sqlite.insert(table)
         if dialect == "postgresql":
-            return postgresql.insert(model)
+            return postgresql.insert(table)
         raise StorageError(f"database dialect {dialect!r} is not supported: use SQLite or PostgreSQL")
-
-
-def _redact(url: str) -> str:
-    """A database URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable URL>"

@@ -65,7 +65,7 @@ class Ingest:
             return 0
         rows = [
             {
-                "platform": m.platform,
+                "platform": str(m.platform),  # a plain str: sealed and stored as such, no enum
                 "external_id": m.external_id,
                 "source": m.source,
                 # Text columns hold valid text (no NUL, no lone surrogate); the raw payload keeps the bytes.

@@ -40,7 +40,6 @@ from monitor.storage.database import (
     MIGRATION_LOCK_ID,
     MIGRATIONS,
     Database,
-    _redact,
     _storage_kind,
     database_url,
 )
@@ -63,7 +62,6 @@ __all__ = [
     "SavedPage",
     "SourceState",
     "Store",
-    "_redact",
     "_storage_kind",
     "database_url",
 ]
