@@ -24,9 +24,15 @@ def test_the_cli_and_the_benchmarks_are_installed_packages():
     assert not (ROOT / "monitor" / "cli.py").exists() and not (ROOT / "dashboard" / "bench.py").exists()
 
 
-@pytest.mark.parametrize("package", ["monitor/cli", "monitor/bench"])
-def test_no_module_of_the_cli_or_the_benchmarks_is_over_500_lines(package):
-    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / package).glob("*.py")}
+@pytest.mark.parametrize("package", ["monitor", "classifiers", "dashboard", "playbooks"])
+def test_no_module_of_the_product_is_over_500_lines(package):
+    """Issue 15's bound, for every module of the product (migrations aside: they are history)."""
+    sizes = {
+        str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines())
+        for p in (ROOT / package).rglob("*.py")
+        if "migrations" not in p.parts
+    }
+    assert sizes
     assert {name: n for name, n in sizes.items() if n > 500} == {}
 
 

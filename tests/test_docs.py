@@ -40,3 +40,13 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
 
 def test_no_placeholder_left_in_the_readme():
     assert "BENCH_RESULTS" not in README
+
+
+def test_every_image_the_readme_shows_exists_and_each_screenshot_has_its_hebrew_twin():
+    images = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", README)
+    assert images, "the README shows no image"
+    assert [i for i in images if not (ROOT / i).is_file()] == []
+    shots = [i for i in images if i.startswith("docs/screenshots/") and i.endswith(".png")]
+    english = [i for i in shots if not i.endswith("-he.png") and not i.endswith("-en.png")]
+    assert english, "no English dashboard screenshot in the README"
+    assert [i for i in english if i.replace(".png", "-he.png") not in shots] == []
