@@ -27,7 +27,15 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.errors import ClassifierError
-from classifiers.virality import HORIZON_HOURS, MetricSnapshot, score_virality
+from classifiers.virality import (
+    HORIZON_HOURS,
+    ForecastParts,
+    MetricSnapshot,
+    band_around,
+    band_offsets,
+    forecast_parts,
+    score_virality,
+)
 
 FIT_LAST = 35  # RT1..RT35 are the fit part; RT36..RT50 are held aside
 OBSERVE_HOURS = (0.5, 1.0, 3.0, 6.0)
@@ -185,23 +193,66 @@ def quantile_regression(x: np.ndarray, y: np.ndarray, q: float, iterations: int 
     return w
 
 
+@dataclass(frozen=True)
+class BandRow:
+    """A cascade watched for ``hours``: the band-free forecast and the real 24-hour count, in engagement
+    units (a share counts twice) as ``forecast`` sees them."""
+
+    cascade: str
+    hours: float
+    parts: ForecastParts
+    truth: float
+
+    @property
+    def residual(self) -> float:
+        """log((1 + real future) / (1 + forecast future))."""
+        return math.log((1.0 + self.truth - self.parts.seen) / (1.0 + self.parts.future))
+
+    def covered(self, low_coef: Sequence[float], high_coef: Sequence[float]) -> bool:
+        low, high = band_around(self.parts, *band_offsets(self.hours, low_coef, high_coef))
+        return low <= self.truth <= high
+
+
+def band_rows(cascades: Sequence[Cascade], hours: Sequence[float] = FIT_HOURS) -> list[BandRow]:
+    """Every cascade watched through its 10-minute snapshots for each of ``hours``."""
+    out = []
+    for c in cascades:
+        truth = 2.0 * c.count_at(HORIZON_HOURS)
+        for h in hours:
+            snaps = c.snapshots(h)
+            at = [(s.at - _T0).total_seconds() / 3600.0 for s in snaps]
+            parts = forecast_parts([0.0, *at], [0.0, *(float(s.engagement) for s in snaps)])
+            out.append(BandRow(c.name, h, parts, truth))
+    return out
+
+
+def fit_band_rows(rows: Sequence[BandRow]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The 10 % and 90 % quantiles of the rows' residuals, as quadratics in log(hours), rounded."""
+    lt = np.log([r.hours for r in rows])
+    x, y = np.column_stack([lt, lt * lt]), np.array([r.residual for r in rows])
+    low = tuple(round(float(v), 4) for v in quantile_regression(x, y, 0.1))
+    high = tuple(round(float(v), 4) for v in quantile_regression(x, y, 0.9))
+    return low, high
+
+
 def fit_band(cascades: Sequence[Cascade]) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The band's log-offsets around the forecast's future part, as quadratics in log(hours): the 10 %
     and 90 % quantiles of log((1 + real future) / (1 + forecast future)) over the given cascades, every
     10 minutes to 6 hours, in engagement units (a share counts twice) as ``forecast`` sees them."""
-    xs, ys = [], []
+    return fit_band_rows(band_rows(cascades))
+
+
+def loco_band_coverage(cascades: Sequence[Cascade]) -> dict[float, float]:
+    """How often the band holds the real 24-hour count at each observation time when it is fitted
+    without the cascade it is judged on (leave one cascade out): the honest coverage on the fit part."""
+    rows = band_rows(cascades)
+    hits: dict[float, list[bool]] = {h: [] for h in OBSERVE_HOURS}
     for c in cascades:
-        truth = 2.0 * c.count_at(HORIZON_HOURS)
-        for hours in FIT_HOURS:
-            seen = 2.0 * c.count_at(hours)
-            mid = 2.0 * forecast_of(c, hours)[0]
-            lt = math.log(hours)
-            xs.append((lt, lt * lt))
-            ys.append(math.log((1.0 + truth - seen) / (1.0 + mid - seen)))
-    x, y = np.array(xs), np.array(ys)
-    low = tuple(round(float(v), 4) for v in quantile_regression(x, y, 0.1))
-    high = tuple(round(float(v), 4) for v in quantile_regression(x, y, 0.9))
-    return low, high
+        low, high = fit_band_rows([r for r in rows if r.cascade != c.name])
+        for r in rows:
+            if r.cascade == c.name and r.hours in hits:
+                hits[r.hours].append(r.covered(low, high))
+    return {h: float(np.mean(v)) if v else float("nan") for h, v in hits.items()}
 
 
 def report(rows: Sequence[Row], title: str) -> str:
@@ -224,11 +275,15 @@ def report(rows: Sequence[Row], title: str) -> str:
 
 
 __all__ = [
+    "BandRow",
     "Cascade",
     "CascadeError",
+    "band_rows",
     "evaluate",
     "fit_band",
+    "fit_band_rows",
     "growth_constants",
+    "loco_band_coverage",
     "read_cascade",
     "read_cascades",
     "report",

@@ -221,14 +221,24 @@ def add_evaluate_virality(sub: Subparsers, _: Gettext) -> None:
         "--cascades", help=_("folder of cascade files (default: ../shared/datasets/virality-cascades)")
     )
     p.add_argument(
-        "--fit", action="store_true", help=_("refit the forecast band on RT1-RT35, print it and compare")
+        "--fit",
+        action="store_true",
+        help=_("refit the forecast band on RT1-RT35, print it with its leave-one-out coverage and compare"),
     )
     p.set_defaults(func=cmd_evaluate_virality)
 
 
 def cmd_evaluate_virality(args: argparse.Namespace) -> int:
     from classifiers import virality
-    from classifiers.cascades import CascadeError, evaluate, fit_band, growth_constants, read_cascades, report
+    from classifiers.cascades import (
+        CascadeError,
+        evaluate,
+        fit_band,
+        growth_constants,
+        loco_band_coverage,
+        read_cascades,
+        report,
+    )
     from classifiers.realsets import DEFAULT_DATASETS
 
     folder = Path(args.cascades) if args.cascades else DEFAULT_DATASETS / "virality-cascades"
@@ -247,6 +257,15 @@ def cmd_evaluate_virality(args: argparse.Namespace) -> int:
         print(f"BAND_LOW = {low}\nBAND_HIGH = {high}")
         same = (low, high) == (virality.BAND_LOW, virality.BAND_HIGH)
         _ = common.gettext()
+        coverage = ", ".join(
+            (f"{h * 60:.0f} min" if h < 1 else f"{h:g} h") + f" {100 * v:.0f} %"
+            for h, v in loco_band_coverage(fit).items()
+        )
+        print(
+            _("80 % band coverage on the fit part, each cascade left out of its own fit: {coverage}").format(
+                coverage=coverage
+            )
+        )
         print(
             _("the same as classifiers/virality.py")
             if same
