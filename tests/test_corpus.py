@@ -1,9 +1,10 @@
 """The bundled corpus: big enough, bilingual, every label, hard negatives, and a test file kept apart."""
 
+import re
 from collections import Counter
 
 from classifiers import LABELS
-from classifiers.training import REALSTYLE_TEST_FILE, TEST_FILE, load_examples, training_files
+from classifiers.training import DATA_DIR, REALSTYLE_TEST_FILE, TEST_FILE, load_examples, training_files
 
 ALLOWED_PAIRS = {("defamation", "boycott"), ("boycott", "defamation"), ("boycott", "complaint")}
 
@@ -77,3 +78,13 @@ def test_the_patterns_real_posts_broke_are_covered_on_purpose():
     # messy real-post voice: no final letters, transliteration, hashtags and handles, emoji runs
     assert sum(1 for ex in examples if "#" in ex.text) >= 100
     assert sum(1 for ex in examples if "@" in ex.text) >= 500
+
+
+def test_every_domain_is_one_the_labelling_guide_lists():
+    guide = (DATA_DIR / "LABELING.md").read_text(encoding="utf-8")
+    bullet = guide.split("- `domain`: one of", 1)[1].split("`other`", 1)[0]
+    listed = set(re.findall(r"`([a-z_]+)`", bullet)) | {"other"}
+    assert {"software", "game", "electronics", "car", "food_brand", "apparel", "media", "public"} <= listed
+    files = [*training_files(), TEST_FILE, REALSTYLE_TEST_FILE]
+    used = Counter(ex.domain for ex in load_examples(files, LABELS))
+    assert set(used) <= listed, set(used) - listed
