@@ -62,7 +62,7 @@ class DevLogits(TypedDict):
 class Settings:
     """Everything that shapes a training run; the defaults are the committed model's."""
 
-    epochs: float = 1.25
+    epochs: float = 2.0
     batch_size: int = 32
     max_length: int = 96
     lora_rank: int = 8
