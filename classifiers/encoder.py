@@ -63,15 +63,45 @@ def cpu_has_native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def choose_precision(precision: str = "auto") -> str:
-    """``auto``: bfloat16 where the CPU has native bf16 instructions, else float32. Dynamic int8 is
-    never chosen by itself: with the fine-tuned model it cost 13 points of complaint F1 on real tweets
-    (see the model card); it stays available on request (``REPMON_PRECISION=int8``)."""
+def faster_matmul_dtype(reps: int = 6) -> str:
+    """``bf16`` or ``fp32``: which multiplies matrices of the encoder's shapes faster on this CPU, timed
+    (about a tenth of a second) with torch's current thread count.
+
+    bf16 instructions do not make bf16 fast everywhere. With AMX, bf16 matrix products run about 6 x
+    float32; with AVX512-BF16 alone (oneDNN limited to it on the project's machine:
+    ``ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16``), they ran at about half of float32's (231 against 431
+    GFLOP/s), so a flag cannot decide: the clock does. Ties go to bf16 (half the memory)."""
+    import time
+
+    import torch
+
+    def best(dtype: torch.dtype) -> float:
+        gen = torch.Generator().manual_seed(0)
+        x = torch.randn(512, 384, generator=gen).to(dtype)
+        w = torch.randn(1536, 384, generator=gen).to(dtype)
+        with torch.inference_mode():
+            torch.nn.functional.linear(x, w)  # the first call builds the kernel
+            times = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                torch.nn.functional.linear(x, w)
+                times.append(time.perf_counter() - t0)
+        return min(times)
+
+    return "bf16" if best(torch.bfloat16) <= best(torch.float32) else "fp32"
+
+
+def choose_precision(precision: str = "auto", timer: Callable[[], str] | None = None) -> str:
+    """``auto``: whichever of bfloat16 and float32 is faster on this CPU (``faster_matmul_dtype``, or
+    ``timer`` in tests), float32 where the CPU has no bf16 instructions. Both give the same answers to
+    within half a point on the dev yardsticks (see the model card). Dynamic int8 is never chosen by
+    itself: with the fine-tuned model it cost 5 points of complaint F1 on real tweets; it stays available
+    on request (``REPMON_PRECISION=int8``)."""
     precision = (precision or "auto").lower()
     if precision not in PRECISIONS:
         raise ClassifierError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if precision == "auto":
-        return "bf16" if cpu_has_native_bf16() else "fp32"
+        return (timer or faster_matmul_dtype)() if cpu_has_native_bf16() else "fp32"
     return precision
 
 
