@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,12 +29,17 @@ import numpy as np
 from classifiers.errors import ClassifierError
 from classifiers.virality import (
     HORIZON_HOURS,
+    REACH_CENTRE,
+    REACH_MAX_FACTOR,
+    REACH_SLOPE,
     ForecastParts,
     MetricSnapshot,
     band_around,
     band_offsets,
     forecast_parts,
+    reach_adjustment,
     score_virality,
+    sharer_reach,
 )
 
 FIT_LAST = 35  # RT1..RT35 are the fit part; RT36..RT50 are held aside
@@ -126,7 +131,10 @@ def forecast_of(cascade: Cascade, observed_hours: float) -> tuple[float, float, 
     (median, low, high), in retweets. It goes through ``score_virality``, as the pipeline does; engagement
     counts a share twice, so the figures are halved back into retweets."""
     snaps = cascade.snapshots(observed_hours)
-    v = score_virality(snaps, _T0, cascade.author_followers, now=snaps[-1].at)
+    sharers = cascade.followers[: cascade.count_at(observed_hours)]
+    v = score_virality(
+        snaps, _T0, cascade.author_followers, now=snaps[-1].at, sharer_followers=[int(f) for f in sharers]
+    )
     return v.forecast_24h / 2, v.forecast_low / 2, v.forecast_high / 2
 
 
@@ -195,13 +203,23 @@ def quantile_regression(x: np.ndarray, y: np.ndarray, q: float, iterations: int 
 
 @dataclass(frozen=True)
 class BandRow:
-    """A cascade watched for ``hours``: the band-free forecast and the real 24-hour count, in engagement
-    units (a share counts twice) as ``forecast`` sees them."""
+    """A cascade watched for ``hours``: its 10-minute history and the real 24-hour count, in engagement
+    units (a share counts twice) as ``forecast`` sees them, with its sharers' reach at that age; ``parts``
+    is the forecast with the reach constants the row was made with."""
 
     cascade: str
     hours: float
-    parts: ForecastParts
+    times: tuple[float, ...]
+    engagement: tuple[float, ...]
+    sharers: int
+    median_reach: float
     truth: float
+    parts: ForecastParts
+
+    def with_reach(self, centre: float, slope: float) -> BandRow:
+        """The same row, forecast with other reach constants."""
+        reach = reach_adjustment(self.hours, self.sharers, self.median_reach, centre, slope)
+        return replace(self, parts=forecast_parts(self.times, self.engagement, reach=reach))
 
     @property
     def residual(self) -> float:
@@ -213,17 +231,54 @@ class BandRow:
         return low <= self.truth <= high
 
 
-def band_rows(cascades: Sequence[Cascade], hours: Sequence[float] = FIT_HOURS) -> list[BandRow]:
-    """Every cascade watched through its 10-minute snapshots for each of ``hours``."""
+def band_rows(
+    cascades: Sequence[Cascade],
+    hours: Sequence[float] = FIT_HOURS,
+    centre: float = REACH_CENTRE,
+    slope: float = REACH_SLOPE,
+) -> list[BandRow]:
+    """Every cascade watched through its 10-minute snapshots for each of ``hours``, forecast with the
+    reach constants ``centre`` and ``slope`` (slope 0: the post's own history alone)."""
     out = []
     for c in cascades:
         truth = 2.0 * c.count_at(HORIZON_HOURS)
         for h in hours:
             snaps = c.snapshots(h)
-            at = [(s.at - _T0).total_seconds() / 3600.0 for s in snaps]
-            parts = forecast_parts([0.0, *at], [0.0, *(float(s.engagement) for s in snaps)])
-            out.append(BandRow(c.name, h, parts, truth))
+            times = (0.0, *((s.at - _T0).total_seconds() / 3600.0 for s in snaps))
+            eng = (0.0, *(float(s.engagement) for s in snaps))
+            n, m = sharer_reach([int(f) for f in c.followers[: c.count_at(h)]])
+            reach = reach_adjustment(h, n, m, centre, slope)
+            out.append(BandRow(c.name, h, times, eng, n, m, truth, forecast_parts(times, eng, reach=reach)))
     return out
+
+
+REACH_CENTRES = np.round(np.arange(1.5, 3.0 + 1e-9, 0.02), 2)  # the grid the reach constants are fitted on
+REACH_SLOPES = np.round(np.arange(0.0, 6.0 + 1e-9, 0.05), 2)
+
+
+def fit_reach(rows: Sequence[BandRow]) -> tuple[float, float]:
+    """The reach constants (centre, slope) that minimise the absolute log error of the forecast's future
+    part over ``rows`` (least absolute deviations, on a grid: centre 1.5-3 by 0.02, slope 0-6 by 0.05)."""
+    from classifiers.virality import REACH_FADE_HOURS, REACH_PRIOR_SHARES
+
+    base = [r.with_reach(REACH_CENTRE, 0.0) for r in rows]
+    residual = np.array([r.residual for r in base])
+    n = np.array([r.sharers for r in rows], dtype=float)
+    m = np.array([r.median_reach for r in rows])
+    fade = np.exp(-np.array([r.hours for r in rows]) / REACH_FADE_HOURS) * (n > 0)
+    # forecast future scales by exp(adj), so log(1 + future) moves by about adj: the residual falls by it
+    future = np.array([r.parts.future for r in base])
+    bound = math.log(REACH_MAX_FACTOR)
+    best = (math.inf, REACH_CENTRE, 0.0)
+    for centre in REACH_CENTRES:
+        shrunk = (n * m + REACH_PRIOR_SHARES * centre) / (n + REACH_PRIOR_SHARES)
+        adj = np.clip(REACH_SLOPES[:, None] * ((shrunk - centre) * fade)[None, :], -bound, bound)
+        moved = np.log1p(future[None, :] * np.exp(adj)) - np.log1p(future[None, :])
+        loss = np.abs(residual[None, :] - moved).sum(axis=1)
+        j = int(np.argmin(loss))
+        if loss[j] < best[0] - 1e-9:
+            best = (float(loss[j]), float(centre), float(REACH_SLOPES[j]))
+    return best[1], best[2]
 
 
 def fit_band_rows(rows: Sequence[BandRow]) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -235,23 +290,49 @@ def fit_band_rows(rows: Sequence[BandRow]) -> tuple[tuple[float, ...], tuple[flo
     return low, high
 
 
+@dataclass(frozen=True)
+class ForecastFit:
+    """What ``repmon evaluate-virality --fit`` fits on the fit part: the reach constants, then the band's
+    offsets around the forecast that uses them."""
+
+    reach_centre: float
+    reach_slope: float
+    band_low: tuple[float, ...]
+    band_high: tuple[float, ...]
+
+
+def fit_rows(rows: Sequence[BandRow]) -> ForecastFit:
+    """Reach constants from ``rows``, then the band around the forecast that uses them."""
+    centre, slope = fit_reach(rows)
+    low, high = fit_band_rows([r.with_reach(centre, slope) for r in rows])
+    return ForecastFit(centre, slope, low, high)
+
+
+def fit_forecast(cascades: Sequence[Cascade]) -> ForecastFit:
+    """The reach constants and the band, fitted on ``cascades`` every 10 minutes to 6 hours."""
+    return fit_rows(band_rows(cascades))
+
+
 def fit_band(cascades: Sequence[Cascade]) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The band's log-offsets around the forecast's future part, as quadratics in log(hours): the 10 %
-    and 90 % quantiles of log((1 + real future) / (1 + forecast future)) over the given cascades, every
-    10 minutes to 6 hours, in engagement units (a share counts twice) as ``forecast`` sees them."""
+    """The band's log-offsets around the forecast's future part (with the committed reach constants), as
+    quadratics in log(hours): the 10 % and 90 % quantiles of log((1 + real future) / (1 + forecast
+    future)) over the given cascades, every 10 minutes to 6 hours, in engagement units (a share counts
+    twice) as ``forecast`` sees them."""
     return fit_band_rows(band_rows(cascades))
 
 
 def loco_band_coverage(cascades: Sequence[Cascade]) -> dict[float, float]:
-    """How often the band holds the real 24-hour count at each observation time when it is fitted
-    without the cascade it is judged on (leave one cascade out): the honest coverage on the fit part."""
+    """How often the band holds the real 24-hour count at each observation time when the reach constants
+    and the band are fitted without the cascade they are judged on (leave one cascade out): the honest
+    coverage on the fit part."""
     rows = band_rows(cascades)
     hits: dict[float, list[bool]] = {h: [] for h in OBSERVE_HOURS}
     for c in cascades:
-        low, high = fit_band_rows([r for r in rows if r.cascade != c.name])
+        fitted = fit_rows([r for r in rows if r.cascade != c.name])
         for r in rows:
             if r.cascade == c.name and r.hours in hits:
-                hits[r.hours].append(r.covered(low, high))
+                mine = r.with_reach(fitted.reach_centre, fitted.reach_slope)
+                hits[r.hours].append(mine.covered(fitted.band_low, fitted.band_high))
     return {h: float(np.mean(v)) if v else float("nan") for h, v in hits.items()}
 
 
@@ -278,10 +359,14 @@ __all__ = [
     "BandRow",
     "Cascade",
     "CascadeError",
+    "ForecastFit",
     "band_rows",
     "evaluate",
     "fit_band",
     "fit_band_rows",
+    "fit_forecast",
+    "fit_reach",
+    "fit_rows",
     "growth_constants",
     "loco_band_coverage",
     "read_cascade",

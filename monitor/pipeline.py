@@ -170,10 +170,17 @@ def triage_open(
         rows = store.triage_candidates(model_version, now, limit=5000, offset=total, mention_ids=mention_ids)
         if not rows:
             return total
-        snaps = store.snapshots([r.mention_id for r in rows])
+        ids = [r.mention_id for r in rows]
+        snaps, sharers = store.snapshots(ids), store.sharer_followers(ids)
         decisions = []
         for r in rows:
-            vir = score_virality(snaps.get(r.mention_id, []), r.created_at, r.author_followers, now)
+            vir = score_virality(
+                snaps.get(r.mention_id, []),
+                r.created_at,
+                r.author_followers,
+                now,
+                sharer_followers=sharers.get(r.mention_id),
+            )
             decision = decide(
                 r.label,
                 r.scores,

@@ -6,7 +6,7 @@ from conftest import NOW
 
 from monitor.errors import RateLimited
 from monitor.pipeline import run_pass
-from monitor.records import MentionMetrics, MetricSnapshot, SourcePage
+from monitor.records import MentionMetrics, MetricSnapshot, RawPayload, Share, SourcePage
 from monitor.sources.demo import DemoPost, DemoSource
 
 
@@ -149,6 +149,29 @@ def test_virality_raises_priority_of_a_spreading_post(store, make_mention, fake_
     assert q["l"].virality > 60 > q["q"].virality
     assert q["l"].priority > q["q"].priority
     assert next(i.external_id for i in store.queue()) == "l"
+
+
+def test_who_shared_a_post_moves_its_virality(store, make_mention, fake_classifier):
+    """Two posts with the same counters an hour after they went up: the one retweeted by accounts that
+    reach thousands is forecast further, and scores higher, than the one retweeted by accounts with a
+    dozen followers (the triage passes the stored retweeters' follower counts to the forecast)."""
+    wide, narrow = make_mention(external_id="w"), make_mention(external_id="n")
+    history = [(50, 40), (40, 70), (30, 90), (20, 105), (10, 118), (0, 128)]
+    snaps = [
+        MentionMetrics("x", ext, MetricSnapshot(at=NOW - timedelta(minutes=m), shares=n))
+        for ext in ("w", "n")
+        for m, n in history
+    ]
+    raw = RawPayload(body=b"{}", captured_at=NOW)
+    shares = [Share("x", "w", f"u{i}", f"u{i}", "U", 4000, "retweet", raw) for i in range(60)] + [
+        Share("x", "n", f"u{i}", f"u{i}", "U", 12, "retweet", raw) for i in range(60)
+    ]
+    run_pass(store, [ListSource("t", [[wide, narrow]])], fake_classifier, NOW)
+    store.save_page("t2", [], snaps, {}, NOW, shares)
+    assert store.sharer_followers([1, 2]) == {1: [4000] * 60, 2: [12] * 60}
+    run_pass(store, [], fake_classifier, NOW)
+    q = {i.external_id: i for i in store.queue()}
+    assert q["w"].virality > q["n"].virality
 
 
 def test_the_business_own_posts_are_stored_but_never_queued(store, make_mention, fake_classifier):

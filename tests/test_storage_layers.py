@@ -136,6 +136,7 @@ def _calls(store: Store, make_mention, fake_classifier) -> dict[str, Callable[[]
         "captures": lambda: store.captures("x", "1"),
         "shares": lambda: store.shares("x", "1"),
         "snapshots": lambda: store.snapshots([1, 2]),
+        "sharer_followers": lambda: store.sharer_followers([1, 2]),
         "thread": lambda: store.thread(2),
         "deleted_at": lambda: store.deleted_at("x", "4"),
         "business_posts": lambda: store.business_posts("x", NOW - timedelta(days=1)),

@@ -187,10 +187,10 @@ def test_on_the_held_aside_real_cascades_the_forecast_beats_both_references():
     rows = evaluate([c for c in cascades if c.held_aside], growth_constants(fit))
     ours = {r.observed_hours: r for r in rows if r.forecaster == "repmon"}
     still = {r.observed_hours: r for r in rows if r.forecaster == "no more growth"}
-    assert ours[1.0].median_abs_error <= 0.27
+    assert ours[1.0].median_abs_error <= 0.20  # issue 14's goal at one hour (18.8 % measured)
     for hours, row in ours.items():
         assert row.median_abs_error < still[hours].median_abs_error
-        assert 0.7 <= row.band_coverage <= 0.94  # 14 of 15 at the most
+        assert 0.7 <= row.band_coverage <= 0.9  # 87, 80, 80 and 87 % measured: 13 or 12 of 15
 
 
 @pytest.mark.skipif(not CASCADES.is_dir(), reason="the shared cascades are not here")
@@ -205,15 +205,16 @@ def test_the_committed_band_is_what_the_fit_part_gives(capsys):
 
 @pytest.mark.skipif(not CASCADES.is_dir(), reason="the shared cascades are not here")
 def test_the_band_is_calibrated_on_the_fit_part_leaving_each_cascade_out():
-    """Fitted without the cascade it is judged on, the band holds the real count about 80 % of the time
-    at every observation time (35 cascades: 77 % is 27 of them, 83 % is 29)."""
+    """Reach constants and band fitted without the cascade they are judged on, the band holds the real
+    count between 70 and 90 % of the time at every observation time (issue 14's range; measured 74, 74, 77
+    and 83 %, 26 to 29 of 35)."""
     from classifiers.cascades import loco_band_coverage, read_cascades
 
     fit = [c for c in read_cascades(CASCADES) if not c.held_aside]
     coverage = loco_band_coverage(fit)
     assert set(coverage) == {0.5, 1.0, 3.0, 6.0}
     for value in coverage.values():
-        assert 0.74 <= value <= 0.86
+        assert 0.7 <= value <= 0.9
 
 
 def test_leaving_one_cascade_out_fits_without_it(tmp_path):
@@ -243,6 +244,69 @@ def test_a_famous_account_does_not_make_three_likes_explode():
         small.forecast_high,
     )
     assert famous.forecast_high <= 100 and famous.score < 40
+
+
+# -- the sharers' reach (X gives the follower counts of retweeters; Facebook does not) -------------------
+
+
+def growing(minutes_counts: list[tuple[int, int]]) -> list[MetricSnapshot]:
+    return [MetricSnapshot(at=T0 + timedelta(minutes=m), shares=c) for m, c in minutes_counts]
+
+
+GROWING = growing([(10, 40), (20, 70), (30, 90), (40, 105), (50, 118), (60, 128)])
+
+
+def test_without_sharers_followers_the_forecast_reads_the_history_alone():
+    """Facebook gives no sharers' follower counts, and X may not give one: the forecast is then the power
+    law on the post's own history, as before the reach was added."""
+    from classifiers.virality import forecast
+
+    plain = score_virality(GROWING, T0, followers=5000)
+    hours = [0.0] + [m / 60 for m in (10, 20, 30, 40, 50, 60)]
+    assert (plain.forecast_24h, plain.forecast_low, plain.forecast_high) == tuple(
+        round(x, 1) for x in forecast(hours, [0.0] + [2.0 * s.shares for s in GROWING])
+    )
+    for unknown in ([], [None, None, None]):
+        v = score_virality(GROWING, T0, followers=5000, sharer_followers=unknown)
+        assert (v.forecast_24h, v.forecast_low, v.forecast_high) == (
+            plain.forecast_24h,
+            plain.forecast_low,
+            plain.forecast_high,
+        )
+
+
+def test_sharers_with_large_audiences_raise_the_early_forecast_and_small_ones_lower_it():
+    """Shares from accounts that reach many people keep a post spreading (on the fit part, cascades shared
+    by accounts with a median of about 100 followers burned out sooner than the power law said)."""
+    plain = score_virality(GROWING, T0, followers=5000).forecast_24h
+    wide = score_virality(GROWING, T0, followers=5000, sharer_followers=[3000] * 128).forecast_24h
+    narrow = score_virality(GROWING, T0, followers=5000, sharer_followers=[15] * 128).forecast_24h
+    assert narrow < plain < wide
+    # the correction fades with age: after 6 hours the post's own rate says it all
+    late = growing([(60 * h, 128 + 10 * h) for h in range(1, 7)])
+    assert score_virality(late, T0, 5000, sharer_followers=[3000] * 188).forecast_24h == pytest.approx(
+        score_virality(late, T0, 5000).forecast_24h, rel=0.02
+    )
+
+
+def test_one_famous_sharer_cannot_make_a_small_post_explode():
+    """A post with 3 shares after an hour, one of them by an account with ten million followers: the
+    median over so few sharers is shrunk toward the typical one, and the factor is bounded (at most 4)."""
+    from classifiers.virality import REACH_MAX_FACTOR, forecast_parts, reach_adjustment, sharer_reach
+
+    small = growing([(20, 1), (40, 2), (60, 3)])
+    plain = score_virality(small, T0, followers=800)
+    famous = score_virality(small, T0, followers=800, sharer_followers=[10_000_000, 120, 90])
+    assert famous.forecast_24h <= 3 * plain.forecast_24h and famous.forecast_high <= 200
+    assert famous.score < 60  # not a crisis
+    assert sharer_reach([10_000_000, None, 90]) == (2, pytest.approx((7.0 + 1.9590) / 2, abs=1e-3))
+    # whatever the audience, the future is multiplied or divided by at most REACH_MAX_FACTOR
+    hours, eng = [0.0, 0.5, 1.0], [0.0, 100.0, 160.0]
+    base = forecast_parts(hours, eng).future
+    for followers in (0, 10**9):
+        reach = reach_adjustment(0.5, 10_000, np.log10(1 + followers))
+        assert base / REACH_MAX_FACTOR - 1e-9 <= forecast_parts(hours, eng, reach=reach).future
+        assert forecast_parts(hours, eng, reach=reach).future <= base * REACH_MAX_FACTOR + 1e-9
 
 
 def test_the_band_is_the_point_forecast_with_its_offsets():

@@ -223,7 +223,7 @@ def add_evaluate_virality(sub: Subparsers, _: Gettext) -> None:
     p.add_argument(
         "--fit",
         action="store_true",
-        help=_("refit the forecast band on RT1-RT35, print it with its leave-one-out coverage and compare"),
+        help=_("refit reach and band on RT1-RT35, print them with their leave-one-out coverage"),
     )
     p.set_defaults(func=cmd_evaluate_virality)
 
@@ -233,7 +233,7 @@ def cmd_evaluate_virality(args: argparse.Namespace) -> int:
     from classifiers.cascades import (
         CascadeError,
         evaluate,
-        fit_band,
+        fit_forecast,
         growth_constants,
         loco_band_coverage,
         read_cascades,
@@ -253,9 +253,17 @@ def cmd_evaluate_virality(args: argparse.Namespace) -> int:
     if args.fit:
         if not fit:
             raise InputError(f"{folder}: no fit part (RT1 to RT35): --fit needs the shared cascades")
-        low, high = fit_band(fit)
-        print(f"BAND_LOW = {low}\nBAND_HIGH = {high}")
-        same = (low, high) == (virality.BAND_LOW, virality.BAND_HIGH)
+        fitted = fit_forecast(fit)
+        print(
+            f"REACH_CENTRE = {fitted.reach_centre}\nREACH_SLOPE = {fitted.reach_slope}\n"
+            f"BAND_LOW = {fitted.band_low}\nBAND_HIGH = {fitted.band_high}"
+        )
+        same = (fitted.reach_centre, fitted.reach_slope, fitted.band_low, fitted.band_high) == (
+            virality.REACH_CENTRE,
+            virality.REACH_SLOPE,
+            virality.BAND_LOW,
+            virality.BAND_HIGH,
+        )
         _ = common.gettext()
         coverage = ", ".join(
             (f"{h * 60:.0f} min" if h < 1 else f"{h:g} h") + f" {100 * v:.0f} %"

@@ -89,6 +89,21 @@ class Mentions:
                     )
         return out
 
+    def sharer_followers(self, mention_ids: Sequence[int]) -> dict[int, list[int | None]]:
+        """The follower counts of each mention's sharers (X's retweeters), as the platform gave them
+        (None where it did not), in the order first seen: the virality forecast reads their reach."""
+        out: dict[int, list[int | None]] = {i: [] for i in mention_ids}
+        with self.db.session() as s:
+            for i in range(0, len(mention_ids), KEY_BATCH):
+                q = (
+                    select(ShareRow.mention_id, ShareRow.sharer_followers)
+                    .where(ShareRow.mention_id.in_(mention_ids[i : i + KEY_BATCH]))
+                    .order_by(ShareRow.mention_id, ShareRow.id)
+                )
+                for mention_id, followers in s.execute(q):
+                    out[mention_id].append(followers)
+        return out
+
     def thread(self, item_id: int, limit: int = 200) -> list[ThreadPost]:
         """An item's thread (or its parent and replies), oldest first, the item itself included."""
         with self.db.session() as s:

@@ -155,6 +155,7 @@ class Store(Database):
     captures = _forward("mentions", Mentions.captures)
     shares = _forward("mentions", Mentions.shares)
     snapshots = _forward("mentions", Mentions.snapshots)
+    sharer_followers = _forward("mentions", Mentions.sharer_followers)
     thread = _forward("mentions", Mentions.thread)
     deleted_at = _forward("mentions", Mentions.deleted_at)
     business_posts = _forward("mentions", Mentions.business_posts)
