@@ -3,8 +3,8 @@
 Method
 ------
 *Engagement* is ``likes + replies + 2 * (shares + quotes)``: a share or a quote puts the post in front of
-a new audience, so it counts double. Views are carried along but not scored (not every platform reports
-them, and they are orders of magnitude larger).
+a new audience, so it counts double. Views are not engagement (not every platform reports them, and they
+are orders of magnitude larger): they enter the score's reach, below.
 
 *Velocity* is engagement gained per hour between the two latest observations (the post's creation counts
 as an observation of zero). *Acceleration* is the change of velocity per hour between the last two
@@ -65,7 +65,8 @@ held-aside ones included; its form and constants were chosen and fitted on the f
 has the whole table.
 
 *Score* (0-100) rises with the forecast's size (log scale), with reach beyond the author's own audience
-(forecast engagement per follower), and with positive
+(the views so far per follower where the platform counts views, else ten people per forecast engagement,
+whichever is more), and with positive
 acceleration: a 5,000-follower account whose post heads for 2,000 engagements scores higher than a
 celebrity's post with the same numbers.
 """
@@ -278,7 +279,8 @@ def score_virality(
             v_prev = max(e1 - e0, 0.0) / (h1 - h0)
             acceleration = (velocity - v_prev) / ((h2 - h0) / 2)
     mid, low, high = forecast(hours, eng, reach=reach_adjustment(hours[-1], *sharer_reach(sharer_followers)))
-    score = virality_score(mid, followers, velocity, acceleration)
+    views = max((sn.views for sn in snaps if sn.views is not None), default=None)
+    score = virality_score(mid, followers, velocity, acceleration, views)
     return Virality(
         score=score,
         engagement=int(eng[-1]),
@@ -292,11 +294,21 @@ def score_virality(
     )
 
 
-def virality_score(forecast_24h: float, followers: int | None, velocity: float, acceleration: float) -> float:
-    """0-100 from forecast size (log scale), reach beyond the author's audience, and acceleration."""
+def virality_score(
+    forecast_24h: float,
+    followers: int | None,
+    velocity: float,
+    acceleration: float,
+    views: int | None = None,
+) -> float:
+    """0-100 from forecast size (log scale), reach beyond the author's audience, and acceleration.
+
+    Reach is the people the post reaches per follower of its author: its views so far where the platform
+    counts them (X's impressions), or ten people per forecast engagement, whichever is more."""
     size = 22.0 * math.log10(1.0 + max(forecast_24h, 0.0))  # 10 -> 23, 1,000 -> 66, 30,000 -> 98
     audience = max(followers or 0, 100)
-    reach = 12.0 * math.log10(1.0 + 10.0 * max(forecast_24h, 0.0) / audience)
+    reached = max(10.0 * max(forecast_24h, 0.0), float(max(views or 0, 0)))
+    reach = 12.0 * math.log10(1.0 + reached / audience)
     trend = 0.0
     if velocity > 0 and acceleration > 0:
         trend = 8.0 * min(1.0, acceleration / velocity)  # speeding up: up to +8

@@ -169,6 +169,10 @@ def test_who_shared_a_post_moves_its_virality(store, make_mention, fake_classifi
     run_pass(store, [ListSource("t", [[wide, narrow]])], fake_classifier, NOW)
     store.save_page("t2", [], snaps, {}, NOW, shares)
     assert store.sharer_followers([1, 2]) == {1: [4000] * 60, 2: [12] * 60}
+    # a stored post that quotes one of them counts its author among those who spread it
+    quote = make_mention(external_id="qq", quoted_id="n", author_followers=None, text="look")
+    run_pass(store, [ListSource("t3", [[quote]])], fake_classifier, NOW)
+    assert store.sharer_followers([2, 3]) == {2: [12] * 60 + [None], 3: []}
     run_pass(store, [], fake_classifier, NOW)
     q = {i.external_id: i for i in store.queue()}
     assert q["w"].virality > q["n"].virality

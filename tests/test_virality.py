@@ -94,6 +94,26 @@ def test_score_orders_posts_sensibly():
     assert 0 <= virality_score(10**9, 1, 10**6, 10**6) <= 100
 
 
+def test_views_beyond_the_authors_audience_raise_the_score():
+    """Views, where X counts them, are the audience actually reached: a post seen by twenty times its
+    author's followers scores higher than the same counters seen by its followers only; without views, or
+    with fewer views than ten per forecast engagement, the score is what the engagement says."""
+    assert virality_score(300, 2000, 20, 0, views=40_000) > virality_score(300, 2000, 20, 0, views=2000)
+    assert virality_score(300, 2000, 20, 0, views=None) == virality_score(300, 2000, 20, 0, views=1500)
+    seen = [
+        MetricSnapshot(at=T0 + timedelta(minutes=m), likes=c, views=v)
+        for m, c, v in [(30, 40, 900), (60, 80, 60_000)]
+    ]
+    unseen = [MetricSnapshot(at=s.at, likes=s.likes) for s in seen]
+    assert score_virality(seen, T0, followers=2000).score > score_virality(unseen, T0, followers=2000).score
+    # a small post seen by a few hundred stays far from the crisis rule's 60
+    small = [
+        MetricSnapshot(at=T0 + timedelta(minutes=m), likes=c, views=v)
+        for m, c, v in [(30, 2, 300), (60, 3, 500)]
+    ]
+    assert score_virality(small, T0, followers=100).score < 40
+
+
 # -- small and slow posts: most business posts have tens of interactions, not thousands ----------------
 
 

@@ -75,7 +75,8 @@ def time_ingest(mentions: Sequence[Mention], now: datetime) -> float:
 
 def virality_cpu_per_thousand(items: int = 10_000, snapshots: int = 36) -> float:
     """CPU seconds to re-score the virality of 1,000 open items, each with ``snapshots`` readings (six
-    hours of 10-minute snapshots), as a pass does for every open item."""
+    hours of 10-minute snapshots) and twice as many sharers' follower counts, as a pass does for every
+    open item."""
     from classifiers.virality import MetricSnapshot, score_virality
 
     created = datetime(2026, 1, 1, tzinfo=UTC)
@@ -84,9 +85,10 @@ def virality_cpu_per_thousand(items: int = 10_000, snapshots: int = 36) -> float
         for k in range(1, snapshots + 1)
     ]
     now = history[-1].at
+    sharers = [int(f) for f in random.Random(0).choices([12, 90, 150, 400, 2_500, 40_000], k=snapshots * 2)]
     t0 = time.process_time()
     for _ in range(items):
-        score_virality(history, created, 5_000, now)
+        score_virality(history, created, 5_000, now, sharer_followers=sharers)
     return (time.process_time() - t0) * 1000 / items
 
 

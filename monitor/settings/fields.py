@@ -82,8 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_PRECISION",
         "auto",
-        "Encoder arithmetic: auto (bf16 where the CPU has bf16 instructions, AVX512-BF16 or AMX, else fp32), "
-        "bf16, fp32, or dynamic int8 (faster without bf16, but less accurate: see the model card).",
+        "Encoder arithmetic: auto (whichever of bf16 and fp32 is faster on this CPU, timed at load; fp32 "
+        "where the CPU has no bf16 instructions), bf16, fp32, or dynamic int8 (less accurate: see the model "
+        "card).",
         kind=choice("auto", "bf16", "int8", "fp32"),
     ),
     Setting(

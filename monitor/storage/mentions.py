@@ -90,18 +90,39 @@ class Mentions:
         return out
 
     def sharer_followers(self, mention_ids: Sequence[int]) -> dict[int, list[int | None]]:
-        """The follower counts of each mention's sharers (X's retweeters), as the platform gave them
-        (None where it did not), in the order first seen: the virality forecast reads their reach."""
+        """The follower counts of those who spread each mention: its sharers (X's retweeters, in the order
+        first seen), then the authors of stored posts that quote it, as the platform gave them (None where
+        it did not). The virality forecast reads their reach."""
         out: dict[int, list[int | None]] = {i: [] for i in mention_ids}
         with self.db.session() as s:
             for i in range(0, len(mention_ids), KEY_BATCH):
+                chunk = mention_ids[i : i + KEY_BATCH]
                 q = (
                     select(ShareRow.mention_id, ShareRow.sharer_followers)
-                    .where(ShareRow.mention_id.in_(mention_ids[i : i + KEY_BATCH]))
+                    .where(ShareRow.mention_id.in_(chunk))
                     .order_by(ShareRow.mention_id, ShareRow.id)
                 )
                 for mention_id, followers in s.execute(q):
                     out[mention_id].append(followers)
+                posts = {
+                    (platform, external_id): mention_id
+                    for mention_id, platform, external_id in s.execute(
+                        select(MentionRow.id, MentionRow.platform, MentionRow.external_id).where(
+                            MentionRow.id.in_(chunk)
+                        )
+                    )
+                }
+                quoted = sorted({external_id for _, external_id in posts})
+                for j in range(0, len(quoted), KEY_BATCH):
+                    quotes = (
+                        select(MentionRow.platform, MentionRow.quoted_id, MentionRow.author_followers)
+                        .where(MentionRow.quoted_id.in_(quoted[j : j + KEY_BATCH]))
+                        .order_by(MentionRow.id)
+                    )
+                    for platform, quoted_id, followers in s.execute(quotes):
+                        target = posts.get((platform, quoted_id))
+                        if target is not None:
+                            out[target].append(followers)
         return out
 
     def thread(self, item_id: int, limit: int = 200) -> list[ThreadPost]:
