@@ -120,7 +120,7 @@ class Mentions:
                         .order_by(MentionRow.id)
                     )
                     for platform, quoted_id, followers in s.execute(quotes):
-                        target = posts.get((platform, quoted_id))
+                        target = posts.get((platform, quoted_id)) if quoted_id is not None else None
                         if target is not None:
                             out[target].append(followers)
         return out
