@@ -173,8 +173,16 @@ class ForecastParts:
 
 
 def sharer_reach(sharer_followers: Sequence[int | None] | None) -> tuple[int, float]:
-    """How many sharers have a known follower count, and the median of their log10(1 + followers)."""
-    known = [math.log10(1.0 + max(int(f), 0)) for f in sharer_followers or () if f is not None]
+    """How many sharers have a known follower count, and the median of their log10(1 + followers).
+    Unknown (None) and unreadable counts (not a number, NaN) are skipped; a negative one counts as 0."""
+    known = []
+    for count in sharer_followers or ():
+        try:
+            value = float(count) if count is not None else math.nan
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(value):
+            known.append(math.log10(1.0 + max(value, 0.0)))
     return len(known), float(np.median(known)) if known else 0.0
 
 

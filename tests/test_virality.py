@@ -320,6 +320,8 @@ def test_one_famous_sharer_cannot_make_a_small_post_explode():
     assert famous.forecast_24h <= 3 * plain.forecast_24h and famous.forecast_high <= 200
     assert famous.score < 60  # not a crisis
     assert sharer_reach([10_000_000, None, 90]) == (2, pytest.approx((7.0 + 1.9590) / 2, abs=1e-3))
+    # counts that are not counts are skipped, not a crash
+    assert sharer_reach([None, float("nan"), float("inf"), "many", -5, 9]) == (2, pytest.approx(0.5))
     # whatever the audience, the future is multiplied or divided by at most REACH_MAX_FACTOR
     hours, eng = [0.0, 0.5, 1.0], [0.0, 100.0, 160.0]
     base = forecast_parts(hours, eng).future
