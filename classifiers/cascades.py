@@ -30,7 +30,9 @@ from classifiers.errors import ClassifierError
 from classifiers.virality import (
     HORIZON_HOURS,
     REACH_CENTRE,
+    REACH_FADE_HOURS,
     REACH_MAX_FACTOR,
+    REACH_PRIOR_SHARES,
     REACH_SLOPE,
     ForecastParts,
     MetricSnapshot,
@@ -258,15 +260,14 @@ REACH_SLOPES = np.round(np.arange(0.0, 6.0 + 1e-9, 0.05), 2)
 
 def fit_reach(rows: Sequence[BandRow]) -> tuple[float, float]:
     """The reach constants (centre, slope) that minimise the absolute log error of the forecast's future
-    part over ``rows`` (least absolute deviations, on a grid: centre 1.5-3 by 0.02, slope 0-6 by 0.05)."""
-    from classifiers.virality import REACH_FADE_HOURS, REACH_PRIOR_SHARES
-
+    part over ``rows`` (least absolute deviations, on a grid: centre 1.5-3 by 0.02, slope 0-6 by 0.05).
+    The same correction as ``reach_adjustment``, computed for every row and grid point at once."""
     base = [r.with_reach(REACH_CENTRE, 0.0) for r in rows]
     residual = np.array([r.residual for r in base])
     n = np.array([r.sharers for r in rows], dtype=float)
     m = np.array([r.median_reach for r in rows])
     fade = np.exp(-np.array([r.hours for r in rows]) / REACH_FADE_HOURS) * (n > 0)
-    # forecast future scales by exp(adj), so log(1 + future) moves by about adj: the residual falls by it
+    # the reach scales the forecast's future by exp(adj): the residual falls by what log(1 + future) gains
     future = np.array([r.parts.future for r in base])
     bound = math.log(REACH_MAX_FACTOR)
     best = (math.inf, REACH_CENTRE, 0.0)
