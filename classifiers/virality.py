@@ -23,7 +23,8 @@ were chosen on the fit part of the real cascades below (``RT1``-``RT35``), by me
 *Reach.* Who shared the post so far corrects the power law in the first hours: shares from accounts that
 reach many people keep a post spreading, shares from accounts with a few dozen followers mean it burns
 out sooner (the exposure that SEISMIC builds on; Zhao et al. 2015). With ``m`` the median of
-log10(1 + followers) over the sharers whose follower counts the platform gave (X's retweeters), shrunk
+log10(1 + followers) over the sharers whose follower counts the platform gave (X's retweeters and the
+authors of stored posts that quote it), shrunk
 toward ``REACH_CENTRE`` as if ``REACH_PRIOR_SHARES`` more sharers sat there (one famous sharer among three
 moves little), what is still to come is multiplied by ``exp(REACH_SLOPE * (m - REACH_CENTRE) * exp(-age /
 1 h))``, bounded to a factor ``REACH_MAX_FACTOR`` either way. It fades with age because the post's own
