@@ -67,10 +67,11 @@ def faster_matmul_dtype(reps: int = 6) -> str:
     """``bf16`` or ``fp32``: which multiplies matrices of the encoder's shapes faster on this CPU, timed
     (about a tenth of a second) with torch's current thread count.
 
-    bf16 instructions do not make bf16 fast everywhere. With AMX, bf16 matrix products run about 6 x
-    float32; with AVX512-BF16 alone (oneDNN limited to it on the project's machine:
-    ``ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16``), they ran at about half of float32's (231 against 431
-    GFLOP/s), so a flag cannot decide: the clock does. Ties go to bf16 (half the memory)."""
+    bf16 instructions do not make bf16 fast everywhere. With AMX the classifier runs about 2.9 x faster
+    in bf16 than in float32; with AVX512-BF16 alone (oneDNN limited to it on the project's machine:
+    ``ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16``) it ran at 0.6 x float32 (``repmon bench classify`` with
+    ``REPMON_PRECISION`` bf16 and fp32; the model card has the figures), so a flag cannot decide: the
+    clock does. Ties go to bf16 (half the memory)."""
     import time
 
     import torch
