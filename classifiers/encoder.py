@@ -63,46 +63,72 @@ def cpu_has_native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def faster_matmul_dtype(reps: int = 6) -> str:
-    """``bf16`` or ``fp32``: which multiplies matrices of the encoder's shapes faster on this CPU, timed
-    (about a tenth of a second) with torch's current thread count.
+def fastest_precision(reps: int = 5) -> str:
+    """``bf16``, ``fp32`` or ``int8``: whichever runs the matrix work of one encoder layer (the four
+    attention projections and the feed-forward block, 512 tokens) fastest on this CPU, timed with torch's
+    current thread count (about a fifth of a second). bf16 is timed only where the CPU has bf16
+    instructions, int8 only where torch multiplies int8 matrices here; int8 must be at least 10 % faster
+    to be chosen (float32 is the reference arithmetic), and a tie between bf16 and float32 goes to bf16
+    (half the memory).
 
-    bf16 instructions do not make bf16 fast everywhere. With AMX the classifier runs about 2.9 x faster
-    in bf16 than in float32; with AVX512-BF16 alone (oneDNN limited to it on the project's machine:
-    ``ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16``) it ran at 0.6 x float32 (``repmon bench classify`` with
-    ``REPMON_PRECISION`` bf16 and fp32; the model card has the figures), so a flag cannot decide: the
-    clock does. Ties go to bf16 (half the memory)."""
+    Flags cannot decide. With AMX the classifier runs about 2.9 x faster in bf16 than in float32; with
+    AVX512-BF16 alone (oneDNN limited to it on the project's machine:
+    ``ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16``) bf16 ran at 0.6 x float32, and the int8 feed-forward layers
+    (``classifiers.int8``) made float32 faster still (``repmon bench classify`` with each
+    ``REPMON_PRECISION``; the model card has the figures)."""
     import time
 
     import torch
+    import torch.nn.functional as F
 
-    def best(dtype: torch.dtype) -> float:
-        gen = torch.Generator().manual_seed(0)
-        x = torch.randn(512, 384, generator=gen).to(dtype)
-        w = torch.randn(1536, 384, generator=gen).to(dtype)
+    from classifiers.int8 import Int8FeedForward, int8_matmul_works
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(512, 384, generator=gen)
+    attention = [torch.nn.Linear(384, 384) for _ in range(4)]
+    up, down = torch.nn.Linear(384, 1536), torch.nn.Linear(1536, 384)
+
+    def layer(dtype: torch.dtype, int8_ffn: Int8FeedForward | None = None) -> Callable[[], object]:
+        xs = x.to(dtype)
+        weights = [(lin.weight.to(dtype), lin.bias.to(dtype)) for lin in (*attention, up, down)]
+
+        def run() -> object:
+            for w, b in weights[:4]:
+                F.linear(xs, w, b)
+            if int8_ffn is not None:
+                return int8_ffn(xs)
+            return F.linear(F.gelu(F.linear(xs, *weights[4])), *weights[5])
+
+        return run
+
+    def best(run: Callable[[], object]) -> float:
         with torch.inference_mode():
-            torch.nn.functional.linear(x, w)  # the first call builds the kernel
+            run()  # the first call builds the kernels
             times = []
             for _ in range(reps):
                 t0 = time.perf_counter()
-                torch.nn.functional.linear(x, w)
+                run()
                 times.append(time.perf_counter() - t0)
         return min(times)
 
-    return "bf16" if best(torch.bfloat16) <= best(torch.float32) else "fp32"
+    with torch.inference_mode():
+        timed = {"fp32": best(layer(torch.float32))}
+        if cpu_has_native_bf16():
+            timed["bf16"] = best(layer(torch.bfloat16))
+        if int8_matmul_works():
+            timed["int8"] = best(layer(torch.float32, Int8FeedForward(up, F.gelu, down))) / 0.9
+    return min(sorted(timed, key=("bf16", "fp32", "int8").index), key=timed.__getitem__)
 
 
 def choose_precision(precision: str = "auto", timer: Callable[[], str] | None = None) -> str:
-    """``auto``: whichever of bfloat16 and float32 is faster on this CPU (``faster_matmul_dtype``, or
-    ``timer`` in tests), float32 where the CPU has no bf16 instructions. Both give the same answers to
-    within half a point on the dev yardsticks (see the model card). Dynamic int8 is never chosen by
-    itself: with the fine-tuned model it cost 5 points of complaint F1 on real tweets; it stays available
-    on request (``REPMON_PRECISION=int8``)."""
+    """``auto``: whichever of bfloat16, float32 and int8 feed-forward layers is fastest on this CPU
+    (``fastest_precision``, or ``timer`` in tests). All three give the same answers to within half a
+    point on the dev yardsticks (see the model card)."""
     precision = (precision or "auto").lower()
     if precision not in PRECISIONS:
         raise ClassifierError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if precision == "auto":
-        return (timer or faster_matmul_dtype)() if cpu_has_native_bf16() else "fp32"
+        return (timer or fastest_precision)()
     return precision
 
 
@@ -144,7 +170,7 @@ class Encoder:
             model, self.adapter_version = merge_adapter(model, Path(adapter))
         model.eval()
         if self.precision == "int8":
-            model = _quantize(model)
+            model = _int8_feed_forward(model)
         self.model = model
         self.max_length = max_length
         self.dim = int(model.config.hidden_size)
@@ -302,19 +328,17 @@ def is_e5(path: str, name: str) -> bool:
     return "e5" in name.lower()
 
 
-def _quantize(model):  # noqa: ANN001, ANN202 - a torch module in, a torch module out
-    """Dynamic int8 quantisation of the linear layers, one scale per output channel.
+def _int8_feed_forward(model):  # noqa: ANN001, ANN202 - a transformers model in and out
+    """The feed-forward layers in int8 with per-token scales (``classifiers.int8``), attention in
+    float32."""
+    from classifiers.int8 import int8_matmul_works, quantize_feed_forward
 
-    Only on request (``REPMON_PRECISION=int8``): about 3x the fp32 throughput, but activations are
-    quantised per batch, so embeddings drift (mean cosine 0.94 to fp32 with the merged adapter) and
-    depend slightly on the other texts in the batch; complaints-en-dev complaint F1 falls from 0.735 to
-    0.605. bfloat16 keeps cosine above 0.99 where the CPU has it; elsewhere ``auto`` runs float32.
-    """
-    import warnings
-
-    import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+    if not int8_matmul_works():
+        raise ClassifierError(
+            "precision int8: torch cannot multiply int8 matrices on this CPU; "
+            "set REPMON_PRECISION to auto or fp32"
+        )
+    try:
+        return quantize_feed_forward(model)
+    except ValueError as exc:
+        raise ClassifierError(f"{exc}; set REPMON_PRECISION to auto or fp32") from exc

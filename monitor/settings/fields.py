@@ -82,9 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_PRECISION",
         "auto",
-        "Encoder arithmetic: auto (whichever of bf16 and fp32 is faster on this CPU, timed at load; fp32 "
-        "where the CPU has no bf16 instructions), bf16, fp32, or dynamic int8 (less accurate: see the model "
-        "card).",
+        "Encoder arithmetic: auto (whichever of bf16, fp32 and int8 is fastest on this CPU, timed at load), "
+        "bf16, fp32 (the reference), or int8 (the feed-forward layers in int8 with one scale per token, "
+        "attention in fp32; within half a point of fp32: see the model card).",
         kind=choice("auto", "bf16", "int8", "fp32"),
     ),
     Setting(
