@@ -73,9 +73,9 @@ def fastest_precision(reps: int = 5) -> str:
 
     Flags cannot decide. With AMX the classifier runs about 2.9 x faster in bf16 than in float32; with
     AVX512-BF16 alone (oneDNN limited to it on the project's machine:
-    ``ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16``) bf16 ran at 0.6 x float32, and the int8 feed-forward layers
-    (``classifiers.int8``) made float32 faster still (``repmon bench classify`` with each
-    ``REPMON_PRECISION``; the model card has the figures)."""
+    ``ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16``) bf16 ran at 0.6 x float32 and the int8 feed-forward layers
+    (``classifiers.int8``) at 1.3 x float32 (``repmon bench classify`` with each ``REPMON_PRECISION``;
+    the model card has the figures)."""
     import time
 
     import torch
