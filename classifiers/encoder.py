@@ -338,7 +338,4 @@ def _int8_feed_forward(model):  # noqa: ANN001, ANN202 - a transformers model in
             "precision int8: torch cannot multiply int8 matrices on this CPU; "
             "set REPMON_PRECISION to auto or fp32"
         )
-    try:
-        return quantize_feed_forward(model)
-    except ValueError as exc:
-        raise ClassifierError(f"{exc}; set REPMON_PRECISION to auto or fp32") from exc
+    return quantize_feed_forward(model)

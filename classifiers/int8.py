@@ -25,6 +25,8 @@ from collections.abc import Callable
 
 import torch
 
+from classifiers.errors import ClassifierError
+
 CHUNK_ROWS = 384
 INT8_MAX = 127.0
 
@@ -113,7 +115,10 @@ def quantize_feed_forward(model: torch.nn.Module) -> torch.nn.Module:
     """Put every BERT-style layer's feed-forward block of ``model`` in int8 (in place; returned)."""
     layers = getattr(getattr(model, "encoder", None), "layer", None)
     if layers is None:
-        raise ValueError("int8: the model has no BERT-style encoder layers (model.encoder.layer)")
+        raise ClassifierError(
+            "precision int8: the encoder has no BERT-style layers (model.encoder.layer); "
+            "set REPMON_PRECISION to auto or fp32"
+        )
     for layer in layers:
         inter, output = layer.intermediate, layer.output
         layer.intermediate = Int8FeedForward(inter.dense, inter.intermediate_act_fn, output.dense)
