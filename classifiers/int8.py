@@ -50,17 +50,25 @@ def quantize_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return q.t().contiguous(), scale
 
 
-def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each row of a 2-D float tensor as int8 with its own scale: ``(scale (rows, 1), int8 rows)``."""
+def quantize_rows(x: torch.Tensor, *, overwrite: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row of a 2-D float tensor as int8 with its own scale: ``(scale (rows, 1), int8 rows)``.
+    ``overwrite``: ``x`` is a temporary that may be scaled in place (one allocation and pass fewer)."""
     scale = x.abs().amax(dim=1, keepdim=True).div_(INT8_MAX).clamp_(min=1e-12)
-    return scale, (x * scale.reciprocal()).round_().to(torch.int8)
+    scaled = x.mul_(scale.reciprocal()) if overwrite else x * scale.reciprocal()
+    return scale, scaled.round_().to(torch.int8)
 
 
 def int8_linear(
-    x: torch.Tensor, weight_q: torch.Tensor, weight_scale: torch.Tensor, bias: torch.Tensor
+    x: torch.Tensor,
+    weight_q: torch.Tensor,
+    weight_scale: torch.Tensor,
+    bias: torch.Tensor,
+    *,
+    overwrite: bool = False,
 ) -> torch.Tensor:
-    """``x @ W.T + bias`` for float rows ``x``, with x quantised per row and W per output channel."""
-    row_scale, q = quantize_rows(x)
+    """``x @ W.T + bias`` for float rows ``x``, with x quantised per row and W per output channel
+    (``overwrite``: ``x`` is a temporary the quantisation may scale in place)."""
+    row_scale, q = quantize_rows(x, overwrite=overwrite)
     out = torch._int_mm(q, weight_q).float()
     return out.mul_(weight_scale).mul_(row_scale).add_(bias)
 
@@ -102,7 +110,8 @@ class Int8FeedForward(torch.nn.Module):
 
     def _chunk(self, x: torch.Tensor) -> torch.Tensor:
         inner = self.activation(int8_linear(x, self.up_q, self.up_scale, self.up_bias))
-        return int8_linear(inner, self.down_q, self.down_scale, self.down_bias)
+        # the activation's output is this chunk's own temporary: quantised in place
+        return int8_linear(inner, self.down_q, self.down_scale, self.down_bias, overwrite=True)
 
 
 def _bias(layer: torch.nn.Linear) -> torch.Tensor:

@@ -137,3 +137,15 @@ def test_the_real_classifier_in_int8_gives_the_float32_answers(classifier):
     got = [p.label for p in int8_model.predict(posts)]
     assert got == want
     assert np.isfinite(b).all()
+
+
+def test_only_temporaries_are_quantised_in_place():
+    """The block's input is the layer's residual: it must come out unchanged."""
+    up, down = _block(4)
+    x = torch.randn(20, 384)
+    before = x.clone()
+    with torch.inference_mode():
+        int8.Int8FeedForward(up, F.gelu, down)(x)
+    torch.testing.assert_close(x, before, rtol=0, atol=0)
+    _scale, q = int8.quantize_rows(x.clone(), overwrite=True)
+    torch.testing.assert_close(int8.quantize_rows(x)[1], q, rtol=0, atol=0)
