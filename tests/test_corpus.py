@@ -88,3 +88,25 @@ def test_every_domain_is_one_the_labelling_guide_lists():
     files = [*training_files(), TEST_FILE, REALSTYLE_TEST_FILE]
     used = Counter(ex.domain for ex in load_examples(files, LABELS))
     assert set(used) <= listed, set(used) - listed
+
+
+def test_candidate_files_follow_the_guide_and_never_touch_the_test_files():
+    """Written but not trained on (classifiers/data/candidates/README.md): still valid, still apart."""
+    from classifiers.training import DATA_DIR
+
+    candidates = sorted((DATA_DIR / "candidates").glob("*.jsonl"))
+    assert candidates, "the candidates folder lists files its README describes"
+    readme = (DATA_DIR / "candidates" / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{path.name}`" in readme for path in candidates)
+    examples = load_examples(candidates, LABELS)
+    assert len(examples) >= 400
+    assert {ex.labels for ex in examples if len(ex.labels) > 1} <= ALLOWED_PAIRS
+    norm = lambda t: " ".join(t.split()).casefold()  # noqa: E731
+    texts = {norm(ex.text) for ex in examples}
+    assert len(texts) == len(examples)
+    for other in (training_files(), [TEST_FILE], [REALSTYLE_TEST_FILE]):
+        assert texts & {norm(ex.text) for ex in load_examples(other, LABELS)} == set()
+    assert set(training_files()).isdisjoint(candidates)
+    guide = (DATA_DIR / "LABELING.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"`([a-z_]+)`", guide.split("- `domain`: one of", 1)[1].split("\n- ", 1)[0]))
+    assert {ex.domain for ex in examples} <= listed and {ex.lang for ex in examples} <= {"he", "en", "mixed"}
