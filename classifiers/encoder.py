@@ -83,10 +83,11 @@ def fastest_precision(reps: int = 5) -> str:
 
     from classifiers.int8 import Int8FeedForward, int8_matmul_works
 
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(512, 384, generator=gen)
-    attention = [torch.nn.Linear(384, 384) for _ in range(4)]
-    up, down = torch.nn.Linear(384, 1536), torch.nn.Linear(1536, 384)
+    with torch.random.fork_rng(devices=[]):  # random weights without moving the caller's seed
+        torch.manual_seed(0)
+        x = torch.randn(512, 384)
+        attention = [torch.nn.Linear(384, 384) for _ in range(4)]
+        up, down = torch.nn.Linear(384, 1536), torch.nn.Linear(1536, 384)
 
     def layer(dtype: torch.dtype, int8_ffn: Int8FeedForward | None = None) -> Callable[[], object]:
         xs = x.to(dtype)

@@ -105,7 +105,11 @@ def test_int8_where_torch_cannot_multiply_int8_says_what_to_do(monkeypatch):
 def test_auto_takes_whichever_arithmetic_the_clock_says_is_fastest(monkeypatch):
     assert encoder_module.choose_precision("auto", timer=lambda: "int8") == "int8"
     assert encoder_module.choose_precision("fp32", timer=lambda: "int8") == "fp32"
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
     assert encoder_module.fastest_precision(reps=2) in ("bf16", "fp32", "int8")
+    torch.testing.assert_close(torch.rand(3), expected)  # the caller's random stream is untouched
     monkeypatch.setattr(encoder_module, "cpu_has_native_bf16", lambda: False)
     assert encoder_module.fastest_precision(reps=2) in ("fp32", "int8")
     monkeypatch.setattr(int8, "int8_matmul_works", lambda: False)
