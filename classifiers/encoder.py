@@ -171,7 +171,9 @@ class Encoder:
             model, self.adapter_version = merge_adapter(model, Path(adapter))
         model.eval()
         if self.precision == "int8":
-            model = _int8_feed_forward(model)
+            from classifiers.int8 import quantize_feed_forward
+
+            model = quantize_feed_forward(model)
         self.model = model
         self.max_length = max_length
         self.dim = int(model.config.hidden_size)
@@ -327,16 +329,3 @@ def is_e5(path: str, name: str) -> bool:
     if marker.is_file():
         return json.loads(marker.read_text()).get("query_prefix") == E5_PREFIX
     return "e5" in name.lower()
-
-
-def _int8_feed_forward(model):  # noqa: ANN001, ANN202 - a transformers model in and out
-    """The feed-forward layers in int8 with per-token scales (``classifiers.int8``), attention in
-    float32."""
-    from classifiers.int8 import int8_matmul_works, quantize_feed_forward
-
-    if not int8_matmul_works():
-        raise ClassifierError(
-            "precision int8: torch cannot multiply int8 matrices on this CPU; "
-            "set REPMON_PRECISION to auto or fp32"
-        )
-    return quantize_feed_forward(model)

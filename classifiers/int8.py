@@ -121,7 +121,13 @@ def _bias(layer: torch.nn.Linear) -> torch.Tensor:
 
 
 def quantize_feed_forward(model: torch.nn.Module) -> torch.nn.Module:
-    """Put every BERT-style layer's feed-forward block of ``model`` in int8 (in place; returned)."""
+    """Put every BERT-style layer's feed-forward block of ``model`` in int8 (in place; returned), or say
+    what to do where this CPU or model cannot."""
+    if not int8_matmul_works():
+        raise ClassifierError(
+            "precision int8: torch cannot multiply int8 matrices on this CPU; "
+            "set REPMON_PRECISION to auto or fp32"
+        )
     layers = getattr(getattr(model, "encoder", None), "layer", None)
     if layers is None:
         raise ClassifierError(

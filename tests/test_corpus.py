@@ -9,6 +9,17 @@ from classifiers.training import DATA_DIR, REALSTYLE_TEST_FILE, TEST_FILE, load_
 ALLOWED_PAIRS = {("defamation", "boycott"), ("boycott", "defamation"), ("boycott", "complaint")}
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _guide_domains() -> set[str]:
+    """The domains LABELING.md lists."""
+    guide = (DATA_DIR / "LABELING.md").read_text(encoding="utf-8")
+    bullet = guide.split("- `domain`: one of", 1)[1].split("`other`", 1)[0]
+    return set(re.findall(r"`([a-z_]+)`", bullet)) | {"other"}
+
+
 def test_training_corpus_size_languages_and_labels():
     examples = load_examples(training_files(), LABELS)
     assert len(examples) >= 5000
@@ -27,10 +38,9 @@ def test_no_duplicates_and_test_files_are_never_trained_on():
     assert len(set(train)) == len(train)
     assert len(test) >= 300
     assert len(realstyle) >= 600
-    norm = lambda t: " ".join(t.split()).casefold()  # noqa: E731
-    assert {norm(t) for t in train} & {norm(t) for t in test} == set()
-    assert {norm(t) for t in train} & {norm(t) for t in realstyle} == set()
-    assert {norm(t) for t in test} & {norm(t) for t in realstyle} == set()
+    assert {_norm(t) for t in train} & {_norm(t) for t in test} == set()
+    assert {_norm(t) for t in train} & {_norm(t) for t in realstyle} == set()
+    assert {_norm(t) for t in test} & {_norm(t) for t in realstyle} == set()
 
 
 def test_the_real_style_test_file_covers_both_languages_and_every_label():
@@ -81,9 +91,7 @@ def test_the_patterns_real_posts_broke_are_covered_on_purpose():
 
 
 def test_every_domain_is_one_the_labelling_guide_lists():
-    guide = (DATA_DIR / "LABELING.md").read_text(encoding="utf-8")
-    bullet = guide.split("- `domain`: one of", 1)[1].split("`other`", 1)[0]
-    listed = set(re.findall(r"`([a-z_]+)`", bullet)) | {"other"}
+    listed = _guide_domains()
     assert {"software", "game", "electronics", "car", "food_brand", "apparel", "media", "public"} <= listed
     files = [*training_files(), TEST_FILE, REALSTYLE_TEST_FILE]
     used = Counter(ex.domain for ex in load_examples(files, LABELS))
@@ -92,8 +100,6 @@ def test_every_domain_is_one_the_labelling_guide_lists():
 
 def test_candidate_files_follow_the_guide_and_never_touch_the_test_files():
     """Written but not trained on (classifiers/data/candidates/README.md): still valid, still apart."""
-    from classifiers.training import DATA_DIR
-
     candidates = sorted((DATA_DIR / "candidates").glob("*.jsonl"))
     assert candidates, "the candidates folder lists files its README describes"
     readme = (DATA_DIR / "candidates" / "README.md").read_text(encoding="utf-8")
@@ -101,12 +107,13 @@ def test_candidate_files_follow_the_guide_and_never_touch_the_test_files():
     examples = load_examples(candidates, LABELS)
     assert len(examples) >= 400
     assert {ex.labels for ex in examples if len(ex.labels) > 1} <= ALLOWED_PAIRS
-    norm = lambda t: " ".join(t.split()).casefold()  # noqa: E731
-    texts = {norm(ex.text) for ex in examples}
+    texts = {_norm(ex.text) for ex in examples}
     assert len(texts) == len(examples)
     for other in (training_files(), [TEST_FILE], [REALSTYLE_TEST_FILE]):
-        assert texts & {norm(ex.text) for ex in load_examples(other, LABELS)} == set()
+        assert texts & {_norm(ex.text) for ex in load_examples(other, LABELS)} == set()
     assert set(training_files()).isdisjoint(candidates)
-    guide = (DATA_DIR / "LABELING.md").read_text(encoding="utf-8")
-    listed = set(re.findall(r"`([a-z_]+)`", guide.split("- `domain`: one of", 1)[1].split("\n- ", 1)[0]))
-    assert {ex.domain for ex in examples} <= listed and {ex.lang for ex in examples} <= {"he", "en", "mixed"}
+    assert {ex.domain for ex in examples} <= _guide_domains() and {ex.lang for ex in examples} <= {
+        "he",
+        "en",
+        "mixed",
+    }

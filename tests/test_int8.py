@@ -91,15 +91,13 @@ def test_a_bert_model_runs_with_int8_feed_forward_layers_and_stays_close():
 
 def test_a_model_without_bert_layers_is_refused_with_a_clear_error():
     with pytest.raises(ClassifierError, match=r"no BERT-style layers.*set REPMON_PRECISION to auto or fp32"):
-        encoder_module._int8_feed_forward(torch.nn.Linear(4, 4))
+        int8.quantize_feed_forward(torch.nn.Linear(4, 4))
 
 
 def test_int8_where_torch_cannot_multiply_int8_says_what_to_do(monkeypatch):
-    import classifiers.int8
-
-    monkeypatch.setattr(classifiers.int8, "int8_matmul_works", lambda: False)
+    monkeypatch.setattr(int8, "int8_matmul_works", lambda: False)
     with pytest.raises(ClassifierError, match="cannot multiply int8 matrices on this CPU"):
-        encoder_module._int8_feed_forward(torch.nn.Linear(4, 4))
+        int8.quantize_feed_forward(torch.nn.Linear(4, 4))
 
 
 def test_auto_takes_whichever_arithmetic_the_clock_says_is_fastest(monkeypatch):
