@@ -108,6 +108,12 @@ def main(out: Path) -> None:
         report = json.loads(path.read_text(encoding="utf-8"))
         alarm = f"{100 * report['legal_alarm_rate']:.1f} %"
         print(f"| {title} | {report['n']} | {figure(report, kind)} | {alarm} |")
+        for domain, part in report.get("by_domain", {}).items():
+            if part["labels"][kind]["support"]:  # a domain with no complaint has no F1
+                print(f"| {title}, {domain} | {part['n']} | {figure(part, kind)} | |")
+            else:  # every post is "other": the share read as negative is the error rate
+                share = f"{1 - part['accuracy']:.1%} read as a complaint"
+                print(f"| {title}, {domain} (no complaints) | {part['n']} | {share} | |")
 
 
 if __name__ == "__main__":

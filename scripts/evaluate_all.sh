@@ -29,6 +29,6 @@ $R evaluate --input "$DATA/davidson-offensive/labeled_data.csv" --text-column tw
   --map 0=attack --map 1=attack --map 2=other --json > "$OUT/davidson-dev.json"
 # Measuring only (no licence): never trained or tuned on.
 $R evaluate --input "$DATA/complaints-en-dev/complaints_dev.csv" --label-column complaint \
-  "${NEG[@]}" --map 1=negative --map 0=other --json > "$OUT/complaints-en-dev.json"
+  "${NEG[@]}" --map 1=negative --map 0=other --by domain --json > "$OUT/complaints-en-dev.json"
 
 .venv/bin/python scripts/eval_summary.py "$OUT"

@@ -73,3 +73,21 @@ def test_compare_keeps_a_change_only_when_every_mean_passes(summary, tmp_path: P
         _write_run(tmp_path / "f1", he_def=0.70, hebert=0.840, hebert_alarm=0.030),
     ]
     assert summary.compare([("before", before), ("after", flat)]) is False
+
+
+def test_summary_prints_complaints_per_domain(summary, tmp_path: Path, capsys) -> None:
+    run = _write_run(tmp_path / "run", he_def=0.7, hebert=0.85, hebert_alarm=0.03)
+    report = json.loads((run / "complaints-en-dev.json").read_text(encoding="utf-8"))
+    report["by_domain"] = {
+        "apparel": {"n": 20, "accuracy": 0.8, "labels": {"negative": _label(0.81)}},
+        "random_tweet": {
+            "n": 40,
+            "accuracy": 0.75,
+            "labels": {"negative": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}},
+        },
+    }
+    (run / "complaints-en-dev.json").write_text(json.dumps(report), encoding="utf-8")
+    summary.main(run)
+    out = capsys.readouterr().out
+    assert "(measuring only), apparel | 20 | 0.810 (P 0.81, R 0.81) | |" in out
+    assert "random_tweet (no complaints) | 40 | 25.0% read as a complaint | |" in out
