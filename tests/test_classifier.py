@@ -95,10 +95,23 @@ def test_heldout_quality_floor(classifier):
     assert report.macro_f1 >= 0.65
 
 
+# A personal decision not to return. Not the bare word "never" ("the pharmacy never has my meds" is a plain
+# complaint, counted with the other plain posts).
+NEVER_AGAIN = (
+    "never again",
+    "never coming back",
+    "never going back",
+    "not going back",
+    "not coming back",
+    "לא חוזר",
+)
+
+
 def test_legal_routing_on_the_real_style_test_file(classifier):
     """Issue 12, point 5: a plain complaint, a personal "never again" or a question stays out of legal; a
     call or a factual accusation reaches it (a defamation or boycott score of 0.5 or more). Measured on the
-    test file written by another hand and never trained on (1.6 % and 76 % when this test was written)."""
+    test file written by another hand and never trained on (1.6 % and 76 % when this test was written; 3.1 %
+    and 87 % with the model trained on the Hebrew accusation files)."""
     from classifiers import LABELS
     from classifiers.training import REALSTYLE_TEST_FILE, load_examples
 
@@ -112,8 +125,7 @@ def test_legal_routing_on_the_real_style_test_file(classifier):
     never_again = [
         legal
         for ex, legal in plain
-        if ex.labels == ("complaint",)
-        and any(w in ex.text.lower() for w in ("never", "not going back", "לא חוזר"))
+        if ex.labels == ("complaint",) and any(w in ex.text.lower() for w in NEVER_AGAIN)
     ]
     questions = [legal for ex, legal in plain if "?" in ex.text]
     assert len(never_again) >= 5 and len(questions) >= 50
