@@ -133,3 +133,21 @@ def test_legal_routing_on_the_real_style_test_file(classifier):
     assert not any(never_again)
     assert sum(questions) / len(questions) <= 0.02
     assert sum(serious) / len(serious) >= 0.70
+
+
+def test_short_post_probe_prints_every_probe_and_a_count(classifier, monkeypatch, capsys):
+    """scripts/probe_short_posts.py, cited by the model card's known weaknesses, runs and counts right."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "probe_short_posts.py"
+    spec = importlib.util.spec_from_file_location("probe_short_posts", path)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    monkeypatch.setattr(probe, "load_classifier", lambda: classifier)
+    assert probe.main() == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| post")]
+    assert len(rows) == len(probe.PROBES) == 14
+    right = sum(line.split(" | ")[1] == line.split(" | ")[2] for line in rows)
+    assert out.rstrip().endswith(f"{right} of 14 read as the guide says")

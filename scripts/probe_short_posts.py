@@ -1,0 +1,49 @@
+"""How the committed classifier reads very short angry posts (the project's own probes, not a yardstick).
+
+Very short exclamations are common under a business's Facebook posts. The model card's known weaknesses
+cite this script: one- to three-word accusations ("thieves!", "גנבים!") are read as praise, because short
+exclamations in the training data are mostly praise. Usage: .venv/bin/python scripts/probe_short_posts.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from classifiers.model import load_classifier
+
+# (post, what LABELING.md says it is)
+PROBES = [
+    ("גנבים!", "defamation"),
+    ("שקרנים!", "defamation"),
+    ("רמאות!", "defamation"),
+    ("הם נוכלים!", "defamation"),
+    ("מכרו לי טלפון משומש כחדש. רמאות!", "defamation"),
+    ("thieves!", "defamation"),
+    ("they are crooks, they stole my money", "defamation"),
+    ("השירות היה נוראי!", "complaint"),
+    ("איכס!", "complaint"),
+    ("מגעיל!", "complaint"),
+    ("the service was terrible!", "complaint"),
+    ("אל תקנו שם!", "boycott"),
+    ("כל הכבוד!", "praise"),
+    ("amazing!", "praise"),
+]
+
+
+def main() -> int:
+    preds = load_classifier().predict([text for text, _ in PROBES])
+    right = 0
+    print("| post | guide | read as | top scores |\n|---|---|---|---|")
+    for (text, gold), pred in zip(PROBES, preds):
+        right += pred.label == gold
+        top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(pred.scores.items(), key=lambda kv: -kv[1])[:2])
+        print(f"| {text} | {gold} | {pred.label} | {top} |")
+    print(f"\n{right} of {len(PROBES)} read as the guide says")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
