@@ -78,13 +78,10 @@ def compare(groups: list[tuple[str, list[Path]]]) -> bool:
     names = [name for name, _ in groups]
     print(f"| check | {' | '.join(names)} | change | limit | pass |")
     print("|---|" + "---|" * (len(names) + 3))
-    base, new = groups[0][1], groups[-1][1]
     passed = True
     for title, file, kind, limit in CHECKS + [(t, f, k, "reported") for t, f, k in REPORTED]:
         means = [mean(value(_load(d, file), kind) for d in dirs) for _, dirs in groups]
-        change = mean(value(_load(d, file), kind) for d in new) - mean(
-            value(_load(d, file), kind) for d in base
-        )
+        change = means[-1] - means[0]
         if limit == "reported":
             ok, shown = "", "reported only"
         else:
