@@ -272,6 +272,43 @@ def test_a_mention_the_store_refuses_is_counted_as_skipped(tmp_path, monkeypatch
     ]  # fmt: skip
 
 
+def test_absurd_times_ids_and_counters_are_skipped_by_name_not_a_traceback(tmp_path, monkeypatch, capsys):
+    # each once overflowed (a time past year 1 or 9999, a Snowflake from after 9999, a counter no
+    # INTEGER column holds) and ended the import with a traceback, losing the good post beside them
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    huge = 10**23
+    page = {"data": [
+        {"id": "1860000000000000001", "text": "a", "created_at": "0001-01-01T00:00:00+01:00"},
+        {"id": "9" * 30, "text": "b"},
+        {"id": "1860000000000000003", "text": "c", "public_metrics": {"like_count": huge}},
+        {"id": "1860000000000000004", "text": "d", "public_metrics": {"impression_count": huge}},
+        {"id": "1860000000000000005", "text": "good", "created_at": "2026-11-20T10:00:00.000Z"},
+    ]}  # fmt: skip
+    fb_page = {"data": [
+        {"id": "1_2", "message": "e", "created_time": "9999-12-31T23:00:00-0500"},
+        {"id": "1_3", "message": "f", "created_time": "2026-11-20T10:00:00+0000",
+         "reactions": {"summary": {"total_count": huge}}},
+        {"id": "1_4", "message": "good", "created_time": "2026-11-20T10:00:00+0000"},
+    ]}  # fmt: skip
+    path = write(tmp_path, "absurd.json", json.dumps(page))
+    fb = write(tmp_path, "fb.json", json.dumps(fb_page))
+    code, summary, err = run_import(capsys, "--platform", "x", "--defer", path)
+    assert (code, summary["new_mentions"], summary["skipped"]) == (1, 1, 4)
+    assert [(s["item"], s["reason"]) for s in summary["skipped_items"]] == [
+        (1, "created_at '0001-01-01T00:00:00+01:00' is not a timestamp"),
+        (2, f"created_at is missing and id {'9' * 30} is too large to be an X id with a time in it"),
+        (3, f"public_metrics.like_count {huge} is not a count"),
+        (4, f"public_metrics.impression_count {huge} is not a count"),
+    ]
+    code, summary, err2 = run_import(capsys, "--platform", "facebook", "--defer", fb)
+    assert (code, summary["new_mentions"], summary["skipped"]) == (1, 1, 2)
+    assert [(s["item"], s["reason"]) for s in summary["skipped_items"]] == [
+        (1, "created_time '9999-12-31T23:00:00-0500' is not a timestamp"),
+        (2, f"reactions.summary.total_count {huge} is not a count"),
+    ]
+    assert "Traceback" not in err + err2
+
+
 def test_bounded_input_one_bad_file_never_stops_the_next(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REPMON_MAX_INPUT_BYTES", "300000")

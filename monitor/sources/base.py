@@ -10,6 +10,10 @@ from typing import Protocol
 from monitor.records import SourcePage
 from monitor.sources.payloads import PayloadError
 
+# The largest counter a snapshot stores: the metric columns are INTEGER, 32 bits on PostgreSQL (and 64 on
+# SQLite); no post has two billion likes, so a larger number is a broken payload, not a count.
+MAX_COUNT = 2_000_000_000
+
 
 class Source(Protocol):
     """What the pipeline needs from a source."""
@@ -30,9 +34,10 @@ def parse_utc(value: object, field: str) -> datetime:
         raise PayloadError(f"{field} {value!r} is not a timestamp")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # an offset that moves the time past year 1 or 9999 (0001-01-01T00:00+01:00) overflows here
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise PayloadError(f"{field} {value!r} is not a timestamp") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def as_object(value: object) -> dict:
@@ -41,8 +46,8 @@ def as_object(value: object) -> dict:
 
 
 def count(value: object, what: str) -> int:
-    """A counter from a payload: a non-negative integer (not a bool); ``PayloadError`` (a ValueError)
-    naming ``what`` if not."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    """A counter from a payload: an integer from 0 to ``MAX_COUNT`` (not a bool); ``PayloadError`` (a
+    ValueError) naming ``what`` if not."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
         raise PayloadError(f"{what} {value!r} is not a count")
     return value

@@ -89,7 +89,12 @@ def snowflake_time(tweet_id: str) -> datetime:
     number = int(tweet_id)
     if number < SNOWFLAKE_MIN:
         raise PayloadError(f"created_at is missing and id {tweet_id} is older than X's time-stamped ids")
-    return datetime.fromtimestamp(((number >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+    try:
+        return datetime.fromtimestamp(((number >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+    except (OverflowError, OSError, ValueError):  # an id whose time would fall after the year 9999
+        raise PayloadError(
+            f"created_at is missing and id {tweet_id} is too large to be an X id with a time in it"
+        ) from None
 
 
 def _count(metrics: dict, key: str) -> int:
@@ -243,7 +248,9 @@ def _tweet(
         shares=_count(pm, "retweet_count"),
         replies=_count(pm, "reply_count"),
         quotes=_count(pm, "quote_count"),
-        views=views if isinstance(views, int) and not isinstance(views, bool) else None,
+        views=count(views, "public_metrics.impression_count")
+        if isinstance(views, int) and not isinstance(views, bool)
+        else None,
     )
     return mention, MentionMetrics("x", tid, snap)
 
