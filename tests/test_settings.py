@@ -34,6 +34,16 @@ def test_bad_config_files_are_clear_errors(tmp_path, monkeypatch):
         as_written()
 
 
+def test_an_empty_repmon_config_means_no_settings_file(tmp_path, monkeypatch):
+    # "empty, or an existing file" is what REPMON_CONFIG allows; empty was read as the path "." and
+    # refused as a folder
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "repmon.toml").write_text("threads = 1\n")
+    for empty in ("", " "):
+        monkeypatch.setenv("REPMON_CONFIG", empty)
+        assert as_written()["REPMON_THREADS"] == "0"
+
+
 # -- every setting has a kind; every command checks them all at start (issue 13, point 8) --------------
 
 import os  # noqa: E402

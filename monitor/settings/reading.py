@@ -37,7 +37,10 @@ def config_path(env: Mapping[str, str]) -> Path:
 
 
 def file_values(env: Mapping[str, str]) -> dict[str, str]:
-    """The settings in the TOML file, by their REPMON_* name ({} when there is no file)."""
+    """The settings in the TOML file, by their REPMON_* name ({} when there is no file, or when
+    REPMON_CONFIG is set empty: no settings file, not even ./repmon.toml)."""
+    if not env.get("REPMON_CONFIG", "repmon.toml").strip():
+        return {}
     path = config_path(env)
     if not path.is_file():
         if "REPMON_CONFIG" in env:
