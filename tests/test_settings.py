@@ -157,6 +157,22 @@ def test_a_bad_token_is_named_but_never_shown(clean, monkeypatch, capsys):
     assert "secret-part" not in err
 
 
+def test_a_misspelled_key_in_the_secrets_file_is_named_not_ignored(clean, monkeypatch, capsys):
+    # the token under a typo was ignored in silence: the token was "not set" and the monitor fell back to
+    # the demo stream without a word
+    path = clean / "secrets.toml"
+    path.write_text('x_bearer_tokn = "AAAAsecret-part"\n')
+    path.chmod(0o600)
+    monkeypatch.setenv("REPMON_SECRETS_FILE", str(path))
+    assert main(["queue"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: 'x_bearer_tokn' is not a token (did you mean x_bearer_token?)" in err
+    assert "secret-part" not in err
+    path.write_text('REPMON_X_BEARER_TOKEN = "AAAAtoken"\nsmtp_password = "pw"\n')
+    assert bearer_token() == "AAAAtoken"
+    assert settings_problems() == []
+
+
 def test_a_secrets_file_that_is_a_folder_or_unreadable_is_a_clear_error(clean, monkeypatch, capsys):
     folder = clean / "secrets"
     folder.mkdir()

@@ -101,7 +101,7 @@ def read_secrets(file: Path | None) -> dict[str, object]:
             f"run `chmod 600 {file}`; repmon will not use tokens others can read"
         )
     try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
+        tokens = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"{file}: not valid TOML ({exc.__class__.__name__}): fix the secrets file"
@@ -111,6 +111,23 @@ def read_secrets(file: Path | None) -> dict[str, object]:
             f"REPMON_SECRETS_FILE {file}: cannot read it ({exc.strerror}): make it readable by the user "
             "who runs repmon, and only by them (chmod 600)"
         ) from None
+    _check_secret_keys(file, tokens)
+    return tokens
+
+
+def _check_secret_keys(file: Path, tokens: Mapping[str, object]) -> None:
+    """A key that names no token (a typo: ``x_bearer_tokn``) would leave its token silently unset, and the
+    monitor polling nothing, or the demo stream: it is refused by name (the value is never shown)."""
+    names = [n.removeprefix("REPMON_").lower() for n in SECRETS]
+    for key in tokens:
+        if key in names or key in SECRETS:
+            continue
+        near = difflib.get_close_matches(key.removeprefix("REPMON_").lower(), names, n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise ConfigError(
+            f"{file}: {key!r} is not a token{hint}: the secrets file holds only {', '.join(names)}; "
+            "other settings go in the environment or REPMON_CONFIG"
+        )
 
 
 @dataclass(frozen=True)
