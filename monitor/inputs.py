@@ -171,6 +171,13 @@ def _delimited(content: str, delimiter: str, text_column: str, path: Path) -> It
         if None in record:
             yield Row(n, error=f"{path}:{n}: more fields than the header has: check the quoting")
             continue
+        if record[text_column] is None:  # a short row: DictReader fills the missing fields with None
+            yield Row(
+                n,
+                error=f"{path}:{n}: fewer fields than the header has, none for the {text_column!r} column: "
+                "check the delimiter and the quoting",
+            )
+            continue
         yield Row(n, dict(record))
 
 

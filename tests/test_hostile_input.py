@@ -744,3 +744,18 @@ def test_evaluate_names_the_lines_it_cannot_read(tmp_path, monkeypatch, capsys):
         f"repmon: {path}:2: holds a lone surrogate escape (such as \\ud800), which is not a character: "
         "fix or remove the line\n"
     )
+
+
+def test_a_csv_row_too_short_to_reach_the_text_column_is_named_not_classified_as_none(tmp_path, classify):
+    # the missing field was None, and the classifier was handed None: the row came out as a post "None"
+    path = tmp_path / "posts.csv"
+    path.write_text("id,text\n1\n2,fine\n", "utf-8")
+    code, rows, err, clf = classify("--input", str(path))
+    assert (code, clf.batches) == (1, [["fine"]])
+    message = (
+        f"{path}:2: fewer fields than the header has, none for the 'text' column: "
+        "check the delimiter and the quoting"
+    )
+    assert rows[0] == {"line": 2, "error": message}
+    assert rows[1]["text"] == "fine"
+    assert err.splitlines()[0] == message
