@@ -159,6 +159,13 @@ def _delimited(content: str, delimiter: str, text_column: str, path: Path) -> It
             f"{path}: no column {text_column!r} (columns: {', '.join(fieldnames or [])}): "
             "name the text column with --text-column"
         )
+    if twice := sorted({name for name in fieldnames if fieldnames.count(name) > 1}):
+        # a row keeps only the last column of a name: the other's values (a text, a label) would vanish
+        raise InputError(
+            f"{path}:1: the header names the column{'s' if len(twice) > 1 else ''} "
+            f"{', '.join(map(repr, twice))} more than once: rename one, so no column is read in place of "
+            "another"
+        )
     while True:
         done = reader.line_num
         try:

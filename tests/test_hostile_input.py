@@ -759,3 +759,15 @@ def test_a_csv_row_too_short_to_reach_the_text_column_is_named_not_classified_as
     assert rows[0] == {"line": 2, "error": message}
     assert rows[1]["text"] == "fine"
     assert err.splitlines()[0] == message
+
+
+def test_a_csv_header_naming_a_column_twice_is_refused_not_read_as_its_last_column(tmp_path, classify):
+    # DictReader keeps the last of two columns of one name: the first column's texts were never classified
+    path = tmp_path / "posts.csv"
+    path.write_text("text,text\nthe first column's post,the second's\n", "utf-8")
+    code, rows, err, clf = classify("--input", str(path))
+    assert (code, rows, clf.batches) == (2, [], [])
+    assert err == (
+        f"repmon: {path}:1: the header names the column 'text' more than once: rename one, so no column "
+        "is read in place of another\n"
+    )
