@@ -150,6 +150,28 @@ def test_an_id_the_database_cannot_hold_is_refused_by_every_id_command(
     assert "see `repmon queue --all`" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "flag", "high"),
+    [
+        (["queue", "--limit"], "--limit", "2,147,483,647"),
+        (["demo", "--once", "--no-dashboard", "--limit"], "--limit", "2,147,483,647"),
+        (["worker", "--exit-when-idle", "--batch"], "--batch", "100,000"),
+        (["classify", "post", "--batch-size"], "--batch-size", "100,000"),
+        (["evaluate", "--input", "x.csv", "--label-column", "l", "--sample"], "--sample", "1,000,000,000"),
+    ],
+)
+@pytest.mark.parametrize("bad", ["0", "-1", str(2**64), "1.5", "many", "١٢"])
+def test_a_count_argument_out_of_range_is_refused_by_name(hostile, capsys, argv, flag, high, bad):
+    # `queue --limit 0` said "(the queue is empty)" over a full queue, `--limit 2**64` was an
+    # OverflowError traceback from the database, `--sample -5` a ValueError traceback from random.sample
+    with pytest.raises(SystemExit) as stopped:
+        main([*argv, bad])
+    out, err = capsys.readouterr()
+    assert stopped.value.code == 2 and out == ""
+    assert f"argument {flag}: {bad!r} is not a whole number from 1 to {high}" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("command", list(ID_COMMANDS))
 def test_the_largest_id_is_looked_up_and_not_found(hostile, capsys, tmp_path, command):
     extra = [a.replace("{tmp}", str(tmp_path / "out")) for a in ID_COMMANDS[command]]

@@ -27,7 +27,7 @@ def add_classify(sub: Subparsers, _: Gettext) -> None:
     p.add_argument(
         "--text-column", default="text", help=_("field or column holding the text (default: text)")
     )
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=common.whole_number(1, 100_000), default=32)
     p.set_defaults(func=cmd_classify)
 
 
@@ -111,9 +111,11 @@ def add_evaluate(sub: Subparsers, _: Gettext) -> None:
         action="store_true",
         help=_("score only the fixed dev part of a set split by text hash (the part training never reads)"),
     )
-    p.add_argument("--sample", type=int, help=_("score a random sample of N rows"))
+    p.add_argument(
+        "--sample", type=common.whole_number(1, 1_000_000_000), help=_("score a random sample of N rows")
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=common.whole_number(1, 100_000), default=32)
     p.add_argument("--json", action="store_true", help=_("print JSON instead of a table"))
     p.set_defaults(func=cmd_evaluate)
 

@@ -156,6 +156,25 @@ def item_id(value: str) -> int:
     return number
 
 
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """argparse type of a count such as ``--limit`` or ``--batch``: a whole number from ``low`` to
+    ``high``, so 0, a negative number or one no database column holds is named at once, never an empty
+    answer, a silent "all" or a database overflow."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value) if value.isascii() else None  # int() would read Arabic-Indic digits too
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"{for_terminal(value)!r} is not a whole number from {low:,} to {high:,}"
+            )
+        return number
+
+    return parse
+
+
 def with_actor(parser: argparse.ArgumentParser, _: Gettext) -> argparse.ArgumentParser:
     """The ``ID`` and ``--by USER`` arguments of a workflow command."""
     parser.add_argument("id", type=item_id, metavar="ID")

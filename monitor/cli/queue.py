@@ -23,6 +23,7 @@ from monitor.cli.common import (
 from monitor.errors import InputError
 from monitor.formatting import reach
 from monitor.i18n import format_span, gettext_for, ngettext_for
+from monitor.records import MAX_ITEM_ID
 from monitor.text_safety import flags, for_terminal, one_line
 from monitor.triage import reason_in
 
@@ -43,7 +44,9 @@ def add_queue(sub: Subparsers, _: Gettext) -> None:
     p = sub.add_parser("queue", help=_("the triage queue, highest priority first"))
     p.add_argument("--json", action="store_true", help=_("JSON lines, one item per line"))
     p.add_argument("--all", action="store_true", help=_("include closed items"))
-    p.add_argument("--limit", type=int, default=50, help=_("rows to show (default 50)"))
+    p.add_argument(
+        "--limit", type=common.whole_number(1, MAX_ITEM_ID), default=50, help=_("rows to show (default 50)")
+    )
     p.set_defaults(func=cmd_queue)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from monitor.cli import common
 from monitor.cli.common import Gettext, Subparsers, err
 from monitor.errors import ConfigError
+from monitor.records import MAX_ITEM_ID
 from monitor.vocabulary import Role
 
 if TYPE_CHECKING:
@@ -30,7 +31,12 @@ def add_demo(sub: Subparsers, _: Gettext) -> None:
     p.add_argument("--once", action="store_true", help=_("run one pass, show the queue and exit"))
     p.add_argument("--no-dashboard", action="store_true", help=_("do not start the dashboard"))
     p.add_argument("--interval", type=float, help=_("seconds between passes (default REPMON_POLL_INTERVAL)"))
-    p.add_argument("--limit", type=int, default=20, help=_("queue rows to show (default 20)"))
+    p.add_argument(
+        "--limit",
+        type=common.whole_number(1, MAX_ITEM_ID),
+        default=20,
+        help=_("queue rows to show (default 20)"),
+    )
     p.add_argument("--port", type=int, help=_("dashboard port (default REPMON_DASHBOARD_PORT)"))
     p.set_defaults(func=cmd_demo)
 
@@ -50,7 +56,12 @@ def add_run(sub: Subparsers, _: Gettext) -> None:
 def add_worker(sub: Subparsers, _: Gettext) -> None:
     p = sub.add_parser("worker", help=_("classify and triage queued work beside other workers (PostgreSQL)"))
     p.add_argument("--exit-when-idle", action="store_true", help=_("exit when no work is left"))
-    p.add_argument("--batch", type=int, default=256, help=_("mentions claimed per transaction (default 256)"))
+    p.add_argument(
+        "--batch",
+        type=common.whole_number(1, 100_000),
+        default=256,
+        help=_("mentions claimed per transaction (default 256)"),
+    )
     p.add_argument("--no-poll", action="store_true", help=_("only process stored work; poll no source"))
     p.set_defaults(func=cmd_worker)
 
