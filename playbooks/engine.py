@@ -35,12 +35,20 @@ REQUIRED = ("reply", "apologize", "escalate_legal", "thank", "monitor", "crisis"
 LABELS: tuple[Label, ...] = tuple(Label)  # classifiers.LABELS, as monitor.vocabulary's enum
 
 
+# The longest first-response time a playbook may set: a longer one is a typo, and one past timedelta's
+# range (99999999999999h) raised OverflowError instead of a PlaybookError naming the file and line.
+MAX_SLA = timedelta(days=365)
+
+
 def _duration(value: str) -> timedelta:
     m = re.fullmatch(r"(\d+)(m|h)", str(value).strip())
     if not m:
         raise ValueError(f"{value!r} is not a duration like 30m or 4h")
     n = int(m.group(1))
-    return timedelta(minutes=n) if m.group(2) == "m" else timedelta(hours=n)
+    minutes = n if m.group(2) == "m" else n * 60
+    if minutes > MAX_SLA.total_seconds() // 60:
+        raise ValueError(f"{value!r} is longer than a year (at most 8760h)")
+    return timedelta(minutes=minutes)
 
 
 class _Strict(BaseModel):
