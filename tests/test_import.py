@@ -309,6 +309,21 @@ def test_absurd_times_ids_and_counters_are_skipped_by_name_not_a_traceback(tmp_p
     assert "Traceback" not in err + err2
 
 
+def test_a_response_saved_with_a_bom_or_in_utf16_is_refused_with_what_to_do(tmp_path, monkeypatch, capsys):
+    # they were refused as "expected a JSON object" and "truncated or malformed JSON (... byte 0xff ...)"
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    page = json.dumps({"data": [{"id": "1860000000000000001", "text": "hi"}]})
+    bom = write(tmp_path, "bom.json", b"\xef\xbb\xbf" + page.encode("utf-8"))
+    utf16 = write(tmp_path, "utf16.json", page.encode("utf-16"))
+    code, summary, _ = run_import(capsys, "--platform", "x", "--defer", bom, utf16)
+    fix = "the platforms send UTF-8 without a byte-order mark: save the response as UTF-8 without a BOM"
+    assert (code, summary["failed"]) == (1, [
+        f"{bom}: not a x API response: source 'import-x': starts with a UTF-8 byte-order mark; {fix}",
+        f"{utf16}: not a x API response: source 'import-x': truncated or malformed JSON (it is utf-16 "
+        f"text; {fix})",
+    ])  # fmt: skip
+
+
 def test_bounded_input_one_bad_file_never_stops_the_next(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REPMON_MAX_INPUT_BYTES", "300000")

@@ -170,8 +170,14 @@ def value_bytes(body: bytes | str, *path: str) -> bytes:
 def load_json(body: bytes) -> object:
     """Parse a response body, as ``PayloadError`` if it is not JSON, holds a key twice in one object or
     nests deeper than ``MAX_DEPTH``."""
+    encoding = json.detect_encoding(body)
+    if encoding != "utf-8":  # the byte walker reads UTF-8 only: refused here with why, not as "malformed"
+        fix = "the platforms send UTF-8 without a byte-order mark: save the response as UTF-8 without a BOM"
+        if encoding == "utf-8-sig":
+            raise PayloadError(f"starts with a UTF-8 byte-order mark; {fix}")
+        raise PayloadError(f"truncated or malformed JSON (it is {encoding} text; {fix})")
     try:
-        text = body.decode(json.detect_encoding(body), "surrogatepass")
+        text = body.decode(encoding, "surrogatepass")
     except UnicodeDecodeError as exc:
         raise PayloadError(f"not JSON ({exc.__class__.__name__}: {exc})") from exc
     return parse_json(text)
