@@ -81,6 +81,27 @@ def test_dashboard_command_line(monkeypatch):
         _dashboard_command(None)
 
 
+@pytest.mark.parametrize("command", [["dashboard"], ["demo", "--once"], ["run", "--once"]])
+@pytest.mark.parametrize("bad", ["0", "70000", "65536", "-1", "http", "\u0661\u0662"])
+def test_a_port_out_of_range_is_refused_before_anything_is_printed(
+    capsys, data_dir, monkeypatch, command, bad
+):
+    # `dashboard --port 70000` printed "dashboard: http://127.0.0.1:70000" before the refusal, and
+    # `--port 0` silently served the default port
+    from monitor.cli import common
+
+    def started() -> None:
+        raise AssertionError(f"{command[0]} --port {bad} got past the argument check")
+
+    monkeypatch.setattr(common, "open_store", started)  # the first thing each of the commands does
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--port", bad])
+    out, err = capsys.readouterr()
+    assert stopped.value.code == 2 and out == ""
+    assert f"argument --port: {bad!r} is not a port number from 1 to 65535" in err
+    assert "dashboard: http" not in err and "Traceback" not in err
+
+
 def test_hash_is_salted():
     assert hash_password("same-password") != hash_password("same-password")
 

@@ -175,6 +175,16 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def port_number(value: str) -> int:
+    """argparse type of ``--port``: a TCP port from 1 to 65535, checked before anything is printed or
+    started. 0 (which would ask the system for any free port) is refused by name: the dashboard's address
+    is printed before it starts, so it must be a known port."""
+    number = int(value) if value.isascii() and value.isdigit() else None  # not Arabic-Indic digits
+    if number is None or not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{for_terminal(value)!r} is not a port number from 1 to 65535")
+    return number
+
+
 def with_actor(parser: argparse.ArgumentParser, _: Gettext) -> argparse.ArgumentParser:
     """The ``ID`` and ``--by USER`` arguments of a workflow command."""
     parser.add_argument("id", type=item_id, metavar="ID")

@@ -37,7 +37,9 @@ def add_demo(sub: Subparsers, _: Gettext) -> None:
         default=20,
         help=_("queue rows to show (default 20)"),
     )
-    p.add_argument("--port", type=int, help=_("dashboard port (default REPMON_DASHBOARD_PORT)"))
+    p.add_argument(
+        "--port", type=common.port_number, help=_("dashboard port (default REPMON_DASHBOARD_PORT)")
+    )
     p.set_defaults(func=cmd_demo)
 
 
@@ -49,7 +51,9 @@ def add_run(sub: Subparsers, _: Gettext) -> None:
         "--once", action="store_true", help=_("one pass over the sources and the outbox, then exit")
     )
     p.add_argument("--no-dashboard", action="store_true", help=_("do not start the dashboard"))
-    p.add_argument("--port", type=int, help=_("dashboard port (default REPMON_DASHBOARD_PORT)"))
+    p.add_argument(
+        "--port", type=common.port_number, help=_("dashboard port (default REPMON_DASHBOARD_PORT)")
+    )
     p.set_defaults(func=cmd_run)
 
 
@@ -70,7 +74,7 @@ def add_dashboard(sub: Subparsers, _: Gettext) -> None:
     p = sub.add_parser(
         "dashboard", help=_("start the Streamlit dashboard (sign in with `repmon user add` users)")
     )
-    p.add_argument("--port", type=int, help=_("port (default REPMON_DASHBOARD_PORT, 8501)"))
+    p.add_argument("--port", type=common.port_number, help=_("port (default REPMON_DASHBOARD_PORT, 8501)"))
     p.set_defaults(func=cmd_dashboard)
 
 
@@ -143,7 +147,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     _ = common.gettext()
     if not store.users():
         err(_("repmon: no dashboard users yet: add one with `repmon user add NAME --role manager`"))
-    port = args.port or current().dashboard_port
+    port = args.port if args.port is not None else current().dashboard_port
     err(_("dashboard: {url}").format(url=f"http://{current().dashboard_address}:{port}"))
     proc = _dashboard_process(port)
     stopping = threading.Event()
@@ -193,7 +197,7 @@ def _run_loop(
     _ = common.gettext()
     dashboard = None
     if not args.no_dashboard:
-        port = args.port or current().dashboard_port
+        port = args.port if args.port is not None else current().dashboard_port
         dashboard = _dashboard_process(port)
         err(_("dashboard: {url}").format(url=f"http://{current().dashboard_address}:{port}"))
     if banner:
