@@ -91,6 +91,22 @@ def decode_text(raw: bytes, path: Path) -> str:
         ) from None
 
 
+def no_posts(path: Path, why: str | None = None) -> InputError:
+    """``path`` held no post at all (``why``: default, what its format leaves): named, with what to do,
+    instead of an empty answer and exit 0 that look like success."""
+    fmt = file_format(path)
+    if why is None:
+        why = {"csv": "only a header line", "tsv": "only a header line", "jsonl": "only blank lines"}.get(
+            fmt, "it is empty"
+        )
+    need = {
+        "csv": "a header line, then one post a row",
+        "tsv": "a header line, then one post a row",
+        "jsonl": "one JSON object a line",
+    }.get(fmt, "one post a line")
+    return InputError(f"{path}: holds no posts ({why}): check that it is the right file; it needs {need}")
+
+
 def read_rows(path: Path, text_column: str = "text") -> Iterator[Row]:
     """Yield every row of ``path``; a row without ``text_column`` carries an error, not an exception.
 
@@ -150,6 +166,8 @@ def _delimited(content: str, delimiter: str, text_column: str, path: Path) -> It
     # strict: a quote that never closes is an error at the end of the file, not one post holding the rest
     reader = csv.DictReader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
     lines = content.splitlines()
+    if not content.strip():  # no header to name a column in: say so, not "no column 'text' (columns: )"
+        raise no_posts(path, "it is empty")
     try:
         fieldnames = reader.fieldnames
     except csv.Error as exc:

@@ -728,6 +728,32 @@ def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column(tmp_path, classi
     assert (code, [r["text"] for r in rows]) == (0, ["שלום"])
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "why", "need"),
+    [
+        ("posts.txt", "", "it is empty", "one post a line"),
+        ("posts.jsonl", "", "only blank lines", "one JSON object a line"),
+        ("posts.jsonl", "\n  \n", "only blank lines", "one JSON object a line"),
+        ("posts.csv", "", "it is empty", "a header line, then one post a row"),
+        ("posts.csv", "id,text\n", "only a header line", "a header line, then one post a row"),
+        ("posts.tsv", "id\ttext\n", "only a header line", "a header line, then one post a row"),
+    ],
+)
+def test_a_file_with_no_posts_is_named_not_an_empty_success(
+    tmp_path, classify, capsys, name, content, why, need
+):
+    # classify --input on an empty file or a header-only CSV printed nothing and exited 0
+    path = tmp_path / name
+    path.write_text(content, "utf-8")
+    message = f"repmon: {path}: holds no posts ({why}): check that it is the right file; it needs {need}\n"
+    code, rows, err, clf = classify("--input", str(path))
+    assert (code, rows, clf.batches, err) == (2, [], [], message)
+    # evaluate says the same, not "no row has a gold label ... check --label-column and --map"
+    assert main(["evaluate", "--input", str(path), "--label-column", "label"]) == 2
+    assert capsys.readouterr() == ("", message)
+    assert clf.batches == []
+
+
 def test_evaluate_names_the_lines_it_cannot_read(tmp_path, monkeypatch, capsys):
     clf = ListClassifier()
     monkeypatch.setattr("monitor.cli.common.classifier", lambda: clf)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from monitor.cli import common
 from monitor.cli.common import Gettext, Subparsers, err
 from monitor.errors import InputError
-from monitor.inputs import Row, read_rows
+from monitor.inputs import Row, no_posts, read_rows
 
 if TYPE_CHECKING:
     from classifiers.model import Prediction
@@ -48,6 +48,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         raise InputError("give either TEXT arguments or --input FILE, not both")
     if args.input:
         rows = list(read_rows(Path(args.input), args.text_column))
+        if not rows:  # an empty answer and exit 0 would look like success
+            raise no_posts(Path(args.input))
     elif args.texts:
         rows = [Row(i, {"text": t}) for i, t in enumerate(args.texts, 1)]
     else:
@@ -133,11 +135,15 @@ def parse_pairs(pairs: Sequence[str], flag: str) -> dict[str, str]:
 def _read_scored_rows(args: argparse.Namespace) -> list[Row]:
     """The rows of --input that --where and --dev-part keep; an unreadable row is named, not scored."""
     rows = []
+    read = 0
     for row in read_rows(Path(args.input), args.text_column):
+        read += 1
         if row.error is not None:  # named, not dropped silently; the readable rows are still scored
             err(f"repmon: {row.error}")
             continue
         rows.append(row)
+    if not read:  # not "no row has a gold label ... check --label-column": there was no row at all
+        raise no_posts(Path(args.input))
     where = parse_pairs(args.where, "--where")
     if rows and any(col not in rows[0].fields for col in where):
         missing = [col for col in where if col not in rows[0].fields]
