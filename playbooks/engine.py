@@ -7,6 +7,7 @@ edited file is broken, so the running monitor never goes down over a typo.
 
 from __future__ import annotations
 
+import io
 import re
 import string
 from dataclasses import dataclass
@@ -242,6 +243,30 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.safe_load``, but a mapping that holds a key twice (two ``steps:``) is a ``PlaybookError``
+    naming file, line and key, instead of PyYAML silently keeping the last. The file is the stream's name."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        seen: dict[object, yaml.Mark] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base` is overridden by design
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the constructor below names it
+                continue
+            if first is not None:
+                again = key_node.start_mark
+                raise PlaybookError(
+                    f"{again.name}:{again.line + 1}: {key}: appears twice in one mapping (first on line "
+                    f"{first.line + 1}); only the last would be read: keep one"
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
@@ -249,7 +274,9 @@ def _load(path: Path, model: type[_Model]) -> _Model:
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        stream = io.StringIO(text)
+        stream.name = str(path)  # the file a key given twice is named by (_UniqueKeyLoader)
+        data = yaml.load(stream, Loader=_UniqueKeyLoader)  # a SafeLoader that refuses a key twice
     except OSError as exc:
         raise PlaybookError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:

@@ -115,6 +115,34 @@ def test_yaml_syntax_error_and_unknown_rule_playbook(library_dir):
         load_library(library_dir)
 
 
+def test_a_key_given_twice_is_refused_with_file_line_and_key_not_read_as_the_last(library_dir):
+    # two `steps:` in one playbook kept the last one without a word: the first list of steps vanished
+    thank = library_dir / "thank.yaml"
+    first = line_of(thank, "steps:")
+    edit(thank, "templates:", 'steps:\n  - "A second list of steps."\ntemplates:')
+    again = line_of(thank, "A second list of steps.") - 1
+    with pytest.raises(PlaybookError) as err:
+        load_library(library_dir)
+    assert str(err.value) == (
+        f"{thank}:{again}: steps: appears twice in one mapping (first on line {first}); only the last would "
+        "be read: keep one"
+    )
+    shutil.copy(Path(DEFAULT_DIR) / "thank.yaml", thank)
+    rules = library_dir / "rules.yaml"  # nested mappings and the rules file too
+    edit(rules, "playbook: thank", "playbook: thank\n    playbook: monitor")
+    with pytest.raises(PlaybookError, match=rf"^{rules}:\d+: playbook: appears twice in one mapping"):
+        load_library(library_dir)
+
+
+def test_a_yaml_merge_key_may_still_be_overridden():
+    import yaml
+
+    from playbooks.engine import _UniqueKeyLoader
+
+    text = "base: &b {owner: manager, sla: 4h}\nthis:\n  <<: *b\n  owner: legal\n"
+    assert yaml.load(text, Loader=_UniqueKeyLoader)["this"] == {"owner": "legal", "sla": "4h"}
+
+
 def test_a_broken_edit_keeps_the_last_good_library(library_dir):
     holder = LibraryHolder(library_dir)
     good = holder.library
