@@ -455,6 +455,27 @@ def test_malformed_items_are_skipped_not_the_page(caplog):
     assert [r.getMessage() for r in caplog.records] == [f"source 'facebook': {e}" for e in expected]
 
 
+def test_two_different_objects_with_one_id_are_named_and_the_same_one_twice_is_kept_once(caplog):
+    # the second of two different posts with one id vanished without a word (the first was kept)
+    caplog.set_level(logging.WARNING, logger="repmon.sources.facebook")
+    post = {"id": "1_2", "message": "the coffee was cold", "created_time": "2026-11-20T10:00:00+0000"}
+    again = dict(post)
+    other_text = post | {"message": "the coffee was great"}
+    other_time = post | {"created_time": "2026-11-20T10:05:00+0000"}
+    body = json.dumps({"data": [post, again, other_text, other_time]}).encode()
+    page = parse_response(body, NOW)
+    assert [(m.external_id, m.text) for m in page.mentions] == [("1_2", "the coffee was cold")]
+    reason = (
+        "the id 1_2 is already an earlier item of this response, with a different message or time: only the "
+        "first was kept; check the response"
+    )
+    assert [str(s) for s in page.skipped] == [
+        f"skipped item #3 (id 1_2): {reason}",
+        f"skipped item #4 (id 1_2): {reason}",
+    ]
+    assert len(caplog.records) == 2  # the identical second copy (item #2) stays quiet
+
+
 def test_parse_response_reads_saved_bodies_with_the_poller_code():
     feed = parse_response(cassette_body("feed_comments_since"), NOW, page_id=PAGE)
     assert [(m.external_id, m.source, m.from_business) for m in feed.mentions] == [

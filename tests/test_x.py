@@ -194,6 +194,27 @@ def test_malformed_tweets_are_skipped_and_bad_bodies_rejected():
     assert parse_response(b'{"meta": {"result_count": 0}}', NOW).mentions == ()
 
 
+def test_two_different_tweets_with_one_id_are_named_and_the_same_one_twice_is_kept_once():
+    # storage kept the last of two different tweets with one id, without a word
+    tweet = {"id": "1860000000000000002", "text": "the coffee was cold", "created_at": "2026-11-20T10:00:00Z"}
+    other_text = tweet | {"text": "the coffee was great"}
+    other_time = tweet | {"created_at": "2026-11-20T10:05:00Z"}
+    body = json.dumps({"data": [tweet, dict(tweet), other_text, other_time]}).encode()
+    parsed = parse_response(body, NOW)
+    assert [(m.external_id, m.text) for m in parsed.mentions] == [
+        ("1860000000000000002", "the coffee was cold")
+    ]
+    assert len(parsed.metrics) == 1
+    reason = (
+        "the id 1860000000000000002 is already an earlier post of this response, with a different text or "
+        "time: only the first was kept; check the response"
+    )
+    assert [str(s) for s in parsed.skipped] == [
+        f"skipped tweet #3 (id 1860000000000000002): {reason}",
+        f"skipped tweet #4 (id 1860000000000000002): {reason}",
+    ]
+
+
 def test_daily_read_budget_stops_reads(store, fake_classifier):
     src = search(daily_budget=3)
     with replay.use_cassette("search_paginated_then_since.yaml") as cas:

@@ -167,11 +167,18 @@ class Parsed:
     next_params: dict[str, str] | None = None
 
     def add(self, mention: Mention, snapshot: MetricSnapshot | None) -> None:
-        """Keep a mention (the first of an id); one ``mention_problems`` refuses raises PayloadError."""
+        """Keep a mention (the first of an id); one ``mention_problems`` refuses raises PayloadError, and
+        so does a second, different object with an id already kept (the same one again is dropped)."""
         if problems := mention_problems(mention, mention.raw.captured_at):
             raise PayloadError("; ".join(problems))
-        if any(m.external_id == mention.external_id for m in self.mentions):
-            return  # a comment both embedded in the feed and read from its post: keep the first
+        first = next((m for m in self.mentions if m.external_id == mention.external_id), None)
+        if first is not None:
+            if (first.text, first.created_at) == (mention.text, mention.created_at):
+                return  # a comment both embedded in the feed and read from its post: keep the first
+            raise PayloadError(
+                f"the id {mention.external_id} is already an earlier item of this response, with a different "
+                "message or time: only the first was kept; check the response"
+            )
         self.mentions.append(mention)
         if snapshot is not None:
             self.metrics.append(MentionMetrics(PLATFORM, mention.external_id, snapshot))

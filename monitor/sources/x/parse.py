@@ -111,8 +111,9 @@ def parse_response(
     """Turn one X API v2 tweets response body (search, mentions, lookup, quotes) into records.
 
     A tweet without ``created_at`` (X's default fields) gets the time in its id, one without an author the
-    unknown author; a tweet with a bad id, time, counter or text, or that ``mention_problems`` refuses, is
-    skipped and listed in ``skipped``. A body that is an API error, not JSON, holds a key twice, or is not
+    unknown author; a tweet with a bad id, time, counter or text, that ``mention_problems`` refuses, or with
+    the id of an earlier tweet of the body but another text or time, is skipped and listed in ``skipped``
+    (the same tweet twice is kept once). A body that is an API error, not JSON, holds a key twice, or is not
     an X response raises ``BadPayload``.
     """
     try:
@@ -152,15 +153,24 @@ def parse_response(
         raise BadPayload(source, str(exc)) from exc
     users = {u.get("id"): u for u in includes.get("users", []) if isinstance(u, dict)}
     mentions, metrics, skipped = [], [], []
+    kept: dict[str, Mention] = {}
     for n, (tweet, raw) in enumerate(zip(data, raws), 1):
         try:
             mention, snap = _tweet(tweet, raw, users, now, source, own_account_id, is_demo)
             if problems := mention_problems(mention, now):
                 raise PayloadError("; ".join(problems))
+            if (first := kept.get(mention.external_id)) is not None:
+                if (first.text, first.created_at) == (mention.text, mention.created_at):
+                    continue  # the same post twice: keep the first
+                raise PayloadError(
+                    f"the id {mention.external_id} is already an earlier post of this response, with a "
+                    "different text or time: only the first was kept; check the response"
+                )
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             tid = tweet.get("id") if isinstance(tweet, dict) else None
             skipped.append(skipped_item("tweet", n, tid if _is_tweet_id(tid) else None, str(exc)))
             continue
+        kept[mention.external_id] = mention
         mentions.append(mention)
         metrics.append(snap)
     not_found = tuple(
