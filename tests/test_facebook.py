@@ -610,3 +610,24 @@ def test_graph_version_is_configurable_past_what_facebook_sdk_accepts():
     with pytest.raises(ConfigError, match="REPMON_FACEBOOK_PAGE_ID"):
         FacebookSource("facebook", "my-page", TOKEN)
     assert TOKEN not in repr(source())
+
+
+ARABIC_INDIC = "\u0661\u0662\u0663"  # 123 in Arabic-Indic digits: \d and str.isdigit took them as digits
+
+
+def test_ids_and_the_graph_version_are_ascii_digits_only():
+    post = {"id": f"{ARABIC_INDIC}_4", "message": "hi", "created_time": "2026-11-20T10:00:00+0000"}
+    comment = {
+        "message": "a reply",
+        "created_time": "2026-11-20T10:00:00+0000",
+        "like_count": 0,
+        "permalink_url": f"https://www.facebook.com/{PAGE}/posts/9/?comment_id={ARABIC_INDIC}",
+    }
+    page = parse_response(json.dumps({"data": [post, comment]}).encode(), NOW, page_id=PAGE)
+    assert [str(s) for s in page.skipped] == [f"skipped item #1: id '{post['id']}' is not a Graph object id"]
+    [derived] = page.mentions  # not "9_١٢٣": a Graph id of digits Graph never sends
+    assert derived.external_id.isascii() and derived.external_id.startswith(f"{PAGE}_9_h")
+    with pytest.raises(ConfigError, match="REPMON_FACEBOOK_PAGE_ID"):
+        FacebookSource("facebook", ARABIC_INDIC, TOKEN)
+    with pytest.raises(ConfigError, match="REPMON_FACEBOOK_GRAPH_VERSION"):
+        source(version="v\u0662\u0665.0")

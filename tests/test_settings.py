@@ -299,6 +299,18 @@ def test_a_bad_value_is_refused_when_the_settings_load(clean, monkeypatch):
     assert str(err.value).splitlines()[1].strip().startswith("REPMON_SMTP_PORT='70000' (environment)")
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("REPMON_FACEBOOK_PAGE_ID", "\u0661\u0662\u0663"), ("REPMON_FACEBOOK_GRAPH_VERSION", "v\u0662\u0665.0")],
+)
+def test_an_id_or_version_in_other_than_ascii_digits_is_refused(clean, monkeypatch, name, value):
+    # \d and str.isdigit take Arabic-Indic digits too: no Graph id or version is written in them
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as err:
+        current()
+    assert str(err.value).splitlines()[1].strip().startswith(f"{name}={value!r} (environment)")
+
+
 def test_the_classifier_gets_its_configuration_from_the_settings(clean, monkeypatch):
     from classifiers import model
     from monitor.wiring import classifier_options

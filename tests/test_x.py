@@ -351,6 +351,7 @@ def test_default_fields_tweets_take_their_id_time_and_an_unknown_author():
                 {"id": "1860000000000000004", "text": "author not included", "author_id": "999"},
                 {"id": "20", "text": "a 2006 id without a time"},
                 {"id": "1860000000000000005", "text": "bad author", "author_id": 7},
+                {"id": "1860000000000000006", "text": "not ASCII digits", "author_id": "\u0661\u0662"},
             ],
             "includes": {"users": [{"id": "1001", "username": "noa_k", "name": "Noa"}]},
             "meta": {"result_count": 4},
@@ -369,6 +370,7 @@ def test_default_fields_tweets_take_their_id_time_and_an_unknown_author():
     assert [str(s) for s in parsed.skipped] == [
         "skipped tweet #3 (id 20): created_at is missing and id 20 is older than X's time-stamped ids",
         "skipped tweet #4 (id 1860000000000000005): author_id 7 is not a user id",
+        "skipped tweet #5 (id 1860000000000000006): author_id '\u0661\u0662' is not a user id",
     ]
 
 

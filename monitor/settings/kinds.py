@@ -279,12 +279,12 @@ DATABASE_URL = Kind("empty, or a sqlite:/// or postgresql+psycopg:// URL", _data
 SOURCES = Kind("auto, or a comma-separated list of sources (see the README)", _sources, parse=_names)
 NUMERIC_ID = Kind(
     "empty, or a numeric id",
-    lambda v: None if not v.strip() or v.strip().isdigit() else "not a numeric id",
+    lambda v: None if not v.strip() or (v.strip().isascii() and v.strip().isdigit()) else "not a numeric id",
     parse=_stripped,
 )
 GRAPH_VERSION = Kind(
     "a Graph API version like v25.0",
-    lambda v: None if re.fullmatch(r"v?\d+\.\d+", v.strip()) else "not like v25.0",
+    lambda v: None if re.fullmatch(r"v?[0-9]+\.[0-9]+", v.strip()) else "not like v25.0",
     parse=_stripped,
 )
 SENDER = Kind(

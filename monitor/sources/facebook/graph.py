@@ -59,7 +59,7 @@ def graph_version(version: str | None) -> str:
     version = (version or DEFAULT_VERSION).strip()
     if not version.startswith("v"):
         version = f"v{version}"
-    if not re.fullmatch(r"v\d+\.\d+", version):
+    if not re.fullmatch(r"v[0-9]+\.[0-9]+", version):
         raise ConfigError(
             f"Graph API version {version!r} is not like v25.0: check REPMON_FACEBOOK_GRAPH_VERSION"
         )

@@ -39,7 +39,13 @@ from monitor.sources.payloads import PayloadError, item_bytes, load_json
 log = logging.getLogger("repmon.sources.facebook")
 
 PLATFORM = Platform.FACEBOOK
-GRAPH_ID = re.compile(r"\d+(?:_\d+)*")
+# ASCII digits only: \d (and str.isdigit) also take Arabic-Indic and other digits, which no Graph id holds
+GRAPH_ID = re.compile(r"[0-9]+(?:_[0-9]+)*")
+
+
+def _digits(text: str) -> bool:
+    """``text`` is a number in ASCII digits (a part of a Graph id)."""
+    return text.isascii() and text.isdigit()
 
 
 def _parse_time(value: object) -> datetime:
@@ -103,10 +109,10 @@ def _post_number(post_id: str | None, permalink: object) -> str | None:
         return post_id.rsplit("_", 1)[-1]
     if isinstance(permalink, str):
         story = _query(permalink).get("story_fbid", "")
-        if story.isdigit():
+        if _digits(story):
             return story
         parts = [p for p in urlparse(permalink).path.split("/") if p]
-        if len(parts) >= 3 and parts[-2] == "posts" and parts[-1].isdigit():
+        if len(parts) >= 3 and parts[-2] == "posts" and _digits(parts[-1]):
             return parts[-1]
     return None
 
@@ -242,13 +248,13 @@ def _comment_ids(item: dict, post_id: str | None, ctx: Context) -> tuple[str, st
     top, reply = params.get("comment_id", ""), params.get("reply_comment_id", "")
     parent = item.get("parent")
     parent_id = parent.get("id") if isinstance(parent, dict) and isinstance(parent.get("id"), str) else None
-    if parent_id is None and number and top.isdigit() and reply.isdigit():
+    if parent_id is None and number and _digits(top) and _digits(reply):
         parent_id = f"{number}_{top}"
     comment_id = item.get("id")
     if not isinstance(comment_id, str) or not comment_id.strip():
-        if number and reply.isdigit() and top.isdigit():
+        if number and _digits(reply) and _digits(top):
             comment_id = f"{number}_{reply}"
-        elif number and top.isdigit():
+        elif number and _digits(top):
             comment_id = f"{number}_{top}"
         else:
             basis = json.dumps(

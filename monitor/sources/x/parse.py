@@ -213,7 +213,9 @@ def _tweet(
         else parse_utc(tweet["created_at"], "created_at")
     )
     author_id = tweet.get("author_id")
-    if author_id is not None and not (isinstance(author_id, str) and author_id.isdigit()):
+    if author_id is not None and not (
+        isinstance(author_id, str) and author_id.isascii() and author_id.isdigit()
+    ):
         raise PayloadError(f"author_id {author_id!r} is not a user id")
     author_id = author_id or UNKNOWN_AUTHOR
     user = users.get(author_id, {})
