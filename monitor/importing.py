@@ -47,6 +47,10 @@ class ImportReport:
         }
 
 
+# "not an X API response", "not a Facebook API response": the platform's name, with its article
+_API_NAMES = {"x": "an X", "facebook": "a Facebook"}
+
+
 def _parser(platform: str) -> Callable[[bytes, datetime, str], ParsedResponse | SourcePage]:
     """The poller's own parser of one saved ``platform`` ("x" or "facebook") response body."""
     if platform == Platform.X:
@@ -74,7 +78,8 @@ def store_responses(
         except InputError as exc:
             reason = valid_text(str(exc))
         except BadPayload as exc:
-            reason = f"{shown}: not a {platform} API response: {valid_text(str(exc))}"
+            api = _API_NAMES.get(str(platform), f"a {platform}")
+            reason = f"{shown}: not {api} API response: {valid_text(str(exc))}"
         else:
             for item in parsed.skipped:
                 warn(f"repmon: {shown}: {item}")

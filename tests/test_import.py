@@ -62,7 +62,7 @@ def test_import_is_idempotent_and_reports_bad_files_by_name(files, capsys):
     ]
     assert "an X API error response: Unauthorized" in summary["failed"][0]
     assert "not JSON" in summary["failed"][1]
-    assert "not a x API response" in summary["failed"][2]
+    assert summary["failed"][2].startswith(f"{files['facebook.json']}: not an X API response: ")
     assert "classified" not in summary  # --defer leaves classification to workers
     code = main(["import", "--platform", "x", "--defer", files["page1.json"], files["page2.json"]])
     again = json.loads(capsys.readouterr()[0])
@@ -158,6 +158,8 @@ def test_a_response_with_a_duplicated_key_is_refused_by_file_and_key(
     assert (code, summary["new_mentions"]) == (1, 0)
     [reason] = summary["failed"]
     assert reason.startswith(f"{path}: ") and f"the key {key!r} appears twice" in reason
+    api = {"x": "an X", "facebook": "a Facebook"}[platform]  # not "a x", not "a facebook"
+    assert reason.startswith(f"{path}: not {api} API response: ")
     assert reason in err
     assert open_store(tmp_path).counts().mentions == 0
 
@@ -318,8 +320,8 @@ def test_a_response_saved_with_a_bom_or_in_utf16_is_refused_with_what_to_do(tmp_
     code, summary, _ = run_import(capsys, "--platform", "x", "--defer", bom, utf16)
     fix = "the platforms send UTF-8 without a byte-order mark: save the response as UTF-8 without a BOM"
     assert (code, summary["failed"]) == (1, [
-        f"{bom}: not a x API response: source 'import-x': starts with a UTF-8 byte-order mark; {fix}",
-        f"{utf16}: not a x API response: source 'import-x': truncated or malformed JSON (it is utf-16 "
+        f"{bom}: not an X API response: source 'import-x': starts with a UTF-8 byte-order mark; {fix}",
+        f"{utf16}: not an X API response: source 'import-x': truncated or malformed JSON (it is utf-16 "
         f"text; {fix})",
     ])  # fmt: skip
 
@@ -336,10 +338,10 @@ def test_bounded_input_one_bad_file_never_stops_the_next(tmp_path, monkeypatch, 
     )
     assert (code, summary["files"], summary["new_mentions"]) == (1, 5, 1)
     assert summary["failed"] == [
-        f"{deep}: not a x API response: source 'import-x': nested more than 100 levels deep: "
+        f"{deep}: not an X API response: source 'import-x': nested more than 100 levels deep: "
         "not a platform response",
         "/dev/zero: larger than 300,000 bytes (REPMON_MAX_INPUT_BYTES): split it or raise the limit",
-        f"{nested}: not a x API response: source 'import-x': nested more than 100 levels deep: "
+        f"{nested}: not an X API response: source 'import-x': nested more than 100 levels deep: "
         "not a platform response",
         f"{big}: larger than 300,000 bytes (REPMON_MAX_INPUT_BYTES): split it or raise the limit",
     ]
