@@ -29,6 +29,17 @@ def test_every_setting_is_in_the_readme():
     assert [s.name for s in SETTINGS if f"`{s.name}`" not in README] == []
 
 
+def test_the_readme_states_the_input_limits_the_code_enforces():
+    from monitor.sources.base import MAX_COUNT
+    from playbooks.engine import MAX_SLA
+
+    text = " ".join(README.split())  # the README wraps its lines anywhere
+    assert (
+        f"above {MAX_COUNT:,} skips its post" in text and "`MAX_COUNT` in `monitor/sources/base.py`" in text
+    )
+    assert MAX_SLA.days == 365 and f"An SLA is at most a year ({MAX_SLA.days * 24}h, `MAX_SLA`" in text
+
+
 def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
     blocks = re.findall(r"```bash\n(.*?)\n```", README, re.S)
     run_cmd, test_cmd = blocks[0].strip(), blocks[1].strip()
