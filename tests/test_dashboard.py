@@ -464,6 +464,18 @@ def test_overview_for_owners(db):
     assert len(at.dataframe) == 3  # response times, spreading fastest, open with legal
 
 
+def test_the_overviews_spreading_posts_show_hidden_characters_as_markers(db):
+    """The Spreading fastest table showed the post as stored: an override reversed the cell, as it
+    cannot in the Queue's post column (``views.excerpt``)."""
+    at = app("owner")
+    no_exception(at)
+    [spreading] = [d.value for d in at.dataframe if "post" in d.value.columns]
+    shown = dict(zip(spreading["author"], spreading["post"], strict=True))
+    assert "\u202e" not in "".join(shown.values())
+    assert shown["@user_p5"].endswith("<img src=x onerror=alert(1)> ⟨U+202E⟩gnp.exe complaint")
+    assert shown["@user_p2"] == "חרם על המקום! boycott"  # a Hebrew post as it is
+
+
 def test_playbooks_page_lists_every_playbook_and_rule(db):
     from playbooks.engine import load_library
 

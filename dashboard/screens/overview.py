@@ -133,7 +133,7 @@ with left:
                 _("virality"): round(v.virality),
                 _("forecast 24 h"): round(v.forecast_24h or 0),
                 _("author"): views.handle(v.author),
-                _("post"): v.excerpt,
+                _("post"): views.excerpt(v.excerpt, reports.EXCERPT_CHARS),
             }
             for v in reports.top_viral(store, now, 10)
         ],
