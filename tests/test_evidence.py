@@ -264,6 +264,43 @@ def test_summary_isolates_and_flags_hostile_handles_names_and_links(store, make_
     assert json.loads(files["post/capture.json"])["mention"]["author"] == f"evil{rlo}"
 
 
+def test_summary_keeps_the_posts_hidden_characters_and_says_so(store, make_mention, fake_classifier):
+    """The post is shown as captured, so an override reverses it on the lawyer's screen and a zero-width
+    space splits a word unseen: the summary's table says so, in the exporter's language, as the item page
+    does; the capture keeps the text exactly."""
+    from monitor.evidence import render_bundle
+
+    text = "they lie defamation \u202etxet desrever\u202c fam\u200bily"
+    plain = "they lie defamation"
+    store.save_page(
+        "t",
+        [make_mention(external_id="h3", text=text), make_mention(external_id="h4", text=plain)],
+        [],
+        {},
+        NOW,
+    )
+    run_pass(store, [], fake_classifier, NOW)
+    ids = {q.external_id: q.id for q in store.queue(limit=10)}
+
+    def files(item_id, language="en"):
+        zf = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(item_id), NOW, language)))
+        return {name: zf.read(name) for name in zf.namelist()}
+
+    hostile = files(ids["h3"])
+    summary = hostile["summary.html"].decode()
+    assert f'<div class="post" dir="ltr">{text}</div>' in summary  # as captured
+    assert (
+        "<tr><th>Invisible characters in the post</th><td>This post contains invisible characters that "
+        "change how it displays: RLO, PDF, ZWSP</td></tr>" in summary
+    )
+    assert json.loads(hostile["post/capture.json"])["mention"]["text"] == text
+    hebrew = files(ids["h3"], "he")["summary.html"].decode()
+    assert "בפוסט יש תווים נסתרים שמשנים את אופן התצוגה שלו: RLO, PDF, ZWSP" in hebrew
+    assert "<tr><th>Invisible characters in the post</th><td>none</td></tr>" in (
+        files(ids["h4"])["summary.html"].decode()
+    )
+
+
 def quote_body(ext: str, quoted: str) -> bytes:
     return json.dumps(
         {"id": ext, "text": "look at this", "referenced_tweets": [{"type": "quoted", "id": quoted}]}

@@ -82,7 +82,19 @@ def summary_html(ev: EvidenceDocument, generated_at: datetime, language: str, tz
             _("hidden direction or control characters: {found}").format(found=hidden)
         )
     classification = ev["classification"]
+    # The post above the table is shown as captured (it is the evidence), so an override in it reverses
+    # what the reader sees there and a zero-width space splits a word unseen: the first row says so, as
+    # the dashboard's item page does.
+    invisible = flags(m["text"], text=True)
     rows_data: list[tuple[str, object]] = [
+        (
+            _("Invisible characters in the post"),
+            _("This post contains invisible characters that change how it displays: {names}").format(
+                names=", ".join(invisible)
+            )
+            if invisible
+            else _("none"),
+        ),
         (_("Platform"), i18n.status_name(m["platform"], language)),
         (_("Post id"), Markup("<bdi>{}</bdi>").format(m["external_id"])),
         (_("Link"), Markup(for_html(m["url"]))),
