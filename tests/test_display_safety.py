@@ -2,6 +2,7 @@
 database cannot hold on every ID command (point 8)."""
 
 import html
+from dataclasses import replace
 
 import pytest
 from conftest import NOW, add_users, open_store
@@ -104,6 +105,19 @@ def test_repmon_queue_shows_hostile_handles_and_text_as_markers(hostile, capsys)
     assert "@evil⟨U+202E⟩gnp.exe⟨U+000D⟩⟨U+000A⟩FAKE⟨U+001B⟩[2J 500k" in row
     assert "⟨U+001B⟩[2J" in row.split("500k", 1)[1]  # the text's escape too
     assert render_queue(hostile.queue(limit=5), NOW).count("\n") == 1  # one line per item
+
+
+def test_repmon_queue_cuts_a_long_text_between_markers_never_inside_one(hostile):
+    """The excerpt was cut at 57 characters after the markers were put in: a marker across the cut
+    showed as '⟨U+20...', which names no character."""
+    store = hostile
+    text = "a" * 52 + f"{RLO}reversed text{ESC}[2J and more words after it"
+    mention = store.queue(limit=1)[0]
+    row = render_queue([replace(mention, text=text)], NOW).splitlines()[1]
+    excerpt = row.split(" 500k ", 1)[1]  # after the (hostile) handle and its reach
+    assert excerpt == "a" * 52 + "…" and not set(row) & RAW
+    short = render_queue([replace(mention, text=f"short {RLO}x")], NOW).splitlines()[1]
+    assert short.split(" 500k ", 1)[1] == "short ⟨U+202E⟩x"
 
 
 def test_repmon_user_list_and_status_show_stored_names_as_markers(hostile, capsys):

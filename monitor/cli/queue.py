@@ -172,8 +172,7 @@ def render_queue(items: Sequence[QueueItem], now: datetime | None = None, lang: 
             if due >= 0
             else _("LATE {span}").format(span=format_span(-due, lang))
         )
-        text = one_line(it.text)
-        excerpt = (text[:57] + "...") if len(text) > 60 else text
+        excerpt = one_line(it.text, 60)  # cut between markers, never inside one
         # a handle with hidden characters is shown whole, so that its markers cannot be cut off
         handle = f"@{for_terminal(it.author)}"
         author = (handle if flags(it.author) else handle[:12]) + f" {reach(it.author_followers)}"
