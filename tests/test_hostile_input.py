@@ -17,6 +17,7 @@ import html
 import io
 import json
 import logging
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -582,6 +583,28 @@ def test_the_evidence_bundle_keeps_the_bytes_and_shows_the_post_inert(store, fak
     # the same tags as the summary of an ordinary post: nothing from the post became markup
     reference = bundle_files(store, plain.id)["summary.html"].decode("utf-8")
     assert [t for t, _ in Tags(summary).tags] == [t for t, _ in Tags(reference).tags]
+
+
+def test_a_word_longer_than_a_line_wraps_inside_its_post_box(store, fake_classifier, smtp):
+    """A post of one 140-character word (or an unbroken run of letters) made the digest's 640-pixel
+    table as wide as the word in mail clients, and ran past the border of the alert's quote and of the
+    evidence summary's post (cut off when printed): each post box may break a word anywhere."""
+    word = "defamation" + "A" * 400
+    item = stored_item(store, fake_classifier, None, text=word)
+
+    def post_styles(doc, marker):
+        styles = re.findall(r'style="([^"]*)"', doc)
+        return [" ".join(st.replace(":", ": ").split()) for st in styles if marker in st]
+
+    summary = collect_digest(store, NOW + timedelta(hours=20), TZ, URL)
+    digest = render_digest(summary, "en", "repmon <a@repmon.test>", "owner@example.co.il")
+    [box] = post_styles(digest.get_body(("html",)).get_content(), "font-size:15px;line-height:1.5")
+    assert "overflow-wrap: anywhere" in box
+    alert = render_item_alert(item, "he", smtp.config.sender, "owner@example.co.il", URL, NOW)
+    [quote] = post_styles(alert.get_body(("html",)).get_content(), "pre-wrap")
+    assert "overflow-wrap: anywhere" in quote
+    css = bundle_files(store, item.id)["summary.html"].decode("utf-8")
+    assert ".post{white-space:pre-wrap;overflow-wrap:anywhere;" in css
 
 
 # -- the real classifier ----------------------------------------------------------------------------

@@ -136,8 +136,9 @@ def render_item_alert(
     body = (
         f"<p>{intro}</p>"
         f"<p>{Markup.escape(forecast_line).format(n=_ltr(forecast))}</p>"
-        f'<blockquote dir="{post_dir}" style="white-space: pre-wrap; border-inline-start: 4px solid #c62828; '
-        f'padding: 8px 12px; background: #fff5f5">{html.escape(excerpt)}</blockquote>'
+        f'<blockquote dir="{post_dir}" style="white-space: pre-wrap; overflow-wrap: anywhere; '
+        f"word-break: break-word; border-inline-start: 4px solid #c62828; padding: 8px 12px; "
+        f'background: #fff5f5">{html.escape(excerpt)}</blockquote>'
         f"<p>{html.escape(keep)}</p>"
         f'<p><a href="{html.escape(link, quote=True)}">{action}</a></p>'
     )

@@ -176,7 +176,8 @@ def summary_html(ev: EvidenceDocument, generated_at: datetime, language: str, tz
 <title>{words["title"]}</title>
 <style>body{{font-family:sans-serif;max-width:50em;margin:2em auto}}
 th{{text-align:start;padding-inline-end:1em}}
-.post{{white-space:pre-wrap;border:1px solid #999;padding:1em;font-size:1.1em}}</style></head>
+.post{{white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid #999;padding:1em;font-size:1.1em}}
+</style></head>
 <body>
 <h1>{words["heading"]}</h1>
 <p>{words["generated"]} {words["manifest"]}</p>
