@@ -2,7 +2,9 @@
 
 Very short exclamations are common under a business's Facebook posts. The model card's known weaknesses
 cite this script: one- to three-word accusations ("thieves!", "גנבים!") are read as praise, because short
-exclamations in the training data are mostly praise. Usage: .venv/bin/python scripts/probe_short_posts.py
+exclamations in the training data are mostly praise.
+Usage: .venv/bin/python scripts/probe_short_posts.py [HEAD_DIR]   (default: the committed model; a HEAD_DIR
+written by `repmon train --output` or scripts/try_candidates.sh probes that model instead)
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ PROBES = [
 ]
 
 
-def main() -> int:
-    preds = load_classifier().predict([text for text, _ in PROBES])
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    preds = load_classifier(args[0] if args else None).predict([text for text, _ in PROBES])
     right = 0
     print("| post | guide | read as | top scores |\n|---|---|---|---|")
     for (text, gold), pred in zip(PROBES, preds):

@@ -144,8 +144,10 @@ def test_short_post_probe_prints_every_probe_and_a_count(classifier, monkeypatch
     spec = importlib.util.spec_from_file_location("probe_short_posts", path)
     probe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(probe)
-    monkeypatch.setattr(probe, "load_classifier", lambda: classifier)
-    assert probe.main() == 0
+    loaded = []
+    monkeypatch.setattr(probe, "load_classifier", lambda head_dir=None: loaded.append(head_dir) or classifier)
+    assert probe.main([]) == 0
+    assert loaded == [None]  # no HEAD_DIR: the committed model
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| post")]
     assert len(rows) == len(probe.PROBES) == 14
