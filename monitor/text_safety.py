@@ -9,12 +9,13 @@ e-mail header. Every surface that shows such text goes through this module; it i
 Two kinds of text:
 
 * a *name* (handle, display name, link, source name): every control, format and line-separator
-  character is shown as a visible marker such as ``⟨U+202E⟩`` (a zero-width joiner inside an emoji and
-  emoji tag characters stay: they cannot reorder or forge anything);
+  character, and each Hangul filler (a letter drawn as nothing), is shown as a visible marker such as
+  ``⟨U+202E⟩`` (a zero-width joiner inside an emoji and emoji tag characters stay: they cannot reorder
+  or forge anything);
 * a *post text* (``text=True``): line breaks and tabs stay, and so do the marks that Hebrew and Arabic
   writers use legitimately (LRM, RLM, ALM) and the joiners (ZWJ, ZWNJ); bidi embeddings and overrides,
-  which reorder what follows them, and every other control are shown as markers; isolates and
-  zero-width spaces are dropped (flagged, not shown).
+  which reorder what follows them, the Hangul fillers and every other control are shown as markers;
+  isolates and zero-width spaces are dropped (flagged, not shown).
 
 ``flags`` names the hidden characters a text holds so that a page can warn ("hidden direction
 characters: RLO"); the raw stored text and payload are never changed, only what is displayed.
@@ -50,7 +51,15 @@ ZERO_WIDTH = {
     "\u2060": "WJ",
     "\ufeff": "BOM",
 }
-INVISIBLE = BIDI_CONTROLS | ZERO_WIDTH
+# Letters drawn as nothing (Unicode category Lo, so neither a control nor a format character): a
+# handle of fillers looks empty, and one with a filler inside looks like the handle without it.
+HANGUL_FILLERS = {
+    "\u115f": "HCF",  # HANGUL CHOSEONG FILLER
+    "\u1160": "HJF",  # HANGUL JUNGSEONG FILLER
+    "\u3164": "HF",  # HANGUL FILLER
+    "\uffa0": "HWHF",  # HALFWIDTH HANGUL FILLER
+}
+INVISIBLE = BIDI_CONTROLS | ZERO_WIDTH | HANGUL_FILLERS
 # Short names of the controls a terminal or a mail header acts on.
 _CONTROL_NAMES = {
     "\x1b": "ESC",

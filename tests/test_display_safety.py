@@ -53,6 +53,27 @@ def test_flags_name_the_hidden_characters_once_in_order():
     assert text_safety.flags("fam\u200bily\ufeff") == ["ZWSP", "BOM"]
 
 
+def test_hangul_fillers_are_flagged_and_shown_as_markers():
+    """The Hangul fillers are letters (category Lo) drawn as nothing: a handle of them looks empty, one
+    with a filler inside looks like the handle without it. Each is flagged by name and shown as a marker,
+    in a name, a post and a link; Hebrew, Arabic, Korean and emoji stay as they are."""
+    fillers = "\u115f\u1160\u3164\uffa0"
+    assert text_safety.flags(f"ba\u3164nk_official{fillers}") == ["HF", "HCF", "HJF", "HWHF"]
+    assert text_safety.flags("post \uffa0text", text=True) == ["HWHF"]
+    assert text_safety.for_terminal("ba\u3164nk") == "ba⟨U+3164⟩nk"
+    assert text_safety.for_terminal(f"{fillers}\n", text=True) == "⟨U+115F⟩⟨U+1160⟩⟨U+3164⟩⟨U+FFA0⟩\n"
+    assert text_safety.for_html("\u3164") == "<bdi>⟨U+3164⟩</bdi>"
+    assert text_safety.safe_href("https://x.com/a\u3164b") == "https://x.com/a%E3%85%A4b"
+    for fine in (
+        "שלום עולם, דנה כהן",
+        "مرحبا بالعالم",
+        "한국어 텍스트 안녕하세요",
+        "👍🏽 ❤️ ☺︎ 👩\u200d💻 👨\u200d👩\u200d👧",  # skin tone, variation selectors, ZWJ sequences
+    ):
+        assert text_safety.flags(fine) == [] and text_safety.flags(fine, text=True) == []
+        assert text_safety.for_terminal(fine) == fine == text_safety.for_terminal(fine, text=True)
+
+
 def test_html_header_and_link_forms():
     assert text_safety.for_html(f"<b>{RLO}x") == "<bdi>&lt;b&gt;⟨U+202E⟩x</bdi>"
     assert text_safety.for_html("a&b", tag="span") == '<span dir="auto">a&amp;b</span>'
