@@ -558,6 +558,27 @@ def test_item_shows_the_link_the_thread_and_engagement_with_its_forecast(db, mak
     assert any("2 readings" in c.value for c in at.caption)
 
 
+def test_a_thread_reply_with_hidden_characters_is_flagged_as_the_post_is(db, make_mention):
+    """Only the item's own post was checked: a reply in its thread with an override reversed its box
+    unannounced. Each post of the thread now gets the item's warning; a Hebrew reply with its
+    right-to-left mark (legitimate) gets none."""
+    store, ids = db
+    evil = make_mention(external_id="r1", text="\u202etsoh emas eht no era yeht", language="en",
+                        thread_id="p1", parent_id="p1", created_at=NOW - timedelta(minutes=30))  # fmt: skip
+    hebrew = make_mention(external_id="r2", text="אני מאשרת\u200f, גם לי זה קרה", language="he",
+                          thread_id="p1", parent_id="p1", created_at=NOW - timedelta(minutes=20))  # fmt: skip
+    store.save_page("test", [evil, hebrew], [], {"since_id": "r2"}, NOW)
+    at = page(app("manager", item_id=ids["p1"]), "item")
+    no_exception(at)
+    [thread] = [e for e in at.expander if e.label.startswith("Thread")]
+    assert thread.label == "Thread (3 posts)"
+    assert [w.value for w in thread.warning] == [
+        "This post contains invisible characters that change how it displays: RLO"
+    ]
+    assert len([w for w in at.warning if "invisible characters" in w.value]) == 1  # the item's is clean
+    assert any("אני מאשרת\u200f, גם לי זה קרה" in p and 'dir="rtl"' in p for p in posts(at))
+
+
 # -- hostile names and ids (issue 13) -------------------------------------------------------------------
 
 RLO, ESC = "\u202e", "\x1b"

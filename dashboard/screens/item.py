@@ -64,6 +64,19 @@ def act(permission: str, done: str, fn: Callable[[], object]) -> None:
     auth.run_action(permission, done, fn, "i_flash")
 
 
+def show_post(text: str, language: str | None) -> None:
+    """A post (the item's or one of its thread) as inert text, and a warning naming the invisible
+    characters that change how it displays, if it holds any."""
+    st.html(views.post_html(text, language))
+    hidden = views.invisible_characters(text)
+    if hidden:
+        st.warning(
+            _("This post contains invisible characters that change how it displays: {names}").format(
+                names=", ".join(hidden)
+            )
+        )
+
+
 shown = playbook.shown(lang) if playbook else None
 st.title(f"#{q.id} · {views.label_text(q.label, lang)}")
 sla = views.sla_text(q.sla_due_at, q.status, now, lang)
@@ -85,14 +98,7 @@ if playbook_error:
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.html(views.post_html(q.text, q.language))
-    hidden = views.invisible_characters(q.text)
-    if hidden:
-        st.warning(
-            _("This post contains invisible characters that change how it displays: {names}").format(
-                names=", ".join(hidden)
-            )
-        )
+    show_post(q.text, q.language)
     where = _("our page") if q.own_page else _("elsewhere")
     st.markdown(
         _("**{platform}** · {where} · posted {time} ({ago})").format(
@@ -124,7 +130,7 @@ with left:
                 mark = _(" ← this item") if post.this else ""
                 at = ui.stamp(post.created_at, lang)
                 st.caption(f"{views.markdown_text(who)} · {at}{mark}")
-                st.html(views.post_html(post.text, post.language))
+                show_post(post.text, post.language)
 
     st.subheader(_("Engagement"))
     mid = store.mention_id_of(q.id)
