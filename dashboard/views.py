@@ -136,6 +136,18 @@ def handle(author: str) -> str:
     return f"@{for_terminal(author)}"
 
 
+def name_text(value: str | None) -> str:
+    """A name that is not a handle (a source's) for a table cell or a choice: its hidden characters as
+    markers, as ``repmon status`` and the digest show it."""
+    return for_terminal(value)
+
+
+def message_line(value: str | None) -> str:
+    """A stored message (a source's last error) for a table cell: one line, hidden characters as
+    markers (as ``repmon status`` prints it)."""
+    return one_line(value)
+
+
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])")
 
 

@@ -445,6 +445,20 @@ def test_sources_health_and_poll_now_for_managers(db):
     assert "s_poll" not in {b.key for b in owner.button}
 
 
+def test_the_sources_page_shows_hidden_characters_of_names_and_errors_as_markers(db):
+    """The Sources table showed a source's name and last error as stored (an override reversed the
+    cell, a line break split the error), while ``repmon status`` and the digest show markers."""
+    store, _ = db
+    store.mark_source(f"x-{RLO}evil", NOW, status="failing", error=f"HTTP 401:\r\n{RLO}dekcolb {ESC}[2J")
+    at = page(app("manager"), "sources")
+    no_exception(at)
+    table = at.dataframe[0].value
+    errors = dict(zip(table["source"], table["last error"], strict=True))
+    assert errors == {"test": "", "x-⟨U+202E⟩evil": "HTTP 401:⟨U+000D⟩ ⟨U+202E⟩dekcolb ⟨U+001B⟩[2J"}
+    assert "x-⟨U+202E⟩evil" in at.selectbox(key="s_source").options
+    assert raw_free(list(table["source"]) + list(table["last error"]) + at.selectbox(key="s_source").options)
+
+
 def test_an_owner_reads_an_item_but_cannot_act_on_it(db):
     _, ids = db
     at = page(app("owner", item_id=ids["p1"]), "item")

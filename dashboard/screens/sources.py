@@ -48,12 +48,12 @@ for src in states:
     reads: dict[str, object] = found if isinstance(found, dict) else {}
     rows.append(
         {
-            "source": src.name,
+            "source": views.name_text(src.name),
             "health": views.name_of(HEALTH, src.status, lang),
             "last success": views.when(src.last_success_at, lang, tz) if src.last_success_at else _("never"),
             "next poll": next_poll(src),
             "reads today": reads.get("count", 0) if reads.get("day") == now.date().isoformat() else 0,
-            "last error": src.last_error or "",
+            "last error": views.message_line(src.last_error),
         }
     )
 headings = {
@@ -73,12 +73,12 @@ st.dataframe(
 
 if auth.allowed("poll_now"):
     c1, c2 = st.columns([2, 1])
-    name = c1.selectbox(_("Source"), [s.name for s in states], key="s_source")
+    name = c1.selectbox(_("Source"), [s.name for s in states], key="s_source", format_func=views.name_text)
     if c2.button(_("Poll now"), key="s_poll", type="primary"):
         auth.run_action(
             "poll_now",
             _("{source}: the running monitor polls it at its next pass (a rate limit still holds).").format(
-                source=name
+                source=views.markdown_text(views.name_text(name))
             ),
             lambda: actions.request_poll(store, name, user["name"], data.now()),
             "s_flash",
@@ -95,7 +95,7 @@ if jobs:
                 _("status"): views.name_of(PASS_STATUS, j.status, lang),
                 _("new"): (j.detail or {}).get("new_mentions", 0),
                 _("classified"): (j.detail or {}).get("classified", 0),
-                _("errors"): "; ".join((j.detail or {}).get("errors", []))[:300],
+                _("errors"): views.excerpt("; ".join((j.detail or {}).get("errors", [])), 300),
             }
             for j in jobs
         ],
