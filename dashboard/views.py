@@ -208,10 +208,13 @@ def direction(language: str | None) -> str:
 
 def post_html(text: str, language: str | None) -> str:
     """The post as inert HTML: escaped, line breaks kept, right-to-left for Hebrew. The border is on the
-    post's start side (``border-inline-start``), so it sits right of a Hebrew post in either interface."""
+    post's start side (``border-inline-start``), so it sits right of a Hebrew post in either interface.
+    A word longer than the box's width is broken anywhere (``overflow-wrap: anywhere``), so one long
+    unbroken word cannot run past the box."""
     return (
         f'<div class="repmon-post" dir="{direction(language)}" style="white-space: pre-wrap; '
-        "unicode-bidi: plaintext; font-size: 1.1rem; line-height: 1.6; padding: 0.8rem 1rem; "
+        "overflow-wrap: anywhere; unicode-bidi: plaintext; font-size: 1.1rem; line-height: 1.6; "
+        "padding: 0.8rem 1rem; "
         'border-inline-start: 4px solid #d0d7de; background: #f6f8fa; border-radius: 6px;">'
         f"{html.escape(text.replace(NUL, REPLACEMENT), quote=True)}</div>"
     )

@@ -268,6 +268,23 @@ def test_a_hostile_post_renders_as_inert_text(db):
     assert all(HOSTILE not in m.value for m in at.markdown)  # never passed through markdown
 
 
+def test_a_word_longer_than_a_line_wraps_inside_the_post_box(db, make_mention):
+    """A post of one long unbroken word ran past its box's border (views.post_html: the item, legal and
+    playbooks pages), as it did in the e-mails: the box may break a word anywhere."""
+    store, ids = db
+    word = "defamation" + "A" * 400
+    reply = make_mention(external_id="r1", text=word, thread_id="p1", parent_id="p1",
+                         created_at=NOW - timedelta(minutes=30))  # fmt: skip
+    store.save_page("test", [reply], [], {"since_id": "r1"}, NOW)
+    at = page(app("manager", item_id=ids["p1"]), "item")
+    no_exception(at)
+    boxes = posts(at)
+    assert len(boxes) == 3 and any(word in box for box in boxes)  # the item's post, then its thread
+    for box in boxes:
+        [style] = re.findall(r'style="([^"]*)"', box)
+        assert "overflow-wrap: anywhere" in " ".join(style.replace(":", ": ").split())
+
+
 def test_a_hebrew_post_is_right_to_left(db):
     _, ids = db
     at = page(app("manager", item_id=ids["p2"]), "item")
