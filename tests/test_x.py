@@ -66,6 +66,33 @@ def test_through_the_pipeline_nothing_lost_or_repeated(store, fake_classifier):
     assert store.counts().mentions == 4
 
 
+def test_a_pagination_token_sent_again_ends_the_walk_with_a_message(store, fake_classifier):
+    # the walk went round for ever: a page (here an empty one, which counts no read against the daily
+    # budget) whose next_token is one the walk already followed was requested again and again
+    token = "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"
+    with replay.use_cassette("search_token_loop.yaml", allow_playback_repeats=False) as cas:
+        pages = list(search().fetch({}, NOW))
+        assert cas.play_count == 3
+    assert [[m.external_id for m in p.mentions] for p in pages] == [
+        ["1860000000000000003"],
+        ["1860000000000000002"],
+        [],
+    ]
+    reason = (
+        f"skipped the rest of the search: X sent the pagination token {token!r} a second time in one walk "
+        "(a pagination loop): the walk ended there; the next run reads the posts newer than it read"
+    )
+    assert [str(s) for s in pages[-1].skipped] == [reason]
+    last = pages[-1].cursor
+    assert (last["since_id"], last["next_token"]) == ("1860000000000000003", None)
+    assert last["pending_newest"] is None
+    with replay.use_cassette("search_token_loop.yaml", allow_playback_repeats=False):
+        first = run_pass(store, [search()], fake_classifier, NOW)
+        second = run_pass(store, [search()], fake_classifier, NOW)
+    assert (first.new_mentions, first.errors) == (2, [f"source 'x-search': {reason}"])
+    assert (second.new_mentions, second.errors) == (1, [])
+
+
 def test_records_and_byte_exact_hebrew_payload():
     raw = cassette_items("search_paginated_then_since").encode("utf-8")
     parsed = parse_response(raw, NOW, "x-search")

@@ -173,12 +173,27 @@ SERVER = {
     "status": 503,
 }
 
+LOOP_TOKEN = "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"
+
 CASSETTES = {
     "search_paginated_then_since": [
         search({}, payload=page([T1, T2], next_token="b26v89c19zqg8o3fpdg")),
         search({"next_token": "b26v89c19zqg8o3fpdg"}, payload=page([T3])),
         search({"since_id": T1["id"]}, payload=page([T4])),
         search({"since_id": T4["id"]}, payload={"meta": {"result_count": 0}}),
+    ],
+    "search_token_loop": [
+        # X sends a token of the walk again (an empty page pointing back to the second page): a loop
+        search({}, payload=page([T1], next_token=LOOP_TOKEN)),
+        search(
+            {"next_token": LOOP_TOKEN},
+            payload=page([T2], next_token="7140dibdnow9c7btw3w29kzjp2e4l4tvt9j0mf5ivqb6a"),
+        ),
+        search(
+            {"next_token": "7140dibdnow9c7btw3w29kzjp2e4l4tvt9j0mf5ivqb6a"},
+            payload={"meta": {"result_count": 0, "next_token": LOOP_TOKEN}},
+        ),
+        search({"since_id": T1["id"]}, payload=page([T4])),
     ],
     "mentions_with_own_reply": [
         interaction("/2/users/42/mentions", {}, payload=page([T_OWN, T1])),

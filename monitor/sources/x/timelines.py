@@ -7,7 +7,8 @@
   GET /2/tweets/:id/retweeted_by for who retweeted them.
 
 Pagination follows ``next_token``; ``since_id`` advances only after the last page, and a pagination token
-in the cursor resumes an interrupted walk, so nothing is lost or repeated. Reads are counted per UTC day
+in the cursor resumes an interrupted walk, so nothing is lost or repeated; a token sent twice in one walk
+(a loop) ends it, reported as the rest of the walk skipped. Reads are counted per UTC day
 against a budget shared by the X sources.
 """
 
@@ -22,7 +23,7 @@ import requests
 import tweepy
 
 from monitor.errors import ConfigError, RateLimited
-from monitor.records import SourcePage
+from monitor.records import SourcePage, skipped_item
 from monitor.sources.base import as_object
 from monitor.sources.x.client import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, StaleCursor, XCaller
 from monitor.sources.x.parse import parse_response, parse_retweeters
@@ -132,10 +133,13 @@ class XSource:
     def _pages(
         self, cursor: dict, now: datetime, budget: ReadBudget, key: str | None, tweet_id: str | None = None
     ) -> Iterator[SourcePage]:
-        """Walk one timeline; ``key`` names where its since_id lives in the cursor."""
+        """Walk one timeline; ``key`` names where its since_id lives in the cursor. A pagination token
+        X sends a second time in one walk (a loop) ends the walk there, as if it were the last page, and
+        is reported with that page's skipped items: the walk never goes round forever."""
         state = dict(cursor.get(key, {})) if key else dict(cursor)
         since, token, pending = state.get("since_id"), state.get("next_token"), state.get("pending_newest")
         restarted = False
+        seen = {token}
         while True:
             budget.check(self.name, now)
             try:
@@ -148,6 +152,7 @@ class XSource:
                 log.warning("%s; restarting without it", exc)
                 since = token = pending = None
                 restarted = True
+                seen = {None}
                 continue
             parsed = parse_response(response.content, now, self.name, self.account_id)
             for item in parsed.skipped:
@@ -157,6 +162,17 @@ class XSource:
             if token is None and newest:
                 pending = newest
             token = parsed.next_token
+            skipped = parsed.skipped
+            if token is not None and token in seen:
+                what = f"the quotes of {tweet_id}" if tweet_id else f"the {self.kind}"
+                reason = (
+                    f"X sent the pagination token {token!r} a second time in one walk (a pagination loop): "
+                    "the walk ended there; the next run reads the posts newer than it read"
+                )
+                skipped += (skipped_item("the rest", None, None, reason, what),)
+                log.warning("source %r: %s: %s", self.name, what, reason)
+                token = None
+            seen.add(token)
             if (
                 self.kind == "quotes"
                 and since
@@ -173,7 +189,7 @@ class XSource:
                 new_cursor.update(state)
             new_cursor["reads"] = budget.as_cursor()
             cursor = new_cursor
-            yield SourcePage(parsed.mentions, parsed.metrics, new_cursor, skipped=parsed.skipped)
+            yield SourcePage(parsed.mentions, parsed.metrics, new_cursor, skipped=skipped)
             if token is None:
                 return
 
