@@ -297,6 +297,48 @@ def test_since_and_overlap_through_the_pipeline_store_nothing_twice(store, fake_
     )
 
 
+def test_a_paging_cursor_sent_again_ends_the_walk_with_a_message(store, fake_classifier):
+    # the feed's third page pointed back to the second: the walk went round for ever (a comments page
+    # pointing to itself ended its walk, but without a word)
+    with replay.use_cassette("paging_loop.yaml", allow_playback_repeats=False) as cas:
+        pages = list(source().fetch({}, NOW))
+        assert cas.all_played and cas.play_count == 6
+    assert [[m.external_id for m in p.mentions] for p in pages] == [
+        [P2],
+        [P3],
+        [P4],
+        ["900000000000002_700000000000010", "900000000000002_700000000000011"],
+        ["900000000000002_700000000000012"],
+        ["900000000000004_700000000000030"],
+    ]
+    loop = "a second time in one walk (a paging loop): the walk ended there; the next run goes on from"
+    loop += " what it read"
+    assert [[str(s) for s in p.skipped] for p in pages] == [
+        [],
+        [],
+        [f"skipped the rest of the feed: Facebook sent the paging cursor 'QVFIUmFmdGVyRmVlZFBhZ2Ux' {loop}"],
+        [],
+        [
+            f"skipped the rest of the comments of post {P2}: Facebook sent the paging cursor "
+            f"'QVFIUmFmdGVyQ29tbWVudHM' {loop}"
+        ],
+        [],
+    ]
+    assert (pages[2].cursor["feed_since"], pages[2].cursor["feed_next"]) == (
+        "2026-11-20T11:30:00+00:00",
+        None,
+    )
+    assert pages[-1].cursor["comments_since"] == {
+        P2: "2026-11-19T21:15:00+00:00",
+        P4: "2026-11-20T11:45:00+00:00",
+    }
+    with replay.use_cassette("paging_loop.yaml", allow_playback_repeats=False):
+        report = run_pass(store, [source()], fake_classifier, NOW)
+    assert report.new_mentions == 7 and report.skipped == 2
+    assert report.errors == [f"source 'facebook': {s}" for p in pages for s in map(str, p.skipped)]
+    assert TOKEN not in "\n".join(report.errors)
+
+
 def test_posts_past_the_recent_window_get_no_more_comment_walks():
     cursor = {
         "feed_since": "2026-11-20T09:00:00+00:00",

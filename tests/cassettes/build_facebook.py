@@ -241,6 +241,7 @@ def error(code, message, kind="OAuthException", **extra):
 
 
 FEED_AFTER = "QVFIUmFmdGVyRmVlZFBhZ2Ux"
+FEED_AFTER_2 = "QVFIUmFmdGVyRmVlZFBhZ2Uy"
 P2_AFTER = "QVFIUmFmdGVyQ29tbWVudHM"
 TRANSIENT = error(2, "An unexpected error has occurred. Please retry your request later.", is_transient=True)
 REFRESH_POSTS = ("900000000000002", "900000000000005")
@@ -298,6 +299,20 @@ CASSETTES = {
             P2["id"], {"since": ts_minus(C4["created_time"], 30)}, payload=page([C4, C7]), ascii_only=True
         ),
         comments(P1["id"], {"since": ts_minus(C6["created_time"], 30)}, payload=page([C6])),
+        comments(P4["id"], payload=page([C8])),
+    ],
+    "paging_loop": [
+        # the feed's third page points back to the second, and the comments' second page to itself
+        feed(payload=page([P2], FEED_AFTER, f"{PAGE}/feed", FEED_PARAMS)),
+        feed({"after": FEED_AFTER}, payload=page([P3], FEED_AFTER_2, f"{PAGE}/feed", FEED_PARAMS)),
+        feed({"after": FEED_AFTER_2}, payload=page([P4], FEED_AFTER, f"{PAGE}/feed", FEED_PARAMS)),
+        comments(P2["id"], payload=page([C2, C3], P2_AFTER, f"{P2['id']}/comments", COMMENTS_PARAMS)),
+        comments(
+            P2["id"],
+            {"after": P2_AFTER},
+            payload=page([C4], P2_AFTER, f"{P2['id']}/comments", COMMENTS_PARAMS),
+            ascii_only=True,
+        ),
         comments(P4["id"], payload=page([C8])),
     ],
     "auth_expired": [

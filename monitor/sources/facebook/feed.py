@@ -7,7 +7,8 @@ included.
 Cursor: ``feed_since`` (newest post time seen; it moves only when a feed walk is complete),
 ``feed_next``/``feed_pending`` (where an interrupted walk resumes), ``recent_posts`` (post id -> creation
 time, for the comment walks) and ``comments_since`` (post id -> newest comment time; re-read with an overlap
-because comments arrive late; the store drops what it already has).
+because comments arrive late; the store drops what it already has). A ``paging.next`` that leads back to
+a page the walk already read (a loop) ends the walk there, reported as the rest of the walk skipped.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 import facebook
 
 from monitor.errors import ConfigError
-from monitor.records import SourcePage
+from monitor.records import SourcePage, skipped_item
 from monitor.sources.base import as_object
 from monitor.sources.facebook import metrics
 from monitor.sources.facebook.graph import (
@@ -31,7 +32,7 @@ from monitor.sources.facebook.graph import (
     NotFound,
     graph_version,
 )
-from monitor.sources.facebook.parse import GRAPH_ID, Context, from_iso, iso, parse_body
+from monitor.sources.facebook.parse import GRAPH_ID, Context, Parsed, from_iso, iso, parse_body
 from monitor.sources.http import DEFAULT_TIMEOUT
 
 log = logging.getLogger("repmon.sources.facebook")
@@ -120,6 +121,7 @@ class FacebookSource:
         cursor["comments_since"] = {
             pid: t for pid, t in as_object(cursor.get("comments_since")).items() if pid in recent
         }
+        seen = [params]
         while True:
             parsed = parse_body(self.client.get(f"{self.page_id}/feed", params, now).content, ctx, "post")
             for post_id, created in parsed.posts:
@@ -127,7 +129,7 @@ class FacebookSource:
                     recent[post_id] = created.isoformat()
                 if pending is None or created > pending:
                     pending = created
-            next_params = parsed.next_params if parsed.next_params != params else None
+            next_params = self._unless_loop(parsed.next_params, seen, parsed, "the feed")
             if next_params is None:  # the walk is complete: only now does the since-time move on
                 since, pending = max(filter(None, (since, pending)), default=None), None
             cursor = {
@@ -142,6 +144,26 @@ class FacebookSource:
                 break
             params = next_params
         yield from self._comment_walks(cursor, recent, ctx)
+
+    def _unless_loop(
+        self, next_params: dict[str, str] | None, seen: list[dict[str, str]], parsed: Parsed, walk: str
+    ) -> dict[str, str] | None:
+        """``next_params``, or None (the walk ends there) when the walk already requested them: Graph sent a
+        ``paging.next`` that leads back (a loop), said in the page's skipped items; else they are ``seen``."""
+        if next_params is None:
+            return None
+        if next_params in seen:
+            after = next_params.get("after")
+            cursor = f"the paging cursor {after!r}" if after else "a paging.next"
+            reason = (
+                f"Facebook sent {cursor} a second time in one walk (a paging loop): the walk ended there; "
+                "the next run goes on from what it read"
+            )
+            parsed.skipped.append(skipped_item("the rest", None, None, reason, walk))
+            log.warning("source %r: %s: %s", self.name, walk, reason)
+            return None
+        seen.append(next_params)
+        return next_params
 
     def _feed_params(self, since: datetime | None) -> dict[str, str]:
         params = {"fields": FEED_FIELDS, "limit": PAGE_LIMIT}
@@ -161,6 +183,7 @@ class FacebookSource:
                 # Comments can show up late (moderation, slow replication): re-read an overlap.
                 params["since"] = str(int((last - self.comment_overlap).timestamp()))
             newest = last
+            seen = [params]
             while True:
                 try:
                     response = self.client.get(f"{post_id}/comments", params, ctx.now)
@@ -177,7 +200,9 @@ class FacebookSource:
                 parsed = parse_body(response.content, ctx, "comment", post_id)
                 if parsed.newest is not None and (newest is None or parsed.newest > newest):
                     newest = parsed.newest
-                next_params = parsed.next_params if parsed.next_params != params else None
+                next_params = self._unless_loop(
+                    parsed.next_params, seen, parsed, f"the comments of post {post_id}"
+                )
                 if next_params is None and newest is not None:
                     comments_since[post_id] = newest.isoformat()
                 cursor = {**cursor, "comments_since": dict(comments_since)}
