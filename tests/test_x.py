@@ -316,6 +316,38 @@ def test_lookup_where_every_post_is_gone_marks_them_deleted(store, fake_classifi
     assert store.deleted_at("x", "1860000000000000001") == later
 
 
+def test_an_author_x_could_not_find_is_not_a_post_gone():
+    # a 200 with data and errors: the user of the author_id expansion that X could not find was listed
+    # among the posts gone, and the metrics refresh marked the mention with that id deleted
+    author = "1860000000000000777"
+    body = {
+        "data": [{"id": "1860000000000000002", "text": "hi", "author_id": author}],
+        "errors": [
+            {
+                "value": author,
+                "detail": f"Could not find user with author_id: [{author}].",
+                "title": "Not Found Error",
+                "resource_type": "user",
+                "parameter": "author_id",
+                "resource_id": author,
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            },
+            {
+                "value": "1860000000000000001",
+                "detail": "Could not find tweet with ids: [1860000000000000001].",
+                "title": "Not Found Error",
+                "resource_type": "tweet",
+                "parameter": "ids",
+                "resource_id": "1860000000000000001",
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            },
+        ],
+    }
+    parsed = parse_response(json.dumps(body).encode(), NOW, "x-metrics")
+    assert [m.external_id for m in parsed.mentions] == ["1860000000000000002"]
+    assert parsed.not_found == ("1860000000000000001",)
+
+
 def test_the_lookup_walker_lists_gone_posts_and_writes_nothing(store, fake_classifier):
     """The refresh walker only reads: the posts X no longer has travel in the page's ``deleted``, and the
     pipeline marks them with the page, in one transaction (a failed page marks nothing)."""

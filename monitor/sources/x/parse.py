@@ -173,10 +173,11 @@ def parse_response(
         kept[mention.external_id] = mention
         mentions.append(mention)
         metrics.append(snap)
-    not_found = tuple(
+    not_found = tuple(  # the posts gone, not a user of the expansions (an author X could not find)
         str(e.get("resource_id") or e.get("value"))
         for e in errors
         if "not-found" in str(e.get("type", "")) + str(e.get("title", "")).lower()
+        and e.get("resource_type", "tweet") == "tweet"
     )
     meta = as_object(obj.get("meta"))
     return ParsedResponse(
