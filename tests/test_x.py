@@ -144,6 +144,20 @@ def test_429_records_the_reset_time_and_the_pipeline_skips_until_then(store, fak
     assert "rate limited until 2026-11-28T12:00:00+00:00" in report.errors[0]
 
 
+def test_a_429_without_a_reset_time_says_so_and_the_next_pass_tries_again(store, fake_classifier):
+    # the message read "next request allowed at None"
+    with replay.use_cassette("rate_limited_no_reset.yaml"):
+        report = run_pass(store, [search()], fake_classifier, NOW)
+    assert report.errors == [
+        "source 'x-search': X rate limit reached (429); X did not say until when (no x-rate-limit-reset); "
+        "the next run tries again"
+    ]
+    assert store.source_state("x-search").reset_at is None
+    with replay.use_cassette("rate_limited_no_reset.yaml") as cas:
+        run_pass(store, [search()], fake_classifier, NOW)
+        assert cas.play_count == 1
+
+
 def test_5xx_is_retried_a_bounded_number_of_times():
     with replay.use_cassette("server_errors_then_ok.yaml") as cas:
         [page] = list(search().fetch({}, NOW))

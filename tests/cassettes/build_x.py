@@ -308,6 +308,11 @@ CASSETTES = {
 }
 
 
+NO_RESET = search({}, status=429, payload=TOO_MANY, reason="Too Many Requests")
+del NO_RESET["response"]["headers"]["x-rate-limit-reset"]
+CASSETTES["rate_limited_no_reset"] = [NO_RESET]
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, interactions in CASSETTES.items():

@@ -86,9 +86,12 @@ class XCaller:
             return fn(**params)
         except tweepy.TooManyRequests as exc:
             reset_at = reset_from_epoch(exc.response.headers.get("x-rate-limit-reset"))
-            raise RateLimited(
-                self.source, f"X rate limit reached (429); next request allowed at {reset_at}", reset_at
-            ) from None
+            when = (
+                f"next request allowed at {reset_at}"
+                if reset_at
+                else "X did not say until when (no x-rate-limit-reset); the next run tries again"
+            )
+            raise RateLimited(self.source, f"X rate limit reached (429); {when}", reset_at) from None
         except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
             status = exc.response.status_code
             detail = "; ".join(exc.api_messages) if exc.api_messages else exc.response.reason
