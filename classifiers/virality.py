@@ -211,13 +211,18 @@ def forecast_parts(
     (``reach_adjustment``) scales what is still to come by ``exp(reach)``."""
     t = np.asarray(hours, dtype=float)
     e = np.asarray(engagement, dtype=float)
-    keep = np.isfinite(t) & np.isfinite(e) & (t > 0)
+    finite = np.isfinite(t) & np.isfinite(e)
+    # A count dated at or before the post's creation (the platform's clock ahead of ours) says nothing of
+    # the rate, but it was seen: the forecast is never below it.
+    before = e[finite & (t <= 0)]
+    floor = max(float(before.max()), 0.0) if len(before) else 0.0
+    keep = finite & (t > 0)
     t, e = t[keep], e[keep]
     if len(t) == 0:
-        return ForecastParts(0.0, 0.0, 0.0, 0.0, 0.0)
+        return ForecastParts(0.0, floor, 0.0, 0.0, 0.0)
     order = np.argsort(t, kind="stable")
     t, e = t[order], np.maximum.accumulate(np.maximum(e[order], 0.0))  # counters never go down
-    seen, age = float(e[-1]), float(t[-1])
+    seen, age = max(float(e[-1]), floor), float(t[-1])
     if age >= horizon:
         return ForecastParts(age, seen, 0.0, 0.0, 0.0)
     window = min(max(WINDOW_MIN_HOURS, WINDOW_SHARE * age), age)

@@ -78,6 +78,21 @@ def test_forecast_never_below_what_was_seen():
     assert v.velocity_per_hour == 0.0
 
 
+def test_counts_dated_at_or_before_the_posts_creation_are_still_seen():
+    """A platform's clock ahead of ours gives a creation time after our own snapshot of the post (up to a
+    day ahead is stored), or the same second: its counts were seen all the same. The forecast is never
+    below them, and a post at 5,000 interactions still scores as one that spreads."""
+    ahead = [MetricSnapshot(at=T0 - timedelta(minutes=10), likes=4000, shares=500)]
+    for snaps, created in ((ahead, T0), ([MetricSnapshot(at=T0, likes=4000, shares=500)], T0)):
+        v = score_virality(snaps, created, followers=1000, now=T0)
+        assert v.engagement == 5000
+        assert 5000 <= v.forecast_low <= v.forecast_24h <= v.forecast_high
+        assert v.score >= 60
+    # a count dated before creation, then a recount below it: still never below what was seen
+    assert min(forecast([0.0, 0.5], [5000.0, 4800.0])) >= 5000.0
+    assert forecast([-0.2, 0.0], [300.0, 5000.0]) == (5000.0, 5000.0, 5000.0)
+
+
 def test_no_engagement_scores_zero():
     v = score_virality([], T0, followers=None, now=T0 + timedelta(hours=2))
     assert (v.score, v.forecast_24h, v.velocity_per_hour, v.age_hours) == (0.0, 0.0, 0.0, 2.0)
