@@ -7,8 +7,9 @@ a new audience, so it counts double. Views are not engagement (not every platfor
 are orders of magnitude larger): they enter the score's reach, below.
 
 *Velocity* is engagement gained per hour between the two latest observations (the post's creation counts
-as an observation of zero). *Acceleration* is the change of velocity per hour between the last two
-intervals.
+as an observation of zero; a count below an earlier one, a platform's recount, gains nothing, and getting
+back to the earlier count gains nothing either). *Acceleration* is the change of velocity per hour between
+the last two intervals.
 
 *Forecast.* Attention to a post decays as a power law of its age, not exponentially (Zhao et al. 2015,
 "SEISMIC"; Kobayashi & Lambiotte 2016, "TiDeH"): its long tail is what an exponential memory misses. The
@@ -74,6 +75,7 @@ celebrity's post with the same numbers.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -276,8 +278,9 @@ def score_virality(
     age = max((now - created_at).total_seconds() / 3600.0, 0.0)
     hours = [0.0] + [max((s.at - created_at).total_seconds() / 3600.0, 0.0) for s in snaps]
     eng = [0.0] + [float(s.engagement) for s in snaps]
-    # Velocity and acceleration over the latest intervals (ignore zero-length ones).
-    pts = [(h, e) for h, e in zip(hours, eng)]
+    # Velocity and acceleration over the latest intervals (ignore zero-length ones), on the counts so far
+    # at their highest: a recount that dips and comes back is no growth, as in the forecast.
+    pts = [(h, e) for h, e in zip(hours, itertools.accumulate(eng, max))]
     dedup: list[tuple[float, float]] = []
     for h, e in pts:
         if dedup and h - dedup[-1][0] < 1e-6:

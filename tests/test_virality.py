@@ -93,6 +93,22 @@ def test_counts_dated_at_or_before_the_posts_creation_are_still_seen():
     assert forecast([-0.2, 0.0], [300.0, 5000.0]) == (5000.0, 5000.0, 5000.0)
 
 
+def test_a_recount_that_dips_and_comes_back_is_not_growth():
+    """A platform's recount reports 0 for a while, then the count it had: nothing was gained, the post
+    is as stalled as before, and the glitch does not lift its score over the alert rule's 60."""
+
+    def history(*minutes_likes):
+        return [MetricSnapshot(at=T0 + timedelta(minutes=m), likes=c) for m, c in minutes_likes]
+
+    steady = score_virality(history((60, 280), (120, 300), (180, 300)), T0, followers=2000)
+    v = score_virality(history((60, 280), (120, 300), (150, 0), (180, 300)), T0, followers=2000)
+    assert (v.velocity_per_hour, v.forecast_24h, v.score) == (0.0, steady.forecast_24h, steady.score)
+    assert v.score < 60
+    # a dip to a lower count that then grows past the old one gains only what is beyond it
+    dip = history((60, 280), (120, 300), (150, 250), (180, 330))
+    assert score_virality(dip, T0, followers=2000).velocity_per_hour == 60.0
+
+
 def test_no_engagement_scores_zero():
     v = score_virality([], T0, followers=None, now=T0 + timedelta(hours=2))
     assert (v.score, v.forecast_24h, v.velocity_per_hour, v.age_hours) == (0.0, 0.0, 0.0, 2.0)
