@@ -304,6 +304,33 @@ def test_quotes_and_retweets_of_watched_posts_show_who_shared_them(store, fake_c
     assert page.cursor["quotes:1860000000000000002"]["next_token"] is None
 
 
+def test_a_retweeters_token_sent_again_ends_the_walk_with_a_message(store, fake_classifier):
+    # the retweeters walk (5 pages a run) followed the loop round and saved a token of it: every run
+    # read the same pages again and never reached the end
+    token = "7140dibdnow9c7btw3w2btq4o8mxl6v3y4k2dzsqj0cbb"
+    src = XSource(
+        "x-quotes", "quotes", make_client(TOKEN), watched=lambda: ["1860000000000000002"], backoff=0
+    )
+    with replay.use_cassette("retweeters_token_loop.yaml", allow_playback_repeats=False) as cas:
+        _quotes, *pages = list(src.fetch({}, NOW))
+        assert cas.play_count == 4
+    assert [[s.sharer_handle for s in p.shares] for p in pages] == [["noa_k"], ["yossi_b"], ["shira_m"]]
+    reason = (
+        "skipped the rest of the retweeters of 1860000000000000002: X sent the pagination token "
+        f"{token!r} a second time in one walk (a pagination loop): the walk ended there; the next run "
+        "reads the retweeters again from the newest"
+    )
+    assert [[str(s) for s in p.skipped] for p in pages] == [[], [], [reason]]
+    assert pages[-1].cursor["retweets:1860000000000000002"] == {"next_token": None}
+    assert pages[-1].cursor["reads"] == {"day": "2026-11-20", "count": 3}
+    parsed = parse_response(cassette_items("search_paginated_then_since").encode(), NOW, "x-search")
+    store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
+    with replay.use_cassette("retweeters_token_loop.yaml", allow_playback_repeats=False):
+        report = run_pass(store, [src], fake_classifier, NOW)
+    assert report.errors == [f"source 'x-quotes': {reason}"]
+    assert [s.handle for s in store.shares("x", "1860000000000000002")] == ["noa_k", "yossi_b", "shira_m"]
+
+
 def test_a_stale_since_id_restarts_the_walk_instead_of_failing_forever():
     cursor = {"since_id": "1700000000000000000", "next_token": None, "pending_newest": None}
     with replay.use_cassette("stale_since_id.yaml") as cas:

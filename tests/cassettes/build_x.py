@@ -135,13 +135,20 @@ def interaction(path, params, status=200, payload=None, headers=None, reason="OK
     }
 
 
-def retweeters(tweet_id, users):
-    """GET /2/tweets/:id/retweeted_by: user objects, newest first."""
-    query = urlencode(sorted({"max_results": "100", "user.fields": FIELDS["user.fields"]}.items()))
+def retweeters(tweet_id, users, token=None, next_token=None):
+    """GET /2/tweets/:id/retweeted_by: user objects, newest first; ``token`` is the page's
+    pagination_token, ``next_token`` the one the page sends on."""
+    params = {"max_results": "100", "user.fields": FIELDS["user.fields"]}
+    if token:
+        params["pagination_token"] = token
+    query = urlencode(sorted(params.items()))
+    meta = {"result_count": len(users)}
+    if next_token:
+        meta["next_token"] = next_token
     item = interaction(
         f"/2/tweets/{tweet_id}/retweeted_by",
         {},
-        payload={"data": users, "meta": {"result_count": len(users)}},
+        payload={"data": users, "meta": meta},
     )
     item["request"]["uri"] = f"{API}/2/tweets/{tweet_id}/retweeted_by?{query}"
     return item
@@ -307,6 +314,24 @@ CASSETTES = {
     ],
 }
 
+RT_LOOP_TOKEN = "7140dibdnow9c7btw3w2btq4o8mxl6v3y4k2dzsqj0cbb"
+CASSETTES["retweeters_token_loop"] = [
+    # the watched post has no quotes; its retweeters' third page sends the second page's token again
+    interaction(f"/2/tweets/{T2['id']}/quote_tweets", {}, payload={"meta": {"result_count": 0}}),
+    retweeters(T2["id"], [USERS[0]], next_token=RT_LOOP_TOKEN),
+    retweeters(
+        T2["id"],
+        [user("1003", "yossi_b", "יוסי ב.", 88)],
+        token=RT_LOOP_TOKEN,
+        next_token="7140dibdnow9c7btw3w2bu0z1hl5d3kzwq1r7t6e0f8xx",
+    ),
+    retweeters(
+        T2["id"],
+        [user("1004", "shira_m", "שירה מ.", 1200)],
+        token="7140dibdnow9c7btw3w2bu0z1hl5d3kzwq1r7t6e0f8xx",
+        next_token=RT_LOOP_TOKEN,
+    ),
+]
 
 NO_RESET = search({}, status=429, payload=TOO_MANY, reason="Too Many Requests")
 del NO_RESET["response"]["headers"]["x-rate-limit-reset"]

@@ -8,8 +8,8 @@
 
 Pagination follows ``next_token``; ``since_id`` advances only after the last page, and a pagination token
 in the cursor resumes an interrupted walk, so nothing is lost or repeated; a token sent twice in one walk
-(a loop) ends it, reported as the rest of the walk skipped. Reads are counted per UTC day
-against a budget shared by the X sources.
+(a loop) ends it, reported as the rest of the walk skipped (the retweeters' walk too). Reads are counted
+per UTC day against a budget shared by the X sources.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import requests
 import tweepy
 
 from monitor.errors import ConfigError, RateLimited
-from monitor.records import SourcePage, skipped_item
+from monitor.records import SkippedItem, SourcePage, skipped_item
 from monitor.sources.base import as_object
 from monitor.sources.x.client import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, StaleCursor, XCaller
 from monitor.sources.x.parse import parse_response, parse_retweeters
@@ -210,9 +210,12 @@ class XSource:
     def _retweeters(
         self, cursor: dict, now: datetime, budget: ReadBudget, tweet_id: str
     ) -> Iterator[SourcePage]:
-        """Who retweeted a watched post, up to ``RETWEET_PAGES`` pages a run, resuming where it stopped."""
+        """Who retweeted a watched post, up to ``RETWEET_PAGES`` pages a run, resuming where it stopped.
+        A pagination token X sends a second time in one walk (a loop) ends the walk there, as if it were
+        the last page, and is reported as the rest of the walk skipped: no run saves a token of the loop."""
         key = f"retweets:{tweet_id}"
         token = (cursor.get(key) or {}).get("next_token")
+        seen = {token}
         for _ in range(RETWEET_PAGES):
             budget.check(self.name, now)
             response = self.call(
@@ -225,7 +228,18 @@ class XSource:
             )
             shares, token = parse_retweeters(response.content, now, tweet_id, self.name)
             budget.count += len(shares)
+            skipped: tuple[SkippedItem, ...] = ()
+            if token is not None and token in seen:
+                what = f"the retweeters of {tweet_id}"
+                reason = (
+                    f"X sent the pagination token {token!r} a second time in one walk (a pagination loop): "
+                    "the walk ended there; the next run reads the retweeters again from the newest"
+                )
+                skipped = (skipped_item("the rest", None, None, reason, what),)
+                log.warning("source %r: %s: %s", self.name, what, reason)
+                token = None
+            seen.add(token)
             cursor = {**cursor, key: {"next_token": token}, "reads": budget.as_cursor()}
-            yield SourcePage(mentions=(), cursor=cursor, shares=tuple(shares))
+            yield SourcePage(mentions=(), cursor=cursor, shares=tuple(shares), skipped=skipped)
             if token is None:
                 return
