@@ -144,6 +144,15 @@ def test_429_records_the_reset_time_and_the_pipeline_skips_until_then(store, fak
     assert "rate limited until 2026-11-28T12:00:00+00:00" in report.errors[0]
 
 
+def test_the_429_message_writes_its_time_in_iso_format_as_facebook_does():
+    # it read "next request allowed at 2026-11-28 12:00:00+00:00" (str of the datetime)
+    with replay.use_cassette("rate_limited.yaml"), pytest.raises(RateLimited) as err:
+        list(search().fetch({}, NOW))
+    assert str(err.value) == (
+        "source 'x-search': X rate limit reached (429); next request allowed at 2026-11-28T12:00:00+00:00"
+    )
+
+
 def test_a_429_without_a_reset_time_says_so_and_the_next_pass_tries_again(store, fake_classifier):
     # the message read "next request allowed at None"
     with replay.use_cassette("rate_limited_no_reset.yaml"):

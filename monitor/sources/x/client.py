@@ -87,7 +87,7 @@ class XCaller:
         except tweepy.TooManyRequests as exc:
             reset_at = reset_from_epoch(exc.response.headers.get("x-rate-limit-reset"))
             when = (
-                f"next request allowed at {reset_at}"
+                f"next request allowed at {reset_at.isoformat()}"
                 if reset_at
                 else "X did not say until when (no x-rate-limit-reset); the next run tries again"
             )
