@@ -93,6 +93,40 @@ def test_a_pagination_token_sent_again_ends_the_walk_with_a_message(store, fake_
     assert (second.new_mentions, second.errors) == (1, [])
 
 
+def test_what_x_would_not_send_in_a_timeline_page_is_reported_once_and_the_page_kept(
+    store, fake_classifier, caplog
+):
+    # a 200 with errors (a suspended author, a post of a protected author, a post gone): the good posts
+    # were stored, the errors reported nowhere
+    reasons = [
+        "skipped user (id 1005): X sent an error instead (Forbidden, resource-not-found): User has been "
+        "suspended: [1005]. (their post(s) 1860000000000000011 kept, with an unknown author)",
+        "skipped tweet (id 1860000000000000012): X sent an error instead (Authorization Error, "
+        "not-authorized-for-resource): Sorry, you are not authorized to see the Tweet with ids: "
+        "[1860000000000000012].",
+        "skipped tweet (id 1860000000000000013): X sent an error instead (Not Found Error, "
+        "resource-not-found): Could not find tweet with ids: [1860000000000000013].",
+    ]
+    mentions = XSource("x-mentions", "mentions", make_client(TOKEN), account_id="42", backoff=0)
+    with replay.use_cassette("timeline_item_errors.yaml"):
+        [page] = list(search().fetch({}, NOW))
+    assert [m.external_id for m in page.mentions] == ["1860000000000000011", "1860000000000000003"]
+    assert page.mentions[0].author_handle == "unknown"
+    assert [str(s) for s in page.skipped] == reasons
+    caplog.clear()
+    caplog.set_level(logging.WARNING)
+    with replay.use_cassette("timeline_item_errors.yaml", allow_playback_repeats=False):
+        report = run_pass(store, [search(), mentions], fake_classifier, NOW)
+    assert report.new_mentions == 2 and report.skipped == 6
+    assert report.errors == [f"source {name!r}: {r}" for name in ("x-search", "x-mentions") for r in reasons]
+    logged = [r.getMessage() for r in caplog.records if r.name == "repmon.sources.x"]
+    assert logged == report.errors  # one line each, logged once
+    assert store.source_state("x-mentions").last_error == (
+        f"the last poll skipped 3 item(s) it could not read: source 'x-mentions': {reasons[0]} "
+        "(and 2 more: see the pass report)"
+    )
+
+
 def test_records_and_byte_exact_hebrew_payload():
     raw = cassette_items("search_paginated_then_since").encode("utf-8")
     parsed = parse_response(raw, NOW, "x-search")

@@ -333,6 +333,44 @@ CASSETTES["retweeters_token_loop"] = [
     ),
 ]
 
+# a 200 whose errors name what X would not send: the author of a post kept (suspended), a post of a
+# protected author, a post gone
+T_SUSPENDED = tweet("1860000000000000011", "@CafeLimonIL שירות גרוע", "1005", "2026-11-20T11:40:00.000Z")
+ITEM_ERRORS = [
+    {
+        "value": "1005",
+        "detail": "User has been suspended: [1005].",
+        "title": "Forbidden",
+        "resource_type": "user",
+        "parameter": "author_id",
+        "resource_id": "1005",
+        "section": "includes",
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    },
+    {
+        "value": "1860000000000000012",
+        "detail": "Sorry, you are not authorized to see the Tweet with ids: [1860000000000000012].",
+        "title": "Authorization Error",
+        "resource_type": "tweet",
+        "parameter": "ids",
+        "resource_id": "1860000000000000012",
+        "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
+    },
+    {
+        "value": "1860000000000000013",
+        "detail": "Could not find tweet with ids: [1860000000000000013].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "ids",
+        "resource_id": "1860000000000000013",
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    },
+]
+CASSETTES["timeline_item_errors"] = [
+    search({}, payload={**page([T_SUSPENDED, T1]), "errors": ITEM_ERRORS}),
+    interaction("/2/users/42/mentions", {}, payload={**page([T_SUSPENDED, T1]), "errors": ITEM_ERRORS}),
+]
+
 NO_RESET = search({}, status=429, payload=TOO_MANY, reason="Too Many Requests")
 del NO_RESET["response"]["headers"]["x-rate-limit-reset"]
 CASSETTES["rate_limited_no_reset"] = [NO_RESET]

@@ -78,6 +78,9 @@ class ParsedResponse:
     metrics: tuple[MentionMetrics, ...]
     skipped: tuple[SkippedItem, ...] = ()
     not_found: tuple[str, ...] = ()
+    # the per-item errors of the body (a tweet or user X would not send: not found, suspended, protected),
+    # one item each naming the resource and X's reason; the posts gone are in ``not_found`` as well
+    errors: tuple[SkippedItem, ...] = ()
     next_token: str | None = None
     newest_id: str | None = None
     result_count: int = 0
@@ -114,7 +117,8 @@ def parse_response(
     unknown author; a tweet with a bad id, time, counter or text, that ``mention_problems`` refuses, or with
     the id of an earlier tweet of the body but another text or time, is skipped and listed in ``skipped``
     (the same tweet twice is kept once). A body that is an API error, not JSON, holds a key twice, or is not
-    an X response raises ``BadPayload``.
+    an X response raises ``BadPayload``. The per-item errors of a body that has them (a 200 with ``errors``)
+    are listed in ``errors``, and the ids of the posts X no longer has in ``not_found``.
     """
     try:
         obj = load_json(body)
@@ -179,16 +183,44 @@ def parse_response(
         if "not-found" in str(e.get("type", "")) + str(e.get("title", "")).lower()
         and e.get("resource_type", "tweet") == "tweet"
     )
+    item_errors: list[SkippedItem] = []
+    for error in errors:
+        if (item := _item_error(error, mentions)) not in item_errors:  # the same error twice: once
+            item_errors.append(item)
     meta = as_object(obj.get("meta"))
     return ParsedResponse(
         mentions=tuple(mentions),
         metrics=tuple(metrics),
         skipped=tuple(skipped),
         not_found=not_found,
+        errors=tuple(item_errors),
         next_token=meta.get("next_token"),
         newest_id=meta.get("newest_id"),
         result_count=len(data),
     )
+
+
+def _item_error(error: dict, mentions: list[Mention]) -> SkippedItem:
+    """One per-item error of a 200 response as a skipped item: the resource (a tweet, a user) X named, and
+    its reason in X's words; a user's posts kept in the response are named (kept with an unknown author)."""
+    kind = {"tweet": "tweet", "user": "user"}.get(str(error.get("resource_type", "tweet")), "item")
+    rid = error.get("resource_id") or error.get("value")
+    rid = str(rid) if isinstance(rid, int) and not isinstance(rid, bool) else rid
+    problem = str(error.get("type") or "").rsplit("/", 1)[-1]
+    title, detail = (_error_text(error.get(k)) for k in ("title", "detail"))
+    named = ", ".join(t for t in (title, _error_text(problem)) if t and t != "about:blank")
+    reason = "X sent an error instead" + (f" ({named})" if named else "") + (f": {detail}" if detail else "")
+    if kind == "user" and (theirs := [m.external_id for m in mentions if m.author_id == rid]):
+        reason += f" (their post(s) {', '.join(theirs)} kept, with an unknown author)"
+    return skipped_item(kind, None, rid, reason)
+
+
+def _error_text(value: object, limit: int = 300) -> str:
+    """A text of an X error, on one line and cut at ``limit`` characters; '' if it is not a text."""
+    if not isinstance(value, str):
+        return ""
+    text = " ".join(value.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _tweet(

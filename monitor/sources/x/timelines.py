@@ -155,14 +155,14 @@ class XSource:
                 seen = {None}
                 continue
             parsed = parse_response(response.content, now, self.name, self.account_id)
-            for item in parsed.skipped:
+            skipped = parsed.skipped + parsed.errors  # what X would not send (an error item) is reported too
+            for item in skipped:
                 log.warning("source %r: %s", self.name, item)
             budget.count += parsed.result_count
             newest = parsed.newest_id or max((m.external_id for m in parsed.mentions), key=int, default=None)
             if token is None and newest:
                 pending = newest
             token = parsed.next_token
-            skipped = parsed.skipped
             if token is not None and token in seen:
                 what = f"the quotes of {tweet_id}" if tweet_id else f"the {self.kind}"
                 reason = (
