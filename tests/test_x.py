@@ -258,6 +258,39 @@ def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fa
     assert capture.sha256 == hashlib.sha256(capture.body).hexdigest()
 
 
+def test_a_post_x_refuses_to_show_in_a_refresh_is_reported_and_not_marked_deleted(store, fake_classifier):
+    # a post whose author went protected ("not-authorized-for-resource") was neither refreshed nor marked,
+    # without a word; a post X could not find is still marked deleted, without a message
+    for index in (0, 1):
+        parsed = parse_response(
+            cassette_items("search_paginated_then_since", index).encode(), NOW, "x-search"
+        )
+        store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    later = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    src = XMetricsSource(
+        "x-metrics",
+        make_client(TOKEN),
+        lambda: [r for r in store.open_mentions("x") if r.external_id != "1860000000000000003"],
+        backoff=0,
+    )
+    reason = (
+        "skipped tweet (id 1860000000000000002): X sent an error instead (Authorization Error, "
+        "not-authorized-for-resource): Sorry, you are not authorized to see the Tweet with ids: "
+        "[1860000000000000002]."
+    )
+    with replay.use_cassette("lookup_not_authorized.yaml"):
+        [page] = list(src.fetch({}, later))
+    assert [str(s) for s in page.skipped] == [reason]
+    assert page.deleted == (Gone("x", "1860000000000000001"),)
+    with replay.use_cassette("lookup_not_authorized.yaml"):
+        report = run_pass(store, [src], fake_classifier, later)
+    assert report.errors == [f"source 'x-metrics': {reason}"]
+    assert store.deleted_at("x", "1860000000000000002") is None  # it still exists
+    assert store.deleted_at("x", "1860000000000000001") == later
+    assert report.new_snapshots == 0
+
+
 def test_malformed_tweets_are_skipped_and_bad_bodies_rejected():
     parsed = parse_response(cassette_items("malformed").encode(), NOW, "x-search")
     # a tweet without created_at is no longer dropped: its id holds its time (a Snowflake)

@@ -370,6 +370,35 @@ CASSETTES["timeline_item_errors"] = [
     search({}, payload={**page([T_SUSPENDED, T1]), "errors": ITEM_ERRORS}),
     interaction("/2/users/42/mentions", {}, payload={**page([T_SUSPENDED, T1]), "errors": ITEM_ERRORS}),
 ]
+CASSETTES["lookup_not_authorized"] = [
+    # the refresh asks for two posts: one's author went protected (it still exists), the other is gone
+    interaction(
+        "/2/tweets",
+        {"ids": f"{T2['id']},{T3['id']}"},
+        payload={
+            "errors": [
+                {
+                    "value": T2["id"],
+                    "detail": f"Sorry, you are not authorized to see the Tweet with ids: [{T2['id']}].",
+                    "title": "Authorization Error",
+                    "resource_type": "tweet",
+                    "parameter": "ids",
+                    "resource_id": T2["id"],
+                    "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
+                },
+                {
+                    "value": T3["id"],
+                    "detail": f"Could not find tweet with ids: [{T3['id']}].",
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                    "parameter": "ids",
+                    "resource_id": T3["id"],
+                    "type": "https://api.twitter.com/2/problems/resource-not-found",
+                },
+            ]
+        },
+    )
+]
 
 NO_RESET = search({}, status=429, payload=TOO_MANY, reason="Too Many Requests")
 del NO_RESET["response"]["headers"]["x-rate-limit-reset"]

@@ -1,7 +1,10 @@
 """Counters of open X queue items: GET /2/tweets?ids= (up to 100 ids a call), on a decaying schedule.
 
 Posts that come back "not found" are listed in the page's ``deleted``: the pipeline marks them deleted in
-the same transaction that stores the page (their evidence stays). The walker never writes to the store.
+the same transaction that stores the page (their evidence stays). A post X answers with another error (its
+author went protected: "not-authorized-for-resource") still exists: it is reported among the page's skipped
+items, neither refreshed nor marked deleted. Errors about users (the author expansion) are not reported
+here: the refresh needs only the counters. The walker never writes to the store.
 """
 
 from __future__ import annotations
@@ -62,12 +65,15 @@ class XMetricsSource:
             budget.count += parsed.result_count
             cursor = {**cursor, "reads": budget.as_cursor(), "last_refresh": now.isoformat()}
             captures = tuple(Capture("x", m.external_id, m.raw) for m in parsed.mentions)
+            unread = tuple(  # posts X would not send though it has them (the gone are marked deleted)
+                e for e in parsed.errors if e.kind == "tweet" and e.external_id not in parsed.not_found
+            )
             yield SourcePage(
                 mentions=(),
                 metrics=parsed.metrics,
                 cursor=cursor,
                 captures=captures,
-                skipped=parsed.skipped,
+                skipped=parsed.skipped + unread,
                 deleted=tuple(Gone("x", i) for i in parsed.not_found),
             )
         if not due:
