@@ -6,10 +6,13 @@ Method
 a new audience, so it counts double. Views are not engagement (not every platform reports them, and they
 are orders of magnitude larger): they enter the score's reach, below.
 
-*Velocity* is engagement gained per hour between the two latest observations (the post's creation counts
-as an observation of zero; a count below an earlier one, a platform's recount, gains nothing, and getting
-back to the earlier count gains nothing either). *Acceleration* is the change of velocity per hour between
-the last two intervals.
+*Velocity* is engagement gained per hour between the latest observation and the latest earlier one at
+least ``MIN_RATE_INTERVAL_HOURS`` (5 minutes) before it (the post's creation counts as an observation of
+zero, and is used when even it is less than 5 minutes before; a count below an earlier one, a platform's
+recount, gains nothing, and getting back to the earlier count gains nothing either). Each source is polled
+on its own clock, so two snapshots of one post can be seconds apart: one like in 3 seconds is not 1,200
+an hour. *Acceleration* is the change of velocity per hour between that interval and the one before it,
+which ends where it starts and is at least 5 minutes long too (none when there is no such interval).
 
 *Forecast.* Attention to a post decays as a power law of its age, not exponentially (Zhao et al. 2015,
 "SEISMIC"; Kobayashi & Lambiotte 2016, "TiDeH"): its long tail is what an exponential memory misses. The
@@ -84,6 +87,9 @@ from datetime import datetime
 import numpy as np
 
 HORIZON_HOURS = 24.0
+# Velocity and acceleration are read over intervals of at least 5 minutes: snapshots seconds apart (each
+# source polled on its own clock) would turn one like into a rate of hundreds an hour.
+MIN_RATE_INTERVAL_HOURS = 5 / 60
 ONSET_HOURS = 1 / 60  # s0: the rate falls as 1 / (age + s0)
 WINDOW_SHARE = 0.25  # the current rate is read off the last quarter of the post's age...
 WINDOW_MIN_HOURS = 1 / 6  # ...but at least its last 10 minutes
@@ -260,6 +266,28 @@ def forecast(
     return parts.seen + parts.future, low, high
 
 
+_SAME_MOMENT_HOURS = 1e-6  # observations closer than this (3.6 ms) are the same moment
+
+
+def _rate_start(
+    pts: Sequence[tuple[float, float]], end: float, *, fall_back_to_creation: bool
+) -> tuple[float, float] | None:
+    """The latest observation at least ``MIN_RATE_INTERVAL_HOURS`` before ``end`` (``pts`` sorted by time,
+    the post's creation first; the last of those at one moment holds the highest count). When there is
+    none, the creation if ``fall_back_to_creation`` and it is before ``end`` at all, else None."""
+    start = None
+    for h, e in pts:
+        if h <= end - MIN_RATE_INTERVAL_HOURS + _SAME_MOMENT_HOURS:
+            start = (h, e)
+        else:
+            break
+    if start is None and fall_back_to_creation:
+        at_creation = [p for p in pts if p[0] - pts[0][0] < _SAME_MOMENT_HOURS]
+        if end - at_creation[-1][0] >= _SAME_MOMENT_HOURS:
+            start = at_creation[-1]
+    return start
+
+
 def score_virality(
     snapshots: Sequence[MetricSnapshot],
     created_at: datetime,
@@ -278,21 +306,18 @@ def score_virality(
     age = max((now - created_at).total_seconds() / 3600.0, 0.0)
     hours = [0.0] + [max((s.at - created_at).total_seconds() / 3600.0, 0.0) for s in snaps]
     eng = [0.0] + [float(s.engagement) for s in snaps]
-    # Velocity and acceleration over the latest intervals (ignore zero-length ones), on the counts so far
-    # at their highest: a recount that dips and comes back is no growth, as in the forecast.
-    pts = [(h, e) for h, e in zip(hours, itertools.accumulate(eng, max))]
-    dedup: list[tuple[float, float]] = []
-    for h, e in pts:
-        if dedup and h - dedup[-1][0] < 1e-6:
-            dedup[-1] = (dedup[-1][0], max(dedup[-1][1], e))
-        else:
-            dedup.append((h, e))
+    # Velocity and acceleration over the latest intervals of at least MIN_RATE_INTERVAL_HOURS, on the
+    # counts so far at their highest: a recount that dips and comes back is no growth, as in the forecast.
+    pts = list(zip(hours, itertools.accumulate(eng, max)))
     velocity = acceleration = 0.0
-    if len(dedup) >= 2:
-        (h1, e1), (h2, e2) = dedup[-2], dedup[-1]
+    h2, e2 = pts[-1]
+    start = _rate_start(pts, h2, fall_back_to_creation=True)
+    if start is not None:
+        h1, e1 = start
         velocity = max(e2 - e1, 0.0) / (h2 - h1)
-        if len(dedup) >= 3:
-            h0, e0 = dedup[-3]
+        before = _rate_start(pts, h1, fall_back_to_creation=False)
+        if before is not None:  # none when the interval above fell back to a creation under 5 minutes ago
+            h0, e0 = before
             v_prev = max(e1 - e0, 0.0) / (h1 - h0)
             acceleration = (velocity - v_prev) / ((h2 - h0) / 2)
     mid, low, high = forecast(hours, eng, reach=reach_adjustment(hours[-1], *sharer_reach(sharer_followers)))

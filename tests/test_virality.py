@@ -109,6 +109,48 @@ def test_a_recount_that_dips_and_comes_back_is_not_growth():
     assert score_virality(dip, T0, followers=2000).velocity_per_hour == 60.0
 
 
+def test_snapshots_seconds_apart_are_not_a_fast_spread():
+    """Each source is polled on its own clock, so one post can get two snapshots seconds apart: one more
+    like 3 seconds after a stalled post's last snapshot is not 1,200 an hour, nor speeding up, and does
+    not lift the post over the alert rule's 60. Rates are read over at least 5 minutes."""
+
+    def history(*minutes_likes):
+        return [MetricSnapshot(at=T0 + timedelta(minutes=m), likes=c) for m, c in minutes_likes]
+
+    stalled = history((60, 280), (120, 300), (180, 300))
+    assert score_virality(stalled, T0, followers=2000).score == 59.3
+    extra = [*stalled, MetricSnapshot(at=T0 + timedelta(minutes=180, seconds=3), likes=301)]
+    v = score_virality(extra, T0, followers=2000)
+    # one like over the hour since the snapshot at 2 hours, then 20 an hour the hour before: slowing down
+    assert v.velocity_per_hour == pytest.approx(1 / (1 + 3 / 3600), abs=1e-3)
+    assert v.acceleration_per_hour2 < 0
+    assert v.score < 60
+
+
+def test_a_real_fast_spread_over_ten_minute_snapshots_still_scores_high():
+    counts = [(10, 40), (20, 120), (30, 260), (40, 480)]
+    snaps = [MetricSnapshot(at=T0 + timedelta(minutes=m), likes=c) for m, c in counts]
+    v = score_virality(snaps, T0, followers=2000)
+    assert v.velocity_per_hour == pytest.approx(220 * 6)  # 220 in the last 10 minutes
+    assert v.acceleration_per_hour2 == pytest.approx((1320 - 840) * 6)  # midpoints 10 minutes apart
+    assert v.score > 60
+    # a snapshot 3 seconds after the last: the rate is read from the snapshot at 30 minutes
+    extra = MetricSnapshot(at=T0 + timedelta(minutes=40, seconds=3), likes=482)
+    late = score_virality([*snaps, extra], T0, followers=2000)
+    assert late.velocity_per_hour == pytest.approx(222 / (10 / 60 + 3 / 3600), abs=1e-3)
+    assert late.score > 60
+
+
+def test_a_post_seen_minutes_after_creation_reads_its_rate_from_creation():
+    """Under 5 minutes old there is no earlier observation 5 minutes back: the creation is used, and
+    with a single interval there is no acceleration."""
+    v = score_virality([MetricSnapshot(at=T0 + timedelta(minutes=2), likes=6)], T0, followers=2000)
+    assert (v.velocity_per_hour, v.acceleration_per_hour2) == (180.0, 0.0)
+    two = [MetricSnapshot(at=T0 + timedelta(minutes=m), likes=c) for m, c in [(2, 6), (4, 20)]]
+    v = score_virality(two, T0, followers=2000)
+    assert (v.velocity_per_hour, v.acceleration_per_hour2) == (300.0, 0.0)
+
+
 def test_no_engagement_scores_zero():
     v = score_virality([], T0, followers=None, now=T0 + timedelta(hours=2))
     assert (v.score, v.forecast_24h, v.velocity_per_hour, v.age_hours) == (0.0, 0.0, 0.0, 2.0)
