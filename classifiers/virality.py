@@ -22,7 +22,10 @@ reads the current rate off the latest window of the post's own history: the enga
 quarter of its age (at least 10 minutes). Under that law the engagement still to come by 24 hours is the
 window's gain times ``ln((24 h + s0) / (T + s0)) / ln((T + s0) / (T - w + s0))`` for age ``T``, window
 ``w`` and ``s0`` = 1 minute. Nothing in the power law is fitted: the law, the window and ``s0``
-were chosen on the fit part of the real cascades below (``RT1``-``RT35``), by median error.
+were chosen on the fit part of the real cascades below (``RT1``-``RT35``), by median error, at ages of
+10 minutes and more. A post younger than ``FORECAST_MIN_AGE_HOURS`` (10 minutes) is forecast as one of
+10 minutes with the same counts: what was seen was reached in at most that time, and read at its own age
+(seconds, or a creation time skewed by the platform's clock) the ratio above grows without bound.
 
 *Reach.* Who shared the post so far corrects the power law in the first hours: shares from accounts that
 reach many people keep a post spreading, shares from accounts with a few dozen followers mean it burns
@@ -94,6 +97,12 @@ ONSET_HOURS = 1 / 60  # s0: the rate falls as 1 / (age + s0)
 WINDOW_SHARE = 0.25  # the current rate is read off the last quarter of the post's age...
 WINDOW_MIN_HOURS = 1 / 6  # ...but at least its last 10 minutes
 BAND_FIT_HOURS = (1 / 6, 6.0)  # the band's quantiles were fitted on these ages
+# The forecast's law, window, s0 and reach constants were chosen and fitted on cascades watched from 10
+# minutes of age on (their snapshots every 10 minutes); the evaluation starts at 30 minutes. A post younger
+# than that (seen seconds after its creation, or after a creation time skewed by the platform's clock)
+# is forecast as a post of 10 minutes with the same counts: what was seen was reached in at most that
+# time. Read at its true age, 3 likes at 1 second forecast 1,320 and at 1 ms about 1.3 million.
+FORECAST_MIN_AGE_HOURS = BAND_FIT_HOURS[0]
 # log((1 + real future) / (1 + forecast future)) quantiles as c0 + c1 * log(hours) + c2 * log(hours)^2,
 # fitted on RT1-RT35 by `repmon evaluate-virality --cascades ../shared/datasets/virality-cascades --fit`.
 BAND_LOW = (-0.7976, 0.0312, -0.0843)
@@ -231,6 +240,8 @@ def forecast_parts(
     order = np.argsort(t, kind="stable")
     t, e = t[order], np.maximum.accumulate(np.maximum(e[order], 0.0))  # counters never go down
     seen, age = max(float(e[-1]), floor), float(t[-1])
+    if age < FORECAST_MIN_AGE_HOURS:  # as a post of the minimum age with these counts (see the constant)
+        t, e, age = np.array([FORECAST_MIN_AGE_HOURS]), e[-1:], FORECAST_MIN_AGE_HOURS
     if age >= horizon:
         return ForecastParts(age, seen, 0.0, 0.0, 0.0)
     window = min(max(WINDOW_MIN_HOURS, WINDOW_SHARE * age), age)
@@ -320,7 +331,8 @@ def score_virality(
             h0, e0 = before
             v_prev = max(e1 - e0, 0.0) / (h1 - h0)
             acceleration = (velocity - v_prev) / ((h2 - h0) / 2)
-    mid, low, high = forecast(hours, eng, reach=reach_adjustment(hours[-1], *sharer_reach(sharer_followers)))
+    reach_age = max(hours[-1], FORECAST_MIN_AGE_HOURS)  # the forecast's own age for a post that young
+    mid, low, high = forecast(hours, eng, reach=reach_adjustment(reach_age, *sharer_reach(sharer_followers)))
     views = max((sn.views for sn in snaps if sn.views is not None), default=None)
     score = virality_score(mid, followers, velocity, acceleration, views)
     return Virality(

@@ -151,6 +151,30 @@ def test_a_post_seen_minutes_after_creation_reads_its_rate_from_creation():
     assert (v.velocity_per_hour, v.acceleration_per_hour2) == (300.0, 0.0)
 
 
+def test_a_post_seen_seconds_after_creation_is_forecast_as_one_of_ten_minutes():
+    """The forecast's constants were fitted on posts 10 minutes old and older. A post seen 1 second or
+    1 ms after its (possibly skewed) creation time reached its counts in at most 10 minutes: it is
+    forecast as a post of 10 minutes with the same counts (at its true age, 1,320 and 1.3 million)."""
+
+    def three_likes(age, sharers):
+        return score_virality([MetricSnapshot(at=T0 + age, likes=3)], T0, 2000, sharer_followers=sharers)
+
+    for sharers in (None, [5_000_000, 40, 300]):
+        ten = three_likes(timedelta(minutes=10), sharers)
+        assert ten.forecast_24h < 20
+        for young in (timedelta(seconds=1), timedelta(milliseconds=1)):
+            v = three_likes(young, sharers)
+            assert (v.forecast_24h, v.forecast_low, v.forecast_high) == (
+                ten.forecast_24h,
+                ten.forecast_low,
+                ten.forecast_high,
+            )
+            assert v.score == ten.score < 60
+    assert forecast([1 / 3600], [3.0]) == forecast([1 / 6], [3.0])
+    # the earlier history of a young post does not matter either: all it saw came within 10 minutes
+    assert forecast([1 / 7200, 1 / 3600], [1.0, 3.0]) == forecast([1 / 6], [3.0])
+
+
 def test_no_engagement_scores_zero():
     v = score_virality([], T0, followers=None, now=T0 + timedelta(hours=2))
     assert (v.score, v.forecast_24h, v.velocity_per_hour, v.age_hours) == (0.0, 0.0, 0.0, 2.0)
