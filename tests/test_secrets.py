@@ -226,9 +226,18 @@ def test_a_token_graph_echoes_into_a_payload_never_reaches_the_database_or_evide
     token = current().facebook_page_token.get_secret_value()
     session = GraphSession()
 
+    def reply(request: requests.PreparedRequest, payload: dict) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response.url, response.request = 200, request.url, request
+        response.headers["content-type"] = "application/json"
+        response._content, response._content_consumed = json.dumps(payload).encode(), True
+        return response
+
     class Echo(requests.adapters.BaseAdapter):
         def send(self, request, **kwargs):
             nxt = f"https://graph.facebook.com/v25.0/{PAGE}_1/comments?access_token={token}&after=QVFI"
+            if "after=QVFI" in request.url:  # the pages the links lead to are the last ones (no paging loop)
+                return reply(request, {"data": []})
             comment = {"id": "1_2", "message": "true", "created_time": "2026-11-20T10:05:00+0000"}
             post = {
                 "id": f"{PAGE}_1",
@@ -237,12 +246,7 @@ def test_a_token_graph_echoes_into_a_payload_never_reaches_the_database_or_evide
                 "from": {"id": "555", "name": "Dana"},
                 "comments": {"data": [comment], "paging": {"next": nxt}},
             }
-            body = json.dumps({"data": [post], "paging": {"next": f"{nxt}&x=1"}})
-            response = requests.Response()
-            response.status_code, response.url, response.request = 200, request.url, request
-            response.headers["content-type"] = "application/json"
-            response._content, response._content_consumed = body.encode(), True
-            return response
+            return reply(request, {"data": [post], "paging": {"next": f"{nxt}&x=1"}})
 
         def close(self):
             pass
