@@ -231,20 +231,26 @@ def test_401_names_the_setting_and_never_the_token(store, fake_classifier, caplo
     assert TOKEN not in logged and "Bearer" not in logged  # ...but never the token
 
 
-def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fake_classifier):
+def _stored_search_and_refresh(store, fake_classifier) -> tuple[XMetricsSource, datetime]:
+    """The search cassette's two pages stored and classified, and a metrics refresh of its posts but the
+    third, an hour later: the source and that time."""
     for index in (0, 1):
         parsed = parse_response(
             cassette_items("search_paginated_then_since", index).encode(), NOW, "x-search"
         )
         store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
     run_pass(store, [], fake_classifier, NOW)
-    later = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
     src = XMetricsSource(
         "x-metrics",
         make_client(TOKEN),
         lambda: [r for r in store.open_mentions("x") if r.external_id != "1860000000000000003"],
         backoff=0,
     )
+    return src, datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+
+
+def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fake_classifier):
+    src, later = _stored_search_and_refresh(store, fake_classifier)
     with replay.use_cassette("lookup_deleted.yaml"):
         report = run_pass(store, [src], fake_classifier, later)
     assert report.new_snapshots == 1
@@ -261,19 +267,7 @@ def test_metric_refresh_marks_missing_posts_deleted_and_keeps_evidence(store, fa
 def test_a_post_x_refuses_to_show_in_a_refresh_is_reported_and_not_marked_deleted(store, fake_classifier):
     # a post whose author went protected ("not-authorized-for-resource") was neither refreshed nor marked,
     # without a word; a post X could not find is still marked deleted, without a message
-    for index in (0, 1):
-        parsed = parse_response(
-            cassette_items("search_paginated_then_since", index).encode(), NOW, "x-search"
-        )
-        store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
-    run_pass(store, [], fake_classifier, NOW)
-    later = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
-    src = XMetricsSource(
-        "x-metrics",
-        make_client(TOKEN),
-        lambda: [r for r in store.open_mentions("x") if r.external_id != "1860000000000000003"],
-        backoff=0,
-    )
+    src, later = _stored_search_and_refresh(store, fake_classifier)
     reason = (
         "skipped tweet (id 1860000000000000002): X sent an error instead (Authorization Error, "
         "not-authorized-for-resource): Sorry, you are not authorized to see the Tweet with ids: "
