@@ -31,6 +31,10 @@ HOME = {"manager": "queue", "legal": "legal", "owner": "overview"}
 # Material icon's favicon from fonts.gstatic.com (an emoji becomes an inline data: image). The dashboard
 # fetches nothing from the internet (tests/test_hardening.py).
 st.set_page_config(page_title="repmon", layout="wide")
+# The tables' own CSV export and copy write a post that starts with "=" as a live spreadsheet formula: off,
+# however the app is started. The Queue and Legal pages download CSV with such cells as text
+# (ui.queue_download).
+st.set_option("client.disableDataExport", True)
 user = auth.current_user()
 # The signed-in user's language (the sign-in page: REPMON_UI_LANGUAGE), its direction on the whole page.
 lang = ui.language()

@@ -9,12 +9,17 @@ style block that lays the whole app out right to left in Hebrew: Streamlit has n
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from dashboard import data, views
 from monitor import i18n
 from monitor.settings import current
+
+if TYPE_CHECKING:
+    from monitor.records import QueueFilter
+    from monitor.storage import Store
 
 # Right to left: the app's root, main pane and sidebar read right to left and the sidebar moves to the
 # right (Streamlit lays them out as a flex row, which follows the direction). Tables, alerts and captions
@@ -101,3 +106,26 @@ def evidence_download(item_id: int, prefix: str, lang: str, *, show_name: bool =
     )
     name = f"{views.number(bundle[1], lang)} · " if show_name else ""
     st.caption(f"{name}SHA-256 {views.number(bundle[3], lang)}")
+
+
+def queue_download(store: Store, flt: QueueFilter, total: int, lang: str, key: str) -> None:
+    """A button that downloads every item ``flt`` matches (at most ``views.EXPORT_LIMIT``) as a CSV file
+    (``views.queue_csv``), made when clicked. The tables' own CSV export is turned off (``dashboard/app.py``
+    sets ``client.disableDataExport``): it writes a post that starts with "=" as a live spreadsheet
+    formula."""
+    _, n_ = i18n.gettext_for(lang), i18n.ngettext_for(lang)
+    count = min(total, views.EXPORT_LIMIT)
+    day = datetime.now(timezone()).strftime("%Y-%m-%d")
+    st.download_button(
+        n_("Download {n} item as CSV", "Download {n} items as CSV", count).format(n=count),
+        lambda: views.queue_csv(store.queue(flt, limit=views.EXPORT_LIMIT), lang, timezone()),
+        file_name=f"repmon-{key}-{day}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        help=_(
+            "Whole posts with their labels, scores and links, for a spreadsheet. A post that starts "
+            "like a formula (=, +, -, @) is written as text."
+        )
+        + (_(" Only the first {n} items.").format(n=views.EXPORT_LIMIT) if count < total else ""),
+    )

@@ -9,6 +9,7 @@ characters shown as markers, names isolated), so an override in a handle cannot 
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -270,3 +271,54 @@ def queue_columns(lang: str) -> dict[str, str]:
         "status": _("status"),
         "assignee": _("assignee"),
     }
+
+
+EXPORT_LIMIT = 5000  # items in one CSV download of the queue
+
+
+def queue_csv(items: Sequence[QueueItem], lang: str = "en", tz: tzinfo = UTC) -> bytes:
+    """The items as a CSV file a spreadsheet opens right: headings in ``lang``, the whole post (hidden
+    characters as markers), times in ``tz`` as YYYY-MM-DD HH:MM, UTF-8 with a byte-order mark (without
+    it Excel reads Hebrew as Latin-1). Every cell is written through ``defusedcsv``: a post or a name that
+    starts with = + - @ | or % (a spreadsheet formula such as ``=HYPERLINK(...)``) gets a leading
+    apostrophe, so the spreadsheet shows it as text instead of running it."""
+    from defusedcsv import csv
+
+    _ = gettext_for(lang)
+    heads = [
+        "#", _("posted"), _("where"), _("author"), _("followers"), _("label"), _("score"),
+        _("defamation score"), _("boycott score"), _("priority"), _("virality"), _("status"),
+        _("assignee"), _("SLA due"), _("link"), _("post"),
+    ]  # fmt: skip
+
+    def at(moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(heads)
+    for it in items:
+        writer.writerow(
+            [
+                it.id,
+                at(it.created_at),
+                name_of(PLATFORM_NAMES, it.platform, lang) + (_(" · our page") if it.own_page else ""),
+                for_terminal(it.author),
+                "" if it.author_followers is None else it.author_followers,
+                label_name(it.label, lang),
+                f"{it.scores.get(it.label or '', 0.0):.2f}",
+                f"{it.scores.get('defamation', 0.0):.2f}",
+                f"{it.scores.get('boycott', 0.0):.2f}",
+                f"{it.priority:.1f}",
+                "" if it.virality is None else round(it.virality),
+                status_name(it.status, lang),
+                it.assignee or "",
+                at(it.sla_due_at),
+                safe_url(it.url) or "",
+                for_terminal(it.text, text=True),
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -221,6 +221,20 @@ def test_queue_bulk_assign_and_dismiss(db):
     assert [(e.actor, e.action) for e in audit] == [("maya", "assign"), ("maya", "dismiss")]
 
 
+def test_queue_and_legal_download_csv_and_the_tables_own_export_is_off(db):
+    from streamlit import config
+
+    at = app("manager")
+    no_exception(at)
+    (download,) = at.get("download_button")
+    assert download.proto.label == "Download 5 items as CSV" and download.key == "queue_csv"
+    # The tables' own export writes "=..." as a live formula (tests/test_csv_export.py has the safe one).
+    assert config.get_option("client.disableDataExport") is True
+    legal = app("legal")
+    no_exception(legal)
+    assert [d.key for d in legal.get("download_button")] == ["legal_csv"]
+
+
 def test_legal_sees_the_queue_but_no_bulk_actions(db):
     at = app("legal")
     at = page(at, "queue")

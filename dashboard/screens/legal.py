@@ -41,6 +41,7 @@ st.dataframe(
     height=min(38 + 35 * len(items), 400),
     column_config={key: st.column_config.Column(head) for key, head in views.queue_columns(lang).items()},
 )
+ui.queue_download(store, flt, total, lang, "legal")
 
 choices = {
     it.id: f"#{it.id} · {views.label_text(it.label, lang)} · {views.excerpt(it.text, 70)}" for it in items

@@ -125,6 +125,7 @@ table = st.dataframe(
                                                     format="%d", width="small"),
     },
 )  # fmt: skip
+ui.queue_download(store, flt, total, lang, "queue")
 rows = table.selection.rows if table is not None else []
 selected = [items[i].id for i in rows if i < len(items)]
 target = selected[0] if selected else items[0].id
