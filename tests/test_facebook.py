@@ -2,8 +2,10 @@
 (tests/cassettes/build_facebook.py)."""
 
 import hashlib
+import io
 import json
 import logging
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -13,6 +15,7 @@ import vcr
 import yaml
 
 from monitor.errors import AuthExpired, BadPayload, ConfigError, RateLimited, SourceError
+from monitor.evidence import render_bundle
 from monitor.pipeline import run_pass
 from monitor.records import Gone, Mention, MentionMetrics, MetricSnapshot, RawPayload
 from monitor.sources.facebook import (
@@ -606,6 +609,39 @@ def test_the_metrics_source_runs_the_refresh_in_the_pipeline(store, fake_classif
     with replay.use_cassette("refresh.yaml") as cas:  # nothing due a minute later: no request
         assert [p.metrics for p in metrics.fetch({}, NOW + timedelta(minutes=1))] == [()]
         assert cas.play_count == 0
+
+
+def test_a_refresh_captures_the_text_as_edited_on_the_platform_and_the_evidence_carries_it(
+    store, fake_classifier
+):
+    """The refresh asks Graph for ``message`` too: a comment edited since its first read (made harsher)
+    and a post edited (made milder) are kept, as they now stand, in later captures beside the first
+    payload, and both versions are in the item's evidence and its ZIP."""
+    r1 = "900000000000002_700000000000040"
+    metrics = FacebookMetricsSource(source(), store)
+    with replay.use_cassette("refresh.yaml", allow_playback_repeats=False):
+        seed_refresh(store, fake_classifier)
+        run_pass(store, [metrics], fake_classifier, NOW)
+    first, _, _ = store.raw_payload("facebook", r1)
+    assert json.loads(first)["message"] == "Still waiting for my refund"
+    [later] = store.captures("facebook", r1)
+    assert (later.captured_at, json.loads(later.body)) == (
+        NOW,
+        {
+            "id": r1,
+            "message": "Still waiting for my refund. You are crooks and liars",
+            "like_count": 12,
+            "comment_count": 3,
+            "is_hidden": False,
+        },
+    )
+    [post] = store.captures("facebook", P2)
+    assert json.loads(post.body)["message"] == "My refund came in the end, thank you"
+    item_id = next(q.id for q in store.queue() if q.external_id == r1)
+    ev = store.evidence(item_id)
+    assert (ev["raw"]["body"], [c["body"] for c in ev["captures"]]) == (first, [later.body])
+    zf = zipfile.ZipFile(io.BytesIO(render_bundle(ev, NOW)))
+    assert (zf.read("post/raw_payload.json"), zf.read("post/captures/001.json")) == (first, later.body)
 
 
 def test_the_refresh_walker_reads_only_and_the_pipeline_marks_gone_items_with_the_page(

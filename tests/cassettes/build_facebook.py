@@ -3,7 +3,8 @@
 Run: .venv/bin/python tests/cassettes/build_facebook.py. The bodies follow the Graph API reference: a
 Page feed with ``paging.cursors``/``paging.next`` (Graph echoes the access token into ``next``), posts with
 ``from``, ``shares.count`` (absent when nobody shared), ``reactions``/``comments`` summaries and an embedded
-``comments`` edge; ``/{post-id}/comments`` with ``parent`` on replies, and without ``id`` and ``from`` when
+``comments`` edge; a refresh by ids with the counters and ``message`` (edited since the first read);
+``/{post-id}/comments`` with ``parent`` on replies, and without ``id`` and ``from`` when
 the token cannot moderate the Page (v11+); a multi-id read keyed by id; error bodies ``{"error": {...}}``
 with the documented codes (190/463, 4, 32, 613, 10, 200, 100/33, transient 2) and the usage headers
 ``X-App-Usage`` and ``X-Business-Use-Case-Usage``. The texts are written by this project's authors.
@@ -276,6 +277,10 @@ RP5 = {
     ),
     "comments": {**summary(1, order="chronological", can_comment=True), "data": [R3]},
 }
+# Edited on the platform after the first read: the refresh asks for ``message`` and gets the text as it
+# stands (a post made milder, a comment made harsher).
+RP2_EDITED = "My refund came in the end, thank you"
+R1_EDITED = "Still waiting for my refund. You are crooks and liars"
 GONE = error(
     100,
     f"Unsupported get request. Object with ID '{PAGE}_900000000000005' does not exist, cannot be loaded due "
@@ -448,6 +453,7 @@ CASSETTES = {
             {"fields": POST_COUNTER_FIELDS},
             payload={
                 "id": f"{PAGE}_900000000000002",
+                "message": RP2_EDITED,
                 "shares": {"count": 31},
                 "reactions": summary(210),
                 "comments": summary(57, order="ranked", can_comment=True),
@@ -464,8 +470,20 @@ CASSETTES = {
             "",
             {"ids": ",".join(c["id"] for c in (R1, R2, R3)), "fields": COMMENT_COUNTER_FIELDS},
             payload={
-                R1["id"]: {"id": R1["id"], "like_count": 12, "comment_count": 3, "is_hidden": False},
-                R2["id"]: {"id": R2["id"], "like_count": 40, "comment_count": 9, "is_hidden": True},
+                R1["id"]: {
+                    "id": R1["id"],
+                    "message": R1_EDITED,
+                    "like_count": 12,
+                    "comment_count": 3,
+                    "is_hidden": False,
+                },
+                R2["id"]: {
+                    "id": R2["id"],
+                    "message": R2["message"],
+                    "like_count": 40,
+                    "comment_count": 9,
+                    "is_hidden": True,
+                },
             },
         ),
     ],

@@ -3,7 +3,8 @@
 - ``graph``: the client (session, retries, Graph errors into repmon errors, the Graph version).
 - ``parse``: response bodies into records (pure).
 - ``feed``: ``FacebookSource``, the feed and comment walks.
-- ``metrics``: the counters of open queue items (``FacebookMetricsSource``); gone ids listed, not written.
+- ``metrics``: the counters and text of open queue items (``FacebookMetricsSource``); gone ids listed, not
+  written.
 - ``replies``: posting an approved reply as the Page.
 """
 

@@ -1,4 +1,6 @@
-"""Counters of open Facebook queue items: re-read 50 ids a call (GET /?ids=...), on a decaying schedule.
+"""Counters and text of open Facebook queue items: re-read 50 ids a call (GET /?ids=...), on a decaying
+schedule. Each object read is kept as a later capture; it holds the ``message`` as it stands, so an edit
+made on the platform since the first capture is preserved beside it (``monitor.edits``).
 
 Posts that are gone, and comments the Page has hidden, are listed in each page's ``deleted``. The walker
 only reads: the caller writes each page in one transaction (the pipeline's ``save_page`` for
@@ -25,8 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("repmon.sources.facebook")
 
-POST_COUNTER_FIELDS = "id,shares,reactions.summary(total_count),comments.summary(total_count)"
-COMMENT_COUNTER_FIELDS = "id,like_count,comment_count,is_hidden"
+POST_COUNTER_FIELDS = "id,message,shares,reactions.summary(total_count),comments.summary(total_count)"
+COMMENT_COUNTER_FIELDS = "id,message,like_count,comment_count,is_hidden"
 REFRESH_BATCH = 50
 
 
@@ -89,7 +91,7 @@ def read_counters(
     client: GraphClient, ids: list[str], fields: str, now: datetime
 ) -> tuple[list[MentionMetrics], list[str], list[Capture]]:
     """The counters of ``ids`` (one multi-id read, or one by one if an id is gone), the ids gone or
-    hidden, and each object's bytes as a capture."""
+    hidden, and each object's bytes (with its text when ``fields`` asks for ``message``) as a capture."""
     by_graph = {_graph_id(i): i for i in ids}
     raws: dict[str, bytes] = {}
     objects: dict[str, object]
