@@ -89,6 +89,20 @@ def stamp(moment: datetime | str | None, lang: str) -> str:
     return views.number(when(moment, lang), lang)
 
 
+def show_post(text: str, language: str | None, lang: str) -> None:
+    """A post (an item's, one of its thread, or a version of it captured later) as inert text, and a
+    warning in ``lang`` naming the invisible characters that change how it displays, if it holds any."""
+    st.html(views.post_html(text, language))
+    hidden = views.invisible_characters(text)
+    if hidden:
+        _ = i18n.gettext_for(lang)
+        st.warning(
+            _("This post contains invisible characters that change how it displays: {names}").format(
+                names=", ".join(hidden)
+            )
+        )
+
+
 def evidence_download(item_id: int, prefix: str, lang: str, *, show_name: bool = False) -> None:
     """The download button of the evidence bundle prepared for this item, if there is one: it is kept in
     ``st.session_state[f"{prefix}_bundle"]`` as (item id, file name, ZIP bytes, SHA-256); then its digest

@@ -79,10 +79,12 @@ def capture_texts(platform: str, first: str, bodies: Sequence[bytes]) -> list[Ca
     return out
 
 
-def latest_edit(texts: Sequence[CaptureText]) -> int | None:
-    """The index of the newest capture holding a text, if that text is an edit of the first one; None when
-    the post reads as first captured (never edited, or edited back) or no capture holds a text."""
+def latest_edit(texts: Sequence[CaptureText]) -> tuple[int, str] | None:
+    """The index and text of the newest capture holding a text, if that text is an edit of the first one;
+    None when the post reads as first captured (never edited, or edited back) or no capture holds a
+    text."""
     for n in range(len(texts) - 1, -1, -1):
-        if texts[n].text is not None:
-            return n if texts[n].edited else None
+        text = texts[n].text
+        if text is not None:
+            return (n, text) if texts[n].edited else None
     return None

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from conftest import NOW, open_store
 from streamlit.testing.v1 import AppTest
-from support.dashboard_data import HOSTILE, PASSWORD, build
+from support.dashboard_data import HOSTILE, PASSWORD, build, recapture
 
 from monitor.records import Mention, RawPayload, Share
 from monitor.users import PERMISSIONS, can
@@ -463,6 +463,99 @@ def test_legal_review_lists_who_shared_and_quoted_the_post(db):
     assert [m.value for m in at.metric][1:3] == ["1", "1"]  # shares recorded, quotes
 
 
+# Edited on the platform since the first capture: hostile, in Hebrew, with a right-to-left override.
+EDITED = "הם גנבים ושקרנים, אל תקנו אצלם בשום מקרה <script>alert('x')</script> <img src=x> \u202eevil"
+P2_TEXT = "חרם על המקום! boycott"
+
+
+def edit_p2(store):
+    """p2 (a Facebook boycott call) re-read five times: white space only, an edit, the same edit with new
+    counters, a counters-only read, and the first text again."""
+    recapture(
+        store,
+        "facebook",
+        "p2",
+        {"id": "p2", "message": "  חרם על המקום!\nboycott ", "like_count": 1},
+        {"id": "p2", "message": EDITED, "like_count": 2},
+        {"id": "p2", "message": EDITED, "like_count": 5},
+        {"id": "p2", "like_count": 6},
+        {"id": "p2", "message": P2_TEXT, "like_count": 7},
+    )
+
+
+def evidence_lines(at):
+    """The Legal page's evidence, in order: capture lines, the notes under them, and the posts shown."""
+    out = []
+    for node in at.main:
+        kind = getattr(node, "type", "")
+        if kind == "text" and "capture" in node.value:
+            out.append(("capture", node.value.split(" ")[0]))
+        elif kind in ("warning", "caption") and out:
+            out.append((kind, node.value))
+        elif kind == "html" and 'class="repmon-post"' in node.proto.body and out:
+            out.append(("post", node.proto.body))
+        elif kind == "subheader" and out:
+            break
+    return out
+
+
+def test_legal_review_shows_each_edit_on_the_platform_under_its_capture_as_inert_text(db):
+    store, ids = db
+    edit_p2(store)
+    recapture(store, "x", "p1", {"id": "p1", "text": "...", "public_metrics": {"like_count": 3}})
+    at = app("legal")
+    at.selectbox(key="l_item").set_value(ids["p2"]).run()
+    no_exception(at)
+    lines = evidence_lines(at)
+    posts_shown = [body for kind, body in lines if kind == "post"]
+    assert [(k, v) for k, v in lines if k != "post"] == [
+        ("capture", "First"),
+        ("capture", "Later"),  # white space only: not an edit
+        ("capture", "Later"),
+        ("warning", "Edited on the platform: the text in this capture differs from the first capture's:"),
+        ("warning", "This post contains invisible characters that change how it displays: RLO"),
+        ("capture", "Later"),
+        ("caption", "Edited on the platform: the same text as the edit above."),
+        ("capture", "Later"),  # counters only: says nothing
+        ("capture", "Later"),
+        ("caption", "The text in this capture is the first capture's again."),
+    ]
+    assert [k for k, _ in lines].index("post") == 4  # the edit right under its capture's warning
+    [edit] = posts_shown
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in edit
+    assert "&lt;img src=x&gt;" in edit
+    assert "<script" not in edit and "<img" not in edit and 'dir="rtl"' in edit
+    shown = [e.value for kind in ("markdown", "caption", "warning", "text") for e in at.get(kind)]
+    assert all(EDITED not in value for value in shown)  # never through markdown, nor as plain text
+
+    at.selectbox(key="l_item").set_value(ids["p1"]).run()  # re-read, its text unchanged
+    no_exception(at)
+    assert evidence_lines(at) == [("capture", "First"), ("capture", "Later")]
+    assert not [w.value for w in at.warning if "Edited" in w.value]
+
+
+def test_the_item_page_warns_of_an_edit_on_the_platform_since_classification(db):
+    store, ids = db
+    edit_p2(store)
+    recapture(store, "facebook", "p5", {"id": "p5", "message": EDITED, "like_count": 1})
+    at = page(app("manager", item_id=ids["p5"]), "item")
+    no_exception(at)
+    edited = [w.value for w in at.warning if w.value.startswith("Edited")]
+    assert edited == [  # the capture a minute after NOW, in the business's time zone (Asia/Jerusalem)
+        "Edited on the platform since it was classified: the newest capture (11/20/26, 2:01\u202fPM) reads "
+        "as below. The label, the scores and the triage are of the text above, as first captured."
+    ]
+    first, newest = posts(at)[:2]
+    assert "&lt;script&gt;" in first and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in newest
+    assert "<script" not in newest and "<img" not in newest and 'dir="rtl"' in newest
+    assert all(EDITED not in e.value for kind in ("markdown", "caption", "warning") for e in at.get(kind))
+    for unedited in ("p2", "p3"):  # edited and then back to the first text; never re-read
+        at = page(app("manager", item_id=ids[unedited]), "item")
+        no_exception(at)
+        assert not [w.value for w in at.warning if "Edited" in w.value]
+        assert len(posts(at)) == 1
+
+
 def test_sources_health_and_poll_now_for_managers(db):
     store, _ = db
     at = page(app("manager"), "sources")
@@ -795,10 +888,16 @@ def hebrew_pages(ids):
     button(legal, "l_escalate").click().run()
     button(legal, "l_review").click().run()
     yield "legal-review", legal
+    edited = app("legal")  # p2 and p5 edited on the platform (see the test)
+    edited.selectbox(key="l_item").set_value(ids["p2"]).run()
+    yield "legal-edited", edited
+    yield "item-edited", page(app("manager", item_id=ids["p5"]), "item")
 
 
 def test_every_page_in_hebrew_shows_no_english_interface_string(he_db):
-    _, ids = he_db
+    store, ids = he_db
+    edit_p2(store)
+    recapture(store, "facebook", "p5", {"id": "p5", "message": EDITED, "like_count": 1})
     whole, parts = english_ui_strings()
     assert "Queue" in whole and "Open item" in parts  # the scan knows the catalogue
     problems = {}

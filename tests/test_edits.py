@@ -91,6 +91,6 @@ def test_each_capture_is_compared_with_the_first_text_and_the_one_before_it():
         CaptureText("You are thieves", edited=False, changed=True),
     ]
     assert latest_edit(texts) is None  # it reads as first captured again
-    assert latest_edit(texts[:5]) == 3  # the newest capture holding a text
+    assert latest_edit(texts[:5]) == (3, "You were slow")  # the newest capture holding a text
     assert latest_edit(texts[:2]) is None
     assert latest_edit([]) is None

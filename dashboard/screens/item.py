@@ -1,4 +1,5 @@
-"""Item: the post (inert, right-to-left for Hebrew), its thread, reach and spread, the scores, the
+"""Item: the post (inert, right-to-left for Hebrew) and its newest text if it was edited on the platform
+since it was classified, its thread, reach and spread, the scores, the
 playbook's checklist, the reply editor, the actions the item's state and your role allow, label
 correction, evidence and the audit trail."""
 
@@ -13,8 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from classifiers import LABELS
+from classifiers.text import detect_language
 from dashboard import auth, data, ui, views
-from monitor import actions
+from monitor import actions, edits
 from monitor.errors import MonitorError
 from monitor.i18n import error_text, gettext_for, label_name, ngettext_for
 from monitor.records import MAX_ITEM_ID, QueueItem
@@ -64,19 +66,6 @@ def act(permission: str, done: str, fn: Callable[[], object]) -> None:
     auth.run_action(permission, done, fn, "i_flash")
 
 
-def show_post(text: str, language: str | None) -> None:
-    """A post (the item's or one of its thread) as inert text, and a warning naming the invisible
-    characters that change how it displays, if it holds any."""
-    st.html(views.post_html(text, language))
-    hidden = views.invisible_characters(text)
-    if hidden:
-        st.warning(
-            _("This post contains invisible characters that change how it displays: {names}").format(
-                names=", ".join(hidden)
-            )
-        )
-
-
 shown = playbook.shown(lang) if playbook else None
 st.title(f"#{q.id} · {views.label_text(q.label, lang)}")
 sla = views.sla_text(q.sla_due_at, q.status, now, lang)
@@ -98,7 +87,20 @@ if playbook_error:
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    show_post(q.text, q.language)
+    ui.show_post(q.text, q.language, lang)
+    captures = store.captures(q.platform, q.external_id)
+    if captures:  # re-read since: the text may have been edited on the platform after it was classified
+        stored = store.raw_payload(q.platform, q.external_id)
+        first = edits.first_text(q.platform, stored[0] if stored else None, q.text)
+        newest = edits.latest_edit(edits.capture_texts(q.platform, first, [c.body for c in captures]))
+        if newest is not None:
+            st.warning(
+                _(
+                    "Edited on the platform since it was classified: the newest capture ({time}) reads as "
+                    "below. The label, the scores and the triage are of the text above, as first captured."
+                ).format(time=ui.stamp(captures[newest[0]].captured_at, lang))
+            )
+            ui.show_post(newest[1], detect_language(newest[1]), lang)
     where = _("our page") if q.own_page else _("elsewhere")
     st.markdown(
         _("**{platform}** · {where} · posted {time} ({ago})").format(
@@ -130,7 +132,7 @@ with left:
                 mark = _(" ← this item") if post.this else ""
                 at = ui.stamp(post.created_at, lang)
                 st.caption(f"{views.markdown_text(who)} · {at}{mark}")
-                show_post(post.text, post.language)
+                ui.show_post(post.text, post.language, lang)
 
     st.subheader(_("Engagement"))
     mid = store.mention_id_of(q.id)

@@ -1,5 +1,6 @@
 """Legal review: flagged items (accusations, boycott calls, escalations) with their evidence summary and
-hashes, the decision, and the evidence ZIP."""
+hashes (and, under a later capture, the text edited on the platform), the decision, and the evidence
+ZIP."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import html
 
 import streamlit as st
 
+from classifiers.text import detect_language
 from dashboard import auth, data, ui, views
-from monitor import actions
+from monitor import actions, edits
 from monitor.errors import MonitorError
 from monitor.i18n import error_text, gettext_for, ngettext_for
 from monitor.records import QueueFilter
@@ -79,13 +81,24 @@ if raw:
             hash=views.number(raw["sha256"], lang),
         )
     )
-for cap in ev["captures"]:
+# Each later capture's text against the first one's: an edit made on the platform is shown under the
+# capture that first holds it, as inert text; a capture that repeats it, or restores the first text, says so.
+first = edits.first_text(q.platform, raw["body"] if raw else None, ev["mention"]["text"])
+texts = edits.capture_texts(q.platform, first, [cap["body"] for cap in ev["captures"]])
+for cap, seen in zip(ev["captures"], texts, strict=True):
     st.text(
         _("Later capture {time} · SHA-256 {hash}").format(
             time=ui.stamp(cap["captured_at"], lang),
             hash=views.number(cap["sha256"], lang),
         )
     )
+    if seen.text is not None and seen.edited and seen.changed:
+        st.warning(_("Edited on the platform: the text in this capture differs from the first capture's:"))
+        ui.show_post(seen.text, detect_language(seen.text), lang)
+    elif seen.text is not None and seen.edited:
+        st.caption(_("Edited on the platform: the same text as the edit above."))
+    elif seen.text is not None and seen.changed:
+        st.caption(_("The text in this capture is the first capture's again."))
 if ev["shares"]:
     with st.expander(_("Who shared it (sharing a defamatory post is also publication)")):
         st.dataframe(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from conftest import NOW, FakeClassifier, open_store
 
 from monitor.pipeline import classify_new, triage_open
-from monitor.records import Mention, RawPayload
+from monitor.records import Capture, Mention, RawPayload
 from monitor.users import hash_password
 
 PASSWORD = "correct-horse-1"
@@ -56,3 +57,20 @@ def build(data_dir, language: str = "en") -> dict[str, int]:
         store.add_user(name, role, hash_password(PASSWORD), NOW, language=language)
     store.mark_source("test", NOW - timedelta(minutes=5), status="ok")
     return {q.external_id: q.id for q in store.queue(limit=100)}
+
+
+def recapture(store, platform: str, external_id: str, *objects: dict) -> None:
+    """Store later captures of a post (as a metric refresh does), one a minute after ``NOW``, each the
+    JSON of one of ``objects``: a post edited on the platform, re-read."""
+    store.save_page(
+        "test-refresh",
+        [],
+        [],
+        None,
+        NOW,
+        (),
+        [
+            Capture(platform, external_id, RawPayload(json.dumps(obj, ensure_ascii=False).encode(), at))
+            for at, obj in ((NOW + timedelta(minutes=n), obj) for n, obj in enumerate(objects, 1))
+        ],
+    )
