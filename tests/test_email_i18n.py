@@ -5,6 +5,7 @@ sentences, and shows times in the business's time zone; each recipient gets thei
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from datetime import timedelta
@@ -21,6 +22,7 @@ from monitor.email.digest import render_digest
 from monitor.email.mailer import Recipient, alert_recipients, digest_recipients, parse_recipients
 from monitor.evidence import render_bundle
 from monitor.pipeline import run_pass
+from monitor.records import Capture, RawPayload
 
 TZ = ZoneInfo("Asia/Jerusalem")  # UTC+2 in November
 PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*(?:[:!][^{}]*)?\}")
@@ -72,13 +74,15 @@ def parts(msg) -> tuple[str, str]:
     return msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
 
 
-def _evidence_summary(store, make_mention, fake_classifier, language: str) -> str:
+def _evidence_summary(store, make_mention, fake_classifier, language: str, captures=()) -> str:
     store.save_page(
         "t",
         [make_mention(external_id="e1", text=HEBREW_POST, author_handle="ronit_k", author_followers=1200)],
         [],
         {},
         NOW,
+        (),
+        captures,
     )
     run_pass(store, [], fake_classifier, NOW)
     item_id = next(q.id for q in store.queue(limit=100) if q.external_id == "e1")
@@ -125,6 +129,23 @@ def test_a_hebrew_evidence_summary_has_no_english_ui_string(store, make_mention,
     body = re.sub(r"\{[^{}]*\}", " ", summary.split("<body>", 1)[1])
     assert untranslated(body, *data) == set()
     assert "חבילת ראיות" in summary and "עוקבים" in summary
+
+
+def test_a_hebrew_evidence_summary_of_a_post_edited_on_the_platform_has_no_english_ui_string(
+    store, make_mention, fake_classifier
+):
+    edits = ({"id": "e1", "text": "סליחה, טעיתי", "public_metrics": {}}, {"id": "e1", "text": HEBREW_POST})
+    captures = [
+        Capture(
+            "x", "e1", RawPayload(json.dumps(obj, ensure_ascii=False).encode(), NOW + timedelta(minutes=n))
+        )
+        for n, obj in enumerate(edits, 1)
+    ]
+    summary = _evidence_summary(store, make_mention, fake_classifier, "he", captures)
+    data = ("ronit_k", "Asia/Jerusalem", "repmon:system", "post/captures/", "post/capture.json")
+    body = re.sub(r"\{[^{}]*\}", " ", summary.split("<body>", 1)[1])
+    assert untranslated(body, *data) == set()
+    assert "<h2>נערך ברשת</h2>" in summary and "שוב הנוסח שבלכידה הראשונה" in summary
 
 
 # -- right to left, isolation, time zone ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import re
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -299,6 +300,69 @@ def test_summary_keeps_the_posts_hidden_characters_and_says_so(store, make_menti
     assert "<tr><th>Invisible characters in the post</th><td>none</td></tr>" in (
         files(ids["h4"])["summary.html"].decode()
     )
+
+
+def test_the_summary_lists_each_version_edited_on_the_platform_with_its_capture_time(
+    store, make_mention, fake_classifier
+):
+    """A Facebook comment re-read six times: white space only, an edit (hostile, in Hebrew), the same edit
+    with new counters, a counters-only read, the first text again, another edit. The summary lists the
+    three changes, each with its capture time and SHA-256, the texts inert; an unedited post has no such
+    section."""
+    from monitor.evidence import render_bundle
+
+    first = "You are thieves and liars, defamation"
+    edit = "סתם טעות שלי, סליחה <script>alert(1)</script> \u202eevil"
+    later = [
+        {"id": "9_1", "message": "You are thieves and liars,\ndefamation ", "like_count": 1},
+        {"id": "9_1", "message": edit, "like_count": 2},
+        {"id": "9_1", "message": edit, "like_count": 3},
+        {"id": "9_1", "like_count": 4},
+        {"id": "9_1", "message": first, "like_count": 5},
+        {"id": "9_1", "message": "You were slow to answer", "like_count": 6},
+    ]
+    raw = json.dumps({"id": "9_1", "message": first}).encode()
+    mentions = [
+        make_mention(platform="facebook", external_id="9_1", text=first, body=raw),
+        make_mention(platform="facebook", external_id="9_2", text="they lie, defamation"),
+    ]
+    store.save_page("t", mentions, [], {}, NOW)
+    captures = [
+        Capture("facebook", "9_1", RawPayload(json.dumps(obj, ensure_ascii=False).encode(), at))
+        for at, obj in ((NOW + timedelta(minutes=n), obj) for n, obj in enumerate(later, 1))
+    ]
+    captures.append(
+        Capture("facebook", "9_2", RawPayload(b'{"id": "9_2", "message": "they lie, defamation"}', NOW))
+    )
+    store.save_page("facebook-metrics", [], [], None, NOW, (), captures)
+    run_pass(store, [], fake_classifier, NOW)
+    ids = {q.external_id: q.id for q in store.queue(limit=10)}
+
+    def section(item_id, language="en"):
+        zf = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(item_id), NOW, language)))
+        summary = zf.read("summary.html").decode()
+        found = re.findall(r"<h2>([^<]*)</h2><p>[^<]*</p><ul>(.*?)</ul>", summary, re.DOTALL)
+        return summary, found
+
+    summary, [(heading, versions)] = section(ids["9_1"])
+    assert heading == "Edited on the platform"
+    items = re.findall(r"<li>(.*?)</li>", versions, re.DOTALL)
+    times = [(NOW + timedelta(minutes=n)).isoformat() for n in (2, 5, 6)]
+    hashes = [captures[n].raw.sha256 for n in (1, 4, 5)]
+    assert [re.findall(r"<bdi>([^<]*)</bdi>", li)[:2] for li in items] == [
+        list(p) for p in zip(times, hashes)
+    ]
+    assert items[0].endswith(
+        '<div class="post" dir="rtl">סתם טעות שלי, סליחה &lt;script&gt;alert(1)&lt;/script&gt; \u202eevil'
+        "</div>"
+        "<p><strong>This post contains invisible characters that change how it displays: RLO</strong></p>"
+    )
+    assert items[1].endswith(": the first capture&#39;s text again.")
+    assert items[2].endswith('<div class="post" dir="ltr">You were slow to answer</div>')
+    assert "<script>" not in summary
+    hebrew, [(heading, _)] = section(ids["9_1"], "he")
+    assert heading == "נערך ברשת" and '<html lang="he" dir="rtl">' in hebrew
+    assert section(ids["9_2"])[1] == []  # re-read, its text unchanged
 
 
 def quote_body(ext: str, quoted: str) -> bytes:

@@ -642,6 +642,10 @@ def test_a_refresh_captures_the_text_as_edited_on_the_platform_and_the_evidence_
     assert (ev["raw"]["body"], [c["body"] for c in ev["captures"]]) == (first, [later.body])
     zf = zipfile.ZipFile(io.BytesIO(render_bundle(ev, NOW)))
     assert (zf.read("post/raw_payload.json"), zf.read("post/captures/001.json")) == (first, later.body)
+    summary = zf.read("summary.html").decode()
+    assert "<h2>Edited on the platform</h2>" in summary
+    edited = "Still waiting for my refund. You are crooks and liars"
+    assert f'<div class="post" dir="ltr">{edited}</div>' in summary
 
 
 def test_the_refresh_walker_reads_only_and_the_pipeline_marks_gone_items_with_the_page(

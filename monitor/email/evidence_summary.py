@@ -1,6 +1,7 @@
 """The evidence bundle's human-readable summary (``summary.html``) in one interface language, every word
 from the message catalogue (``monitor.i18n``), its times in the business's time zone beside the exact UTC
-time. Pure: ``monitor.evidence`` puts it in the bundle.
+time, and each version of the post's text edited on the platform since it was first captured
+(``monitor.edits``). Pure: ``monitor.evidence`` puts it in the bundle.
 
 Names, handles and links come from strangers: each is isolated in a ``<bdi>`` and its hidden characters
 are shown as markers (see ``monitor.text_safety``), so a right-to-left override in a handle cannot
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, tzinfo
 from markupsafe import Markup
 
 from classifiers.text import detect_language
-from monitor import i18n
+from monitor import edits, i18n
 from monitor.stored import EvidenceClassification, EvidenceDocument, EvidenceMention
 from monitor.text_safety import flags, for_html
 
@@ -52,6 +53,49 @@ def _classification(classification: EvidenceClassification, language: str) -> st
         for label, score in scores
     )
     return f"{i18n.label_name(classification['label'], language)} ({shown})"
+
+
+def _edits(ev: EvidenceDocument, language: str, tz: tzinfo) -> Markup:
+    """The section listing each version of the post's text edited on the platform (a later capture whose
+    text differs from the one before it), with its capture time and SHA-256; empty when none is."""
+    _ = i18n.gettext_for(language)
+    m, raw, captures = ev["mention"], ev["raw"], ev.get("captures", [])
+    first = edits.first_text(m["platform"], raw["body"] if raw else None, m["text"])
+    texts = edits.capture_texts(m["platform"], first, [c["body"] for c in captures])
+    versions = []
+    for cap, seen in zip(captures, texts, strict=True):
+        if seen.text is None or not seen.changed:
+            continue
+        when, digest = _when(cap["captured_at"], language, tz), Markup("<bdi>{}</bdi>").format(cap["sha256"])
+        if not seen.edited:
+            line = _("Captured {when} · SHA-256 {hash}: the first capture's text again.")
+            versions.append(Markup("<li>{}</li>").format(Markup.escape(line).format(when=when, hash=digest)))
+            continue
+        hidden = flags(seen.text, text=True)
+        note = (
+            _("This post contains invisible characters that change how it displays: {names}").format(
+                names=", ".join(hidden)
+            )
+            if hidden
+            else ""
+        )
+        versions.append(
+            Markup('<li>{}<div class="post" dir="{}">{}</div>{}</li>').format(
+                Markup.escape(_("Captured {when} · SHA-256 {hash}:")).format(when=when, hash=digest),
+                i18n.text_direction(seen.text, detect_language(seen.text)),
+                seen.text,
+                Markup("<p><strong>{}</strong></p>").format(note) if note else "",
+            )
+        )
+    if not versions:
+        return Markup("")
+    intro = _(
+        "Later captures hold a text that differs from the first capture's: each version is listed with the "
+        "time it was captured (its bytes are in post/captures/, its SHA-256 in post/capture.json)."
+    )
+    return Markup("<h2>{}</h2><p>{}</p><ul>{}</ul>\n").format(
+        _("Edited on the platform"), intro, Markup("").join(versions)
+    )
 
 
 def summary_html(ev: EvidenceDocument, generated_at: datetime, language: str, tz: tzinfo) -> bytes:
@@ -144,6 +188,7 @@ def summary_html(ev: EvidenceDocument, generated_at: datetime, language: str, tz
         + "</li>"
         for q in ev["quotes"]
     )
+    edited = _edits(ev, language, tz)
     audit = "".join(
         f"<li>{_when(a['at'], language, tz)}: {for_html(a['actor'])} {e(a['action'])} "
         f"{for_html(json.dumps(a['detail'], ensure_ascii=False))}</li>"
@@ -184,7 +229,7 @@ th{{text-align:start;padding-inline-end:1em}}
 <h2>{words["post"]}</h2>
 <div class="post" dir="{post_dir}">{e(m["text"])}</div>
 <table>{rows}</table>
-<h2>{words["shared"]}</h2><ul>{sharers or "<li>" + words["no_shares"] + "</li>"}</ul>
+{edited}<h2>{words["shared"]}</h2><ul>{sharers or "<li>" + words["no_shares"] + "</li>"}</ul>
 <h2>{words["thread"]}</h2><p>{words["thread_posts"]}</p>
 <h2>{words["audit"]}</h2><ul>{audit or "<li>" + words["no_audit"] + "</li>"}</ul>
 </body></html>
