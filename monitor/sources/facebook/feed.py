@@ -214,8 +214,9 @@ class FacebookSource:
     # -- counters of open items -------------------------------------------------------------------
 
     def refresh_pages(self, items: metrics.OpenItems, now: datetime) -> Iterator[SourcePage]:
-        """Pages of fresh counters of this source's open items that are due (``metrics.refresh_pages``);
-        the ids gone or hidden are in each page's ``deleted``, not written anywhere."""
+        """Pages of fresh counters of this source's open items that are due, each object read (with its
+        text) a capture (``metrics.refresh_pages``); the ids gone or hidden are in each page's ``deleted``,
+        not written anywhere."""
         return metrics.refresh_pages(self.client, items, now)
 
     def refresh_metrics(self, store: metrics.Deletions, now: datetime) -> tuple[list[SourcePage], list[str]]:

@@ -156,7 +156,7 @@ def _objects(source: str, body: bytes, what: str) -> dict[str, object]:
 
 
 class FacebookMetricsSource:
-    """The counters of open Facebook queue items, as a source of its own (``facebook-metrics``)."""
+    """The counters and text of open Facebook queue items, as a source of its own (``facebook-metrics``)."""
 
     min_interval: timedelta | None = None  # set from the platform's poll interval (wiring)
 
