@@ -438,7 +438,8 @@ def test_legal_review_lists_flagged_items_and_records_the_decision(db):
     decide = next(e for e in store.item(ids["p2"]).audit if e.action == "decide")
     assert decide.detail["decision"] == "no_action" and decide.actor == "lea"
     button(at, "l_evidence").click().run()
-    assert [d.key for d in at.get("download_button")] == ["l_download"]
+    # The flagged list's CSV (above) and the evidence bundle's ZIP.
+    assert [d.key for d in at.get("download_button")] == ["legal_csv", "l_download"]
     _, name, _, digest = at.session_state["l_bundle"]
     assert f"{name} · SHA-256 {digest}" in [c.value for c in at.caption]
 
