@@ -28,7 +28,7 @@ from monitor.cli import main
 from monitor.evidence import render_bundle
 from monitor.pipeline import run_pass
 from monitor.settings import SECRETS, current
-from monitor.sources.facebook import FacebookSource, GraphSession
+from monitor.sources.facebook import FacebookMetricsSource, FacebookSource, GraphSession
 from monitor.storage.models import MentionRow, RawPayloadRow
 
 CASSETTES = Path(__file__).parent / "cassettes"
@@ -239,6 +239,13 @@ def test_a_token_graph_echoes_into_a_payload_never_reaches_the_database_or_evide
             if "after=QVFI" in request.url:  # the pages the links lead to are the last ones (no paging loop)
                 return reply(request, {"data": []})
             comment = {"id": "1_2", "message": "true", "created_time": "2026-11-20T10:05:00+0000"}
+            if "ids=" in request.url:  # the refresh of open items: the post embeds its first comments
+                edge = {"data": [comment], "paging": {"next": nxt}, "summary": {"total_count": 1}}
+                refreshed = {
+                    f"{PAGE}_1": {"id": f"{PAGE}_1", "message": "they are thieves!", "comments": edge},
+                    "1_2": {"id": "1_2", "message": "true", "like_count": 1, "comment_count": 0},
+                }
+                return reply(request, {k: v for k, v in refreshed.items() if k in request.url})
             post = {
                 "id": f"{PAGE}_1",
                 "message": "they are thieves",
@@ -257,6 +264,11 @@ def test_a_token_graph_echoes_into_a_payload_never_reaches_the_database_or_evide
     assert (report.errors, report.new_mentions) == ([], 2)
     # the post's bytes as received, but for the token: the evidence store never holds a credential
     assert b'comments?access_token=[redacted]&after=QVFI"' in store.raw_payload("facebook", f"{PAGE}_1")[0]
+    # the refresh of the open items re-reads them, and keeps each object read as a later capture
+    report = run_pass(store, [FacebookMetricsSource(src, store)], FakeClassifier(), NOW + timedelta(hours=1))
+    assert report.errors == []
+    [later] = store.captures("facebook", f"{PAGE}_1")
+    assert b'comments?access_token=[redacted]&after=QVFI"' in later.body
     for item in store.queue():
         files = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(item.id), NOW)))
         assert [n for n in files.namelist() if leaks(files.read(n))] == []

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from monitor.errors import BadPayload
 from monitor.records import Capture, Gone, MentionMetrics, MetricSnapshot, RawPayload, SourcePage
+from monitor.redact import scrub_bytes
 from monitor.sources.facebook.graph import GraphClient, NotFound
 from monitor.sources.facebook.parse import GRAPH_ID, PLATFORM, count_or_zero, shares_count, summary_count
 from monitor.sources.payloads import PayloadError, load_json, value_bytes
@@ -113,8 +114,10 @@ def read_counters(
                 continue
             objects[graph_id] = _objects(client.name, response.content, f"object {graph_id}")
             raws[graph_id] = response.content
+    # Graph echoes the caller's token into an embedded edge's paging.next (the first comments of
+    # comments.summary): the evidence store never holds a credential, as at the first capture.
     captures = [
-        Capture(PLATFORM, by_graph[g], RawPayload(body=b, captured_at=now))
+        Capture(PLATFORM, by_graph[g], RawPayload(body=scrub_bytes(b), captured_at=now))
         for g, b in raws.items()
         if g in by_graph
     ]
