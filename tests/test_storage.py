@@ -16,8 +16,8 @@ from monitor.storage import Store
 
 
 def test_schema_is_migrated_to_head(store):
-    assert store.schema_revision() == "0012"
-    assert store.migrate() == "0012"  # migrating again is a no-op
+    assert store.schema_revision() == "0013"
+    assert store.migrate() == "0013"  # migrating again is a no-op
 
 
 @sqlite_only("the WAL journal mode")
@@ -176,7 +176,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
 
     migrate(command.downgrade, "0006")
     assert store.schema_revision() == "0006"
-    assert store.migrate() == "0012"  # on SQLite 0007 rebuilds triage_items, which audit events point at
+    assert store.migrate() == "0013"  # on SQLite 0007 rebuilds triage_items, which audit events point at
     if store.engine.dialect.name == "sqlite":
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # enforced again after
@@ -187,8 +187,51 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
     migrate(command.downgrade, "base")
     assert store.schema_revision() == "none"
     assert inspect(store.engine).get_table_names() == ["alembic_version"]
-    assert store.migrate() == "0012"
+    assert store.migrate() == "0013"
     assert store.counts().mentions == 0
+
+
+def test_migration_0013_scrubs_a_token_stored_in_later_captures(store, make_mention):
+    """Refresh captures stored before 0013 held the Page token Graph echoes into ``paging.next``: the
+    upgrade replaces it, computes the SHA-256 again, and drops a capture that then equals another."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from monitor.records import Capture, RawPayload
+    from monitor.storage.store import MIGRATIONS
+
+    def migrate(step, revision):
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        engine = create_engine(store.url)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, revision)
+        engine.dispose()
+
+    link = (
+        b'{"id":"1","comments":{"paging":{"next":"https://graph.facebook.com/v25.0/1/comments?access_token='
+    )
+    bodies = [link + t + b'&after=QVFI"}}}' for t in (b"EAAGsecret1", b"EAAGsecret2")]  # one read, two tokens
+    clean = b'{"id":"1","message":"edited"}'
+    store.save_page("s", [make_mention(external_id="1")], [], None, NOW)
+    migrate(command.downgrade, "0012")
+    store.save_page(
+        "s",
+        [],
+        [],
+        None,
+        NOW,
+        captures=[Capture("x", "1", RawPayload(body=b, captured_at=NOW)) for b in (*bodies, clean)],
+    )
+    assert len(store.captures("x", "1")) == 3
+    assert store.migrate() == "0013"
+    scrubbed = link + b'[redacted]&after=QVFI"}}}'
+    got = [(c.body, c.sha256) for c in store.captures("x", "1")]
+    assert sorted(got) == sorted(
+        [(scrubbed, hashlib.sha256(scrubbed).hexdigest()), (clean, hashlib.sha256(clean).hexdigest())]
+    )
 
 
 def test_text_typed_by_people_is_stored_as_valid_text(store):
