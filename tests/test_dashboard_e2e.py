@@ -11,6 +11,8 @@ with the browser console log; a failure adds ``failure.png``.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from pathlib import Path
@@ -115,6 +117,19 @@ def test_a_manager_works_an_item_in_a_real_browser(tmp_path, monkeypatch, lang):
         sidebar, pane = page.get_by_test_id("stSidebar").bounding_box(), main.bounding_box()
         assert sidebar and pane and (sidebar["x"] > pane["x"]) == (lang == "he")
         shot(page, "02-queue", grids=1)
+
+        # The queue as a CSV file: made on the server when clicked, every matching item, whole posts.
+        label = n_("Download {n} item as CSV", "Download {n} items as CSV", 5).format(n=5)
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label, exact=True).click()
+        assert re.fullmatch(r"repmon-queue-\d{4}-\d\d-\d\d\.csv", download.value.suggested_filename)
+        data = Path(download.value.path()).read_bytes()
+        assert data.startswith("\ufeff".encode())  # the byte-order mark Excel needs for Hebrew
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        assert rows[0][:2] == ["#", _("posted")] and rows[0][-1] == _("post")
+        assert sorted(int(r[0]) for r in rows[1:]) == sorted(ids[p] for p in ("p1", "p2", "p3", "p4", "p5"))
+        hostile = next(r[-1] for r in rows[1:] if int(r[0]) == ids["p5"])
+        assert hostile.startswith("<script>alert('x')</script>") and "⟨U+202E⟩" in hostile  # text, as stored
 
         # Filter by label, then search within it.
         page.get_by_test_id("stMultiSelect").filter(has=page.get_by_text(_("Label"), exact=True)).click()
