@@ -145,27 +145,35 @@ def test_migrations_match_the_models(store):
     assert diff == []
 
 
+def alembic(store, step, revision):
+    """Run an alembic command (``command.upgrade`` / ``downgrade``) on ``store``'s database as the alembic
+    command line runs: a plain engine (SQLite's foreign keys not enforced, so that batch mode may rebuild a
+    table that other rows reference)."""
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from monitor.storage.store import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    engine = create_engine(store.url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        step(cfg, revision)
+    engine.dispose()
+
+
 def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_classifier):
     """Every migration runs on the database under test (SQLite, or PostgreSQL with TEST_DATABASE):
     down to 0006 with rows in the tables and up again (0007 fills the queue's columns from the rows), then
     down to an empty database and up from nothing."""
     from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine, inspect
+    from sqlalchemy import inspect
 
     from monitor.pipeline import run_pass
-    from monitor.storage.store import MIGRATIONS
 
     def migrate(step, revision):
-        """As the alembic command line runs: a plain engine (SQLite's foreign keys not enforced, so that
-        batch mode may rebuild a table that other rows reference)."""
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        engine = create_engine(store.url)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
-        engine.dispose()
+        alembic(store, step, revision)
 
     page = [make_mention(external_id="1"), make_mention(external_id="2", text="praise the new barista")]
     store.save_page("s", page, [], {}, NOW)
@@ -195,20 +203,8 @@ def test_migration_0013_scrubs_a_token_stored_in_later_captures(store, make_ment
     """Refresh captures stored before 0013 held the Page token Graph echoes into ``paging.next``: the
     upgrade replaces it, computes the SHA-256 again, and drops a capture that then equals another."""
     from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine
 
     from monitor.records import Capture, RawPayload
-    from monitor.storage.store import MIGRATIONS
-
-    def migrate(step, revision):
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        engine = create_engine(store.url)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
-        engine.dispose()
 
     link = (
         b'{"id":"1","comments":{"paging":{"next":"https://graph.facebook.com/v25.0/1/comments?access_token='
@@ -216,7 +212,7 @@ def test_migration_0013_scrubs_a_token_stored_in_later_captures(store, make_ment
     bodies = [link + t + b'&after=QVFI"}}}' for t in (b"EAAGsecret1", b"EAAGsecret2")]  # one read, two tokens
     clean = b'{"id":"1","message":"edited"}'
     store.save_page("s", [make_mention(external_id="1")], [], None, NOW)
-    migrate(command.downgrade, "0012")
+    alembic(store, command.downgrade, "0012")
     store.save_page(
         "s",
         [],
