@@ -24,8 +24,10 @@ characters: RLO"); the raw stored text and payload are never changed, only what 
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
+from typing import Any
 from urllib.parse import quote
 
 # Characters that change the display order of text (Unicode bidi controls), by their usual short names.
@@ -178,6 +180,26 @@ def _cut(flat: str, limit: int | None) -> str:
         return flat
     head = _PARTIAL_MARKER.sub("", flat[: limit - 1])
     return head.rstrip() + "…"
+
+
+def _json_escape(ch: str) -> str:
+    """``ch`` as a JSON escape: ``\\uXXXX``, or the surrogate pair of a character past U+FFFF."""
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_for_terminal(obj: object, **kwargs: Any) -> str:
+    """``json.dumps(obj, ensure_ascii=False, **kwargs)`` with every hidden character (bidi controls, C1
+    controls, line separators, zero-width and format characters, Hangul fillers) written as a JSON
+    escape such as ``\\u202e``: a program that reads the line gets exactly the stored text back, and a
+    terminal that shows it cannot be made to reorder, hide or forge anything. Hebrew and every other
+    visible character stay as they are; the line breaks of ``indent`` stay line breaks (JSON already
+    escapes the controls inside its strings, so a raw line break is never part of a value)."""
+    text = json.dumps(obj, ensure_ascii=False, **kwargs)
+    return "".join(_json_escape(ch) if ch != "\n" and _hidden(ch) else ch for ch in text)
 
 
 def safe_href(url: str | None) -> str | None:

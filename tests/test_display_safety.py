@@ -2,6 +2,7 @@
 database cannot hold on every ID command (point 8)."""
 
 import html
+import json
 from dataclasses import replace
 
 import pytest
@@ -126,6 +127,29 @@ def test_repmon_queue_shows_hostile_handles_and_text_as_markers(hostile, capsys)
     assert "@evil⟨U+202E⟩gnp.exe⟨U+000D⟩⟨U+000A⟩FAKE⟨U+001B⟩[2J 500k" in row
     assert "⟨U+001B⟩[2J" in row.split("500k", 1)[1]  # the text's escape too
     assert render_queue(hostile.queue(limit=5), NOW).count("\n") == 1  # one line per item
+
+
+def test_json_for_terminal_escapes_hidden_characters_and_reads_back_exactly():
+    value = {"t": f"ab{RLO}c {ESC}[2J ש\u200fלום\u2028 \U000e0067 👩\u200d💻", "n": "דנה"}
+    line = text_safety.json_for_terminal(value)
+    assert json.loads(line) == value  # a program reading it gets the stored text back
+    assert not set(line) & (RAW | {"\u200f", "\u2028", "\U000e0067", "\u200d"})
+    assert "ab\\u202ec \\u001b[2J ש\\u200fלום\\u2028 \\udb40\\udc67 👩\\u200d💻" in line
+    assert '"n": "דנה"' in line  # Hebrew stays readable
+    assert text_safety.json_for_terminal([RLO], indent=2) == '[\n  "\\u202e"\n]'
+
+
+def test_repmon_queue_and_item_json_escape_hidden_characters(hostile, capsys):
+    """`--json` printed a post's override and escape characters raw: a terminal reordered and obeyed
+    them. They are now JSON escapes, which a JSON reader turns back into the stored text."""
+    assert main(["queue", "--json"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert not set(line) & RAW and "\\u202e" in line and "\\u001b" in line
+    item = json.loads(line)
+    assert item["text"] == hostile.queue(limit=1)[0].text and item["author"] == HANDLE
+    assert main(["item", "1", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert not set(out) & RAW and json.loads(out)["text"] == item["text"]
 
 
 def test_repmon_queue_cuts_a_long_text_between_markers_never_inside_one(hostile):

@@ -4,7 +4,6 @@ is in ``classifiers.evaluation`` and ``classifiers.cascades``."""
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +12,7 @@ from monitor.cli import common
 from monitor.cli.common import Gettext, Subparsers, err
 from monitor.errors import InputError
 from monitor.inputs import Row, no_posts, read_rows
+from monitor.text_safety import json_for_terminal
 
 if TYPE_CHECKING:
     from classifiers.model import Prediction
@@ -62,15 +62,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
         if row.error is not None:
             failed += 1
             err(row.error)
-            print(json.dumps({"line": row.line, "error": row.error}, ensure_ascii=False))
+            print(json_for_terminal({"line": row.line, "error": row.error}))
             continue
         text = row.fields[args.text_column]
-        print(
-            json.dumps(
-                prediction_json(text if isinstance(text, str) else str(text), next(preds)),
-                ensure_ascii=False,
-            )
-        )
+        print(json_for_terminal(prediction_json(text if isinstance(text, str) else str(text), next(preds))))
     if failed:
         err(
             _("{failed} of {n} lines could not be read; the others were classified").format(
@@ -204,7 +199,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if result.by:
             out["by_" + args.by] = {k: v.as_dict() for k, v in result.by.items()}
         out.update(result.calibration)
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json_for_terminal(out, indent=2))
     else:
         _ = common.gettext()
         print(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,7 @@ from monitor.cli import common
 from monitor.cli.common import Gettext, Subparsers, err, key_name, shown_name, when
 from monitor.i18n import N_, gettext_for, ngettext_for
 from monitor.records import PLATFORMS
-from monitor.text_safety import for_terminal, one_line
+from monitor.text_safety import for_terminal, json_for_terminal, one_line
 
 if TYPE_CHECKING:
     from monitor.storage import Store
@@ -70,7 +69,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     clf = None if args.defer else common.classifier()
     summary = finish_import(store, report, clf, now, common.now)
-    print(json.dumps(summary, ensure_ascii=False))
+    print(json_for_terminal(summary))
     return 1 if report.failed or report.skipped else 0
 
 

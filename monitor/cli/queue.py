@@ -24,7 +24,7 @@ from monitor.errors import InputError
 from monitor.formatting import reach
 from monitor.i18n import format_span, gettext_for, ngettext_for
 from monitor.records import MAX_ITEM_ID
-from monitor.text_safety import flags, for_terminal, one_line
+from monitor.text_safety import flags, for_terminal, json_for_terminal, one_line
 from monitor.triage import reason_in
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def cmd_item(args: argparse.Namespace) -> int:
             "allowed_actions": allowed_actions(item.status),
             "audit": [{**asdict(e), "at": e.at.isoformat()} for e in found.audit],
         }
-        print(json.dumps(out, ensure_ascii=False, default=str))
+        print(json_for_terminal(out, default=str))
         return 0
     lang = common.language()
     _, n_ = gettext_for(lang), ngettext_for(lang)
@@ -223,7 +223,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
     if args.json:
         library = load_library()
         for item in items:
-            print(json.dumps(queue_json(item, library), ensure_ascii=False))
+            print(json_for_terminal(queue_json(item, library)))
     else:
         print(render_queue(items))
     return 0

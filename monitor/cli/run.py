@@ -4,7 +4,6 @@ and the Streamlit dashboard beside them."""
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from monitor.cli import common
 from monitor.cli.common import Gettext, Subparsers, err
 from monitor.errors import ConfigError
 from monitor.records import MAX_ITEM_ID
+from monitor.text_safety import json_for_terminal
 from monitor.vocabulary import Role
 
 if TYPE_CHECKING:
@@ -263,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     clf = common.classifier()
     if args.once:
         report = common.run_pass(store, sources, clf)
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        print(json_for_terminal(report.as_dict()))
         replies = _post_replies(store)
         return 0 if not report.errors and not replies.errors else 1
     return _run_loop(store, sources, clf, args)
@@ -309,5 +309,5 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from monitor.wiring import build_sources
 
     report = common.run_pass(store, build_sources(store, common.playbooks()), common.classifier())
-    print(json.dumps(report.as_dict(), ensure_ascii=False))
+    print(json_for_terminal(report.as_dict()))
     return 0 if not report.errors else 1
