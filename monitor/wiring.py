@@ -171,7 +171,13 @@ def _facebook_sources(store: Store, names: list[str]) -> list[Source]:
             "the Facebook sources need REPMON_FACEBOOK_PAGE_ID and REPMON_FACEBOOK_PAGE_TOKEN "
             "(token in the environment or the secrets file)"
         )
-    source = FacebookSource("facebook", page, token, version=settings.facebook_graph_version)
+    source = FacebookSource(
+        "facebook",
+        page,
+        token,
+        version=settings.facebook_graph_version,
+        comment_window=timedelta(days=settings.facebook_comment_days),
+    )
     out: list[Source] = []
     if "facebook" in names:
         out.append(source)

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import requests
 import vcr
 import yaml
 
@@ -53,7 +54,11 @@ class RecordingSession(GraphSession):
 
 
 def source(**kw):
-    return FacebookSource("facebook", PAGE, TOKEN, backoff=0, **kw)
+    """The cassettes were recorded when comments were walked for 3 days after a post: keep that window
+    (the 30-day default and its schedule have tests of their own, on a routed transport)."""
+    kw.setdefault("comment_window", timedelta(days=3))
+    kw.setdefault("backoff", 0)
+    return FacebookSource("facebook", PAGE, TOKEN, **kw)
 
 
 def cassette_body(name, index=0):
@@ -118,6 +123,7 @@ def test_feed_then_comments_pages_on_the_configured_graph_version():
         "feed_pending": None,
         "feed_next": None,
         "recent_posts": {P1: "2026-11-20T09:00:00+00:00", P2: "2026-11-19T18:30:00+00:00"},
+        "comments_walked": {P2: NOW.isoformat(), P1: NOW.isoformat()},  # both walks complete
     }
 
 
@@ -342,13 +348,13 @@ def test_a_paging_cursor_sent_again_ends_the_walk_with_a_message(store, fake_cla
     assert TOKEN not in "\n".join(report.errors)
 
 
-def test_posts_past_the_recent_window_get_no_more_comment_walks():
+def test_posts_past_the_comment_window_get_no_more_comment_walks():
     cursor = {
         "feed_since": "2026-11-20T09:00:00+00:00",
         "recent_posts": {P2: "2026-11-19T18:30:00+00:00", f"{PAGE}_1": "2026-11-01T00:00:00+00:00"},
         "comments_since": {P2: "2026-11-19T21:15:00+00:00", f"{PAGE}_1": "2026-11-02T00:00:00+00:00"},
     }
-    src = source(recent_posts=timedelta(days=3))
+    src = source(comment_window=timedelta(days=3))
     with replay.use_cassette("feed_comments_since.yaml") as cas:
         pages = list(src.fetch(cursor, NOW))[:2]
         assert [cas.play_counts[i] for i in (5, 6)] == [1, 1]
@@ -357,6 +363,108 @@ def test_posts_past_the_recent_window_get_no_more_comment_walks():
         P4: "2026-11-20T11:30:00+00:00",
     }
     assert pages[0].cursor["comments_since"] == {P2: "2026-11-19T21:15:00+00:00"}
+
+
+class Routed(requests.adapters.BaseAdapter):
+    """A transport answering each GET with HTTP 200 and the body ``route(path)`` gives; keeps the paths."""
+
+    def __init__(self, route):
+        super().__init__()
+        self.route, self.paths = route, []
+
+    def send(self, request, **kwargs):
+        path = urlparse(request.url).path
+        self.paths.append(path)
+        response = requests.Response()
+        response.status_code, response.reason, response.url, response.request = (
+            200,
+            "OK",
+            request.url,
+            request,
+        )
+        response.headers["content-type"] = "application/json; charset=UTF-8"
+        response._content, response._content_consumed = self.route(path), True
+        return response
+
+    def close(self):
+        pass
+
+
+def routed_source(route, **kw):
+    session = GraphSession()
+    adapter = Routed(route)
+    session.mount("https://", adapter)
+    return FacebookSource("facebook", PAGE, TOKEN, session=session, backoff=0, **kw), adapter
+
+
+def comment_body(post_id, n, at):
+    return json.dumps(
+        {
+            "data": [
+                {
+                    "id": f"{post_id.split('_')[1]}_70000000000{n:04d}",
+                    "message": "someone wrote this on an old post",
+                    "created_time": at.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                    "from": {"name": "Dana", "id": "5550009"},
+                }
+            ],
+            "paging": {},
+        }
+    ).encode()
+
+
+def test_comment_walk_interval_by_post_age():
+    from monitor.sources.facebook.feed import comment_walk_interval
+
+    assert comment_walk_interval(timedelta(days=2, hours=23)) == timedelta(0)  # every poll
+    assert comment_walk_interval(timedelta(days=3, minutes=1)) == timedelta(hours=1)
+    assert comment_walk_interval(timedelta(days=7)) == timedelta(hours=1)
+    assert comment_walk_interval(timedelta(days=7, minutes=1)) == timedelta(hours=6)
+
+
+def test_older_posts_comments_are_read_when_their_walk_is_due():
+    """Comment walks stopped 3 days after a post: a comment left on last week's post was never read. Posts
+    of the comment window (30 days) are walked on a schedule by age; older ones are forgotten."""
+    old10, old5, young, gone = (f"{PAGE}_91000000000000{n}" for n in range(4))
+    at = {old10: NOW - timedelta(days=10), old5: NOW - timedelta(days=5), young: NOW - timedelta(days=1),
+          gone: NOW - timedelta(days=31)}  # fmt: skip
+    cursor = {
+        "feed_since": (NOW - timedelta(hours=1)).isoformat(),
+        "recent_posts": {pid: t.isoformat() for pid, t in at.items()},
+        "comments_walked": {
+            old10: (NOW - timedelta(hours=2)).isoformat(),  # due every 6 hours: not yet
+            old5: (NOW - timedelta(hours=2)).isoformat(),  # due hourly: due
+            young: (NOW - timedelta(minutes=1)).isoformat(),  # every poll
+            gone: (NOW - timedelta(days=2)).isoformat(),
+        },
+    }
+
+    def route(path):
+        if path.endswith("/feed"):
+            return b'{"data": [], "paging": {}}'
+        post = path.split("/")[-2]
+        return comment_body(post, 1, NOW - timedelta(minutes=30)) if post == old5 else b'{"data": []}'
+
+    src, adapter = routed_source(route)
+    pages = list(src.fetch(cursor, NOW))
+    walked = [p.split("/")[-2] for p in adapter.paths if p.endswith("/comments")]
+    assert walked == [old5, young]  # oldest first; the 10-day-old post not yet, the 31-day-old never
+    assert [m.text for p in pages for m in p.mentions] == ["someone wrote this on an old post"]
+    last = pages[-1].cursor
+    assert set(last["recent_posts"]) == {old10, old5, young}
+    assert last["comments_walked"] == {
+        old10: (NOW - timedelta(hours=2)).isoformat(),
+        old5: NOW.isoformat(),
+        young: NOW.isoformat(),
+    }
+    assert last["comments_since"] == {old5: (NOW - timedelta(minutes=30)).isoformat()}
+
+    adapter.paths.clear()
+    list(src.fetch(last, NOW + timedelta(minutes=30)))  # half an hour on: only the young post
+    assert [p.split("/")[-2] for p in adapter.paths if p.endswith("/comments")] == [young]
+    adapter.paths.clear()
+    list(src.fetch(last, NOW + timedelta(hours=4, minutes=1)))  # 6 hours after the 10-day-old post's walk
+    assert [p.split("/")[-2] for p in adapter.paths if p.endswith("/comments")] == [old10, old5, young]
 
 
 def test_a_recent_post_deleted_since_is_dropped_from_the_comment_walks(caplog):
@@ -429,7 +537,7 @@ def test_missing_permissions_are_named(code):
 
 def test_server_errors_are_retried_with_doubling_backoff():
     waits = []
-    src = FacebookSource("facebook", PAGE, TOKEN, backoff=0.5, sleep=waits.append)
+    src = source(backoff=0.5, sleep=waits.append)
     with replay.use_cassette("server_errors_then_ok.yaml") as cas:
         pages = list(src.fetch({}, NOW))
         assert cas.play_count == 3
@@ -479,13 +587,14 @@ def test_an_empty_feed_is_one_empty_page_and_the_cursor_stays():
         "feed_pending": None,
         "feed_next": None,
         "recent_posts": {},
+        "comments_walked": {},
     }
 
 
 def test_malformed_items_are_skipped_not_the_page(caplog):
     caplog.set_level(logging.WARNING, logger="repmon.sources.facebook")
     with replay.use_cassette("malformed_items.yaml"):
-        [page] = list(source(recent_posts=timedelta(0)).fetch({}, NOW))
+        [page] = list(source(comment_window=timedelta(0)).fetch({}, NOW))
     assert [m.external_id for m in page.mentions] == [P3, P1, "900000000000003_700000000000001"]
     # each skipped item is on the page (the pass reports it) and in the log: kind, position, id, reason
     expected = [
@@ -561,7 +670,7 @@ def test_parse_response_rejects_what_is_not_a_facebook_response(body, message):
 def seed_refresh(store, fake_classifier):
     """Store the Page's visitor posts and comments, classified and queued, two hours ago."""
     earlier = NOW - timedelta(hours=2)
-    report = run_pass(store, [source(recent_posts=timedelta(0))], fake_classifier, earlier)
+    report = run_pass(store, [source(comment_window=timedelta(0))], fake_classifier, earlier)
     assert (report.new_mentions, report.errors) == (5, [])
 
 

@@ -107,6 +107,9 @@ def test_facebook_sources_from_settings(monkeypatch, store):
     ]
     assert sources[0].graph.version == "v25.0"
     assert TOKEN not in repr(sources[0])
+    assert sources[0].comment_window == timedelta(days=30)
+    monkeypatch.setenv("REPMON_FACEBOOK_COMMENT_DAYS", "7")
+    assert build_sources(store)[0].comment_window == timedelta(days=7)
 
 
 def test_crisis_items_are_watched_for_quotes_as_well_as_escalated_ones(tmp_path, make_mention):

@@ -189,6 +189,13 @@ SETTINGS: tuple[Setting, ...] = (
         kind=whole(0, 86_400),
     ),
     Setting(
+        "REPMON_FACEBOOK_COMMENT_DAYS",
+        "30",
+        "How many days after a Page post its new comments are still read: every poll for 3 days, then hourly "
+        "to a week, then every 6 hours.",
+        kind=whole(3, 365),
+    ),
+    Setting(
         "REPMON_BUSINESS_NAME", "", "The business's name as used in reply drafts ({business}).", kind=TEXT
     ),
     Setting(

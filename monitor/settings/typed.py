@@ -44,6 +44,7 @@ class Settings:
     x_daily_read_budget: int
     x_poll_interval: int
     facebook_poll_interval: int
+    facebook_comment_days: int
     business_name: str
     contact: str
     default_language: str

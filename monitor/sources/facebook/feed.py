@@ -1,14 +1,17 @@
 """The Page feed and comment walks: ``FacebookSource``.
 
 GET /{page-id}/feed (the Page's own posts, as thread context, and visitors' posts, with the comments the
-feed embeds), then GET /{post-id}/comments?filter=stream for every post of the last few days, replies
-included.
+feed embeds), then GET /{post-id}/comments?filter=stream for the posts of the comment window (30 days by
+default, ``REPMON_FACEBOOK_COMMENT_DAYS``), replies included: a post of the last 3 days on every poll, an
+older one when its walk is due (``comment_walk_interval``: hourly to a week, then every 6 hours), so a
+comment left on last month's post is still read, within hours, at a few calls an hour.
 
 Cursor: ``feed_since`` (newest post time seen; it moves only when a feed walk is complete),
 ``feed_next``/``feed_pending`` (where an interrupted walk resumes), ``recent_posts`` (post id -> creation
-time, for the comment walks) and ``comments_since`` (post id -> newest comment time; re-read with an overlap
-because comments arrive late; the store drops what it already has). A ``paging.next`` that leads back to
-a page the walk already read (a loop) ends the walk there, reported as the rest of the walk skipped.
+time, every post of the comment window), ``comments_since`` (post id -> newest comment time; re-read with
+an overlap because comments arrive late; the store drops what it already has) and ``comments_walked``
+(post id -> when its last walk ended). A ``paging.next`` that leads back to a page the walk already read
+(a loop) ends the walk there, reported as the rest of the walk skipped.
 """
 
 from __future__ import annotations
@@ -43,6 +46,15 @@ FEED_FIELDS = (
     f"comments.summary(total_count){{{COMMENT_FIELDS}}}"
 )
 PAGE_LIMIT = "100"
+EVERY_POLL = timedelta(days=3)  # posts this young have their comments read on every poll
+
+
+def comment_walk_interval(age: timedelta) -> timedelta:
+    """How often the comments of a post this old are read: every poll in its first 3 days (zero), hourly
+    to a week, then every 6 hours. Pure."""
+    if age <= EVERY_POLL:
+        return timedelta(0)
+    return timedelta(hours=1) if age <= timedelta(days=7) else timedelta(hours=6)
 
 
 class FacebookSource:
@@ -59,7 +71,7 @@ class FacebookSource:
         version: str = DEFAULT_VERSION,
         session: GraphSession | None = None,
         comment_overlap: timedelta = timedelta(minutes=30),
-        recent_posts: timedelta = timedelta(days=3),
+        comment_window: timedelta = timedelta(days=30),
         is_demo: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = 3,
@@ -73,8 +85,12 @@ class FacebookSource:
             )
         if not token:
             raise ConfigError(f"the Facebook source needs a Page access token: set {TOKEN_SETTING}")
+        if comment_window < timedelta(0):
+            raise ConfigError(
+                "the Facebook comment window cannot be negative: check REPMON_FACEBOOK_COMMENT_DAYS"
+            )
         self.name, self.page_id, self.version, self.is_demo = name, page_id, version, is_demo
-        self.comment_overlap, self.recent_posts = comment_overlap, recent_posts
+        self.comment_overlap, self.comment_window = comment_overlap, comment_window
         self.session = session or GraphSession(timeout)
         self.client = GraphClient(
             name,
@@ -115,17 +131,16 @@ class FacebookSource:
         recent = {
             pid: t
             for pid, t in as_object(cursor.get("recent_posts")).items()
-            if (ts := from_iso(t)) and now - ts <= self.recent_posts
+            if (ts := from_iso(t)) and now - ts <= self.comment_window
         }
-        # Posts past the recent window get no more comment walks: forget their since-times.
-        cursor["comments_since"] = {
-            pid: t for pid, t in as_object(cursor.get("comments_since")).items() if pid in recent
-        }
+        # Posts past the comment window get no more comment walks: forget their since- and walk times.
+        for key in ("comments_since", "comments_walked"):
+            cursor[key] = {pid: t for pid, t in as_object(cursor.get(key)).items() if pid in recent}
         seen = [params]
         while True:
             parsed = parse_body(self.client.get(f"{self.page_id}/feed", params, now).content, ctx, "post")
             for post_id, created in parsed.posts:
-                if now - created <= self.recent_posts:
+                if now - created <= self.comment_window:
                     recent[post_id] = created.isoformat()
                 if pending is None or created > pending:
                     pending = created
@@ -176,7 +191,11 @@ class FacebookSource:
     ) -> Iterator[SourcePage]:
         recent = dict(recent)
         comments_since = dict(as_object(cursor.get("comments_since")))
+        walked = dict(as_object(cursor.get("comments_walked")))
         for post_id in sorted(recent, key=lambda pid: (recent[pid], pid)):
+            created, walked_at = from_iso(recent[post_id]), from_iso(walked.get(post_id))
+            if created and walked_at and ctx.now - walked_at < comment_walk_interval(ctx.now - created):
+                continue  # an older post walked lately: its next walk is not due yet
             last = from_iso(comments_since.get(post_id))
             params = {"filter": "stream", "fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}
             if last is not None:
@@ -194,7 +213,13 @@ class FacebookSource:
                     )
                     recent.pop(post_id)
                     comments_since.pop(post_id, None)
-                    cursor = {**cursor, "recent_posts": dict(recent), "comments_since": dict(comments_since)}
+                    walked.pop(post_id, None)
+                    cursor = {
+                        **cursor,
+                        "recent_posts": dict(recent),
+                        "comments_since": dict(comments_since),
+                        "comments_walked": dict(walked),
+                    }
                     yield SourcePage(mentions=(), cursor=cursor)
                     break
                 parsed = parse_body(response.content, ctx, "comment", post_id)
@@ -203,9 +228,11 @@ class FacebookSource:
                 next_params = self._unless_loop(
                     parsed.next_params, seen, parsed, f"the comments of post {post_id}"
                 )
-                if next_params is None and newest is not None:
-                    comments_since[post_id] = newest.isoformat()
-                cursor = {**cursor, "comments_since": dict(comments_since)}
+                if next_params is None:  # the walk is complete
+                    walked[post_id] = ctx.now.isoformat()
+                    if newest is not None:
+                        comments_since[post_id] = newest.isoformat()
+                cursor = {**cursor, "comments_since": dict(comments_since), "comments_walked": dict(walked)}
                 yield parsed.page(cursor)
                 if next_params is None:
                     break
