@@ -9,11 +9,15 @@ holds no text (a Facebook re-read made before the refresh asked for ``message``,
 platform's JSON) says nothing about edits: it is neither an edit nor a return to the first text.
 
 Texts that differ only in white space (a trailing space, a line break for a space) are the same text: a
-reader cannot tell them apart, and legal needs the edits of words.
+reader cannot tell them apart, and legal needs the edits of words. So a version of the text is named by
+``version_key``: the SHA-256 of its words. The monitor classifies each edited version once per model
+version (``read_edit`` finds them, ``monitor.pipeline`` classifies them, ``monitor.storage.edits`` keeps
+them); triage then follows the most serious version (``monitor.triage.most_serious``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +33,14 @@ class CaptureText:
     text: str | None  # the text it holds; None: it holds none (a counters-only read, unreadable bytes)
     edited: bool  # its text differs from the first capture's
     changed: bool  # its text differs from the one before it (the last capture holding one, or the first)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A later capture's text that is an edit of the text first captured."""
+
+    text: str  # as the capture holds it
+    key: str  # its ``version_key``: the same for every capture holding the same words
 
 
 def capture_text(platform: str, body: bytes) -> str | None:
@@ -58,11 +70,27 @@ def same_text(a: str, b: str) -> bool:
     return a.split() == b.split()
 
 
+def version_key(text: str) -> str:
+    """The name of a version of a post's text: the SHA-256 (hex) of its words, one space between them, so
+    that texts differing only in white space share it (``same_text``)."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def first_text(platform: str, raw: bytes | None, stored_text: str) -> str:
     """The text first captured: read from the stored raw payload ``raw``, or, when there is none or it
     holds no text, the post's stored text (what was classified)."""
     found = capture_text(platform, raw) if raw is not None else None
     return stored_text if found is None else found
+
+
+def read_edit(platform: str, raw: bytes | None, stored_text: str, body: bytes) -> Edit | None:
+    """The edit a later capture's bytes ``body`` hold: their text, if it is not the text first captured
+    (``first_text`` of ``raw`` and ``stored_text``); None when they hold no text or the first text again
+    (white space aside). Never an exception: bytes that are not the platform's JSON hold no text."""
+    text = capture_text(platform, body)
+    if text is None or same_text(text, first_text(platform, raw, stored_text)):
+        return None
+    return Edit(text, version_key(text))
 
 
 def capture_texts(platform: str, first: str, bodies: Sequence[bytes]) -> list[CaptureText]:

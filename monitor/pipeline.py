@@ -1,8 +1,10 @@
 """One pass of the monitor: poll -> store -> classify -> virality -> triage -> queue.
 
 Every stage is resumable and idempotent: pages are stored with their cursor in one transaction; a
-mention is classified once per model version; triage re-scores open items and never reopens closed ones.
-A source that fails mid-page loses nothing already stored and does not stop the other sources.
+mention is classified once per model version, and so is each version of its text edited on the platform
+since (a later capture's text: ``monitor.edits``); triage re-scores open items on their most serious
+version (``monitor.triage.most_serious``) and never reopens closed ones. A source that fails mid-page
+loses nothing already stored and does not stop the other sources.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from typing import Protocol
 
 from classifiers import Prediction
 from classifiers.virality import score_virality
+from monitor.edits import read_edit
 from monitor.errors import MonitorError, RateLimited, SourceError
 from monitor.records import mention_problems
 from monitor.redact import redact
 from monitor.sources import Source
 from monitor.storage import Store
-from monitor.triage import decide
+from monitor.triage import decide, most_serious
 from playbooks.engine import Library, load_library
 
 log = logging.getLogger("repmon.pipeline")
@@ -145,14 +148,45 @@ def classify_new(
     now: datetime,
     batch_size: int = 8192,
 ) -> int:
-    """Classify every mention not yet classified by ``model_version``, in batches."""
+    """Classify every mention not yet classified by ``model_version``, then every version of a post's
+    text edited on the platform not yet classified by it (``classify_edits``), in batches; how many texts
+    were classified."""
     done = 0
     while True:
         batch = store.unclassified(model_version, batch_size)
         if not batch:
-            return done
+            break
         preds = predict([text for _, text in batch])
         done += store.save_classifications([(mid, p) for (mid, _), p in zip(batch, preds)], now)
+    return done + classify_edits(store, predict, model_version, now, batch_size)
+
+
+def read_edits(store: Store, now: datetime, batch_size: int = 1000) -> int:
+    """Read every capture not read yet for an edit of its post's text (``monitor.edits.read_edit``),
+    storing each new version; how many captures were read."""
+    done = 0
+    while read := store.read_captures(read_edit, batch_size, now):
+        done += read
+    return done
+
+
+def classify_edits(
+    store: Store,
+    predict: Callable[[list[str]], Sequence[Prediction]],
+    model_version: str,
+    now: datetime,
+    batch_size: int = 8192,
+) -> int:
+    """Read the new captures for edits (``read_edits``), then classify each edited version not yet
+    classified by ``model_version``; how many versions were classified."""
+    read_edits(store, now)
+    done = 0
+    while True:
+        batch = store.unclassified_edits(model_version, batch_size)
+        if not batch:
+            return done
+        preds = predict([text for _, text in batch])
+        done += store.save_edit_classifications([(eid, p) for (eid, _), p in zip(batch, preds)], now)
 
 
 def triage_open(
@@ -163,7 +197,8 @@ def triage_open(
     mention_ids: Sequence[int] | None = None,
 ) -> int:
     """Score virality and (re)triage every classified mention whose item is new or still open (only
-    those of ``mention_ids`` when given: a worker triages what it classified)."""
+    those of ``mention_ids`` when given: a worker triages what it classified), on the most serious of
+    its versions classified by ``model_version``: the first text or an edit made on the platform."""
     library = library or load_library()
     total = 0
     while True:
@@ -181,18 +216,27 @@ def triage_open(
                 now,
                 sharer_followers=sharers.get(r.mention_id),
             )
-            decision = decide(
-                r.label,
-                r.scores,
-                vir,
-                r.author_followers,
-                r.own_page,
-                r.created_at,
-                r.first_seen_at,
-                now,
-                library,
-            )
-            decisions.append((r.mention_id, replace(decision, language=r.language), vir))
+            # The first text, then each edit, oldest first; a person's label wins over the model's on each.
+            versions = [(None, r.label, r.scores)] + [
+                (e.edit_id, r.label if r.corrected else e.label, e.scores) for e in r.edits
+            ]
+            options = [
+                decide(
+                    label,
+                    scores,
+                    vir,
+                    r.author_followers,
+                    r.own_page,
+                    r.created_at,
+                    r.first_seen_at,
+                    now,
+                    library,
+                )
+                for _, label, scores in versions
+            ]
+            chosen = most_serious(options, library)
+            decision = replace(options[chosen], language=r.language, edit_id=versions[chosen][0])
+            decisions.append((r.mention_id, decision, vir))
         store.save_triage(decisions, now)
         total += len(rows)
 

@@ -22,6 +22,7 @@ __all__ = [
     "Mention",
     "MentionMetrics",
     "MetricSnapshot",
+    "PostEdit",
     "QueueItem",
     "RawPayload",
     "Share",
@@ -199,6 +200,7 @@ class TriageDecision:
     reasons: tuple[str, ...] = ()
     label: str | None = None  # the label the decision was made on (a person's correction wins)
     language: str | None = None
+    edit_id: int | None = None  # the edited version of the post it was made on (None: the first text)
 
 
 # The largest item id: triage_items.id is an Integer column, 32-bit in PostgreSQL (SQLite's is 64-bit); a
@@ -217,8 +219,25 @@ def parse_item_id(value: object) -> int | None:
 
 
 @dataclass(frozen=True)
+class PostEdit:
+    """A version of a post's text edited on the platform (``monitor.edits``), with its latest
+    classification (``label`` None: not classified yet)."""
+
+    id: int
+    captured_at: datetime  # when the capture it was read from was made
+    text: str
+    version_key: str  # ``monitor.edits.version_key``: the same for every capture holding these words
+    label: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    language: str | None = None
+    model_version: str | None = None
+
+
+@dataclass(frozen=True)
 class QueueItem:
-    """One row of the triage queue, joined from the mention, its classification and triage."""
+    """One row of the triage queue, joined from the mention, its classification and triage. ``label``,
+    ``scores`` and ``model_version`` are those of the version the item was triaged on: ``edit``, an edit
+    made on the platform, or (``edit`` None) the text as first captured."""
 
     id: int
     platform: str
@@ -242,6 +261,7 @@ class QueueItem:
     model_version: str | None
     assignee: str | None = None
     deleted_at: datetime | None = None
+    edit: PostEdit | None = None
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,20 @@ class SavedPage:
 
 
 @dataclass(frozen=True)
+class EditVerdict:
+    """The classifier's verdict on an edited version of a post's text (by the model triage runs on)."""
+
+    edit_id: int
+    label: str
+    scores: dict[str, float]
+    language: str | None
+
+
+@dataclass(frozen=True)
 class TriageCandidate:
-    """A classified mention that needs a (re)triage, with what triage decides on."""
+    """A classified mention that needs a (re)triage, with what triage decides on: the first text's
+    label (a person's correction, ``corrected``, winning) and scores, and the verdicts on its edited
+    versions, oldest first."""
 
     mention_id: int
     label: str
@@ -43,6 +55,8 @@ class TriageCandidate:
     own_page: bool
     created_at: datetime
     first_seen_at: datetime
+    edits: tuple[EditVerdict, ...] = ()
+    corrected: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,7 @@ class TriageItem:
     language: str | None
     created_at: datetime
     updated_at: datetime
+    edit_id: int | None = None  # the edited version it was last triaged on (None: the first text)
 
 
 @dataclass(frozen=True)
@@ -299,6 +314,16 @@ class EvidenceCapture(TypedDict):
     body: bytes
 
 
+class EvidenceEdit(TypedDict):
+    """A version of the post's text edited on the platform, with its latest classification."""
+
+    id: int
+    captured_at: str
+    version_key: str
+    text: str
+    classification: EvidenceClassification | None
+
+
 class EvidenceDocument(TypedDict):
     """Everything stored about one item, for the evidence bundle."""
 
@@ -312,3 +337,4 @@ class EvidenceDocument(TypedDict):
     shares: list[EvidenceShare]
     quotes: list[EvidencePost]
     captures: list[EvidenceCapture]
+    edits: list[EvidenceEdit]

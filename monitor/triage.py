@@ -18,6 +18,13 @@ Priority (0-100) adds up what makes a post urgent:
 and the sum is mapped into 0-100 by ``100 * tanh(sum / 100)``, which keeps the order of very urgent items
 instead of clamping them all to 100.
 
+A post edited on the platform after it was first captured has several versions, each classified
+(``monitor.edits``): an item is triaged on the most serious one (``most_serious``), the one triage itself
+ranks first: a legal playbook (an accusation or a boycott call, by the rules' own scores) before any
+other, then the highest priority (the label's weight and the classifier's confidence, the strongest legal
+label's for a legal playbook); a tie goes to the newest version. So an edit that adds an accusation sends
+the item to legal, and an edit that removes one leaves it there: the published version is evidence.
+
 The SLA is the playbook's first-response time for the business's own page or elsewhere, halved for a
 reply to a fast-spreading post. Its clock starts when the post was published, or when repmon first saw
 it if that was later (a post found late is not born breached). Posts by the business itself are stored
@@ -29,6 +36,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from classifiers.virality import Virality
@@ -153,4 +161,13 @@ def decide(
         sla_due_at=max(created_at, first_seen_at) + sla,
         reasons=tuple(reasons),
         label=label,
+    )
+
+
+def most_serious(decisions: Sequence[TriageDecision], library: Library) -> int:
+    """Of the decisions for the versions of one post (oldest first: the first text, then its edits), the
+    index of the one to follow: a legal playbook first, then the highest priority, then the newest."""
+    legal = set(library.legal_playbooks)
+    return max(
+        range(len(decisions)), key=lambda i: (decisions[i].playbook in legal, decisions[i].priority, i)
     )

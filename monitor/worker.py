@@ -4,7 +4,9 @@ Run one scheduler (`repmon run`), N workers and M dashboards against one Postgre
 
 - each worker claims a batch of unclassified mentions with ``FOR UPDATE SKIP LOCKED``, classifies it and
   stores the predictions in the same transaction, then triages what it classified; no mention is
-  processed twice, and no worker waits for another;
+  processed twice, and no worker waits for another. Edits made on the platform go the same way: a worker
+  reads a batch of new captures for edits, claims a batch of unclassified edited versions, classifies
+  them and re-triages their posts (on the most serious version);
 - each worker may also poll the configured sources; a source is polled by one holder at a time (an
   advisory lock), so extra workers skip it instead of fetching the same page twice;
 - ``--exit-when-idle`` ends the worker when no work is left, with a last line ``processed N items``.
@@ -17,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from monitor.edits import read_edit
 from monitor.errors import StorageBusy
 from monitor.pipeline import PassReport, Predictor, poll_source, triage_open
 from monitor.sources import Source
@@ -58,19 +61,30 @@ class Worker:
         return report.new_mentions
 
     def work_once(self) -> int:
-        """Classify and triage one claimed batch; how many mentions it held (0: nothing left; ``BUSY``:
-        SQLite was locked by another writer, try again)."""
+        """Classify and triage one claimed batch of mentions; then read a batch of new captures for edits,
+        and classify one claimed batch of edited versions and re-triage their posts. How much it did:
+        mentions classified, captures read and posts whose edits it classified (0: nothing left;
+        ``BUSY``: SQLite was locked by another writer before any of it, try again)."""
         now = self.clock()
-        version = self.classifier.model_version
+        version, predict = self.classifier.model_version, self.classifier.predict
         try:
-            ids = self.store.classify_claimed(version, self.batch, self.classifier.predict, now)
+            ids = self.store.classify_claimed(version, self.batch, predict, now)
         except StorageBusy as exc:
             log.info("the database is busy (another writer); retrying: %s", exc)
             return BUSY
         if ids:
             triage_open(self.store, version, now, self.holder.library, mention_ids=ids)
             self.processed += len(ids)
-        return len(ids)
+        try:
+            read = self.store.read_captures(read_edit, self.batch, now)
+            edited = self.store.classify_claimed_edits(version, self.batch, predict, now)
+        except StorageBusy as exc:
+            log.info("the database is busy (another writer); retrying: %s", exc)
+            return len(ids) or BUSY
+        if edited:
+            triage_open(self.store, version, now, self.holder.library, mention_ids=edited)
+            self.processed += len(edited)
+        return len(ids) + read + len(edited)
 
     def run(self, exit_when_idle: bool = False, idle_wait: float = 1.0) -> int:
         """Work until ``stop`` is set, or until idle with ``exit_when_idle``; returns items processed."""

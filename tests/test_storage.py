@@ -16,8 +16,8 @@ from monitor.storage import Store
 
 
 def test_schema_is_migrated_to_head(store):
-    assert store.schema_revision() == "0013"
-    assert store.migrate() == "0013"  # migrating again is a no-op
+    assert store.schema_revision() == "0014"
+    assert store.migrate() == "0014"  # migrating again is a no-op
 
 
 @sqlite_only("the WAL journal mode")
@@ -184,7 +184,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
 
     migrate(command.downgrade, "0006")
     assert store.schema_revision() == "0006"
-    assert store.migrate() == "0013"  # on SQLite 0007 rebuilds triage_items, which audit events point at
+    assert store.migrate() == "0014"  # on SQLite 0007 rebuilds triage_items, which audit events point at
     if store.engine.dialect.name == "sqlite":
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # enforced again after
@@ -195,7 +195,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
     migrate(command.downgrade, "base")
     assert store.schema_revision() == "none"
     assert inspect(store.engine).get_table_names() == ["alembic_version"]
-    assert store.migrate() == "0013"
+    assert store.migrate() == "0014"
     assert store.counts().mentions == 0
 
 
@@ -222,12 +222,50 @@ def test_migration_0013_scrubs_a_token_stored_in_later_captures(store, make_ment
         captures=[Capture("x", "1", RawPayload(body=b, captured_at=NOW)) for b in (*bodies, clean)],
     )
     assert len(store.captures("x", "1")) == 3
-    assert store.migrate() == "0013"
+    assert store.migrate() == "0014"
     scrubbed = link + b'[redacted]&after=QVFI"}}}'
     got = [(c.body, c.sha256) for c in store.captures("x", "1")]
     assert sorted(got) == sorted(
         [(scrubbed, hashlib.sha256(scrubbed).hexdigest()), (clean, hashlib.sha256(clean).hexdigest())]
     )
+
+
+def test_migration_0014_reads_the_captures_stored_before_it_for_edits(store, make_mention, fake_classifier):
+    """Captures stored before 0014 start unread: the first pass after the upgrade reads each once, and an
+    edit among them is classified and triaged (here, into legal), sealed in the audit chain."""
+    import json
+
+    from alembic import command
+
+    from monitor.pipeline import run_pass
+    from monitor.records import Capture, RawPayload
+
+    first, edit = "the coffee was cold, a complaint", "they steal from customers, defamation"
+    raw = json.dumps({"id": "9_1", "message": first}).encode()
+    store.save_page(
+        "s", [make_mention(platform="facebook", external_id="9_1", text=first, body=raw)], [], {}, NOW
+    )
+    run_pass(store, [], fake_classifier, NOW)
+    alembic(store, command.downgrade, "0013")
+    bodies = [
+        json.dumps({"id": "9_1", "message": m, "like_count": n}).encode() for n, m in enumerate((first, edit))
+    ]
+    later = [
+        Capture("facebook", "9_1", RawPayload(b, NOW + timedelta(minutes=n))) for n, b in enumerate(bodies, 1)
+    ]
+    store.save_page("facebook-metrics", [], [], None, NOW, (), later)
+    assert store.migrate() == "0014"
+    report = run_pass(store, [], fake_classifier, NOW + timedelta(minutes=5))
+    assert (report.classified, report.errors) == (1, [])
+    [q] = store.queue()
+    assert (q.label, q.playbook, q.edit.text, q.edit.label) == (
+        "defamation",
+        "escalate_legal",
+        edit,
+        "defamation",
+    )
+    assert store.verify() == []
+    assert run_pass(store, [], fake_classifier, NOW + timedelta(minutes=6)).classified == 0
 
 
 def test_text_typed_by_people_is_stored_as_valid_text(store):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from classifiers.virality import MetricSnapshot
 from monitor import workflow
+from monitor.edits import read_edit
 from monitor.pipeline import run_pass
 from monitor.records import Capture, MentionMetrics, QueueFilter, RawPayload, Share
 from monitor.storage import Store, evidence
@@ -149,6 +150,13 @@ def _calls(store: Store, make_mention, fake_classifier) -> dict[str, Callable[[]
         "classify_claimed": lambda: store.classify_claimed(version, 10, fake_classifier.predict, NOW),
         "model_version_of": lambda: store.model_version_of(1),
         "corrections": lambda: store.corrections(),
+        "read_captures": lambda: store.read_captures(read_edit, 10, NOW),
+        "unclassified_edits": lambda: store.unclassified_edits(version, 10),
+        "save_edit_classifications": lambda: store.save_edit_classifications([], NOW),
+        "classify_claimed_edits": lambda: store.classify_claimed_edits(
+            version, 10, fake_classifier.predict, NOW
+        ),
+        "edits": lambda: store.edits("x", "1"),
         "triage_candidates": lambda: store.triage_candidates(version, NOW),
         "save_triage": lambda: store.save_triage([], NOW),
         "queue_item": lambda: store.queue_item(1),

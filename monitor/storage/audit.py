@@ -9,7 +9,8 @@ the seals it carries of the rows legal relies on.
   replacing the chain, leaves the database disagreeing with it.
 - **Seals.** An event carries, in its ``seals`` column (covered by its hash), a digest of each row it
   wrote or changed: mentions (with their raw payload's SHA-256), metric snapshots, classifications,
-  queue items, corrections and users. ``verify`` replays the seals, the latest per row winning, and
+  queue items, corrections, users, and the versions of a post's text edited on the platform with their
+  classifications. ``verify`` replays the seals, the latest per row winning, and
   compares them with the rows as they are now.
 
 Everything here but the two file functions is pure.
@@ -120,6 +121,15 @@ def snapshot_seal(x: Mapping) -> str:
 def classification_seal(c: Mapping) -> str:
     scores = tuple(sorted(dict(c["scores"]).items()))
     return seal(c["mention_id"], c["model_version"], c["label"], scores, c["language"])
+
+
+def edit_seal(e: Mapping) -> str:
+    return seal(e["mention_id"], e["capture_id"], e["version_key"], e["text"], _t(e["captured_at"]))
+
+
+def edit_classification_seal(c: Mapping) -> str:
+    scores = tuple(sorted(dict(c["scores"]).items()))
+    return seal(c["edit_id"], c["model_version"], c["label"], scores, c["language"])
 
 
 def item_seal(t: Mapping) -> str:
@@ -328,10 +338,26 @@ def _sealed_tables() -> dict[str, tuple[TableClause, str, Callable[[Mapping[Any,
             correction_seal,
         ),
         "user": (t("users", column("name", s()), column("role", s())), "name", user_seal),
+        "edit": (
+            t("post_edits", column("id", i()), column("mention_id", i()), column("capture_id", i()),
+              column("version_key", s()), column("text", s()), column("captured_at", d())),
+            "id",
+            edit_seal,
+        ),
+        "edit_classification": (
+            t("edit_classifications", column("id", i()), column("edit_id", i()),
+              column("model_version", s()), column("label", s()), column("scores", JSON()),
+              column("language", s())),
+            "id",
+            edit_classification_seal,
+        ),
     }  # fmt: skip
 
 
-SEALED_KINDS = ("mention", "payload", "snapshot", "classification", "item", "correction", "user")
+SEALED_KINDS = (
+    "mention", "payload", "snapshot", "classification", "item", "correction", "user", "edit",
+    "edit_classification",
+)  # fmt: skip
 
 
 def current_rows(

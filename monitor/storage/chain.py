@@ -96,9 +96,10 @@ class AuditChain:
         In one linear pass: each event follows the one before it and carries the HMAC of its content
         under the audit key (an unkeyed re-hash is named as such); the chain is at least as long as the
         checkpoint file says and holds the checkpointed head; every sealed row (mentions, payloads,
-        metric snapshots, classifications, queue items, corrections, users) is as its latest seal says,
-        none is missing and none was added without an event; every stored payload matches its SHA-256
-        and states the id and text of the post it is stored for."""
+        metric snapshots, classifications, queue items, corrections, users, edited versions of posts and
+        their classifications) is as its latest seal says, none is missing and none was added without an
+        event; every stored payload matches its SHA-256 and states the id and text of the post it is
+        stored for."""
         problems: list[str] = []
         chain: list[str] = []
         key, checkpoint_file = self.db.audit_key, self.db.checkpoint_file
@@ -179,6 +180,8 @@ class AuditChain:
             "(changed behind repmon's back)",
             "correction": "its label, reason, actor or time changed after it was recorded",
             "user": "their role differs from the audit trail (changed behind repmon's back)",
+            "edit": "its text, capture or post changed after it was read from the capture",
+            "edit_classification": "its label or scores changed after the classifier stored them",
         }
 
         def name(kind: str, key: str, row: Mapping[str, object] | None) -> str:
@@ -186,11 +189,18 @@ class AuditChain:
                 return f"user {key!r}"
             if kind == "payload":
                 return f"raw payload of mention {key}"
-            label = {"snapshot": "metric snapshot", "item": "queue item"}.get(kind, kind)
+            label = {
+                "snapshot": "metric snapshot",
+                "item": "queue item",
+                "edit": "edited version",
+                "edit_classification": "classification of edited version",
+            }.get(kind, kind)
             if kind == "mention" and row is not None:
                 return f"mention {key} ({row['platform']}/{row['external_id']})"
-            if row is not None and kind in ("snapshot", "classification", "correction"):
+            if row is not None and kind in ("snapshot", "classification", "correction", "edit"):
                 return f"{label} {key} of mention {row['mention_id']}"
+            if row is not None and kind == "edit_classification":
+                return f"{label} {row['edit_id']} ({key})"
             return f"{label} {key}"
 
         for kind in audit.SEALED_KINDS:

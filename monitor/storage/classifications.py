@@ -14,7 +14,7 @@ from monitor.storage import audit
 from monitor.storage.chain import AuditChain
 from monitor.storage.database import Database
 from monitor.storage.ingest import KEY_BATCH
-from monitor.storage.models import ClassificationRow, CorrectionRow, MentionRow, TriageItemRow
+from monitor.storage.models import Base, ClassificationRow, CorrectionRow, MentionRow, TriageItemRow
 
 
 def corrected_labels(s: Session, mention_ids: Sequence[int]) -> dict[int, str]:
@@ -39,6 +39,35 @@ def _unclassified_query(model_version: str, limit: int) -> Select[int, str]:
         .order_by(MentionRow.id)
         .limit(limit)
     )
+
+
+def claim_unclassified(
+    s: Session,
+    pending: Select[int, str],
+    lock_of: type[Base],
+    finished: Callable[[list[int]], Select[int]],
+    predict: Callable[[list[str]], Sequence[Prediction]],
+) -> list[tuple[int, Prediction]]:
+    """Claim the (id, text) rows ``pending`` selects and predict their texts, in the session's transaction:
+    the caller stores the predictions in it. On PostgreSQL the rows of ``lock_of`` are locked with
+    ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint batches; ``finished(ids)`` selects
+    those of ``ids`` another worker classified meanwhile, which are left out. Empty when nothing is left."""
+    q = pending
+    if s.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True, of=lock_of)
+    while True:
+        claimed = s.execute(q).all()
+        if not claimed:
+            return []
+        # A row another worker finished between our snapshot and our lock is locked but done: its
+        # classification is in a table the lock does not re-check. A fresh statement sees it; if the
+        # whole batch was done meanwhile, claim again (those rows stay locked, so are skipped).
+        done = set(s.scalars(finished([key for key, _ in claimed])))
+        rows = [(key, text) for key, text in claimed if key not in done]
+        if rows:
+            break
+    preds = predict([text for _, text in rows])
+    return [(key, p) for (key, _), p in zip(rows, preds, strict=True)]
 
 
 class Classifications:
@@ -100,33 +129,23 @@ class Classifications:
         inserted are returned.
         """
         with self.db.session() as s:
-            q = _unclassified_query(model_version, limit)
-            if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True, of=MentionRow)
-            while True:
-                claimed = s.execute(q).all()
-                if not claimed:
-                    return []
-                # A row another worker finished between our snapshot and our lock is locked but done: its
-                # classification is in a table the lock does not re-check. A fresh statement sees it; if
-                # the whole batch was done meanwhile, claim again (those rows stay locked, so are skipped).
-                finished = set(
-                    s.scalars(
-                        select(ClassificationRow.mention_id).where(
-                            ClassificationRow.model_version == model_version,
-                            ClassificationRow.mention_id.in_([mid for mid, _ in claimed]),
-                        )
-                    )
-                )
-                rows = [(mid, t) for mid, t in claimed if mid not in finished]
-                if rows:
-                    break
-            preds = predict([t for _, t in rows])
+            done = ClassificationRow.model_version == model_version
+            claimed = claim_unclassified(
+                s,
+                _unclassified_query(model_version, limit),
+                MentionRow,
+                lambda ids: select(ClassificationRow.mention_id).where(
+                    done, ClassificationRow.mention_id.in_(ids)
+                ),
+                predict,
+            )
             values = [
                 {"mention_id": mid, "model_version": p.model_version, "label": p.label, "scores": p.scores,
                  "language": p.language, "created_at": now}
-                for (mid, _), p in zip(rows, preds, strict=True)
+                for mid, p in claimed
             ]  # fmt: skip
+            if not values:
+                return []
             stmt = (
                 self.db.insert(ClassificationRow)
                 .on_conflict_do_nothing(index_elements=["mention_id", "model_version"])

@@ -1,5 +1,6 @@
 """Everything stored about one item, for the evidence bundle: the post's exact bytes, its capture,
-metric history, deletion state, thread, shares and every stored quote, and the audit trail."""
+metric history, deletion state, thread, shares and every stored quote, the versions of its text edited on
+the platform with their labels, and the audit trail."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 
 from monitor.storage.database import Database
+from monitor.storage.edits import Edits
 from monitor.storage.items import Items
 from monitor.storage.mentions import Mentions
 from monitor.storage.models import ClassificationRow, MentionRow, RawPayloadRow, TriageItemRow
@@ -36,8 +38,8 @@ def _brief(r: MentionRow) -> EvidencePost:
 class Evidence:
     """The evidence bundle's content."""
 
-    def __init__(self, db: Database, items: Items, mentions: Mentions) -> None:
-        self.db, self.items, self.mentions = db, items, mentions
+    def __init__(self, db: Database, items: Items, mentions: Mentions, edits: Edits) -> None:
+        self.db, self.items, self.mentions, self.edits = db, items, mentions, edits
 
     def quotes(self, platform: str, external_id: str) -> list[EvidencePost]:
         """Every stored post that quotes the post, oldest first, read ``QUOTE_BATCH`` at a time."""
@@ -136,5 +138,21 @@ class Evidence:
                 "captures": [
                     {"captured_at": c.captured_at.isoformat(), "sha256": c.sha256, "body": c.body}
                     for c in self.mentions.captures(m.platform, m.external_id)
+                ],
+                "edits": [
+                    {
+                        "id": e.id,
+                        "captured_at": e.captured_at.isoformat(),
+                        "version_key": e.version_key,
+                        "text": e.text,
+                        "classification": {
+                            "label": e.label,
+                            "scores": e.scores,
+                            "model_version": e.model_version or "",
+                        }
+                        if e.label is not None
+                        else None,
+                    }
+                    for e in self.edits.edits(m.platform, m.external_id)
                 ],
             }

@@ -44,10 +44,13 @@ class Mentions:
     def captures(self, platform: str, external_id: str) -> list[StoredCapture]:
         """Later reads of a post, oldest first: capture time, SHA-256 and the exact bytes."""
         with self.db.session() as s:
-            q = _of_post(select(CaptureRow), CaptureRow.mention_id, platform, external_id).order_by(
-                CaptureRow.captured_at, CaptureRow.id
-            )
-            return [StoredCapture(c.captured_at, c.sha256, c.body) for c in s.scalars(q)]
+            q = _of_post(
+                select(CaptureRow.captured_at, CaptureRow.sha256, CaptureRow.body),
+                CaptureRow.mention_id,
+                platform,
+                external_id,
+            ).order_by(CaptureRow.captured_at, CaptureRow.id)
+            return [StoredCapture(at, sha256, body) for at, sha256, body in s.execute(q)]
 
     def shares(self, platform: str, external_id: str) -> list[StoredShare]:
         """Who shared a post, in the order first seen."""

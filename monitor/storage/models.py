@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
@@ -147,6 +148,11 @@ class TriageItemRow(Base):
     # so that the queue filters in SQL without joining every classification.
     label: Mapped[str | None] = mapped_column(String(20))
     language: Mapped[str | None] = mapped_column(String(10))
+    # The version of the post's text the item was last triaged on: a ``post_edits`` id, or None for the
+    # text as first captured (triage follows the most serious version: ``monitor.triage``). No foreign
+    # key: on SQLite adding one rebuilds this table, which the audit events point at; edits are never
+    # deleted.
+    edit_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -244,6 +250,48 @@ class CaptureRow(Base):
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sha256: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    # Whether the monitor has read it for an edit of the post's text (``monitor/storage/edits.py``); set by
+    # the database on insert (no Python default: the ingest's insert leaves it out).
+    edit_read: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+# The captures the monitor has not read for an edit yet: a few rows, found without scanning the others.
+UNREAD_CAPTURE = CaptureRow.edit_read == false()
+Index("ix_captures_edit_unread", CaptureRow.id, sqlite_where=UNREAD_CAPTURE, postgresql_where=UNREAD_CAPTURE)
+
+
+class PostEditRow(Base):
+    """A version of a post's text edited on the platform: a later capture's text that differs (in more
+    than white space) from the first capture's, once per version (``version_key``: the SHA-256 of its
+    words), with the capture it was read from."""
+
+    __tablename__ = "post_edits"
+    __table_args__ = (UniqueConstraint("mention_id", "version_key", name="uq_post_edits_mention_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    version_key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EditClassificationRow(Base):
+    """The classifier's prediction for an edited version of a post's text, once per model version (the
+    first text's are in ``classifications``)."""
+
+    __tablename__ = "edit_classifications"
+    __table_args__ = (
+        UniqueConstraint("edit_id", "model_version", name="uq_edit_classifications_edit_model"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edit_id: Mapped[int] = mapped_column(ForeignKey("post_edits.id"), index=True)
+    model_version: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(20))
+    scores: Mapped[dict] = mapped_column(JSON)
+    language: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class JobRunRow(Base):

@@ -24,6 +24,7 @@ from monitor.storage import audit
 from monitor.storage.chain import AuditChain
 from monitor.storage.classifications import corrected_labels
 from monitor.storage.database import Database
+from monitor.storage.edits import Edits
 from monitor.storage.ingest import KEY_BATCH
 from monitor.storage.models import ClassificationRow, MentionRow, TriageItemRow
 from monitor.stored import TriageCandidate
@@ -46,7 +47,8 @@ class Queue:
         mention_ids: Sequence[int] | None = None,
     ) -> list[TriageCandidate]:
         """Classified mentions needing a (re)triage: no item yet, or an open item to re-score (only
-        those of ``mention_ids`` when given)."""
+        those of ``mention_ids`` when given), each with the verdicts of ``model_version`` on its edited
+        versions."""
         with self.db.session() as s:
             q = (
                 select(MentionRow, ClassificationRow)
@@ -63,6 +65,7 @@ class Queue:
                 q = q.where(MentionRow.id.in_(list(mention_ids)))
             rows = s.execute(q).all()
             corrected = corrected_labels(s, [m.id for m, _ in rows])
+            edits = Edits.verdicts(s, model_version, [m.id for m, _ in rows])
             return [
                 TriageCandidate(
                     mention_id=m.id,
@@ -73,12 +76,15 @@ class Queue:
                     own_page=m.own_page,
                     created_at=m.created_at,
                     first_seen_at=m.first_seen_at,
+                    edits=tuple(edits.get(m.id, ())),
+                    corrected=m.id in corrected,
                 )
                 for m, c in rows
             ]
 
     def save_triage(self, rows: Sequence[tuple[int, TriageDecision, Virality]], now: datetime) -> int:
-        """Create triage items, or re-score open ones (status and assignee are left as they are)."""
+        """Create triage items, or re-score open ones (status and assignee are left as they are); each
+        keeps the version of the post's text it was triaged on."""
         if not rows:
             return 0
         with self.db.session() as s:
@@ -108,6 +114,7 @@ class Queue:
                             reasons=list(decision.reasons),
                             label=decision.label,
                             language=decision.language,
+                            edit_id=decision.edit_id,
                             created_at=now,
                             updated_at=now,
                         )
@@ -122,6 +129,7 @@ class Queue:
                     item.reasons = list(decision.reasons)
                     item.label = decision.label or item.label
                     item.language = decision.language or item.language
+                    item.edit_id = decision.edit_id
                     item.updated_at = now
                     touched.append(item)
             s.flush()  # the new items' ids
@@ -233,7 +241,8 @@ class Queue:
             return list(s.scalars(q))
 
     def _queue_items(self, s: Session, rows: Sequence[Row[TriageItemRow, MentionRow]]) -> list[QueueItem]:
-        """Queue items for a page of (triage item, mention) rows, with each one's latest classification."""
+        """Queue items for a page of (triage item, mention) rows, with the latest classification of the
+        version each was triaged on (the edit it follows, else the first text)."""
         mids = [m.id for _, m in rows]
         latest: dict[int, ClassificationRow] = {}
         if mids:
@@ -244,9 +253,13 @@ class Queue:
             ):
                 latest[row.mention_id] = row
         corrected = corrected_labels(s, mids)
+        followed = Edits.by_id(s, [t.edit_id for t, _ in rows if t.edit_id is not None])
         out = []
         for t, m in rows:
             c: ClassificationRow | None = latest.get(m.id)
+            edit = followed.get(t.edit_id) if t.edit_id is not None else None
+            scores = edit.scores if edit else dict(c.scores) if c else {}
+            model_version = edit.model_version if edit else c.model_version if c else None
             out.append(
                 QueueItem(
                     id=t.id,
@@ -259,7 +272,7 @@ class Queue:
                     language=(c.language if c else None) or t.language or m.language,
                     created_at=m.created_at,
                     label=corrected.get(m.id) or t.label or (c.label if c else None),
-                    scores=dict(c.scores) if c else {},
+                    scores=scores,
                     virality=t.virality,
                     forecast_24h=t.forecast_24h,
                     playbook=t.playbook,
@@ -268,9 +281,10 @@ class Queue:
                     sla_due_at=t.sla_due_at,
                     own_page=m.own_page,
                     is_demo=m.is_demo,
-                    model_version=c.model_version if c else None,
+                    model_version=model_version,
                     assignee=t.assignee,
                     deleted_at=m.deleted_at,
+                    edit=edit,
                 )
             )
         return out

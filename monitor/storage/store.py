@@ -6,6 +6,7 @@ ingest           a source's page: mentions, snapshots, shares, captures, cursor 
 mentions         reads of stored posts: metric history, captures, shares, payloads, threads, deletions
 sources          source state, "poll now", the poller's lock
 classifications  unclassified mentions, predictions, corrections
+edits            versions of posts' texts edited on the platform (read from captures), their predictions
 queue            triage items (created, re-scored) and the filtered queue
 items            audited changes to one item: workflow moves, assignment, corrections, drafts, approval
 evidence         everything stored about an item, for the evidence bundle
@@ -44,6 +45,7 @@ from monitor.storage.database import (
     database_url,
 )
 from monitor.storage.deliveries import Deliveries
+from monitor.storage.edits import Edits
 from monitor.storage.evidence import Evidence
 from monitor.storage.ingest import Ingest
 from monitor.storage.items import Items
@@ -79,6 +81,7 @@ class Repositories:
     mentions: Mentions
     sources: Sources
     classifications: Classifications
+    edits: Edits
     queue: Queue
     items: Items
     evidence: Evidence
@@ -111,16 +114,17 @@ class Store(Database):
         lives in memory only)."""
         super().__init__(url, data_dir, key_file=key_file)
         chain = AuditChain(self)
-        mentions, items = Mentions(self), Items(self, chain)
+        mentions, items, edits = Mentions(self), Items(self, chain), Edits(self, chain)
         self.repos = Repositories(
             chain=chain,
             ingest=Ingest(self, chain),
             mentions=mentions,
             sources=Sources(self, chain),
             classifications=Classifications(self, chain),
+            edits=edits,
             queue=Queue(self, chain),
             items=items,
-            evidence=Evidence(self, items, mentions),
+            evidence=Evidence(self, items, mentions, edits),
             accounts=Accounts(self, chain),
             deliveries=Deliveries(self),
             jobs=Jobs(self),
@@ -173,6 +177,12 @@ class Store(Database):
     classify_claimed = _forward("classifications", Classifications.classify_claimed)
     model_version_of = _forward("classifications", Classifications.model_version_of)
     corrections = _forward("classifications", Classifications.corrections)
+    # edits made on the platform
+    read_captures = _forward("edits", Edits.read_captures)
+    unclassified_edits = _forward("edits", Edits.unclassified_edits)
+    save_edit_classifications = _forward("edits", Edits.save_edit_classifications)
+    classify_claimed_edits = _forward("edits", Edits.classify_claimed_edits)
+    edits = _forward("edits", Edits.edits)
     # the queue
     triage_candidates = _forward("queue", Queue.triage_candidates)
     save_triage = _forward("queue", Queue.save_triage)
