@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from monitor import i18n
 from monitor.formatting import reach
 from monitor.i18n import N_, gettext_for, label_name
-from monitor.records import QueueItem, parse_item_id
+from monitor.records import PostEdit, QueueItem, parse_item_id
 from monitor.text_safety import flags, for_html, for_terminal, one_line, safe_href
 from monitor.workflow import AWAITING_FIRST_RESPONSE
 
@@ -94,6 +94,16 @@ def label_text(label: str | None, lang: str) -> str:
     icon = LABEL_ICONS.get(label or "")
     name = label_name(label, lang)
     return f"{icon} {name}" if icon else name
+
+
+def version_label(version: PostEdit, lang: str) -> str:
+    """An edited version's label with its icon and score (``⚖️ Defamation 0.90``); "—" before it is
+    classified."""
+    if version.label is None:
+        return "—"
+    return (
+        f"{label_text(version.label, lang)} {number(f'{version.scores.get(version.label, 0.0):.2f}', lang)}"
+    )
 
 
 def duration(seconds: float, lang: str) -> str:

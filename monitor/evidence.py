@@ -1,7 +1,8 @@
 """The evidence bundle for one item: a ZIP a lawyer can read and a court can check (render is pure).
 
 Contents: the post's raw payload exactly as first captured and every later distinct capture, its
-capture record (time, SHA-256, deletion status), the metric history, the thread around the post, who
+capture record (time, SHA-256, deletion status, each version of its text edited on the platform with its
+classification), the metric history, the thread around the post, who
 shared or quoted it, the audit trail, an HTML summary in the exporter's interface language (right-to-left
 for Hebrew: ``monitor.email.evidence_summary``), and
 ``manifest.json`` listing every file's SHA-256.
@@ -55,6 +56,8 @@ def render_bundle(
             "content_type": ev["raw"]["content_type"] if ev["raw"] else None,
             "later_captures": later,
             "classification": ev["classification"],
+            # each version of the text edited on the platform, with its classification
+            "edits": ev.get("edits", []),
         }
     )
     files["metrics.csv"] = _metrics_csv(ev["snapshots"])

@@ -293,3 +293,35 @@ def test_an_alert_shows_a_hostile_handle_as_markers_in_the_subject_and_both_part
     assert shown in text
     assert f'@<span dir="auto">{shown[1:]}</span>' in body
     assert "Bcc" not in msg  # no header was forged
+
+
+def test_an_alert_for_an_item_triaged_on_an_edit_quotes_the_edited_text(store, make_mention, fake_classifier):
+    """A complaint edited on Facebook into an accusation: the alert quotes the edit its label is of, and
+    says so."""
+    import json
+
+    from monitor.pipeline import run_pass
+    from monitor.records import Capture, RawPayload
+
+    raw = json.dumps({"id": "9_1", "message": "cold coffee, complaint"}).encode()
+    store.save_page(
+        "t",
+        [make_mention(platform="facebook", external_id="9_1", text="cold coffee, complaint", body=raw)],
+        [],
+        {},
+        NOW,
+    )
+    edit = {"id": "9_1", "message": "they are thieves, defamation", "like_count": 3}
+    store.save_page(
+        "fb", [], [], None, NOW, (), [Capture("facebook", "9_1", RawPayload(json.dumps(edit).encode(), NOW))]
+    )
+    run_pass(store, [], fake_classifier, NOW)
+    [item] = store.queue()
+    assert (item.label, item.edit.text) == ("defamation", "they are thieves, defamation")
+    msg = render_item_alert(item, "en", "a@b.test", "c@d.test", "http://dash.test", NOW)
+    text = msg.get_body(("plain",)).get_content()
+    note = "Edited on the platform: the label is of the edited text quoted below."
+    assert f"{note}\n\nthey are thieves, defamation" in text
+    assert "cold coffee" not in text
+    hebrew = render_item_alert(item, "he", "a@b.test", "c@d.test", "http://dash.test", NOW)
+    assert "נערך ברשת: הסיווג הוא של הנוסח הערוך המצוטט למטה." in hebrew.get_body(("html",)).get_content()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from conftest import NOW, open_store
 from streamlit.testing.v1 import AppTest
-from support.dashboard_data import HOSTILE, PASSWORD, build, recapture
+from support.dashboard_data import HOSTILE, PASSWORD, build, process, recapture
 
 from monitor.records import Mention, RawPayload, Share
 from monitor.users import PERMISSIONS, can
@@ -500,10 +500,17 @@ def evidence_lines(at):
     return out
 
 
-def test_legal_review_shows_each_edit_on_the_platform_under_its_capture_as_inert_text(db):
+def test_legal_review_shows_each_edit_on_the_platform_under_its_capture_as_inert_text_with_its_label(db):
     store, ids = db
     edit_p2(store)
     recapture(store, "x", "p1", {"id": "p1", "text": "...", "public_metrics": {"like_count": 3}})
+    at = app("legal")
+    at.selectbox(key="l_item").set_value(ids["p2"]).run()
+    no_exception(at)
+    assert ("caption", "Not classified yet: the monitor classifies this version at its next pass.") in (
+        evidence_lines(at)
+    )
+    process(store)  # the monitor's next pass classifies the edit (FakeClassifier: no keyword, a complaint)
     at = app("legal")
     at.selectbox(key="l_item").set_value(ids["p2"]).run()
     no_exception(at)
@@ -515,6 +522,7 @@ def test_legal_review_shows_each_edit_on_the_platform_under_its_capture_as_inert
         ("capture", "Later"),
         ("warning", "Edited on the platform: the text in this capture differs from the first capture's:"),
         ("warning", "This post contains invisible characters that change how it displays: RLO"),
+        ("caption", "Label of this version: 💬 Complaint 0.90"),  # milder: the boycott call stays followed
         ("capture", "Later"),
         ("caption", "Edited on the platform: the same text as the edit above."),
         ("capture", "Later"),  # counters only: says nothing
@@ -535,26 +543,96 @@ def test_legal_review_shows_each_edit_on_the_platform_under_its_capture_as_inert
     assert not [w.value for w in at.warning if "Edited" in w.value]
 
 
-def test_the_item_page_warns_of_an_edit_on_the_platform_since_classification(db):
+# p3, a complaint on X, edited into an accusation and then into a milder text.
+P3_ACCUSATION = "They steal from customers, this is defamation"
+P3_MILDER = "Cold coffee again, a complaint, sorry for the harsh words"
+
+
+def test_an_edit_into_an_accusation_brings_the_item_to_legal_review_with_its_label(db):
+    store, ids = db
+    recapture(store, "x", "p3", {"id": "p3", "text": P3_ACCUSATION, "public_metrics": {"like_count": 3}})
+    process(store)
+    at = app("legal")
+    assert [o for o in at.selectbox(key="l_item").options if o.startswith(f"#{ids['p3']} ")] == [
+        f"#{ids['p3']} · ⚖️ Defamation · Cold coffee again, a complaint about the branch"
+    ]
+    at.selectbox(key="l_item").set_value(ids["p3"]).run()
+    no_exception(at)
+    assert [(k, v) for k, v in evidence_lines(at) if k != "post"] == [
+        ("capture", "First"),
+        ("capture", "Later"),
+        ("warning", "Edited on the platform: the text in this capture differs from the first capture's:"),
+        (
+            "caption",
+            "Label of this version: ⚖️ Defamation 0.90. The item's label and triage follow it, the most "
+            "serious version of the post.",
+        ),
+    ]
+
+
+def test_the_item_page_says_which_version_the_label_and_triage_follow_and_labels_the_newest_edit(db):
+    store, ids = db
+    recapture(store, "x", "p3", {"id": "p3", "text": P3_ACCUSATION, "public_metrics": {"like_count": 3}})
+    process(store)
+    at = page(app("manager", item_id=ids["p3"]), "item")
+    no_exception(at)
+    assert at.title[0].value == f"#{ids['p3']} · ⚖️ Defamation"
+    assert [w.value for w in at.warning] == [
+        "The label, the scores and the triage follow the text as edited on the platform and captured "
+        "11/20/26, 2:01\u202fPM, the most serious version of the post:"
+    ]
+    first, followed = posts(at)[:2]
+    assert "Cold coffee again" in first and P3_ACCUSATION in followed
+    assert not at.info
+
+    # Edited again, milder: not classified yet, then labelled; the accusation stays followed.
+    recapture(store, "x", "p3", {"id": "p3", "text": P3_MILDER, "public_metrics": {"like_count": 4}})
+    at = page(app("manager", item_id=ids["p3"]), "item")
+    assert [i.value for i in at.info] == [
+        "Edited on the platform: the newest capture (11/20/26, 2:01\u202fPM) reads as below; this version is "
+        "not classified yet (the monitor classifies it at its next pass)."
+    ]
+    process(store, minutes=20)
+    at = page(app("manager", item_id=ids["p3"]), "item")
+    no_exception(at)
+    assert at.title[0].value == f"#{ids['p3']} · ⚖️ Defamation"
+    assert [i.value for i in at.info] == [
+        "Edited on the platform: the newest capture (11/20/26, 2:01\u202fPM) reads as below; the classifier "
+        "labels this version 💬 Complaint 0.90."
+    ]
+    assert [P3_ACCUSATION in p for p in posts(at)[:3]] == [False, True, False]
+    assert P3_MILDER in posts(at)[2]
+
+
+def test_the_item_page_says_when_the_first_text_is_followed_and_shows_no_stale_warning(db):
     store, ids = db
     edit_p2(store)
     recapture(store, "facebook", "p5", {"id": "p5", "message": EDITED, "like_count": 1})
+    process(store)
+    at = page(app("manager", item_id=ids["p2"]), "item")  # a boycott call edited, milder, then back
+    no_exception(at)
+    assert at.title[0].value == f"#{ids['p2']} · 🚫 Boycott call"
+    assert [c.value for c in at.caption if c.value.startswith("Edited")] == [
+        "Edited on the platform since: the label, the scores and the triage follow the text above, as first "
+        "captured, the most serious version of the post."
+    ]
+    assert not [w.value for w in at.warning if "classified" in w.value or "follow" in w.value]
+    assert len(posts(at)) == 1
+    # p5: edited into another complaint, as serious as the first text: the newer version is followed.
     at = page(app("manager", item_id=ids["p5"]), "item")
     no_exception(at)
-    edited = [w.value for w in at.warning if w.value.startswith("Edited")]
-    assert edited == [  # the capture a minute after NOW, in the business's time zone (Asia/Jerusalem)
-        "Edited on the platform since it was classified: the newest capture (11/20/26, 2:01\u202fPM) reads "
-        "as below. The label, the scores and the triage are of the text above, as first captured."
+    followed = [w.value for w in at.warning if "follow" in w.value]
+    assert followed == [
+        "The label, the scores and the triage follow the text as edited on the platform and captured "
+        "11/20/26, 2:01\u202fPM, the most serious version of the post:"
     ]
     first, newest = posts(at)[:2]
     assert "&lt;script&gt;" in first and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in newest
     assert "<script" not in newest and "<img" not in newest and 'dir="rtl"' in newest
     assert all(EDITED not in e.value for kind in ("markdown", "caption", "warning") for e in at.get(kind))
-    for unedited in ("p2", "p3"):  # edited and then back to the first text; never re-read
-        at = page(app("manager", item_id=ids[unedited]), "item")
-        no_exception(at)
-        assert not [w.value for w in at.warning if "Edited" in w.value]
-        assert len(posts(at)) == 1
+    at = page(app("manager", item_id=ids["p4"]), "item")  # never re-read
+    no_exception(at)
+    assert not [c.value for c in at.caption if "Edited" in c.value] and len(posts(at)) == 1
 
 
 def test_sources_health_and_poll_now_for_managers(db):
@@ -865,7 +943,7 @@ def untranslated(at, whole, parts):
     return found
 
 
-def hebrew_pages(ids):
+def hebrew_pages(store, ids):
     """Each dashboard page in Hebrew, in the states that show most of its words."""
     yield "sign-in", AppTest.from_file(APP, default_timeout=60).run()
     for role in ("manager", "legal", "owner"):
@@ -889,20 +967,29 @@ def hebrew_pages(ids):
     button(legal, "l_escalate").click().run()
     button(legal, "l_review").click().run()
     yield "legal-review", legal
-    edited = app("legal")  # p2 and p5 edited on the platform (see the test)
+    edited = app("legal")  # p2, p3 and p5 edited on the platform (see the test)
     edited.selectbox(key="l_item").set_value(ids["p2"]).run()
     yield "legal-edited", edited
+    edited.selectbox(key="l_item").set_value(ids["p3"]).run()
+    yield "legal-edit-followed", edited
     yield "item-edited", page(app("manager", item_id=ids["p5"]), "item")
+    yield "item-first-followed", page(app("manager", item_id=ids["p2"]), "item")
+    yield "item-edit-not-classified", page(app("manager", item_id=ids["p3"]), "item")
+    process(store, minutes=20)
+    yield "item-edit-labelled", page(app("manager", item_id=ids["p3"]), "item")
 
 
 def test_every_page_in_hebrew_shows_no_english_interface_string(he_db):
     store, ids = he_db
     edit_p2(store)
     recapture(store, "facebook", "p5", {"id": "p5", "message": EDITED, "like_count": 1})
+    recapture(store, "x", "p3", {"id": "p3", "text": P3_ACCUSATION, "public_metrics": {"like_count": 3}})
+    process(store)
+    recapture(store, "x", "p3", {"id": "p3", "text": P3_MILDER, "public_metrics": {"like_count": 4}})
     whole, parts = english_ui_strings()
     assert "Queue" in whole and "Open item" in parts  # the scan knows the catalogue
     problems = {}
-    for name, at in hebrew_pages(ids):
+    for name, at in hebrew_pages(store, ids):
         no_exception(at)
         assert shown_texts(at), name
         if found := untranslated(at, whole, parts):

@@ -352,13 +352,20 @@ def test_the_summary_lists_each_version_edited_on_the_platform_with_its_capture_
     assert [re.findall(r"<bdi>([^<]*)</bdi>", li)[:2] for li in items] == [
         list(p) for p in zip(times, hashes)
     ]
+    scores = "(Complaint 90%, Praise 5%, Neutral 5%, Defamation 5%, Boycott call 5%)"
     assert items[0].endswith(
         '<div class="post" dir="rtl">סתם טעות שלי, סליחה &lt;script&gt;alert(1)&lt;/script&gt; \u202eevil'
         "</div>"
         "<p><strong>This post contains invisible characters that change how it displays: RLO</strong></p>"
+        f"<p>Classification of this version: Complaint {scores}</p>"
     )
     assert items[1].endswith(": the first capture&#39;s text again.")
-    assert items[2].endswith('<div class="post" dir="ltr">You were slow to answer</div>')
+    assert items[2].endswith(
+        '<div class="post" dir="ltr">You were slow to answer</div>'
+        f"<p>Classification of this version: Complaint {scores}</p>"
+    )
+    # the first text (an accusation) stays the version the item follows: the edits are milder
+    assert "<tr><th>Label and triage follow</th><td>the text as first captured</td></tr>" in summary
     assert "<script>" not in summary
     hebrew, [(heading, _)] = section(ids["9_1"], "he")
     assert heading == "נערך ברשת" and '<html lang="he" dir="rtl">' in hebrew
@@ -419,3 +426,57 @@ def test_the_upgrade_finds_the_quotes_already_stored(tmp_path, make_mention, fak
     item_id = next(i.id for i in upgraded.queue() if i.external_id == "1")
     assert [q["external_id"] for q in upgraded.evidence(item_id)["quotes"]] == ["7"]
     assert upgraded.verify() == []
+
+
+def test_an_item_triaged_on_an_edit_says_so_in_its_bundle_and_lists_each_versions_label(
+    store, make_mention, fake_classifier
+):
+    """A complaint edited into an accusation, then edited again (not yet classified at export): the
+    summary says the label and triage follow the accusation and lists each edit's classification, and
+    capture.json holds every edit with its classification."""
+    from monitor.evidence import render_bundle
+
+    first, accusation, later = "cold coffee, complaint", "they are thieves, defamation", "they lie, boycott"
+    raw = json.dumps({"id": "9_1", "message": first}).encode()
+    store.save_page(
+        "t", [make_mention(platform="facebook", external_id="9_1", text=first, body=raw)], [], {}, NOW
+    )
+    run_pass(store, [], fake_classifier, NOW)
+
+    def recapture(message, minutes):
+        obj = {"id": "9_1", "message": message, "like_count": minutes}
+        at = NOW + timedelta(minutes=minutes)
+        store.save_page(
+            "fb",
+            [],
+            [],
+            None,
+            NOW,
+            (),
+            [Capture("facebook", "9_1", RawPayload(json.dumps(obj).encode(), at))],
+        )
+
+    recapture(accusation, 1)
+    run_pass(store, [], fake_classifier, NOW + timedelta(minutes=5))
+    recapture(later, 10)
+    [item] = store.queue()
+    zf = zipfile.ZipFile(io.BytesIO(render_bundle(store.evidence(item.id), NOW + timedelta(minutes=11))))
+    summary = zf.read("summary.html").decode()
+    follows = re.search(r"<tr><th>Label and triage follow</th><td>(.*?)</td></tr>", summary).group(1)
+    assert follows == (
+        "the version edited on the platform, captured Nov 20, 2026, 12:01:00\u202fPM "
+        "(<bdi>2026-11-20T12:01:00+00:00</bdi>)"
+    )
+    labels = re.findall(r"<p>Classification of this version: ([^<]*)</p>", summary)
+    assert labels == [
+        "Defamation (Defamation 90%, Praise 5%, Neutral 5%, Complaint 5%, Boycott call 5%)",
+        "not classified yet",
+    ]
+    capture = json.loads(zf.read("post/capture.json"))
+    [edit] = capture["edits"]  # the later edit is listed once a pass has read it
+    assert (edit["text"], edit["classification"]["label"], edit["classification"]["model_version"]) == (
+        accusation,
+        "defamation",
+        "fake-1",
+    )
+    assert edit["classification"]["scores"]["defamation"] == 0.9

@@ -1,7 +1,7 @@
-"""Item: the post (inert, right-to-left for Hebrew) and its newest text if it was edited on the platform
-since it was classified, its thread, reach and spread, the scores, the
-playbook's checklist, the reply editor, the actions the item's state and your role allow, label
-correction, evidence and the audit trail."""
+"""Item: the post (inert, right-to-left for Hebrew) and, if it was edited on the platform since, the
+version its label and triage follow and its newest text with their labels, its thread, reach and spread,
+the scores, the playbook's checklist, the reply editor, the actions the item's state and your role allow,
+label correction, evidence and the audit trail."""
 
 from __future__ import annotations
 
@@ -88,18 +88,47 @@ if playbook_error:
 left, right = st.columns([3, 2], gap="large")
 with left:
     ui.show_post(q.text, q.language, lang)
+    # Edited on the platform since first captured: each version is classified, and the label, the scores
+    # and the triage follow the most serious one (an edit that removes an accusation never lowers it).
+    versions = store.edits(q.platform, q.external_id)
+    if q.edit is not None:
+        st.warning(
+            _(
+                "The label, the scores and the triage follow the text as edited on the platform and captured "
+                "{time}, the most serious version of the post:"
+            ).format(time=ui.stamp(q.edit.captured_at, lang))
+        )
+        ui.show_post(q.edit.text, q.edit.language or detect_language(q.edit.text), lang)
+    elif versions:
+        st.caption(
+            _(
+                "Edited on the platform since: the label, the scores and the triage follow the text above, "
+                "as first captured, the most serious version of the post."
+            )
+        )
     captures = store.captures(q.platform, q.external_id)
-    if captures:  # re-read since: the text may have been edited on the platform after it was classified
+    if captures:  # the newest text, when it is an edit other than the one followed
         stored = store.raw_payload(q.platform, q.external_id)
         first = edits.first_text(q.platform, stored[0] if stored else None, q.text)
         newest = edits.latest_edit(edits.capture_texts(q.platform, first, [c.body for c in captures]))
-        if newest is not None:
-            st.warning(
-                _(
-                    "Edited on the platform since it was classified: the newest capture ({time}) reads as "
-                    "below. The label, the scores and the triage are of the text above, as first captured."
-                ).format(time=ui.stamp(captures[newest[0]].captured_at, lang))
-            )
+        key = edits.version_key(newest[1]) if newest is not None else None
+        if newest is not None and (q.edit is None or key != q.edit.version_key):
+            version = next((v for v in versions if v.version_key == key), None)
+            time = ui.stamp(captures[newest[0]].captured_at, lang)
+            if version is not None and version.label is not None:
+                st.info(
+                    _(
+                        "Edited on the platform: the newest capture ({time}) reads as below; the classifier "
+                        "labels this version {label}."
+                    ).format(time=time, label=views.version_label(version, lang))
+                )
+            else:
+                st.info(
+                    _(
+                        "Edited on the platform: the newest capture ({time}) reads as below; this version is "
+                        "not classified yet (the monitor classifies it at its next pass)."
+                    ).format(time=time)
+                )
             ui.show_post(newest[1], detect_language(newest[1]), lang)
     where = _("our page") if q.own_page else _("elsewhere")
     st.markdown(

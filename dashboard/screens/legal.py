@@ -1,6 +1,6 @@
 """Legal review: flagged items (accusations, boycott calls, escalations) with their evidence summary and
-hashes (and, under a later capture, the text edited on the platform), the decision, and the evidence
-ZIP."""
+hashes (and, under a later capture, the text edited on the platform with its label), the decision, and
+the evidence ZIP."""
 
 from __future__ import annotations
 
@@ -83,8 +83,11 @@ if raw:
     )
 # Each later capture's text against the first one's: an edit made on the platform is shown under the
 # capture that first holds it, as inert text; a capture that repeats it, or restores the first text, says so.
+# Each edit's label is the classifier's (the monitor classifies every version); the item's label and
+# triage follow the most serious version, which is said under it.
 first = edits.first_text(q.platform, raw["body"] if raw else None, ev["mention"]["text"])
 texts = edits.capture_texts(q.platform, first, [cap["body"] for cap in ev["captures"]])
+versions = {v.version_key: v for v in store.edits(q.platform, q.external_id)}
 for cap, seen in zip(ev["captures"], texts, strict=True):
     st.text(
         _("Later capture {time} · SHA-256 {hash}").format(
@@ -95,6 +98,18 @@ for cap, seen in zip(ev["captures"], texts, strict=True):
     if seen.text is not None and seen.edited and seen.changed:
         st.warning(_("Edited on the platform: the text in this capture differs from the first capture's:"))
         ui.show_post(seen.text, detect_language(seen.text), lang)
+        version = versions.get(edits.version_key(seen.text))
+        if version is None or version.label is None:
+            st.caption(_("Not classified yet: the monitor classifies this version at its next pass."))
+        elif q.edit is not None and q.edit.id == version.id:
+            st.caption(
+                _(
+                    "Label of this version: {label}. The item's label and triage follow it, the most serious "
+                    "version of the post."
+                ).format(label=views.version_label(version, lang))
+            )
+        else:
+            st.caption(_("Label of this version: {label}").format(label=views.version_label(version, lang)))
     elif seen.text is not None and seen.edited:
         st.caption(_("Edited on the platform: the same text as the edit above."))
     elif seen.text is not None and seen.changed:

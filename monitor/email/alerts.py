@@ -99,7 +99,8 @@ def render_item_alert(
     item: QueueItem, language: str, sender: str, recipient: str, dashboard_url: str, now: datetime
 ) -> EmailMessage:
     """The alert for one spreading item in ``language`` (``i18n.LANGUAGES``; another falls back to the
-    default); the post's text is inert, and the author's handle shows its hidden characters as markers
+    default); the post's text (the edited version the label is of, for an item triaged on an edit made on
+    the platform) is inert, and the author's handle shows its hidden characters as markers
     (``monitor.text_safety``). In HTML the handle, the numbers and the link each sit in their own
     direction box."""
     language = i18n.language_or_default(language)
@@ -107,7 +108,10 @@ def render_item_alert(
     label = for_header(i18n.label_name(item.label, language))
     platform = i18n.status_name(item.platform, language)
     link = f"{dashboard_url.rstrip('/')}/item?id={item.id}"
-    excerpt = one_line(item.text, 280)
+    # An item triaged on an edit made on the platform is quoted as edited: the version its label is of.
+    excerpt = one_line(item.edit.text if item.edit else item.text, 280)
+    post_language = (item.edit.language if item.edit else None) or item.language
+    edited = _("Edited on the platform: the label is of the edited text quoted below.") if item.edit else ""
     virality = f"{item.virality or 0:.0f}"
     forecast = f"{item.forecast_24h or 0:.0f}"
     subject = _("repmon alert: {label} spreading (virality {virality}) · item #{id}").format(
@@ -120,6 +124,7 @@ def render_item_alert(
         spreading.format(label=label, platform=platform, author=for_terminal(item.author), virality=virality),
         forecast_line.format(n=forecast),
         keep,
+        *([edited] if edited else []),
         "",
         excerpt,
         "",
@@ -131,12 +136,13 @@ def render_item_alert(
         author=Markup(for_html(item.author, tag="span")),
         virality=_ltr(virality),
     )
-    post_dir = i18n.text_direction(excerpt, item.language)
+    post_dir = i18n.text_direction(excerpt, post_language)
     action = html.escape(_("Open in dashboard"))
     body = (
         f"<p>{intro}</p>"
         f"<p>{Markup.escape(forecast_line).format(n=_ltr(forecast))}</p>"
-        f'<blockquote dir="{post_dir}" style="white-space: pre-wrap; overflow-wrap: anywhere; '
+        + (f"<p>{html.escape(edited)}</p>" if edited else "")
+        + f'<blockquote dir="{post_dir}" style="white-space: pre-wrap; overflow-wrap: anywhere; '
         f"word-break: break-word; border-inline-start: 4px solid #c62828; padding: 8px 12px; "
         f'background: #fff5f5">{html.escape(excerpt)}</blockquote>'
         f"<p>{html.escape(keep)}</p>"

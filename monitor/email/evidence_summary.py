@@ -1,7 +1,7 @@
 """The evidence bundle's human-readable summary (``summary.html``) in one interface language, every word
 from the message catalogue (``monitor.i18n``), its times in the business's time zone beside the exact UTC
-time, and each version of the post's text edited on the platform since it was first captured
-(``monitor.edits``). Pure: ``monitor.evidence`` puts it in the bundle.
+time, and each version of the post's text edited on the platform since it was first captured, with its
+label (``monitor.edits``). Pure: ``monitor.evidence`` puts it in the bundle.
 
 Names, handles and links come from strangers: each is isolated in a ``<bdi>`` and its hidden characters
 are shown as markers (see ``monitor.text_safety``), so a right-to-left override in a handle cannot
@@ -55,13 +55,28 @@ def _classification(classification: EvidenceClassification, language: str) -> st
     return f"{i18n.label_name(classification['label'], language)} ({shown})"
 
 
+def _follows(ev: EvidenceDocument, language: str, tz: tzinfo) -> Markup | str:
+    """Which version of the post the item's label and triage follow: the text as first captured, or an
+    edit made on the platform (the most serious version: ``monitor.triage.most_serious``)."""
+    _ = i18n.gettext_for(language)
+    followed = ev["item"].get("edit_id")
+    edit = next((e for e in ev.get("edits", []) if e["id"] == followed), None)
+    if edit is None:
+        return _("the text as first captured")
+    return Markup.escape(_("the version edited on the platform, captured {when}")).format(
+        when=_when(edit["captured_at"], language, tz)
+    )
+
+
 def _edits(ev: EvidenceDocument, language: str, tz: tzinfo) -> Markup:
     """The section listing each version of the post's text edited on the platform (a later capture whose
-    text differs from the one before it), with its capture time and SHA-256; empty when none is."""
+    text differs from the one before it), with its capture time, SHA-256 and classification; empty when
+    none is."""
     _ = i18n.gettext_for(language)
     m, raw, captures = ev["mention"], ev["raw"], ev.get("captures", [])
     first = edits.first_text(m["platform"], raw["body"] if raw else None, m["text"])
     texts = edits.capture_texts(m["platform"], first, [c["body"] for c in captures])
+    labels = {e["version_key"]: e["classification"] for e in ev.get("edits", [])}
     versions = []
     for cap, seen in zip(captures, texts, strict=True):
         if seen.text is None or not seen.changed:
@@ -79,12 +94,21 @@ def _edits(ev: EvidenceDocument, language: str, tz: tzinfo) -> Markup:
             if hidden
             else ""
         )
+        classification = labels.get(edits.version_key(seen.text))
+        label = (
+            _("Classification of this version: {classification}").format(
+                classification=_classification(classification, language)
+            )
+            if classification
+            else _("Classification of this version: not classified yet")
+        )
         versions.append(
-            Markup('<li>{}<div class="post" dir="{}">{}</div>{}</li>').format(
+            Markup('<li>{}<div class="post" dir="{}">{}</div>{}<p>{}</p></li>').format(
                 Markup.escape(_("Captured {when} · SHA-256 {hash}:")).format(when=when, hash=digest),
                 i18n.text_direction(seen.text, detect_language(seen.text)),
                 seen.text,
                 Markup("<p><strong>{}</strong></p>").format(note) if note else "",
+                label,
             )
         )
     if not versions:
@@ -151,6 +175,7 @@ def summary_html(ev: EvidenceDocument, generated_at: datetime, language: str, tz
             _when(m["deleted_at"], language, tz) if m["deleted_at"] else _("no (as of the last check)"),
         ),
         (_("Classification"), _classification(classification, language) if classification else "-"),
+        (_("Label and triage follow"), _follows(ev, language, tz)),
         (
             _("Playbook / status"),
             _("{playbook} / {status} / decision: {decision}").format(

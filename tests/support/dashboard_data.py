@@ -74,3 +74,13 @@ def recapture(store, platform: str, external_id: str, *objects: dict) -> None:
             for at, obj in ((NOW + timedelta(minutes=n), obj) for n, obj in enumerate(objects, 1))
         ],
     )
+
+
+def process(store, minutes: int = 10) -> None:
+    """What the monitor's next pass does to the stored posts, ``minutes`` after ``NOW``: read the new
+    captures for edits, classify the edited versions, and triage the open items on their most serious
+    version."""
+    clf = FakeClassifier()
+    at = NOW + timedelta(minutes=minutes)
+    classify_new(store, clf.predict, clf.model_version, at)
+    triage_open(store, clf.model_version, at)
