@@ -290,3 +290,11 @@ def test_a_label_changed_behind_repmons_back_fails_verification(store, post, fak
         f"classification of edited version {edit.id} (1): its label or scores changed after the classifier "
         "stored them",
     ]
+
+
+def test_a_correction_of_an_item_triaged_on_an_edit_records_the_label_it_showed(store, post, fake_classifier):
+    refresh(store, ACCUSATION)
+    run_pass(store, [], fake_classifier, NOW + timedelta(minutes=5))
+    store.correct(post, "complaint", "sarcasm, not an accusation", "dana", NOW + timedelta(minutes=6))
+    [event] = [e for e in store.item(post).audit if e.action == "correct"]
+    assert event.detail == {"from": "defamation", "to": "complaint", "reason": "sarcasm, not an accusation"}

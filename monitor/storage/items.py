@@ -76,11 +76,17 @@ class Items:
             item = s.get(TriageItemRow, item_id)
             if item is None:
                 raise _missing(item_id)
-            before = corrected_labels(s, [item.mention_id]).get(item.mention_id) or s.scalar(
-                select(ClassificationRow.label)
-                .where(ClassificationRow.mention_id == item.mention_id)
-                .order_by(ClassificationRow.id.desc())
-                .limit(1)
+            # The label it showed: a person's earlier correction, else the one it was triaged on (its most
+            # serious version's), else its classification's.
+            before = (
+                corrected_labels(s, [item.mention_id]).get(item.mention_id)
+                or item.label
+                or s.scalar(
+                    select(ClassificationRow.label)
+                    .where(ClassificationRow.mention_id == item.mention_id)
+                    .order_by(ClassificationRow.id.desc())
+                    .limit(1)
+                )
             )
             correction = CorrectionRow(
                 mention_id=item.mention_id, label=label, reason=reason, actor=actor, at=now
