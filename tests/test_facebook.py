@@ -757,6 +757,55 @@ def test_a_refresh_captures_the_text_as_edited_on_the_platform_and_the_evidence_
     assert f'<div class="post" dir="ltr">{edited}</div>' in summary
 
 
+def test_a_comment_edited_into_an_accusation_is_classified_at_the_refresh_and_goes_to_legal(
+    store, fake_classifier
+):
+    """The refresh finds the comment "Still waiting for my refund" edited into "... You are crooks and
+    liars": the pass classifies the edit (a stand-in that reads "crooks" as defamation), and the item,
+    a complaint until then, goes to legal. The post edited into another complaint keeps its label and
+    playbook (a tie between versions goes to the newer)."""
+    from dataclasses import replace
+
+    from conftest import FakeClassifier
+
+    from monitor.records import QueueFilter
+    from monitor.triage import LEGAL_SCOPE
+
+    class StandIn(FakeClassifier):
+        def predict(self, texts):
+            out = super().predict(texts)
+            return [
+                replace(p, label="defamation", scores=p.scores | {"defamation": 0.92, "complaint": 0.05})
+                if "crooks" in t
+                else p
+                for t, p in zip(texts, out, strict=True)
+            ]
+
+    r1 = "900000000000002_700000000000040"
+    clf = StandIn()
+    metrics = FacebookMetricsSource(source(), store)
+    with replay.use_cassette("refresh.yaml", allow_playback_repeats=False):
+        seed_refresh(store, clf)
+        before = {q.external_id: (q.label, q.playbook) for q in store.queue()}
+        report = run_pass(store, [metrics], clf, NOW)
+    assert report.errors == []
+    assert before[r1] == ("complaint", "reply")
+    items = {q.external_id: q for q in store.queue()}
+    q = items[r1]
+    assert (q.label, q.playbook, q.edit.text) == (
+        "defamation",
+        "escalate_legal",
+        "Still waiting for my refund. You are crooks and liars",
+    )
+    assert r1 in [x.external_id for x in store.queue(QueueFilter(legal=LEGAL_SCOPE))]
+    assert (items[P2].label, items[P2].playbook) == before[P2] == ("complaint", "reply")
+    assert (items[P2].edit.text, items[P2].edit.label) == (
+        "My refund came in the end, thank you",
+        "complaint",
+    )
+    assert store.verify() == []
+
+
 def test_the_refresh_walker_reads_only_and_the_pipeline_marks_gone_items_with_the_page(
     store, fake_classifier
 ):
