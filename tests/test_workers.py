@@ -75,6 +75,36 @@ def test_four_workers_in_threads_take_disjoint_batches(store, make_mention):
     assert len(clf.seen) == 2000  # no mention was even classified twice
 
 
+def test_four_workers_classify_each_edit_made_on_the_platform_once(store, make_mention):
+    """300 posts, each re-read with an edited text: the workers read the captures and classify each edited
+    version exactly once between them (SKIP LOCKED on PostgreSQL; one writer at a time on SQLite)."""
+    from monitor.records import Capture, RawPayload
+    from monitor.storage.models import EditClassificationRow, PostEditRow
+
+    _backlog(store, make_mention, 300)
+    Worker(store, FakeClassifier(), clock=lambda: NOW).run(exit_when_idle=True)
+    edits = [
+        Capture(
+            "x", f"w{i}", RawPayload(json.dumps({"id": f"w{i}", "text": f"defamation {i}"}).encode(), NOW)
+        )
+        for i in range(300)
+    ]
+    store.save_page("x-metrics", [], [], None, NOW, (), edits)
+    clf = ThreadSafeFake()
+    workers = [Worker(store, clf, batch=25, clock=lambda: NOW) for _ in range(4 if on_postgresql() else 1)]
+    threads = [threading.Thread(target=w.run, kwargs={"exit_when_idle": True}) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(clf.seen) == sorted(f"defamation {i}" for i in range(300))  # each edit classified once
+    with store.session() as s:
+        assert s.scalar(select(func.count(PostEditRow.id))) == 300
+        assert s.scalar(select(func.count(EditClassificationRow.id))) == 300
+    assert {q.label for q in store.queue(limit=500)} == {"defamation"}
+    assert store.verify() == []
+
+
 def test_a_source_is_polled_by_one_holder_at_a_time(store):
     held = []
     with store.source_lock("x-search") as first:
