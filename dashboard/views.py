@@ -252,7 +252,7 @@ def queue_rows(items: Sequence[QueueItem], now: datetime, lang: str = "en") -> l
             "id": it.id,
             "priority": round(it.priority, 1),
             "label": f"{label_text(it.label, lang)} {it.scores.get(it.label or '', 0.0):.2f}",
-            "post": excerpt(it.text, 90),
+            "post": (_("(edited) ") if it.edit else "") + excerpt(it.followed_text, 90),
             "SLA": sla_text(it.sla_due_at, it.status, now, lang),
             "virality": round(it.virality or 0.0),
             "author": f"{handle(it.author)} · {reach(it.author_followers)}",
@@ -298,7 +298,7 @@ def queue_csv(items: Sequence[QueueItem], lang: str = "en", tz: tzinfo = UTC) ->
     heads = [
         "#", _("posted"), _("where"), _("author"), _("followers"), _("label"), _("score"),
         _("defamation score"), _("boycott score"), _("priority"), _("virality"), _("status"),
-        _("assignee"), _("SLA due"), _("link"), _("post"),
+        _("assignee"), _("SLA due"), _("link"), _("post"), _("post as edited (label and triage follow it)"),
     ]  # fmt: skip
 
     def at(moment: datetime | None) -> str:
@@ -329,6 +329,7 @@ def queue_csv(items: Sequence[QueueItem], lang: str = "en", tz: tzinfo = UTC) ->
                 at(it.sla_due_at),
                 safe_url(it.url) or "",
                 for_terminal(it.text, text=True),
+                for_terminal(it.edit.text, text=True) if it.edit else "",
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

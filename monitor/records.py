@@ -263,6 +263,12 @@ class QueueItem:
     deleted_at: datetime | None = None
     edit: PostEdit | None = None
 
+    @property
+    def followed_text(self) -> str:
+        """The text the label and triage are of: the edit the item follows, else the text as first
+        captured. Lists that show one line of a post show this one, marked as edited."""
+        return self.edit.text if self.edit else self.text
+
 
 @dataclass(frozen=True)
 class QueueFilter:

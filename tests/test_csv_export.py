@@ -59,7 +59,8 @@ def test_a_post_or_a_name_that_starts_like_a_formula_is_written_as_text():
 
 def test_numbers_stay_numbers_and_an_ordinary_post_is_unchanged():
     head, row = rows(views.queue_csv([ITEM], "en", ZoneInfo("Asia/Jerusalem")))
-    assert head[:6] == ["#", "posted", "where", "author", "followers", "label"] and head[-1] == "post"
+    assert head[:6] == ["#", "posted", "where", "author", "followers", "label"] and head[-2] == "post"
+    assert head[-1] == "post as edited (label and triage follow it)" and row[16] == ""  # not edited
     assert row[0] == "7" and row[4] == "1200" and row[6:11] == ["0.81", "0.04", "0.02", "55.2", "12"]
     local = (NOW - timedelta(hours=2)).astimezone(ZoneInfo("Asia/Jerusalem"))
     assert row[1] == local.strftime("%Y-%m-%d %H:%M")  # the business's time zone, not UTC

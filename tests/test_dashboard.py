@@ -554,7 +554,7 @@ def test_an_edit_into_an_accusation_brings_the_item_to_legal_review_with_its_lab
     process(store)
     at = app("legal")
     assert [o for o in at.selectbox(key="l_item").options if o.startswith(f"#{ids['p3']} ")] == [
-        f"#{ids['p3']} · ⚖️ Defamation · Cold coffee again, a complaint about the branch"
+        f"#{ids['p3']} · ⚖️ Defamation · {P3_ACCUSATION}"  # the version the label is of
     ]
     at.selectbox(key="l_item").set_value(ids["p3"]).run()
     no_exception(at)

@@ -1,6 +1,8 @@
 """Edits on the platform (monitor/edits.py): the text in a capture's bytes per platform, and which later
 captures hold an edit of the text first captured."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -298,3 +300,47 @@ def test_a_correction_of_an_item_triaged_on_an_edit_records_the_label_it_showed(
     store.correct(post, "complaint", "sarcasm, not an accusation", "dana", NOW + timedelta(minutes=6))
     [event] = [e for e in store.item(post).audit if e.action == "correct"]
     assert event.detail == {"from": "defamation", "to": "complaint", "reason": "sarcasm, not an accusation"}
+
+
+def test_every_list_shows_the_version_triage_follows_marked_as_edited(store, post, fake_classifier):
+    """The label beside a post in the queue, the CLI, the CSV and the digest came from the edit while the
+    excerpt quoted the first text: a harmless sentence labelled as an accusation."""
+    from zoneinfo import ZoneInfo
+
+    from dashboard.views import queue_csv, queue_rows
+    from monitor.cli.queue import queue_json, render_queue
+    from monitor.email.digest import collect_digest
+    from monitor.email.digest.render import render_digest
+
+    refresh(store, ACCUSATION)
+    run_pass(store, [], fake_classifier, NOW + timedelta(minutes=5))
+    [item] = store.queue()
+    assert (item.label, item.text, item.followed_text) == ("defamation", FIRST, ACCUSATION)
+    assert queue_rows([item], NOW)[0]["post"] == f"(edited) {ACCUSATION}"
+    assert queue_rows([item], NOW, "he")[0]["post"] == f"(נערך) {ACCUSATION}"
+    line = render_queue([item], NOW, "en").splitlines()[1]
+    assert f"(edited) {ACCUSATION[:30]}" in line and FIRST[:20] not in line
+    assert (queue_json(item)["text"], queue_json(item)["edited_text"]) == (FIRST, ACCUSATION)
+    head, row = csv.reader(io.StringIO(queue_csv([item]).decode("utf-8-sig")))
+    assert (head[-2:], row[-2:]) == (
+        ["post", "post as edited (label and triage follow it)"],
+        [FIRST, ACCUSATION],
+    )
+    summary = collect_digest(
+        store, NOW + timedelta(hours=1), ZoneInfo("Asia/Jerusalem"), "https://dash.example"
+    )
+    [top] = summary.top_items
+    assert (top.excerpt, top.edited) == (ACCUSATION, True)
+    mail = render_digest(summary, "en", "repmon@dash.example", "owner@dash.example")
+    plain = mail.get_body(("plain",)).get_content()
+    assert f"#{item.id} · Defamation · Facebook · someone · edited on the platform\n" in plain
+
+
+def test_an_item_on_its_first_text_is_listed_as_before(store, post):
+    from dashboard.views import queue_csv, queue_rows
+    from monitor.cli.queue import queue_json
+
+    [item] = store.queue()
+    assert (item.followed_text, queue_rows([item], NOW)[0]["post"]) == (FIRST, FIRST)
+    assert queue_json(item)["edited_text"] is None
+    assert list(csv.reader(io.StringIO(queue_csv([item]).decode("utf-8-sig"))))[1][-2:] == [FIRST, ""]

@@ -46,7 +46,8 @@ st.dataframe(
 ui.queue_download(store, flt, total, lang, "legal")
 
 choices = {
-    it.id: f"#{it.id} · {views.label_text(it.label, lang)} · {views.excerpt(it.text, 70)}" for it in items
+    it.id: f"#{it.id} · {views.label_text(it.label, lang)} · {views.excerpt(it.followed_text, 70)}"
+    for it in items
 }
 item_id = st.selectbox(_("Review item"), list(choices), format_func=choices.__getitem__, key="l_item")
 ev = store.evidence(item_id) if item_id is not None else None

@@ -172,7 +172,8 @@ def render_queue(items: Sequence[QueueItem], now: datetime | None = None, lang: 
             if due >= 0
             else _("LATE {span}").format(span=format_span(-due, lang))
         )
-        excerpt = one_line(it.text, 60)  # cut between markers, never inside one
+        # cut between markers, never inside one; the version triage follows, marked when it is an edit
+        excerpt = (_("(edited) ") if it.edit else "") + one_line(it.followed_text, 60)
         # a handle with hidden characters is shown whole, so that its markers cannot be cut off
         handle = f"@{for_terminal(it.author)}"
         author = (handle if flags(it.author) else handle[:12]) + f" {reach(it.author_followers)}"
@@ -198,6 +199,7 @@ def queue_json(item: QueueItem, library: Library | None = None) -> dict[str, obj
         "author": item.author,
         "author_followers": item.author_followers,
         "text": item.text,
+        "edited_text": item.edit.text if item.edit else None,
         "language": item.language,
         "created_at": item.created_at.isoformat(),
         "label": item.label,

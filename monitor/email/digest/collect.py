@@ -80,6 +80,7 @@ class DigestItem:
     language: str | None
     status: str
     link: str
+    edited: bool = False  # the excerpt is of an edit made on the platform, which triage follows
 
 
 @dataclass(frozen=True)
@@ -273,10 +274,11 @@ def collect_digest(
             virality=q.virality,
             platform=q.platform,
             author=for_header(q.author, 100),
-            excerpt=clean_text(q.text, EXCERPT_CHARS),
+            excerpt=clean_text(q.followed_text, EXCERPT_CHARS),
             language=q.language,
             status=q.status,
             link=item_link(url, q.id),
+            edited=q.edit is not None,
         )
         for q in queue
     )
