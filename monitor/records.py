@@ -90,6 +90,7 @@ class Mention:
     is_demo: bool = False
     from_business: bool = False  # the business's own post or reply: thread context, never queued
     quoted_id: str | None = None  # the post it quotes (X), if any: who quoted a post is evidence
+    edit_of: str | None = None  # the first version of the post it is an edit of (X: a new id), if any
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,22 @@ class ThreadPost:
 
 
 @dataclass(frozen=True)
+class PostVersion:
+    """A stored version of a post edited on X, where an edit is a new post with a new id: ``this`` marks
+    the post asked about, ``item_id`` is its queue item (None: not queued)."""
+
+    external_id: str
+    author: str
+    url: str
+    created_at: datetime
+    text: str
+    language: str | None
+    item_id: int | None
+    this: bool
+    deleted_at: datetime | None
+
+
+@dataclass(frozen=True)
 class TriageItem:
     """A queue item's stored triage fields."""
 

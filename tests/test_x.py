@@ -549,3 +549,69 @@ def test_a_response_with_a_key_twice_is_refused():
         parse_response(b'{"data": [], "data": []}', NOW, "x-search")
     with pytest.raises(BadPayload, match="the key 'users' appears twice"):
         parse_response(b'{"data": [], "includes": {"users": [], "users": []}}', NOW, "x-search")
+
+
+def test_an_edit_on_x_names_the_first_version_it_edits():
+    """X gives an edit a new id; its ``edit_history_tweet_ids`` (oldest first, its own id last) names the
+    first version. A post never edited, or the first version itself, edits nothing; a malformed history
+    links nothing and the post is still read."""
+    first, second, third = "1860000000000000100", "1860000000000000200", "1860000000000000300"
+    posts = [
+        {"id": first, "text": "the coffee was cold", "edit_history_tweet_ids": [first, second, third]},
+        {"id": second, "text": "the coffee was cold!", "edit_history_tweet_ids": [first, second]},
+        {"id": third, "text": "they steal", "edit_history_tweet_ids": [first, second, third]},
+        {
+            "id": "1860000000000000400",
+            "text": "never edited",
+            "edit_history_tweet_ids": ["1860000000000000400"],
+        },
+        {"id": "1860000000000000500", "text": "no history"},
+        {
+            "id": "1860000000000000600",
+            "text": "a number",
+            "edit_history_tweet_ids": [1, "1860000000000000600"],
+        },
+        {"id": "1860000000000000700", "text": "not a list", "edit_history_tweet_ids": "1860000000000000100"},
+        {
+            "id": "1860000000000000800",
+            "text": "not an id",
+            "edit_history_tweet_ids": ["abc", "1860000000000000800"],
+        },
+    ]
+    parsed = parse_response(json.dumps({"data": posts}).encode(), NOW)
+    assert [(m.external_id[-3:], m.edit_of) for m in parsed.mentions] == [
+        ("100", None),
+        ("200", first),
+        ("300", first),
+        ("400", None),
+        ("500", None),
+        ("600", None),
+        ("700", None),
+        ("800", None),
+    ]
+    assert parsed.skipped == ()
+
+
+def test_the_versions_of_a_post_edited_on_x_are_stored_linked_and_both_queued(store, fake_classifier):
+    """Each version is stored and queued as a post of its own (nothing is hidden), and each finds the
+    others, oldest first, with its item."""
+    first, edit = "1860000000000000100", "1860000000000000200"
+    posts = [
+        {"id": first, "text": "the coffee was cold", "edit_history_tweet_ids": [first]},
+        {"id": edit, "text": "they steal from customers", "edit_history_tweet_ids": [first, edit]},
+        {"id": "1860000000000000300", "text": "unrelated, cold coffee"},
+    ]
+    parsed = parse_response(json.dumps({"data": posts}).encode(), NOW, "x-search")
+    store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    items = {q.external_id: q.id for q in store.queue()}
+    assert set(items) == {first, edit, "1860000000000000300"}
+    for asked in (first, edit):
+        got = [(v.external_id, v.text, v.item_id, v.this) for v in store.versions("x", asked)]
+        assert got == [
+            (first, "the coffee was cold", items[first], asked == first),
+            (edit, "they steal from customers", items[edit], asked == edit),
+        ]
+    assert [v.external_id for v in store.versions("x", "1860000000000000300")] == ["1860000000000000300"]
+    assert store.versions("x", "1") == []
+    assert store.verify() == []

@@ -84,6 +84,7 @@ class Ingest:
                 "from_business": m.from_business,
                 "first_seen_at": now,
                 "quoted_id": m.quoted_id and valid_text(m.quoted_id),
+                "edit_of": m.edit_of and valid_text(m.edit_of),
             }
             for m in mentions
         ]

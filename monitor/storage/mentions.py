@@ -21,7 +21,7 @@ from monitor.storage.models import (
     ShareRow,
     TriageItemRow,
 )
-from monitor.stored import OpenMention, StoredCapture, StoredShare, ThreadPost
+from monitor.stored import OpenMention, PostVersion, StoredCapture, StoredShare, ThreadPost
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -127,6 +127,44 @@ class Mentions:
                         if target is not None:
                             out[target].append(followers)
         return out
+
+    def versions(self, platform: str, external_id: str, limit: int = 100) -> list[PostVersion]:
+        """The stored versions of a post edited on X (an edit there is a new post with a new id): every
+        post sharing its first version's id (the first version itself and each post that edits it), oldest
+        first, the post itself included, each with its queue item if it has one; [] if it is not stored."""
+        with self.db.session() as s:
+            m = s.scalar(
+                select(MentionRow).where(
+                    MentionRow.platform == platform, MentionRow.external_id == external_id
+                )
+            )
+            if m is None:
+                return []
+            first = m.edit_of or m.external_id
+            q = (
+                select(MentionRow, TriageItemRow.id)
+                .outerjoin(TriageItemRow, TriageItemRow.mention_id == MentionRow.id)
+                .where(
+                    MentionRow.platform == platform,
+                    (MentionRow.external_id == first) | (MentionRow.edit_of == first),
+                )
+                .order_by(MentionRow.created_at, MentionRow.id)
+                .limit(limit)
+            )
+            return [
+                PostVersion(
+                    external_id=r.external_id,
+                    author=r.author_handle,
+                    url=r.url,
+                    created_at=r.created_at,
+                    text=r.text,
+                    language=r.language,
+                    item_id=item_id,
+                    this=r.id == m.id,
+                    deleted_at=r.deleted_at,
+                )
+                for r, item_id in s.execute(q)
+            ]
 
     def thread(self, item_id: int, limit: int = 200) -> list[ThreadPost]:
         """An item's thread (or its parent and replies), oldest first, the item itself included."""

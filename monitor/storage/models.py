@@ -52,6 +52,7 @@ class MentionRow(Base):
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="uq_mentions_platform_external_id"),
         Index("ix_mentions_platform_quoted_id", "platform", "quoted_id"),
+        Index("ix_mentions_platform_edit_of", "platform", "edit_of"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -77,6 +78,8 @@ class MentionRow(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     quoted_id: Mapped[str | None] = mapped_column(String(200))  # the post it quotes: evidence looks it up
+    # the first version of the post this one edits (X gives an edit a new id): its versions are linked
+    edit_of: Mapped[str | None] = mapped_column(String(200))
 
 
 class RawPayloadRow(Base):

@@ -3,7 +3,8 @@ error translation) that composes one repository per concept:
 
 ```
 ingest           a source's page: mentions, snapshots, shares, captures, cursor (one transaction)
-mentions         reads of stored posts: metric history, captures, shares, payloads, threads, deletions
+mentions         reads of stored posts: metric history, captures, shares, payloads, threads, deletions,
+                 versions edited on X
 sources          source state, "poll now", the poller's lock
 classifications  unclassified mentions, predictions, corrections
 edits            versions of posts' texts edited on the platform (read from captures), their predictions
@@ -161,6 +162,7 @@ class Store(Database):
     snapshots = _forward("mentions", Mentions.snapshots)
     sharer_followers = _forward("mentions", Mentions.sharer_followers)
     thread = _forward("mentions", Mentions.thread)
+    versions = _forward("mentions", Mentions.versions)
     deleted_at = _forward("mentions", Mentions.deleted_at)
     business_posts = _forward("mentions", Mentions.business_posts)
     raw_payload = _forward("mentions", Mentions.raw_payload)

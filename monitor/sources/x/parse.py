@@ -223,6 +223,15 @@ def _error_text(value: object, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _edit_of(tid: str, history: object) -> str | None:
+    """The id of the first version a post edits: the first of its ``edit_history_tweet_ids`` (oldest
+    first, its own id last) when that names an earlier version. A history that is not a list of post ids
+    links nothing: the post is stored all the same, as a post of its own."""
+    if not isinstance(history, list) or len(history) < 2 or not all(_is_tweet_id(h) for h in history):
+        return None
+    return history[0] if history[0] != tid else None
+
+
 def _tweet(
     tweet: object,
     raw: bytes,
@@ -286,6 +295,7 @@ def _tweet(
         is_demo=is_demo,
         from_business=own_account_id is not None and author_id == own_account_id,
         quoted_id=quoted,
+        edit_of=_edit_of(tid, tweet.get("edit_history_tweet_ids")),
     )
     snap = MetricSnapshot(
         at=now,
