@@ -3,7 +3,8 @@
 Contents: the post's raw payload exactly as first captured and every later distinct capture, its
 capture record (time, SHA-256, deletion status, each version of its text edited on the platform with its
 classification), the metric history, the thread around the post, who
-shared or quoted it, the audit trail, an HTML summary in the exporter's interface language (right-to-left
+shared or quoted it, the other versions of the post edited on X (``versions.json``: an edit there is a
+post with its own id), the audit trail, an HTML summary in the exporter's interface language (right-to-left
 for Hebrew: ``monitor.email.evidence_summary``), and
 ``manifest.json`` listing every file's SHA-256.
 """
@@ -63,6 +64,7 @@ def render_bundle(
     files["metrics.csv"] = _metrics_csv(ev["snapshots"])
     files["thread.json"] = _json(ev["thread"])
     files["shares.json"] = _json({"retweets": ev["shares"], "quotes": ev["quotes"]})
+    files["versions.json"] = _json(ev.get("versions", []))
     files["audit.json"] = _json(ev["audit"])
     files["summary.html"] = summary_html(ev, generated_at, language, tz)
     manifest = {

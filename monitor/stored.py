@@ -273,6 +273,13 @@ class EvidencePost(TypedDict):
     deleted_at: str | None
 
 
+class EvidenceVersion(EvidencePost):
+    """Another stored version of the item's post edited on X (a post with its own id), with its queue
+    item (None: not queued)."""
+
+    item_id: int | None
+
+
 class EvidenceMention(EvidencePost):
     """The item's own post, with where and when it was first read."""
 
@@ -354,3 +361,4 @@ class EvidenceDocument(TypedDict):
     quotes: list[EvidencePost]
     captures: list[EvidenceCapture]
     edits: list[EvidenceEdit]
+    versions: list[EvidenceVersion]

@@ -57,6 +57,7 @@ def test_bundle_holds_exact_bytes_shares_quotes_and_a_manifest(
         "metrics.csv",
         "thread.json",
         "shares.json",
+        "versions.json",
         "audit.json",
         "summary.html",
         "manifest.json",
@@ -480,3 +481,41 @@ def test_an_item_triaged_on_an_edit_says_so_in_its_bundle_and_lists_each_version
         "fake-1",
     )
     assert edit["classification"]["scores"]["defamation"] == 0.9
+
+
+def test_the_bundle_of_a_post_edited_on_x_names_its_other_versions_and_their_items(store, fake_classifier):
+    """An edit on X is a post with its own id and item: each bundle lists the other version (in
+    versions.json and in the summary, its text inert, with its item number), and both stay queued."""
+    from monitor.evidence import render_bundle
+
+    first, edit = "1860000000000000100", "1860000000000000200"
+    posts = [
+        {"id": first, "text": "the coffee was cold", "edit_history_tweet_ids": [first]},
+        {
+            "id": edit,
+            "text": "they steal <b>defamation</b> \u202eevil",
+            "edit_history_tweet_ids": [first, edit],
+        },
+    ]
+    parsed = parse_response(json.dumps({"data": posts}).encode(), NOW, "x-search")
+    store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    items = {q.external_id: q.id for q in store.queue()}
+    assert set(items) == {first, edit}
+
+    ev = store.evidence(items[first])
+    assert [(v["external_id"], v["text"], v["item_id"]) for v in ev["versions"]] == [
+        (edit, posts[1]["text"], items[edit])
+    ]
+    zf = zipfile.ZipFile(io.BytesIO(render_bundle(ev, NOW)))
+    assert [v["external_id"] for v in json.loads(zf.read("versions.json"))] == [edit]
+    summary = zf.read("summary.html").decode()
+    assert "Edited on X: other versions of this post" in summary
+    assert "<li>Posted " in summary and f"item <bdi>{items[edit]}</bdi>" in summary
+    assert "<b>defamation" not in summary and "&lt;b&gt;defamation&lt;/b&gt;" in summary
+    assert "\u202e" not in summary
+
+    back = store.evidence(items[edit])
+    assert [(v["external_id"], v["item_id"]) for v in back["versions"]] == [(first, items[first])]
+    he = zipfile.ZipFile(io.BytesIO(render_bundle(back, NOW, "he"))).read("summary.html").decode()
+    assert "נערך ב-X: גרסאות אחרות של הפוסט הזה" in he and "Edited on X" not in he

@@ -214,6 +214,22 @@ def summary_html(ev: EvidenceDocument, generated_at: datetime, language: str, tz
         for q in ev["quotes"]
     )
     edited = _edits(ev, language, tz)
+    # Edited on X: each version is a post of its own with its own item; the others are named here.
+    versions = "".join(
+        Markup("<li>{}</li>").format(
+            say(
+                _("Posted {when}, item {id}: {text}")
+                if v["item_id"] is not None
+                else _("Posted {when}, not queued: {text}"),
+                when=_when(v["created_at"], language, tz),
+                id=count(v["item_id"]),
+                text=Markup(for_html(v["text"], text=True, tag="span")),
+            )
+        )
+        for v in ev.get("versions", [])
+    )
+    versions_title = e(_("Edited on X: other versions of this post"))
+    other_versions = f"<h2>{versions_title}</h2><ul>{versions}</ul>\n" if versions else ""
     audit = "".join(
         f"<li>{_when(a['at'], language, tz)}: {for_html(a['actor'])} {e(a['action'])} "
         f"{for_html(json.dumps(a['detail'], ensure_ascii=False))}</li>"
@@ -254,7 +270,7 @@ th{{text-align:start;padding-inline-end:1em}}
 <h2>{words["post"]}</h2>
 <div class="post" dir="{post_dir}">{e(m["text"])}</div>
 <table>{rows}</table>
-{edited}<h2>{words["shared"]}</h2><ul>{sharers or "<li>" + words["no_shares"] + "</li>"}</ul>
+{edited}{other_versions}<h2>{words["shared"]}</h2><ul>{sharers or "<li>" + words["no_shares"] + "</li>"}</ul>
 <h2>{words["thread"]}</h2><p>{words["thread_posts"]}</p>
 <h2>{words["audit"]}</h2><ul>{audit or "<li>" + words["no_audit"] + "</li>"}</ul>
 </body></html>

@@ -1,6 +1,7 @@
 """Everything stored about one item, for the evidence bundle: the post's exact bytes, its capture,
 metric history, deletion state, thread, shares and every stored quote, the versions of its text edited on
-the platform with their labels, and the audit trail."""
+the platform with their labels, the other versions of the post edited on X (each a post with its own id),
+and the audit trail."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from monitor.storage.edits import Edits
 from monitor.storage.items import Items
 from monitor.storage.mentions import Mentions
 from monitor.storage.models import ClassificationRow, MentionRow, RawPayloadRow, TriageItemRow
-from monitor.stored import EvidenceDocument, EvidenceMention, EvidencePost
+from monitor.stored import EvidenceDocument, EvidenceMention, EvidencePost, EvidenceVersion
 
 # Quotes of a post are read page by page (by the index on (platform, quoted_id)), however many there are.
 QUOTE_BATCH = 1000
@@ -58,9 +59,26 @@ class Evidence:
                     return out
                 after = (page[-1].created_at, page[-1].id)
 
+    def versions(self, platform: str, external_id: str) -> list[EvidenceVersion]:
+        """The other stored versions of a post edited on X (``Mentions.versions``), oldest first, each with
+        its queue item."""
+        others = {
+            v.external_id: v.item_id for v in self.mentions.versions(platform, external_id) if not v.this
+        }
+        if not others:
+            return []
+        with self.db.session() as s:
+            q = (
+                select(MentionRow)
+                .where(MentionRow.platform == platform, MentionRow.external_id.in_(others))
+                .order_by(MentionRow.created_at, MentionRow.id)
+            )
+            return [EvidenceVersion(**_brief(r), item_id=others[r.external_id]) for r in s.scalars(q)]
+
     def evidence(self, item_id: int) -> EvidenceDocument | None:
         """Everything stored about an item, for the evidence bundle: the post's exact bytes, capture,
-        metric history, deletion status, thread, shares and quotes, and the audit trail."""
+        metric history, deletion status, thread, shares and quotes, the other versions edited on X, and the
+        audit trail."""
         found = self.items.item(item_id)
         if found is None:
             return None
@@ -84,6 +102,7 @@ class Evidence:
                 )
                 thread = [_brief(r) for r in s.scalars(q)]
             quotes = self.quotes(m.platform, m.external_id)
+            versions = self.versions(m.platform, m.external_id)
             return {
                 # the bundle is a document (JSON): the records as mappings of their fields
                 "item": asdict(found.item),
@@ -155,4 +174,5 @@ class Evidence:
                     }
                     for e in self.edits.edits(m.platform, m.external_id)
                 ],
+                "versions": versions,
             }
