@@ -8,6 +8,7 @@ style block that lays the whole app out right to left in Hebrew: Streamlit has n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from monitor.settings import current
 if TYPE_CHECKING:
     from monitor.records import QueueFilter
     from monitor.storage import Store
+    from monitor.stored import PostVersion
 
 # Right to left: the app's root, main pane and sidebar read right to left and the sidebar moves to the
 # right (Streamlit lays them out as a flex row, which follows the direction). Tables, alerts and captions
@@ -101,6 +103,38 @@ def show_post(text: str, language: str | None, lang: str) -> None:
                 names=", ".join(hidden)
             )
         )
+
+
+def show_versions(
+    versions: Sequence[PostVersion],
+    lang: str,
+    prefix: str,
+    on_open: Callable[[int], None] | None = None,
+) -> int | None:
+    """The other stored versions of a post edited on X (an edit there is a post with its own id and its
+    own item), oldest first: each one's time and item number, its text inert, and a button opening its
+    item (``on_open(item id)`` is the button's callback, if given). Returns the item whose button was
+    clicked, if one was; nothing is shown when there is no other version."""
+    others = [v for v in versions if not v.this]
+    if not others:
+        return None
+    _ = i18n.gettext_for(lang)
+    st.warning(_("Edited on X: other versions of this post"))
+    clicked = None
+    for v in others:
+        if v.item_id is None:
+            st.caption(_("Posted {time} · not queued").format(time=stamp(v.created_at, lang)))
+        else:
+            st.caption(_("Posted {time} · item #{id}").format(time=stamp(v.created_at, lang), id=v.item_id))
+        show_post(v.text, v.language, lang)
+        if v.item_id is not None and st.button(
+            _("Open item #{id}").format(id=v.item_id),
+            key=f"{prefix}_version_{v.item_id}",
+            on_click=on_open,
+            args=(v.item_id,) if on_open else None,
+        ):
+            clicked = v.item_id
+    return clicked
 
 
 def evidence_download(item_id: int, prefix: str, lang: str, *, show_name: bool = False) -> None:

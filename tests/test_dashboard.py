@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from conftest import NOW, open_store
 from streamlit.testing.v1 import AppTest
-from support.dashboard_data import HOSTILE, PASSWORD, build, process, recapture
+from support.dashboard_data import HOSTILE, PASSWORD, build, edit_on_x, process, recapture
 
 from monitor.records import Mention, RawPayload, Share
 from monitor.users import PERMISSIONS, can
@@ -462,6 +462,51 @@ def test_legal_review_lists_who_shared_and_quoted_the_post(db):
     assert (list(shared["handle"]), list(shared["followers"])) == (["@noa_k"], [340])
     assert list(quoted["author"]) == ["@quoter"]
     assert [m.value for m in at.metric][1:3] == ["1", "1"]  # shares recorded, quotes
+
+
+# Edited on X: the edit is a post of its own (a new id), hostile.
+X_EDIT = "They are thieves, defamation <script>alert('x')</script> **bold** \u202eevil"
+
+
+def test_the_item_page_names_the_other_versions_of_a_post_edited_on_x_and_opens_them(db):
+    """Both versions stay in the queue; each item's page shows the other (its time, its text inert, its
+    item number) and a button that opens it."""
+    store, ids = db
+    edit_on_x(store, X_EDIT)
+    edit = next(q.id for q in store.queue() if q.external_id == "p1e")
+    assert ids["p1"] in [q.id for q in store.queue()]
+    at = page(app("manager", item_id=ids["p1"]), "item")
+    no_exception(at)
+    assert "Edited on X: other versions of this post" in [w.value for w in at.warning]
+    assert f"Posted 11/20/26, 1:30\u202fPM · item #{edit}" in [c.value for c in at.caption]
+    [shown] = [p for p in posts(at) if "They are thieves, defamation" in p]
+    assert "<script>" not in shown and "&lt;script&gt;" in shown
+    assert any("RLO" in w.value for w in at.warning)  # its bidi override is pointed out
+    button(at, f"i_version_{edit}").click().run()
+    no_exception(at)
+    assert at.title[0].value.startswith(f"#{edit} · ")
+    assert "Edited on X: other versions of this post" in [w.value for w in at.warning]
+    assert f"i_version_{ids['p1']}" in [b.key for b in at.button]
+    plain = page(app("manager", item_id=ids["p3"]), "item")
+    assert "Edited on X: other versions of this post" not in [w.value for w in plain.warning]
+
+
+def test_legal_review_names_the_other_versions_of_a_post_edited_on_x_and_opens_them(db):
+    store, ids = db
+    edit_on_x(store, X_EDIT)
+    edit = next(q.id for q in store.queue() if q.external_id == "p1e")
+    at = app("legal")
+    at.selectbox(key="l_item").set_value(ids["p1"]).run()
+    no_exception(at)
+    assert "Edited on X: other versions of this post" in [w.value for w in at.warning]
+    assert f"Posted 11/20/26, 1:30\u202fPM · item #{edit}" in [c.value for c in at.caption]
+    [shown] = [p for p in posts(at) if "They are thieves, defamation" in p]
+    assert "<script>" not in shown and "&lt;script&gt;" in shown
+    at.selectbox(key="l_item").set_value(edit).run()
+    assert f"item #{ids['p1']}" in " ".join(c.value for c in at.caption)
+    button(at, f"l_version_{ids['p1']}").click().run()
+    no_exception(at)
+    assert at.title[0].value.startswith(f"#{ids['p1']} · ")
 
 
 # Edited on the platform since the first capture: hostile, in Hebrew, with a right-to-left override.
@@ -986,6 +1031,7 @@ def test_every_page_in_hebrew_shows_no_english_interface_string(he_db):
     recapture(store, "x", "p3", {"id": "p3", "text": P3_ACCUSATION, "public_metrics": {"like_count": 3}})
     process(store)
     recapture(store, "x", "p3", {"id": "p3", "text": P3_MILDER, "public_metrics": {"like_count": 4}})
+    edit_on_x(store, "They are thieves, defamation: p1 edited on X")  # p1's pages name this version
     whole, parts = english_ui_strings()
     assert "Queue" in whole and "Open item" in parts  # the scan knows the catalogue
     problems = {}

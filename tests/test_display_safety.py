@@ -258,3 +258,44 @@ def test_a_name_shown_through_markdown_stays_plain_text():
         rendered.strip() == f"<p>{html.escape(name, quote=False)}</p>"
     )  # the name, as typed, and nothing else
     assert markdown_it.MarkdownIt("commonmark").render(name).count("<a ") == 1  # unescaped, it was a link
+
+
+def test_repmon_item_names_the_other_versions_of_a_post_edited_on_x(
+    tmp_path, monkeypatch, capsys, fake_classifier
+):
+    """An edit on X is a post with its own id and item: ``repmon item`` of either names the other, with its
+    time, its text as markers, and its item number (in Hebrew too); a post never edited names none."""
+    import json as _json
+
+    from monitor.sources.x import parse_response
+
+    monkeypatch.setenv("REPMON_DATA_DIR", str(tmp_path / "data"))
+    store = open_store(tmp_path / "data")
+    first, edit = "1860000000000000000", "1860000251658240000"  # a minute apart
+    posts = [
+        {"id": first, "text": "the coffee was cold", "edit_history_tweet_ids": [first]},
+        {"id": edit, "text": f"they scam people {ESC}[2J{RLO}x", "edit_history_tweet_ids": [first, edit]},
+        {"id": "1860000000000000300", "text": "unrelated, cold coffee"},
+    ]
+    parsed = parse_response(_json.dumps({"data": posts}).encode(), NOW, "x-search")
+    store.save_page("x-search", parsed.mentions, parsed.metrics, {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    items = {q.external_id: q.id for q in store.queue()}
+
+    assert main(["item", str(items[first])]) == 0
+    out = capsys.readouterr().out
+    assert not set(out) & RAW
+    assert (
+        "Edited on X: other versions of this post\n"
+        f"  Posted 2024-11-22T16:39:51.785000+00:00, item {items[edit]}: "
+        "they scam people ⟨U+001B⟩[2J⟨U+202E⟩x\n"
+    ) in out
+    assert main(["item", str(items[edit])]) == 0
+    out = capsys.readouterr().out
+    assert f"  Posted 2024-11-22T16:38:51.785000+00:00, item {items[first]}: the coffee was cold\n" in out
+    assert main(["item", str(items["1860000000000000300"])]) == 0
+    assert "Edited on X" not in capsys.readouterr().out
+    monkeypatch.setenv("LANG", "he_IL.UTF-8")
+    assert main(["item", str(items[edit])]) == 0
+    out = capsys.readouterr().out
+    assert "נערך ב-X: גרסאות אחרות של הפוסט הזה\n" in out and f", פריט {items[first]}: " in out

@@ -62,6 +62,12 @@ library, playbook_error = data.playbooks()
 playbook = library.playbooks.get(q.playbook)
 
 
+def open_version(target: int) -> None:
+    """Open another version's item (a button's callback: the item number box may still be set here)."""
+    st.session_state["item_id"] = target
+    st.session_state["i_pick"] = target
+
+
 def act(permission: str, done: str, fn: Callable[[], object]) -> None:
     auth.run_action(permission, done, fn, "i_flash")
 
@@ -130,6 +136,8 @@ with left:
                     ).format(time=time)
                 )
             ui.show_post(newest[1], detect_language(newest[1]), lang)
+    # Edited on X: each version is a post with its own id and item, kept in the queue; each names the others.
+    ui.show_versions(store.versions(q.platform, q.external_id), lang, "i", open_version)
     where = _("our page") if q.own_page else _("elsewhere")
     st.markdown(
         _("**{platform}** · {where} · posted {time} ({ago})").format(

@@ -115,6 +115,10 @@ for cap, seen in zip(ev["captures"], texts, strict=True):
         st.caption(_("Edited on the platform: the same text as the edit above."))
     elif seen.text is not None and seen.changed:
         st.caption(_("The text in this capture is the first capture's again."))
+# Edited on X: each version is a post with its own id and item, kept in the queue; each names the others.
+if (target := ui.show_versions(store.versions(q.platform, q.external_id), lang, "l")) is not None:
+    st.session_state["item_id"] = target
+    st.switch_page("screens/item.py")
 if ev["shares"]:
     with st.expander(_("Who shared it (sharing a defamatory post is also publication)")):
         st.dataframe(

@@ -102,6 +102,20 @@ def cmd_item(args: argparse.Namespace) -> int:
         print(
             f"{for_terminal(q.url)}{'  [demo]' if q.is_demo else ''}\n\n{for_terminal(q.text, text=True)}\n"
         )
+        # Edited on X: each version is a post with its own id and item; the others are named here.
+        others = [v for v in store.versions(q.platform, q.external_id) if not v.this]
+        if others:
+            print(_("Edited on X: other versions of this post"))
+            for v in others:
+                posted = v.created_at.isoformat() if lang == "en" else when(v.created_at, lang)
+                text = for_terminal(v.text, text=True)
+                line = (
+                    _("Posted {when}, item {id}: {text}").format(when=posted, id=v.item_id, text=text)
+                    if v.item_id is not None
+                    else _("Posted {when}, not queued: {text}").format(when=posted, text=text)
+                )
+                print(f"  {line}")
+            print()
         ranked = sorted(q.scores.items(), key=lambda kv: -kv[1])
         print(
             _("scores: {scores}").format(

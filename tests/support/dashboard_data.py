@@ -84,3 +84,26 @@ def process(store, minutes: int = 10) -> None:
     at = NOW + timedelta(minutes=minutes)
     classify_new(store, clf.predict, clf.model_version, at)
     triage_open(store, clf.model_version, at)
+
+
+def edit_on_x(store, text: str) -> None:
+    """p1 (an X post) edited on X: the edit is a post of its own, ``p1e``, whose edit history names p1 as
+    its first version; the next pass classifies and queues it."""
+    body = json.dumps({"id": "p1e", "text": text, "edit_history_tweet_ids": ["p1", "p1e"]}).encode()
+    edit = Mention(
+        platform="x",
+        external_id="p1e",
+        url="https://x.com/u/status/p1e",
+        author_id="a-p1",
+        author_handle="user_p1",
+        author_name="User p1",
+        author_followers=50_000,
+        text=text,
+        language="en",
+        created_at=NOW - timedelta(minutes=30),
+        raw=RawPayload(body=body, captured_at=NOW),
+        source="test",
+        edit_of="p1",
+    )
+    store.save_page("test", [edit], [], None, NOW)
+    process(store)
