@@ -139,6 +139,7 @@ def _calls(store: Store, make_mention, fake_classifier) -> dict[str, Callable[[]
         "snapshots": lambda: store.snapshots([1, 2]),
         "sharer_followers": lambda: store.sharer_followers([1, 2]),
         "thread": lambda: store.thread(2),
+        "versions": lambda: store.versions("x", "1"),
         "deleted_at": lambda: store.deleted_at("x", "4"),
         "business_posts": lambda: store.business_posts("x", NOW - timedelta(days=1)),
         "open_mentions": lambda: store.open_mentions("x"),
