@@ -260,7 +260,8 @@ def test_summary_isolates_and_flags_hostile_handles_names_and_links(store, make_
         in summary
     )
     assert "<bdi>https://x.com/⟨U+202E⟩moc.live/status/h2</bdi>" in summary
-    assert "@<bdi>shar⟨U+202E⟩er</bdi> (1 follower)" in summary  # plural forms from the catalogue
+    assert "<li>@<bdi>shar⟨U+202E⟩er</bdi> (1 follower)" in summary  # plural forms from the catalogue
+    assert "&lt;li&gt;" not in summary  # each one is an item of the list, not text showing its tag
     assert "hidden direction or control characters: RLO (handle), CR, LF, ESC (name), RLO (link)" in summary
     # the raw payload and the capture record keep the exact bytes and text
     assert json.loads(files["post/capture.json"])["mention"]["author"] == f"evil{rlo}"

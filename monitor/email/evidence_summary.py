@@ -187,30 +187,31 @@ def summary_html(ev: EvidenceDocument, generated_at: datetime, language: str, tz
         (_("Demo data"), _("yes: not a real post") if m["is_demo"] else _("no")),
     ]
     rows = "".join(f"<tr><th>{e(k)}</th><td>{Markup.escape(v)}</td></tr>" for k, v in rows_data)
+    # Markup("<li>{}</li>").format: a plain "<li>" added to Markup is escaped, and showed as text.
     sharers = "".join(
-        "<li>"
-        + say(
-            n_(
-                "@{handle} ({n} follower), {kind}, first seen {when}",
-                "@{handle} ({n} followers), {kind}, first seen {when}",
-                int(s["followers"] or 0),
-            ),
-            handle=Markup(for_html(s["handle"])),
-            n=Markup(e(str(s["followers"]))),
-            kind=s["kind"],
-            when=_when(s["first_seen_at"], language, tz),
+        Markup("<li>{}</li>").format(
+            say(
+                n_(
+                    "@{handle} ({n} follower), {kind}, first seen {when}",
+                    "@{handle} ({n} followers), {kind}, first seen {when}",
+                    int(s["followers"] or 0),
+                ),
+                handle=Markup(for_html(s["handle"])),
+                n=Markup(e(str(s["followers"]))),
+                kind=s["kind"],
+                when=_when(s["first_seen_at"], language, tz),
+            )
         )
-        + "</li>"
         for s in ev["shares"]
     ) + "".join(
-        "<li>"
-        + say(
-            _("@{handle} quoted it on {when}: {text}"),
-            handle=Markup(for_html(q["author"])),
-            when=_when(q["created_at"], language, tz),
-            text=Markup(for_html(q["text"], text=True, tag="span")),
+        Markup("<li>{}</li>").format(
+            say(
+                _("@{handle} quoted it on {when}: {text}"),
+                handle=Markup(for_html(q["author"])),
+                when=_when(q["created_at"], language, tz),
+                text=Markup(for_html(q["text"], text=True, tag="span")),
+            )
         )
-        + "</li>"
         for q in ev["quotes"]
     )
     edited = _edits(ev, language, tz)
