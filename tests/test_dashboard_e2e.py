@@ -126,9 +126,10 @@ def test_a_manager_works_an_item_in_a_real_browser(tmp_path, monkeypatch, lang):
         data = Path(download.value.path()).read_bytes()
         assert data.startswith("\ufeff".encode())  # the byte-order mark Excel needs for Hebrew
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-        assert rows[0][:2] == ["#", _("posted")] and rows[0][-1] == _("post")
+        assert rows[0][:2] == ["#", _("posted")] and rows[0][-2] == _("post")
+        assert rows[0][-1] == _("post as edited (label and triage follow it)")
         assert sorted(int(r[0]) for r in rows[1:]) == sorted(ids[p] for p in ("p1", "p2", "p3", "p4", "p5"))
-        hostile = next(r[-1] for r in rows[1:] if int(r[0]) == ids["p5"])
+        hostile = next(r[-2] for r in rows[1:] if int(r[0]) == ids["p5"])
         assert hostile.startswith("<script>alert('x')</script>") and "⟨U+202E⟩" in hostile  # text, as stored
 
         # Filter by label, then search within it.
