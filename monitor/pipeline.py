@@ -151,14 +151,25 @@ def classify_new(
     """Classify every mention not yet classified by ``model_version``, then every version of a post's
     text edited on the platform not yet classified by it (``classify_edits``), in batches; how many texts
     were classified."""
-    done = 0
-    while True:
-        batch = store.unclassified(model_version, batch_size)
-        if not batch:
-            break
-        preds = predict([text for _, text in batch])
-        done += store.save_classifications([(mid, p) for (mid, _), p in zip(batch, preds)], now)
+    done = _classify_all(
+        lambda: store.unclassified(model_version, batch_size), predict, store.save_classifications, now
+    )
     return done + classify_edits(store, predict, model_version, now, batch_size)
+
+
+def _classify_all(
+    fetch: Callable[[], list[tuple[int, str]]],
+    predict: Callable[[list[str]], Sequence[Prediction]],
+    save: Callable[[Sequence[tuple[int, Prediction]], datetime], int],
+    now: datetime,
+) -> int:
+    """Classify batches of (id, text) from ``fetch`` and ``save`` the predictions by id, until ``fetch``
+    has nothing left; how many were saved."""
+    done = 0
+    while batch := fetch():
+        preds = predict([text for _, text in batch])
+        done += save([(key, p) for (key, _), p in zip(batch, preds, strict=True)], now)
+    return done
 
 
 def read_edits(store: Store, now: datetime, batch_size: int = 1000) -> int:
@@ -180,13 +191,12 @@ def classify_edits(
     """Read the new captures for edits (``read_edits``), then classify each edited version not yet
     classified by ``model_version``; how many versions were classified."""
     read_edits(store, now)
-    done = 0
-    while True:
-        batch = store.unclassified_edits(model_version, batch_size)
-        if not batch:
-            return done
-        preds = predict([text for _, text in batch])
-        done += store.save_edit_classifications([(eid, p) for (eid, _), p in zip(batch, preds)], now)
+    return _classify_all(
+        lambda: store.unclassified_edits(model_version, batch_size),
+        predict,
+        store.save_edit_classifications,
+        now,
+    )
 
 
 def triage_open(
