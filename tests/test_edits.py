@@ -302,6 +302,36 @@ def test_a_correction_of_an_item_triaged_on_an_edit_records_the_label_it_showed(
     assert event.detail == {"from": "defamation", "to": "complaint", "reason": "sarcasm, not an accusation"}
 
 
+def test_a_correction_is_paired_for_training_with_the_version_the_item_showed(store, post, fake_classifier):
+    """``repmon train --with-corrections`` learns the label a person gave with the text they read: the edit
+    the item followed when corrected, not the first text; a later correction of the first text wins."""
+    refresh(store, ACCUSATION)
+    run_pass(store, [], fake_classifier, NOW + timedelta(minutes=5))
+    store.correct(post, "complaint", "sarcasm, not an accusation", "dana", NOW + timedelta(minutes=6))
+    assert store.corrections() == [(ACCUSATION, "complaint")]
+    assert store.verify() == []
+
+
+def test_a_correction_of_the_first_text_is_paired_with_it(store, post, fake_classifier):
+    store.correct(post, "neutral", "a question", "dana", NOW + timedelta(minutes=2))
+    refresh(store, ACCUSATION, minutes=3)  # an edit after the correction, which was of the first text
+    run_pass(store, [], fake_classifier, NOW + timedelta(minutes=5))
+    assert store.corrections() == [(FIRST, "neutral")]
+
+
+def test_the_version_a_correction_names_is_sealed(store, post, fake_classifier):
+    from monitor.storage.models import CorrectionRow
+
+    refresh(store, ACCUSATION)
+    run_pass(store, [], fake_classifier, NOW + timedelta(minutes=5))
+    store.correct(post, "complaint", "sarcasm, not an accusation", "dana", NOW + timedelta(minutes=6))
+    with store.session() as s:
+        s.execute(update(CorrectionRow).values(edit_id=None))  # would pair the label with the first text
+    assert store.verify() == [
+        "correction 1 of mention 1: its label, reason, actor, time or version changed after it was recorded"
+    ]
+
+
 def test_every_list_shows_the_version_triage_follows_marked_as_edited(store, post, fake_classifier):
     """The label beside a post in the queue, the CLI, the CSV and the digest came from the edit while the
     excerpt quoted the first text: a harmless sentence labelled as an accusation."""

@@ -50,7 +50,7 @@ def queue(capsys, *extra):
 
 def test_init_creates_and_migrates(capsys, data_dir):
     code, out, _ = run(capsys, "init")
-    assert code == 0 and "schema revision 0015" in out
+    assert code == 0 and "schema revision 0016" in out
     key = data_dir / "audit.key"
     assert f"audit key: {key}; checkpoint: {data_dir / 'audit-head.json'}" in out
     assert key.stat().st_mode & 0o777 == 0o600  # made by init, readable by its owner only

@@ -16,8 +16,8 @@ from monitor.storage import Store
 
 
 def test_schema_is_migrated_to_head(store):
-    assert store.schema_revision() == "0015"
-    assert store.migrate() == "0015"  # migrating again is a no-op
+    assert store.schema_revision() == "0016"
+    assert store.migrate() == "0016"  # migrating again is a no-op
 
 
 @sqlite_only("the WAL journal mode")
@@ -184,7 +184,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
 
     migrate(command.downgrade, "0006")
     assert store.schema_revision() == "0006"
-    assert store.migrate() == "0015"  # on SQLite 0007 rebuilds triage_items, which audit events point at
+    assert store.migrate() == "0016"  # on SQLite 0007 rebuilds triage_items, which audit events point at
     if store.engine.dialect.name == "sqlite":
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # enforced again after
@@ -195,7 +195,7 @@ def test_migrations_run_down_and_up_again_with_data(store, make_mention, fake_cl
     migrate(command.downgrade, "base")
     assert store.schema_revision() == "none"
     assert inspect(store.engine).get_table_names() == ["alembic_version"]
-    assert store.migrate() == "0015"
+    assert store.migrate() == "0016"
     assert store.counts().mentions == 0
 
 
@@ -222,7 +222,7 @@ def test_migration_0013_scrubs_a_token_stored_in_later_captures(store, make_ment
         captures=[Capture("x", "1", RawPayload(body=b, captured_at=NOW)) for b in (*bodies, clean)],
     )
     assert len(store.captures("x", "1")) == 3
-    assert store.migrate() == "0015"
+    assert store.migrate() == "0016"
     scrubbed = link + b'[redacted]&after=QVFI"}}}'
     got = [(c.body, c.sha256) for c in store.captures("x", "1")]
     assert sorted(got) == sorted(
@@ -254,7 +254,7 @@ def test_migration_0014_reads_the_captures_stored_before_it_for_edits(store, mak
         Capture("facebook", "9_1", RawPayload(b, NOW + timedelta(minutes=n))) for n, b in enumerate(bodies, 1)
     ]
     store.save_page("facebook-metrics", [], [], None, NOW, (), later)
-    assert store.migrate() == "0015"
+    assert store.migrate() == "0016"
     report = run_pass(store, [], fake_classifier, NOW + timedelta(minutes=5))
     assert (report.classified, report.errors) == (1, [])
     [q] = store.queue()
@@ -293,7 +293,7 @@ def test_migration_0015_links_the_versions_of_posts_edited_on_x_stored_before_it
         NOW,
     )
     alembic(store, command.downgrade, "0014")  # as stored before 0015: the column is gone
-    assert store.migrate() == "0015"
+    assert store.migrate() == "0016"
     with store.session() as s:
         got = s.execute(select(MentionRow.external_id, MentionRow.edit_of).order_by(MentionRow.id)).all()
     assert [tuple(r) for r in got] == [("1", None), ("2", "1"), ("3", None), ("4", None)]
@@ -324,4 +324,25 @@ def test_text_typed_by_people_is_stored_as_valid_text(store):
         (stored, "note"),
     ]
     assert events[-1][2] == {"text": "n\x00ul \ud800"}  # JSON keeps any text, escaped
+    assert store.verify() == []
+
+
+@pytest.mark.parametrize("before", ["0015", "0009"])
+def test_a_correction_stored_before_0016_keeps_its_seal_and_its_text(
+    store, make_mention, fake_classifier, before
+):
+    """Corrections stored before 0016 have no version (they were of the first text): the column comes back
+    empty, their seals stay valid, and ``repmon train --with-corrections`` pairs them with the first text.
+    Through 0009, revision 0010 seals the corrections table as it was then (without the later column)."""
+    from alembic import command
+
+    from monitor.pipeline import run_pass
+
+    store.save_page("s", [make_mention(external_id="1")], [], {}, NOW)
+    run_pass(store, [], fake_classifier, NOW)
+    store.correct(1, "neutral", "a question", "dana", NOW)
+    expected = store.corrections()
+    alembic(store, command.downgrade, before)
+    assert store.migrate() == "0016"
+    assert store.corrections() == expected
     assert store.verify() == []

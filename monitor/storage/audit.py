@@ -137,7 +137,11 @@ def item_seal(t: Mapping) -> str:
 
 
 def correction_seal(c: Mapping) -> str:
-    return seal(c["mention_id"], c["label"], c["reason"], c["actor"], _t(c["at"]))
+    # The version corrected (revision 0016) joins the seal only when there is one: a correction of the text
+    # as first captured keeps the seal it had before the column existed.
+    base = (c["mention_id"], c["label"], c["reason"], c["actor"], _t(c["at"]))
+    edit_id = c.get("edit_id")
+    return seal(*base) if edit_id is None else seal(*base, edit_id)
 
 
 def user_seal(u: Mapping) -> str:
@@ -333,7 +337,7 @@ def _sealed_tables() -> dict[str, tuple[TableClause, str, Callable[[Mapping[Any,
         ),
         "correction": (
             t("corrections", column("id", i()), column("mention_id", i()), column("label", s()),
-              column("reason", s()), column("actor", s()), column("at", d())),
+              column("reason", s()), column("actor", s()), column("at", d()), column("edit_id", i())),
             "id",
             correction_seal,
         ),
@@ -361,13 +365,16 @@ SEALED_KINDS = (
 
 
 def current_rows(
-    conn: Connection | Session, kind: str, batch: int = 2000
+    conn: Connection | Session, kind: str, batch: int = 2000, columns: Iterable[str] | None = None
 ) -> Iterator[tuple[str, str, Mapping[Any, Any]]]:
-    """(key, seal, row) for every row of a sealed kind, as the database holds it now (streamed)."""
+    """(key, seal, row) for every row of a sealed kind, as the database holds it now (streamed).
+    ``columns`` reads only those of the sealed columns (a migration reading a table as it was at its
+    revision, before later columns existed)."""
     from sqlalchemy import select
 
     tbl, key, fn = _sealed_tables()[kind]
-    q = select(*tbl.c).order_by(tbl.c[key])
+    wanted = tbl.c if columns is None else [tbl.c[c] for c in columns]
+    q = select(*wanted).order_by(tbl.c[key])
     for row in conn.execute(q.execution_options(yield_per=batch)).mappings():
         yield str(row[key]), fn(row), row
 

@@ -178,7 +178,7 @@ class AuditChain:
             "classification": "its label or scores changed after the classifier stored them",
             "item": "its status, playbook, label, decision or assignee differs from the audit trail "
             "(changed behind repmon's back)",
-            "correction": "its label, reason, actor or time changed after it was recorded",
+            "correction": "its label, reason, actor, time or version changed after it was recorded",
             "user": "their role differs from the audit trail (changed behind repmon's back)",
             "edit": "its text, capture or post changed after it was read from the capture",
             "edit_classification": "its label or scores changed after the classifier stored them",

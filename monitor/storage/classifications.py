@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import RowMapping, Select, select
+from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session
 
 from classifiers import Prediction
@@ -14,7 +14,14 @@ from monitor.storage import audit
 from monitor.storage.chain import AuditChain
 from monitor.storage.database import Database
 from monitor.storage.ingest import KEY_BATCH
-from monitor.storage.models import Base, ClassificationRow, CorrectionRow, MentionRow, TriageItemRow
+from monitor.storage.models import (
+    Base,
+    ClassificationRow,
+    CorrectionRow,
+    MentionRow,
+    PostEditRow,
+    TriageItemRow,
+)
 
 
 def corrected_labels(s: Session, mention_ids: Sequence[int]) -> dict[int, str]:
@@ -169,11 +176,14 @@ class Classifications:
             )
 
     def corrections(self) -> list[tuple[str, str]]:
-        """(text, corrected label) for every corrected mention, the latest correction winning."""
+        """(text, corrected label) for every corrected mention, the latest correction winning; the text is
+        the version the item showed when it was corrected (an edit made on the platform, else the text as
+        first captured)."""
         with self.db.session() as s:
             rows = s.execute(
-                select(MentionRow.id, MentionRow.text, CorrectionRow.label)
+                select(MentionRow.id, func.coalesce(PostEditRow.text, MentionRow.text), CorrectionRow.label)
                 .join(CorrectionRow, CorrectionRow.mention_id == MentionRow.id)
+                .outerjoin(PostEditRow, PostEditRow.id == CorrectionRow.edit_id)
                 .order_by(CorrectionRow.id)
             ).all()
         latest = {mid: (text, label) for mid, text, label in rows}

@@ -89,7 +89,12 @@ class Items:
                 )
             )
             correction = CorrectionRow(
-                mention_id=item.mention_id, label=label, reason=reason, actor=actor, at=now
+                mention_id=item.mention_id,
+                label=label,
+                reason=reason,
+                actor=actor,
+                at=now,
+                edit_id=item.edit_id,  # the version it showed
             )
             s.add(correction)
             item.label, item.updated_at = label, now

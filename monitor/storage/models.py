@@ -224,6 +224,10 @@ class CorrectionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The version of the post's text the item showed when it was corrected: an edit made on the platform
+    # (``post_edits``), None for the text as first captured. ``repmon train --with-corrections`` pairs the
+    # label with that text.
+    edit_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ReplyRow(Base):

@@ -27,6 +27,8 @@ depends_on = None
 SEALS_PER_EVENT = 5000
 # The kinds of row sealed at this revision (``audit.SEALED_KINDS`` grew later, with tables 0010 has not).
 KINDS = ("mention", "payload", "snapshot", "classification", "item", "correction", "user")
+# Sealed columns later revisions added, left out here: the tables as they were at this revision.
+COLUMNS = {"correction": ("id", "mention_id", "label", "reason", "actor", "at")}
 
 events = sa.table(
     "audit_events",
@@ -49,7 +51,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("seals", sa.JSON(), nullable=False, server_default="{}"))
     conn = op.get_bind()
     old = conn.execute(sa.select(events).order_by(events.c.id)).mappings().all()
-    sealed = {kind: list(audit.current_rows(conn, kind)) for kind in KINDS}
+    sealed = {kind: list(audit.current_rows(conn, kind, columns=COLUMNS.get(kind))) for kind in KINDS}
     if not old and not any(sealed.values()):
         return  # a new database: nothing to re-sign
     store = op.get_context().config.attributes.get("store")
