@@ -31,6 +31,7 @@ import schedule
 
 from monitor.email.alerts import (
     AlertRule,
+    alert_key,
     items_to_alert,
     render_item_alert,
     render_spike_alert,
@@ -192,7 +193,7 @@ class Runner:
             build = lambda r, item=item: render_item_alert(  # noqa: E731
                 item, r.language, self.config.sender, r.address, self.config.dashboard_url, now
             )
-            for k, v in self._send("alert", f"item:{item.id}", recipients, build, now).items():
+            for k, v in self._send("alert", alert_key(item), recipients, build, now).items():
                 total[k] = total.get(k, 0) + v
         failed = total.get("failed", 0)
         if failed:

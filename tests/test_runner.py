@@ -127,6 +127,53 @@ def test_alerts_go_once_per_item_even_after_a_restart(smtp, store, make_mention)
     assert {m["Content-Language"] for m in smtp.messages} == {"he", "en"}
 
 
+def test_an_edit_triage_follows_alerts_again_quoting_it_and_a_softened_edit_does_not(
+    smtp, store, make_mention, fake_classifier
+):
+    """An accusation alerted on its first text, then edited on the platform into another accusation (a tie:
+    triage follows the newest): legal gets a second alert quoting the edit, once. An edit that takes the
+    accusation out leaves triage on the accusation, so nothing new is sent."""
+    import json
+
+    from monitor.pipeline import run_pass
+    from monitor.records import Capture, RawPayload
+
+    first, edit = "they steal from customers, defamation", "they steal and they lie, defamation"
+    body = json.dumps({"id": "9_1", "message": first}).encode()
+    store.save_page(
+        "facebook", [make_mention(platform="facebook", external_id="9_1", text=first, body=body)], [], {}, NOW
+    )
+    run_pass(store, [], fake_classifier, NOW)
+
+    def refresh(message, minutes):
+        read = json.dumps({"id": "9_1", "message": message, "like_count": minutes}).encode()
+        at = NOW + timedelta(minutes=minutes)
+        store.save_page(
+            "facebook-metrics", [], [], None, at, (), [Capture("facebook", "9_1", RawPayload(read, at))]
+        )
+        run_pass(store, [], fake_classifier, at)
+
+    os.environ["REPMON_DIGEST_RECIPIENTS"] = "legal@example.co.il:en"
+    try:
+        transport = lambda m: send(m, smtp.config)  # noqa: E731
+        runner = Runner(store, [], fake_classifier, config(rule=AlertRule(("defamation",), 0.0)),
+                        transport=transport, clock=lambda: NOW)  # fmt: skip
+        assert runner.alerts() == "sent 1"
+        refresh(edit, 5)
+        assert store.queue_item(1).edit.text == edit
+        assert runner.alerts() == "sent 1"
+        assert runner.alerts() == "already 1"
+        refresh("the coffee was cold, a complaint", 10)
+        assert store.queue_item(1).edit.text == edit  # the accusation stays the version followed
+        assert runner.alerts() == "already 1"
+    finally:
+        del os.environ["REPMON_DIGEST_RECIPIENTS"]
+    bodies = [m.get_body(("plain",)).get_content() for m in smtp.messages]
+    assert len(bodies) == 2 and first in bodies[0] and edit in bodies[1] and first not in bodies[1]
+    assert "Edited on the platform" in bodies[1]
+    assert len({m["Message-ID"] for m in smtp.messages}) == 2
+
+
 @pytest.mark.slow
 def test_sigterm_stops_repmon_run_cleanly(tmp_path):
     env = {**os.environ, "REPMON_DATA_DIR": str(tmp_path / "data"), "REPMON_SOURCES": "demo"}

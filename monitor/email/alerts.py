@@ -28,7 +28,15 @@ from monitor.text_safety import for_header, for_html, for_terminal, one_line
 # The hour of a spike alert as a CLDR date pattern (Babel), translated like any other string.
 SPIKE_HOUR = i18n.N_("yyyy-MM-dd HH:mm")
 
-__all__ = ["AlertRule", "Spike", "items_to_alert", "render_item_alert", "render_spike_alert", "volume_spikes"]
+__all__ = [
+    "AlertRule",
+    "Spike",
+    "alert_key",
+    "items_to_alert",
+    "render_item_alert",
+    "render_spike_alert",
+    "volume_spikes",
+]
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,15 @@ class AlertRule:
 
     labels: tuple[str, ...] = (Label.DEFAMATION, Label.BOYCOTT)
     min_virality: float = 60.0
+
+
+def alert_key(item: QueueItem) -> str:
+    """Which alert an item's is, sent once to each recipient: one per version of the post triage followed.
+    An item triaged on its first text is ``item:ID``; when an edit made on the platform becomes the version
+    triage follows (a complaint edited into an accusation, or an accusation edited into another), the
+    alert is ``item:ID:edit:EDIT_ID``, sent again quoting the edit: the published text legal must see
+    changed. An edit triage does not follow (an accusation softened) raises nothing new."""
+    return f"item:{item.id}" + (f":edit:{item.edit.id}" if item.edit else "")
 
 
 def items_to_alert(store: Store, rule: AlertRule, limit: int = 100) -> list[QueueItem]:
@@ -148,7 +165,7 @@ def render_item_alert(
         f"<p>{html.escape(keep)}</p>"
         f'<p><a href="{html.escape(link, quote=True)}">{action}</a></p>'
     )
-    return _message(subject, sender, recipient, now, f"item-{item.id}", "\n".join(lines), body, language)
+    return _message(subject, sender, recipient, now, alert_key(item), "\n".join(lines), body, language)
 
 
 def render_spike_alert(
