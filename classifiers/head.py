@@ -31,6 +31,9 @@ class HeadConfig:
     # The boycott rule layer (classifiers.rules): "none", "cap" (a refused, ended or reported boycott, or
     # another sense of the word, caps the boycott score) or "cap+floor" (an explicit call also lifts it).
     boycott_rules: str = "none"
+    # The short-accusation rule layer (classifiers.rules): "none", or "floor" (a short post calling the
+    # business thieves, crooks, frauds or liars gets a defamation score of at least 0.7, praise at most 0.3).
+    accusation_rules: str = "none"
 
     @property
     def labels(self) -> tuple[str, ...]:

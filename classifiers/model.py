@@ -11,7 +11,7 @@ import numpy as np
 from classifiers.encoder import Encoder
 from classifiers.errors import ClassifierError as ClassifierError  # re-exported: the same class
 from classifiers.head import Head
-from classifiers.rules import apply_boycott_rules
+from classifiers.rules import apply_accusation_rules, apply_boycott_rules
 from classifiers.text import clean, detect_language, has_content
 
 LABELS: tuple[str, ...] = ("praise", "neutral", "complaint", "defamation", "boycott")
@@ -57,7 +57,10 @@ class Classifier:
         self.labels = head.config.labels
         self.thresholds = head.config.thresholds
         self.boycott_rules = head.config.boycott_rules
-        self.model_version = f"{head.config.version}+{encoder.version}+{encoder.precision}"
+        self.accusation_rules = head.config.accusation_rules
+        # A rule layer changes scores, so it names itself in the version stored with each prediction.
+        rules = "" if self.accusation_rules == "none" else f"+acc-{self.accusation_rules}"
+        self.model_version = f"{head.config.version}+{encoder.version}+{encoder.precision}{rules}"
 
     def predict(self, texts: Sequence[object], batch_size: int = 32) -> list[Prediction]:
         """Classify every text; bad items (empty, NUL bytes, huge, non-strings) get a prediction too."""
@@ -73,6 +76,8 @@ class Classifier:
                     scores["boycott"] = round(
                         apply_boycott_rules(c.text, scores["boycott"], self.boycott_rules), 4
                     )
+                if self.accusation_rules != "none":
+                    scores = apply_accusation_rules(c.text, scores, self.accusation_rules)
             else:  # nothing to read: a neutral item, still queued so no post is ignored
                 scores = {lab: (1.0 if lab == "neutral" else 0.0) for lab in self.labels}
             out.append(

@@ -1,4 +1,6 @@
-"""A small rule layer for boycott calls: what a post does with the word, not the word itself.
+"""Small rule layers on top of the model: boycott calls, and short accusations.
+
+**Boycott calls**: what a post does with the word, not the word itself.
 
 ``boycott_cue(text)`` says whether a post
 
@@ -10,8 +12,16 @@
 
 ``apply_boycott_rules`` moves the model's boycott probability accordingly: a ``not_call`` caps it below
 the legal threshold, a ``call`` lifts it to at least the threshold. Whether the layer is used is the
-model's config (``rules`` in ``config.json``): it is kept only when it measurably helps on the dev parts
-(see the model card).
+model's config (``boycott_rules`` in ``config.json``): it is kept only when it measurably helps on the dev
+parts (see the model card).
+
+**Short accusations** (``accusation_cue``): a post of a few words that calls the business thieves,
+crooks, frauds, scammers, cheats or liars ("גנבים!", "רמאות!", "thieves!", "they are crooks, they stole my
+money"), which the model, having learnt that very short exclamations are mostly praise, can read as praise
+or neutral. Not when it is a question, negated, about prices (LABELING.md: "שודדים" said of prices is a
+complaint), in jest or praise ("גנבתם לי את הלב"), or a warning about impersonators.
+``apply_accusation_rules`` then lifts the defamation score to ``ACCUSATION_FLOOR`` and caps praise at
+``PRAISE_CAP``; the model's config (``accusation_rules``) says whether it is used.
 """
 
 from __future__ import annotations
@@ -93,3 +103,63 @@ def apply_boycott_rules(text: str, boycott: float, mode: str = "cap+floor") -> f
     if cue == "call" and mode == "cap+floor":
         return max(boycott, CALL_FLOOR)
     return boycott
+
+
+# -- short accusations --------------------------------------------------------------------------------
+
+ACCUSATION_MAX_WORDS = 8
+ACCUSATION_FLOOR = 0.7
+PRAISE_CAP = 0.3
+ACCUSATION_MODES = ("none", "floor")
+
+_ACCUSE = [
+    re.compile(p, _F)
+    for p in (
+        r"\b(thie(f|ves)|crooks?|frauds?|fraudsters?|scam(mer)?s?|cheats?|cheaters|liars?|con ?artists?|"
+        r"swindlers?)\b",
+        r"\b(stole|steal(ing)?|robbed|ripped off|scammed|conned|swindled|defrauded) "
+        r"(my|me|from (me|us|customers))\b",
+        r"\bit'?s (a )?(scam|fraud|theft)\b",
+        # Bare נוכל is also "we can", so only its other forms; a prefix ו ("and") is left out for that too.
+        r"(^|[\s\"'(])(ה|של |הם |אתם )?(גנב(ים|ות|ת)?|נוכל(ים|ות|ת)|רמא(י|ים|יות|ית|ות)|שקרנ(ים|ית|יות)|שקרן|"
+        r"עוקצים|מושחתים|פושעים|הונאה|גניבה|עוקץ)(?=$|[\s!.,?\"')])",
+        r"(גנבו|גונבים|עקצו|רימו|עבדו) (לי|אותי|עליי|עלינו|אותנו|מלקוחות)",
+    )
+]
+
+_NOT_ACCUSE = [
+    re.compile(p, _F)
+    for p in (
+        r"\?",  # a question: a sincere one is neutral, an insinuating one is left to the model
+        r"\b(not|no|never|isn'?t|aren'?t|wasn'?t|weren'?t|ain'?t)\b( an?| the)? ?"
+        r"(thie|crook|fraud|scam|cheat|liar)",
+        r"(^|\s)(לא|אינם|אינכם|בכלל לא) ?(ה)?(גנב|נוכל|רמא|שקרנ|עוקצ|מושחת|פושע|הונאה|עוקץ)",
+        r"\b(price|prices|pricing|priced|cost|costs|\$\d|₪)|(מחיר|מחירים|תמחור|₪|שקל|עולה)|\d+[.,]\d\d\b",
+        r"(חח|lol|lmao|haha|😂|🤣|😍|❤|♥|💕|😋|🤤)",
+        r"(את הלב|my heart|illegal(ly)? (good|delicious|tasty)|should be illegal|so good|טעים|מושלם|אהבתי)",
+        r"(impersonat|fake (page|account|profile)|phishing|מתחז|פישינג|דף מזויף|חשבון מזויף)",
+    )
+]
+
+
+def accusation_cue(text: str) -> bool:
+    """Whether ``text`` is a short accusation (see the module's docstring)."""
+    words = text.split()
+    if not words or len(words) > ACCUSATION_MAX_WORDS:
+        return False
+    if any(p.search(text) for p in _NOT_ACCUSE):
+        return False
+    return any(p.search(text) for p in _ACCUSE)
+
+
+def apply_accusation_rules(text: str, scores: dict[str, float], mode: str = "floor") -> dict[str, float]:
+    """The scores after the short-accusation layer in ``mode`` (one of ``ACCUSATION_MODES``): a new dict;
+    labels other than defamation and praise are left as they are."""
+    if mode == "none" or not accusation_cue(text):
+        return dict(scores)
+    out = dict(scores)
+    if "defamation" in out:
+        out["defamation"] = max(out["defamation"], ACCUSATION_FLOOR)
+    if "praise" in out:
+        out["praise"] = min(out["praise"], PRAISE_CAP)
+    return out

@@ -63,3 +63,92 @@ def test_apply_modes():
     assert apply_boycott_rules(call, 0.2, "cap+floor") == CALL_FLOOR
     assert apply_boycott_rules(call, 0.9, "cap+floor") == 0.9
     assert apply_boycott_rules("nice coffee", 0.42, "cap+floor") == 0.42
+
+
+# -- short accusations ----------------------------------------------------------------------------------
+
+from types import SimpleNamespace  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from classifiers.model import Classifier  # noqa: E402
+from classifiers.rules import (  # noqa: E402
+    ACCUSATION_FLOOR,
+    PRAISE_CAP,
+    accusation_cue,
+    apply_accusation_rules,
+)
+
+SHORT_ACCUSATIONS = [
+    "גנבים!",
+    "רמאים. שילמתי ולא קיבלתי כלום",
+    "הם נוכלים!!",
+    "גנבו לי את הפיקדון",
+    "thieves!!",
+    "they scammed me",
+    "you are liars and cheats",
+    "it's a scam",
+]
+
+NOT_SHORT_ACCUSATIONS = [
+    "מחירים של גנבים",  # price hyperbole is a complaint (LABELING.md)
+    "24.90 לקוטג', גנבים!!!",
+    "is this SMS a scam or really from you?",  # a sincere question is neutral
+    "not a scam, legit shop",
+    "הם לא נוכלים, פשוט איטיים",
+    "גנבתם לי את הלב",  # praise in words of crime
+    "this cake should be illegal",
+    "thieves lol",
+    "זהירות, דף מזויף מתחזה לחנות",  # a warning about impersonators
+    "תתרגם ונוכל להפיץ",  # נוכל is also "we can"
+    "they are thieves who charge my card twice every month and nobody there ever answers",  # long: the model
+    "the service was terrible!",
+]
+
+
+@pytest.mark.parametrize("text", SHORT_ACCUSATIONS)
+def test_short_accusations(text):
+    assert accusation_cue(text)
+
+
+@pytest.mark.parametrize("text", NOT_SHORT_ACCUSATIONS)
+def test_not_short_accusations(text):
+    assert not accusation_cue(text)
+
+
+def test_the_accusation_floor_lifts_defamation_and_caps_praise_only_where_the_cue_fires():
+    scores = {"praise": 0.9, "neutral": 0.1, "complaint": 0.2, "defamation": 0.1, "boycott": 0.05}
+    lifted = apply_accusation_rules("גנבים!", scores, "floor")
+    assert lifted == scores | {"defamation": ACCUSATION_FLOOR, "praise": PRAISE_CAP}
+    assert scores["praise"] == 0.9  # a new dict: the model's scores are left as they were
+    assert apply_accusation_rules("גנבים!", scores, "none") == scores
+    assert apply_accusation_rules("lovely staff", scores, "floor") == scores
+    assert apply_accusation_rules("thieves!", scores | {"defamation": 0.95}, "floor")["defamation"] == 0.95
+
+
+def _classifier(accusation_rules):
+    """A Classifier over stand-ins: the head reads every post as praise."""
+    labels = ("praise", "neutral", "complaint", "defamation", "boycott")
+    config = SimpleNamespace(
+        labels=labels,
+        thresholds=dict.fromkeys(labels, 0.5),
+        boycott_rules="none",
+        accusation_rules=accusation_rules,
+        version="h1",
+    )
+    head = SimpleNamespace(
+        config=config, probabilities=lambda x: np.tile([0.9, 0.1, 0.2, 0.1, 0.05], (len(x), 1))
+    )
+    encoder = SimpleNamespace(
+        version="e1", precision="fp32", embed=lambda texts, batch=32: np.zeros((len(texts), 4))
+    )
+    return Classifier(encoder, head)
+
+
+def test_the_classifier_applies_the_layer_its_config_names_and_says_so_in_its_version():
+    off, on = _classifier("none"), _classifier("floor")
+    assert off.predict(["גנבים!"])[0].label == "praise" and off.model_version == "h1+e1+fp32"
+    thief, coffee = on.predict(["גנבים!", "lovely coffee"])
+    assert (thief.label, thief.scores["defamation"]) == ("defamation", ACCUSATION_FLOOR)
+    assert coffee.label == "praise"
+    assert on.model_version == "h1+e1+fp32+acc-floor"
