@@ -120,6 +120,19 @@ def show_versions(
         return None
     _ = i18n.gettext_for(lang)
     st.warning(_("Edited on X: other versions of this post"))
+    this = next((v for v in versions if v.this), None)
+    newer = [
+        v for v in others if this is not None and v.created_at > this.created_at and v.item_id is not None
+    ]
+    if newer:
+        # X shows an old version with a link to the newest; a reply belongs under the newest, where its
+        # readers are.
+        latest = max(newer, key=lambda v: v.created_at)
+        st.info(
+            _(
+                "A newer version of this post exists (item #{id}): reply there, where its readers see it."
+            ).format(id=latest.item_id)
+        )
     clicked = None
     for v in others:
         if v.item_id is None:

@@ -482,10 +482,13 @@ def test_the_item_page_names_the_other_versions_of_a_post_edited_on_x_and_opens_
     [shown] = [p for p in posts(at) if "They are thieves, defamation" in p]
     assert "<script>" not in shown and "&lt;script&gt;" in shown
     assert any("RLO" in w.value for w in at.warning)  # its bidi override is pointed out
+    newer = f"A newer version of this post exists (item #{edit}): reply there, where its readers see it."
+    assert newer in [i.value for i in at.info]  # the first version points at the newest
     button(at, f"i_version_{edit}").click().run()
     no_exception(at)
     assert at.title[0].value.startswith(f"#{edit} · ")
     assert "Edited on X: other versions of this post" in [w.value for w in at.warning]
+    assert not [i.value for i in at.info if "A newer version" in i.value]  # the newest points nowhere
     assert f"i_version_{ids['p1']}" in [b.key for b in at.button]
     plain = page(app("manager", item_id=ids["p3"]), "item")
     assert "Edited on X: other versions of this post" not in [w.value for w in plain.warning]
