@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import data, views
 from monitor import i18n
 from monitor.settings import current
+from monitor.stored import newest_other_version
 
 if TYPE_CHECKING:
     from monitor.records import QueueFilter
@@ -120,14 +121,8 @@ def show_versions(
         return None
     _ = i18n.gettext_for(lang)
     st.warning(_("Edited on X: other versions of this post"))
-    this = next((v for v in versions if v.this), None)
-    newer = [
-        v for v in others if this is not None and v.created_at > this.created_at and v.item_id is not None
-    ]
-    if newer:
-        # X shows an old version with a link to the newest; a reply belongs under the newest, where its
-        # readers are.
-        latest = max(newer, key=lambda v: v.created_at)
+    latest = newest_other_version(versions)
+    if latest is not None:
         st.info(
             _(
                 "A newer version of this post exists (item #{id}): reply there, where its readers see it."

@@ -3,6 +3,7 @@ their session). The records parts pass to each other are in ``monitor/records.py
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
@@ -121,6 +122,16 @@ class PostVersion:
     item_id: int | None
     this: bool
     deleted_at: datetime | None
+
+
+def newest_other_version(versions: Sequence[PostVersion]) -> PostVersion | None:
+    """The newest queued version posted after the one asked about (``this``), if there is one: X shows
+    an older version with a link to the newest, so a reply belongs under the newest, where its readers are."""
+    this = next((v for v in versions if v.this), None)
+    newer = [
+        v for v in versions if this is not None and v.created_at > this.created_at and v.item_id is not None
+    ]
+    return max(newer, key=lambda v: v.created_at) if newer else None
 
 
 @dataclass(frozen=True)

@@ -289,10 +289,12 @@ def test_repmon_item_names_the_other_versions_of_a_post_edited_on_x(
         "Edited on X: other versions of this post\n"
         f"  Posted 2024-11-22T16:39:51.785000+00:00, item {items[edit]}: "
         "they scam people ⟨U+001B⟩[2J⟨U+202E⟩x\n"
+        f"A newer version of this post exists (item #{items[edit]}): reply there, where its readers see it.\n"
     ) in out
     assert main(["item", str(items[edit])]) == 0
     out = capsys.readouterr().out
     assert f"  Posted 2024-11-22T16:38:51.785000+00:00, item {items[first]}: the coffee was cold\n" in out
+    assert "A newer version" not in out  # the newest version points nowhere
     assert main(["item", str(items["1860000000000000300"])]) == 0
     assert "Edited on X" not in capsys.readouterr().out
     monkeypatch.setenv("LANG", "he_IL.UTF-8")

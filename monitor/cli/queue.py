@@ -24,6 +24,7 @@ from monitor.errors import InputError
 from monitor.formatting import reach
 from monitor.i18n import format_span, gettext_for, ngettext_for
 from monitor.records import MAX_ITEM_ID
+from monitor.stored import newest_other_version
 from monitor.text_safety import flags, for_terminal, json_for_terminal, one_line
 from monitor.triage import reason_in
 
@@ -103,7 +104,8 @@ def cmd_item(args: argparse.Namespace) -> int:
             f"{for_terminal(q.url)}{'  [demo]' if q.is_demo else ''}\n\n{for_terminal(q.text, text=True)}\n"
         )
         # Edited on X: each version is a post with its own id and item; the others are named here.
-        others = [v for v in store.versions(q.platform, q.external_id) if not v.this]
+        versions = store.versions(q.platform, q.external_id)
+        others = [v for v in versions if not v.this]
         if others:
             print(_("Edited on X: other versions of this post"))
             for v in others:
@@ -115,6 +117,14 @@ def cmd_item(args: argparse.Namespace) -> int:
                     else _("Posted {when}, not queued: {text}").format(when=posted, text=text)
                 )
                 print(f"  {line}")
+            latest = newest_other_version(versions)
+            if latest is not None:
+                print(
+                    _(
+                        "A newer version of this post exists (item #{id}): reply there, where its readers "
+                        "see it."
+                    ).format(id=latest.item_id)
+                )
             print()
         ranked = sorted(q.scores.items(), key=lambda kv: -kv[1])
         print(
