@@ -36,6 +36,9 @@ class HeadConfig:
     # Kept on its measurement (the model card): it fires on none of the dev parts' posts and lifts defamation
     # recall on very short posts.
     accusation_rules: str = "floor"
+    # The short-gripe rule layer (classifiers.rules): "none", or "floor" (a very short gripe gets a complaint
+    # score of at least 0.65, praise at most 0.3).
+    gripe_rules: str = "none"
 
     @property
     def labels(self) -> tuple[str, ...]:

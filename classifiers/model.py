@@ -11,7 +11,7 @@ import numpy as np
 from classifiers.encoder import Encoder
 from classifiers.errors import ClassifierError as ClassifierError  # re-exported: the same class
 from classifiers.head import Head
-from classifiers.rules import apply_accusation_rules, apply_boycott_rules
+from classifiers.rules import apply_accusation_rules, apply_boycott_rules, apply_gripe_rules
 from classifiers.text import clean, detect_language, has_content
 
 LABELS: tuple[str, ...] = ("praise", "neutral", "complaint", "defamation", "boycott")
@@ -58,8 +58,10 @@ class Classifier:
         self.thresholds = head.config.thresholds
         self.boycott_rules = head.config.boycott_rules
         self.accusation_rules = head.config.accusation_rules
+        self.gripe_rules = head.config.gripe_rules
         # A rule layer changes scores, so it names itself in the version stored with each prediction.
         rules = "" if self.accusation_rules == "none" else f"+acc-{self.accusation_rules}"
+        rules += "" if self.gripe_rules == "none" else f"+gripe-{self.gripe_rules}"
         self.model_version = f"{head.config.version}+{encoder.version}+{encoder.precision}{rules}"
 
     def predict(self, texts: Sequence[object], batch_size: int = 32) -> list[Prediction]:
@@ -78,6 +80,8 @@ class Classifier:
                     )
                 if self.accusation_rules != "none":
                     scores = apply_accusation_rules(c.text, scores, self.accusation_rules)
+                if self.gripe_rules != "none":
+                    scores = apply_gripe_rules(c.text, scores, self.gripe_rules)
             else:  # nothing to read: a neutral item, still queued so no post is ignored
                 scores = {lab: (1.0 if lab == "neutral" else 0.0) for lab in self.labels}
             out.append(

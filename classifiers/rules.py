@@ -163,3 +163,58 @@ def apply_accusation_rules(text: str, scores: dict[str, float], mode: str = "flo
     if "praise" in out:
         out["praise"] = min(out["praise"], PRAISE_CAP)
     return out
+
+
+# -- short gripes -------------------------------------------------------------------------------------
+
+GRIPE_MAX_WORDS = 6
+GRIPE_COMPLAINT_FLOOR = 0.65
+GRIPE_MODES = ("none", "floor")
+
+_GRIPE = [
+    re.compile(p, _F)
+    for p in (
+        r"\b(terrible|awful|horrible|horrendous|disgusting|worst|gross|garbage|trash|pathetic|shameful|"
+        r"useless|a joke|rubbish|appalling)\b",
+        # Hebrew: the adjective forms only (bare נורא is also the intensifier "very").
+        r"(^|[\s\"'(])(ה|ו)?(נורא(י|ית|יים|יות)|מגעיל(ה|ים|ות)?|איכס|גרוע(ה|ים|ות)?|זוועה|דוחה|מזעזע(ת|ים|ות)?|"
+        r"חרא|בושה|ביזיון)(?=$|[\s!.,?\"')])",
+    )
+]
+
+_NOT_GRIPE = [
+    re.compile(p, _F)
+    for p in (
+        r"\?",
+        r"\b(not|never|isn'?t|wasn'?t|ain'?t|no)\b",
+        r"(^|\s)(לא|אינו|אינה|בכלל לא|ממש לא)(\s|$)",
+        r"(חח|lol|lmao|haha|😂|🤣|😍|❤|♥|💕|😋|🤤|👏|🙏|💯|🔥)",
+        r"\b(but|love|loved|great|amazing|best|thanks?|thank you)\b",
+        r"(אבל|אוהב|אהבתי|מעולה|מדהים|תודה|טעים|מושלם|הכי טוב|ממליצ)",
+    )
+]
+
+
+def gripe_cue(text: str) -> bool:
+    """Whether ``text`` is a very short gripe: a few words holding a plainly negative word about quality or
+    service, not negated, not a question, with no praise, thanks, laughter or heart in it."""
+    words = text.split()
+    if not words or len(words) > GRIPE_MAX_WORDS:
+        return False
+    if any(p.search(text) for p in _NOT_GRIPE):
+        return False
+    return any(p.search(text) for p in _GRIPE)
+
+
+def apply_gripe_rules(text: str, scores: dict[str, float], mode: str = "floor") -> dict[str, float]:
+    """The scores after the short-gripe layer in ``mode`` (one of ``GRIPE_MODES``): a new dict in which a
+    short gripe's praise is capped at ``PRAISE_CAP`` and its complaint lifted to ``GRIPE_COMPLAINT_FLOOR``;
+    defamation and boycott (what sends a post to legal) are left as they are."""
+    if mode == "none" or not gripe_cue(text):
+        return dict(scores)
+    out = dict(scores)
+    if "complaint" in out:
+        out["complaint"] = max(out["complaint"], GRIPE_COMPLAINT_FLOOR)
+    if "praise" in out:
+        out["praise"] = min(out["praise"], PRAISE_CAP)
+    return out

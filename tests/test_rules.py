@@ -126,7 +126,7 @@ def test_the_accusation_floor_lifts_defamation_and_caps_praise_only_where_the_cu
     assert apply_accusation_rules("thieves!", scores | {"defamation": 0.95}, "floor")["defamation"] == 0.95
 
 
-def _classifier(accusation_rules):
+def _classifier(accusation_rules, gripe_rules="none"):
     """A Classifier over stand-ins: the head reads every post as praise."""
     labels = ("praise", "neutral", "complaint", "defamation", "boycott")
     config = SimpleNamespace(
@@ -134,6 +134,7 @@ def _classifier(accusation_rules):
         thresholds=dict.fromkeys(labels, 0.5),
         boycott_rules="none",
         accusation_rules=accusation_rules,
+        gripe_rules=gripe_rules,
         version="h1",
     )
     head = SimpleNamespace(
@@ -152,3 +153,57 @@ def test_the_classifier_applies_the_layer_its_config_names_and_says_so_in_its_ve
     assert (thief.label, thief.scores["defamation"]) == ("defamation", ACCUSATION_FLOOR)
     assert coffee.label == "praise"
     assert on.model_version == "h1+e1+fp32+acc-floor"
+
+
+# -- short gripes ---------------------------------------------------------------------------------------
+
+from classifiers.rules import GRIPE_COMPLAINT_FLOOR, apply_gripe_rules, gripe_cue  # noqa: E402
+
+SHORT_GRIPES = [
+    "השירות היה נוראי!",
+    "איכס!",
+    "מגעיל!!",
+    "the service was terrible!",
+    "worst app ever",
+    "זוועה",
+]
+NOT_SHORT_GRIPES = [
+    "נורא טעים",  # נורא alone is "very"
+    "not terrible at all",
+    "לא נוראי",
+    "השירות נוראי אבל האוכל מעולה",  # mixed: the model decides
+    "is it that bad? terrible reviews",
+    "gross 😂",
+    "they are thieves",
+    "the delivery came two hours late and the soup was cold and terrible",  # long: the model decides
+]
+
+
+@pytest.mark.parametrize("text", SHORT_GRIPES)
+def test_short_gripes(text):
+    assert gripe_cue(text)
+
+
+@pytest.mark.parametrize("text", NOT_SHORT_GRIPES)
+def test_not_short_gripes(text):
+    assert not gripe_cue(text)
+
+
+def test_the_gripe_floor_lifts_complaint_caps_praise_and_leaves_the_legal_labels():
+    scores = {"praise": 0.62, "neutral": 0.1, "complaint": 0.53, "defamation": 0.2, "boycott": 0.1}
+    lifted = apply_gripe_rules("השירות היה נוראי!", scores, "floor")
+    assert lifted == scores | {"complaint": GRIPE_COMPLAINT_FLOOR, "praise": PRAISE_CAP}
+    assert apply_gripe_rules("השירות היה נוראי!", scores, "none") == scores
+    assert apply_gripe_rules("lovely staff", scores, "floor") == scores
+
+
+def test_the_classifier_applies_the_gripe_layer_its_config_names_and_says_so_in_its_version():
+    on = _classifier("floor", "floor")
+    gripe, coffee = on.predict(["השירות היה נוראי!", "lovely coffee"])
+    assert (gripe.label, gripe.scores["complaint"], gripe.scores["praise"]) == (
+        "complaint",
+        GRIPE_COMPLAINT_FLOOR,
+        PRAISE_CAP,
+    )
+    assert coffee.label == "praise"
+    assert on.model_version == "h1+e1+fp32+acc-floor+gripe-floor"
