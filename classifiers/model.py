@@ -11,7 +11,14 @@ import numpy as np
 from classifiers.encoder import Encoder
 from classifiers.errors import ClassifierError as ClassifierError  # re-exported: the same class
 from classifiers.head import Head
-from classifiers.rules import apply_accusation_rules, apply_boycott_rules, apply_gripe_rules
+from classifiers.rules import (
+    ACCUSATION_MODES,
+    GRIPE_MODES,
+    RULE_MODES,
+    apply_accusation_rules,
+    apply_boycott_rules,
+    apply_gripe_rules,
+)
 from classifiers.text import clean, detect_language, has_content
 
 LABELS: tuple[str, ...] = ("praise", "neutral", "complaint", "defamation", "boycott")
@@ -59,6 +66,15 @@ class Classifier:
         self.boycott_rules = head.config.boycott_rules
         self.accusation_rules = head.config.accusation_rules
         self.gripe_rules = head.config.gripe_rules
+        for key, mode, modes in (
+            ("boycott_rules", self.boycott_rules, RULE_MODES),
+            ("accusation_rules", self.accusation_rules, ACCUSATION_MODES),
+            ("gripe_rules", self.gripe_rules, GRIPE_MODES),
+        ):
+            if mode not in modes:
+                raise ClassifierError(
+                    f"the model's config.json sets {key} to {mode!r}: it must be one of {', '.join(modes)}"
+                )
         # A rule layer changes scores, so it names itself in the version stored with each prediction.
         rules = "" if self.accusation_rules == "none" else f"+acc-{self.accusation_rules}"
         rules += "" if self.gripe_rules == "none" else f"+gripe-{self.gripe_rules}"

@@ -207,3 +207,10 @@ def test_the_classifier_applies_the_gripe_layer_its_config_names_and_says_so_in_
     )
     assert coffee.label == "praise"
     assert on.model_version == "h1+e1+fp32+acc-floor+gripe-floor"
+
+
+def test_a_rule_mode_the_layer_does_not_know_is_refused_at_load():
+    from classifiers.errors import ClassifierError
+
+    with pytest.raises(ClassifierError, match="sets gripe_rules to 'flor': it must be one of none, floor"):
+        _classifier("floor", "flor")
