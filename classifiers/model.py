@@ -75,10 +75,11 @@ class Classifier:
                 raise ClassifierError(
                     f"the model's config.json sets {key} to {mode!r}: it must be one of {', '.join(modes)}"
                 )
-        # A rule layer changes scores, so it names itself in the version stored with each prediction.
+        # A rule layer changes scores, so it names itself in the version stored with each prediction, after
+        # the head's version (the arithmetic stays last).
         rules = "" if self.accusation_rules == "none" else f"+acc-{self.accusation_rules}"
         rules += "" if self.gripe_rules == "none" else f"+gripe-{self.gripe_rules}"
-        self.model_version = f"{head.config.version}+{encoder.version}+{encoder.precision}{rules}"
+        self.model_version = f"{head.config.version}{rules}+{encoder.version}+{encoder.precision}"
 
     def predict(self, texts: Sequence[object], batch_size: int = 32) -> list[Prediction]:
         """Classify every text; bad items (empty, NUL bytes, huge, non-strings) get a prediction too."""

@@ -152,7 +152,7 @@ def test_the_classifier_applies_the_layer_its_config_names_and_says_so_in_its_ve
     thief, coffee = on.predict(["גנבים!", "lovely coffee"])
     assert (thief.label, thief.scores["defamation"]) == ("defamation", ACCUSATION_FLOOR)
     assert coffee.label == "praise"
-    assert on.model_version == "h1+e1+fp32+acc-floor"
+    assert on.model_version == "h1+acc-floor+e1+fp32"
 
 
 # -- short gripes ---------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def test_the_classifier_applies_the_gripe_layer_its_config_names_and_says_so_in_
         PRAISE_CAP,
     )
     assert coffee.label == "praise"
-    assert on.model_version == "h1+e1+fp32+acc-floor+gripe-floor"
+    assert on.model_version == "h1+acc-floor+gripe-floor+e1+fp32"
 
 
 def test_a_rule_mode_the_layer_does_not_know_is_refused_at_load():
