@@ -214,3 +214,33 @@ def test_a_rule_mode_the_layer_does_not_know_is_refused_at_load():
 
     with pytest.raises(ClassifierError, match="sets gripe_rules to 'flor': it must be one of none, floor"):
         _classifier("floor", "flor")
+
+
+# -- what the kept accusation layer was decided on (the model card's table): regex only, no model ---------
+
+
+def test_the_accusation_cue_finds_short_accusations_of_the_candidate_file_and_nothing_else_there():
+    """classifiers/data/candidates/short_posts.jsonl (never trained on): the cue fired on 36 of its 60
+    accusations and on none of its 180 other posts when the layer was kept."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "classifiers" / "data" / "candidates" / "short_posts.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    fired = [r["labels"][0] for r in rows if accusation_cue(r["text"])]
+    assert fired.count("defamation") >= 36
+    assert [lab for lab in fired if lab != "defamation"] == []
+
+
+def test_the_accusation_cue_fires_on_no_post_of_the_dev_parts():
+    """The layer was kept because it changes nothing on the own dev part and the real dev parts (they are
+    read in place from ../shared/datasets when it is there)."""
+    from classifiers import LABELS
+    from classifiers.finetune import own_split, real_dev_sets
+    from classifiers.realsets import DEFAULT_DATASETS
+    from classifiers.training import load_examples, training_files
+
+    _, dev = own_split(load_examples(training_files(), LABELS))
+    assert [e.text for e in dev if accusation_cue(e.text)] == []
+    for name, rows in real_dev_sets(DEFAULT_DATASETS, LABELS).items():
+        assert sum(accusation_cue(r.text) for r in rows) == 0, name
