@@ -1,4 +1,4 @@
-"""Small rule layers on top of the model: boycott calls, and short accusations.
+"""Small rule layers on top of the model: boycott calls, short accusations, and short gripes.
 
 **Boycott calls**: what a post does with the word, not the word itself.
 
@@ -22,6 +22,10 @@ or neutral. Not when it is a question, negated, about prices (LABELING.md: "שו
 complaint), in jest or praise ("גנבתם לי את הלב"), or a warning about impersonators.
 ``apply_accusation_rules`` then lifts the defamation score to ``ACCUSATION_FLOOR`` and caps praise at
 ``PRAISE_CAP``; the model's config (``accusation_rules``) says whether it is used.
+
+**Short gripes** (``gripe_cue``): the same mechanism for a very short gripe ("השירות היה נוראי!", "איכס!"),
+lifting complaint instead (``apply_gripe_rules``; ``gripe_rules``, off: measured without a gain on real
+posts, see the model card).
 """
 
 from __future__ import annotations
@@ -142,14 +146,27 @@ _NOT_ACCUSE = [
 ]
 
 
+def _short_cue(text: str, max_words: int, vetoes: list[re.Pattern[str]], cues: list[re.Pattern[str]]) -> bool:
+    """A post of at most ``max_words`` words that matches a cue and no veto."""
+    words = text.split()
+    if not words or len(words) > max_words or any(p.search(text) for p in vetoes):
+        return False
+    return any(p.search(text) for p in cues)
+
+
+def _floor(scores: dict[str, float], label: str, floor: float) -> dict[str, float]:
+    """A new dict with ``label`` lifted to ``floor`` and praise capped at ``PRAISE_CAP``."""
+    out = dict(scores)
+    if label in out:
+        out[label] = max(out[label], floor)
+    if "praise" in out:
+        out["praise"] = min(out["praise"], PRAISE_CAP)
+    return out
+
+
 def accusation_cue(text: str) -> bool:
     """Whether ``text`` is a short accusation (see the module's docstring)."""
-    words = text.split()
-    if not words or len(words) > ACCUSATION_MAX_WORDS:
-        return False
-    if any(p.search(text) for p in _NOT_ACCUSE):
-        return False
-    return any(p.search(text) for p in _ACCUSE)
+    return _short_cue(text, ACCUSATION_MAX_WORDS, _NOT_ACCUSE, _ACCUSE)
 
 
 def apply_accusation_rules(text: str, scores: dict[str, float], mode: str = "floor") -> dict[str, float]:
@@ -157,12 +174,7 @@ def apply_accusation_rules(text: str, scores: dict[str, float], mode: str = "flo
     labels other than defamation and praise are left as they are."""
     if mode == "none" or not accusation_cue(text):
         return dict(scores)
-    out = dict(scores)
-    if "defamation" in out:
-        out["defamation"] = max(out["defamation"], ACCUSATION_FLOOR)
-    if "praise" in out:
-        out["praise"] = min(out["praise"], PRAISE_CAP)
-    return out
+    return _floor(scores, "defamation", ACCUSATION_FLOOR)
 
 
 # -- short gripes -------------------------------------------------------------------------------------
@@ -198,12 +210,7 @@ _NOT_GRIPE = [
 def gripe_cue(text: str) -> bool:
     """Whether ``text`` is a very short gripe: a few words holding a plainly negative word about quality or
     service, not negated, not a question, with no praise, thanks, laughter or heart in it."""
-    words = text.split()
-    if not words or len(words) > GRIPE_MAX_WORDS:
-        return False
-    if any(p.search(text) for p in _NOT_GRIPE):
-        return False
-    return any(p.search(text) for p in _GRIPE)
+    return _short_cue(text, GRIPE_MAX_WORDS, _NOT_GRIPE, _GRIPE)
 
 
 def apply_gripe_rules(text: str, scores: dict[str, float], mode: str = "floor") -> dict[str, float]:
@@ -212,9 +219,4 @@ def apply_gripe_rules(text: str, scores: dict[str, float], mode: str = "floor") 
     defamation and boycott (what sends a post to legal) are left as they are."""
     if mode == "none" or not gripe_cue(text):
         return dict(scores)
-    out = dict(scores)
-    if "complaint" in out:
-        out["complaint"] = max(out["complaint"], GRIPE_COMPLAINT_FLOOR)
-    if "praise" in out:
-        out["praise"] = min(out["praise"], PRAISE_CAP)
-    return out
+    return _floor(scores, "complaint", GRIPE_COMPLAINT_FLOOR)
