@@ -13,6 +13,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,8 @@ DEFAULT_DIR_NAME = "multilingual-e5-small-he-en"
 E5_PREFIX = "query: "
 PAD_TO = 8
 TOKENS_PER_POST = 64  # the padded-token budget of a batch, per post of batch_size
+WINDOW_OVERLAP = 64  # tokens a long post's consecutive windows share, so a sentence is whole in one of them
+MAX_WINDOWS = 16  # a post is read up to this many windows (about 3,000 tokens); a note says when it goes on
 
 
 def model_cache_dir(cache: Path | str | None = None) -> Path:
@@ -182,17 +185,63 @@ class Encoder:
         )
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Return an ``(n, dim)`` float32 array of L2-normalised embeddings, in input order."""
-        import torch
-
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        # Tokenised once, truncated; then sorted by length so each batch is padded only to its longest post.
+        """Return an ``(n, dim)`` float32 array of L2-normalised embeddings, in input order; a text longer
+        than ``max_length`` tokens is read up to it (``embed_windows`` reads all of it)."""
         ids = self.tokenizer([self.prefix + t for t in texts], truncation=True, max_length=self.max_length)[
             "input_ids"
         ]
-        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        return self._embed_ids(ids, batch_size)
+
+    def embed_windows(self, texts: Sequence[str], batch_size: int = 32) -> tuple[np.ndarray, Windows]:
+        """Embed every text whole: one embedding per window of ``token_windows`` (a text of at most
+        ``max_length`` tokens has one, the same as ``embed``'s), with the windows."""
+        windows = self.token_windows(texts)
+        return self._embed_ids(windows.ids, batch_size), windows
+
+    def token_windows(self, texts: Sequence[str]) -> Windows:
+        """Each text's token ids in windows of at most ``max_length``: one window for a text that fits (the
+        ids ``embed`` reads), and for a longer one windows that overlap by ``WINDOW_OVERLAP`` tokens and
+        cover it to its end, at most ``MAX_WINDOWS``; each starts with the special token and the prefix,
+        and the first equals ``embed``'s truncation."""
+        head = [self.tokenizer.cls_token_id] if self.tokenizer.cls_token_id is not None else []
+        # The prefix's own tokens ("query:"; alone, its trailing space would be a token of its own).
+        prefix = self.tokenizer(self.prefix.rstrip(), add_special_tokens=False)["input_ids"]
+        span = self.max_length - len(head) - len(prefix) - 1
+        stride = span - WINDOW_OVERLAP
+        # Enough tokens for MAX_WINDOWS windows and one more, to know whether the text went on.
+        cap = len(head) + len(prefix) + (MAX_WINDOWS - 1) * stride + span + 2
+        full = self.tokenizer([self.prefix + t for t in texts], truncation=True, max_length=cap)["input_ids"]
+        ids: list[list[int]] = []
+        owners: list[int] = []
+        read: list[int] = []
+        capped: list[bool] = []
+        start = len(head) + len(prefix)
+        for n, tokens in enumerate(full):
+            long = len(tokens) > self.max_length
+            if not long or tokens[len(head) : start] != prefix:
+                # Short, or a tokenizer that does not split the prefix off: read as ``embed`` reads it.
+                ids.append(tokens[: self.max_length - 1] + tokens[-1:] if long else tokens)
+                owners.append(n)
+                read.append(min(len(tokens), self.max_length) - start - 1)
+                capped.append(long)
+                continue
+            content, end = tokens[start:-1], tokens[-1:]
+            offsets = range(0, max(len(content) - WINDOW_OVERLAP, 1), stride)
+            for offset in list(offsets)[:MAX_WINDOWS]:
+                ids.append(tokens[:start] + content[offset : offset + span] + end)
+                owners.append(n)
+            read.append(min(len(content), (MAX_WINDOWS - 1) * stride + span))
+            capped.append(len(tokens) >= cap)
+        return Windows(ids, np.array(owners, dtype=np.int64), read, capped)
+
+    def _embed_ids(self, ids: Sequence[Sequence[int]], batch_size: int) -> np.ndarray:
+        import torch
+
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        if not ids:
+            return out
+        # Sorted by length so each batch is padded only to its longest post.
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for idx in _batches(order, [len(x) for x in ids], batch_size):
@@ -211,6 +260,18 @@ class Encoder:
                 ).last_hidden_state
                 out[idx] = mean_pool(hidden, enc["attention_mask"]).numpy()
         return out
+
+
+@dataclass(frozen=True)
+class Windows:
+    """``Encoder.token_windows``'s result: each window's token ids, the index of the text it belongs to (in
+    order, every text at least one window), how many of each text's tokens were read, and whether a text
+    went on beyond ``MAX_WINDOWS`` windows."""
+
+    ids: list[list[int]]
+    owners: np.ndarray
+    tokens_read: list[int]
+    capped: list[bool]
 
 
 def _padded(length: int) -> int:

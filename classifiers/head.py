@@ -39,6 +39,9 @@ class HeadConfig:
     # The short-gripe rule layer (classifiers.rules): "none", or "floor" (a very short gripe gets a complaint
     # score of at least 0.65, praise at most 0.3).
     gripe_rules: str = "none"
+    # How a post longer than the encoder's 256 tokens is read (classifiers.model.LONG_POST_MODES): "first"
+    # (its first 256 tokens) or "windows" (all of it, in overlapping windows; the most negative part counts).
+    long_posts: str = "first"
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -25,6 +25,9 @@ LABELS: tuple[str, ...] = ("praise", "neutral", "complaint", "defamation", "boyc
 NEGATIVE_LABELS: frozenset[str] = frozenset({"complaint", "defamation", "boycott"})
 LEGAL_LABELS: frozenset[str] = frozenset({"defamation", "boycott"})
 DEFAULT_HEAD_DIR = Path(__file__).parent / "model"
+# How a post longer than the encoder's window is read: "first" (its first window only) or "windows" (all of
+# it, in overlapping windows, combined by ``combine_windows``).
+LONG_POST_MODES: tuple[str, ...] = ("first", "windows")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,21 @@ class Prediction:
         return sorted(hits, key=lambda lab: -self.scores[lab])
 
 
+def combine_windows(
+    window_probs: np.ndarray, owners: np.ndarray, n_texts: int, labels: Sequence[str]
+) -> np.ndarray:
+    """One row of label probabilities per text from its windows' rows (``owners[k]``: the text of row k):
+    a post is as much a complaint, an accusation or a call as its most negative part (the max over its
+    windows), and praise or neutral only as much as its least (the min), so one accusing paragraph in a
+    long, friendly post still reaches legal."""
+    negative = np.array([lab in NEGATIVE_LABELS for lab in labels])
+    out = np.zeros((n_texts, len(labels)), dtype=window_probs.dtype)
+    for n in range(n_texts):
+        rows = window_probs[owners == n]
+        out[n] = np.where(negative, rows.max(axis=0), rows.min(axis=0))
+    return out
+
+
 def primary_label(scores: dict[str, float], thresholds: dict[str, float]) -> str:
     """The label that reaches its threshold with the highest score; if none does, the highest score."""
     above = [lab for lab, s in scores.items() if s >= thresholds.get(lab, 0.5)]
@@ -66,7 +84,9 @@ class Classifier:
         self.boycott_rules = head.config.boycott_rules
         self.accusation_rules = head.config.accusation_rules
         self.gripe_rules = head.config.gripe_rules
+        self.long_posts = head.config.long_posts
         for key, mode, modes in (
+            ("long_posts", self.long_posts, LONG_POST_MODES),
             ("boycott_rules", self.boycott_rules, RULE_MODES),
             ("accusation_rules", self.accusation_rules, ACCUSATION_MODES),
             ("gripe_rules", self.gripe_rules, GRIPE_MODES),
@@ -79,13 +99,27 @@ class Classifier:
         # the head's version (the arithmetic stays last).
         rules = "" if self.accusation_rules == "none" else f"+acc-{self.accusation_rules}"
         rules += "" if self.gripe_rules == "none" else f"+gripe-{self.gripe_rules}"
+        rules += "" if self.long_posts == "first" else f"+long-{self.long_posts}"
         self.model_version = f"{head.config.version}{rules}+{encoder.version}+{encoder.precision}"
 
     def predict(self, texts: Sequence[object], batch_size: int = 32) -> list[Prediction]:
         """Classify every text; bad items (empty, NUL bytes, huge, non-strings) get a prediction too."""
         cleaned = [clean(t) for t in texts]
         idx = [i for i, c in enumerate(cleaned) if has_content(c.text)]
-        probs = self.head.probabilities(self.encoder.embed([cleaned[i].text for i in idx], batch_size))
+        texts_in = [cleaned[i].text for i in idx]
+        long_notes: dict[int, str] = {}
+        if self.long_posts == "windows":
+            embeddings, windows = self.encoder.embed_windows(texts_in, batch_size)
+            probs = combine_windows(
+                self.head.probabilities(embeddings), windows.owners, len(texts_in), self.labels
+            )
+            long_notes = {
+                idx[n]: f"very long post: only its first {windows.tokens_read[n]:,} tokens were read"
+                for n, capped in enumerate(windows.capped)
+                if capped
+            }
+        else:
+            probs = self.head.probabilities(self.encoder.embed(texts_in, batch_size))
         by_index = dict(zip(idx, probs))
         out: list[Prediction] = []
         for i, c in enumerate(cleaned):
@@ -107,7 +141,7 @@ class Classifier:
                     scores=scores,
                     language=detect_language(c.text),
                     model_version=self.model_version,
-                    notes=c.notes,
+                    notes=c.notes + ((long_notes[i],) if i in long_notes else ()),
                 )
             )
         return out

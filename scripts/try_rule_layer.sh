@@ -4,7 +4,8 @@
 # config.json sets KEY to MODE; the committed model does not change.
 # Usage: bash scripts/try_rule_layer.sh KEY MODE [OUT_DIR]
 #   e.g. bash scripts/try_rule_layer.sh gripe_rules floor /tmp/gripe-eval
-#   KEY: boycott_rules, accusation_rules or gripe_rules; MODE: one of that layer's modes.
+#   KEY: boycott_rules, accusation_rules, gripe_rules or long_posts (how posts over 256 tokens are read);
+#   MODE: one of its modes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEY=${1:?usage: try_rule_layer.sh KEY MODE [OUT_DIR]}
@@ -19,8 +20,8 @@ import sys
 
 path, key, mode = sys.argv[1:]
 config = json.loads(open(path, encoding="utf-8").read())
-if key not in ("boycott_rules", "accusation_rules", "gripe_rules"):
-    sys.exit(f"try_rule_layer: unknown layer {key!r} (boycott_rules, accusation_rules or gripe_rules)")
+if key not in ("boycott_rules", "accusation_rules", "gripe_rules", "long_posts"):
+    sys.exit(f"try_rule_layer: unknown key {key!r} (boycott_rules, accusation_rules, gripe_rules or long_posts)")
 config[key] = mode
 open(path, "w", encoding="utf-8").write(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
 PY

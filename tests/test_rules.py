@@ -135,6 +135,7 @@ def _classifier(accusation_rules, gripe_rules="none"):
         boycott_rules="none",
         accusation_rules=accusation_rules,
         gripe_rules=gripe_rules,
+        long_posts="first",
         version="h1",
     )
     head = SimpleNamespace(
