@@ -203,6 +203,8 @@ class Encoder:
         ids ``embed`` reads), and for a longer one windows that overlap by ``WINDOW_OVERLAP`` tokens and
         cover it to its end, at most ``MAX_WINDOWS``; each starts with the special token and the prefix,
         and the first equals ``embed``'s truncation."""
+        if not texts:  # the tokenizer refuses an empty batch
+            return Windows([], np.zeros(0, dtype=np.int64), [], [])
         head = [self.tokenizer.cls_token_id] if self.tokenizer.cls_token_id is not None else []
         # The prefix's own tokens ("query:"; alone, its trailing space would be a token of its own).
         prefix = self.tokenizer(self.prefix.rstrip(), add_special_tokens=False)["input_ids"]

@@ -41,7 +41,8 @@ class HeadConfig:
     gripe_rules: str = "none"
     # How a post longer than the encoder's 256 tokens is read (classifiers.model.LONG_POST_MODES): "first"
     # (its first 256 tokens) or "windows" (all of it, in overlapping windows; the most negative part counts).
-    long_posts: str = "first"
+    # Kept on its measurement (the model card): an accusation or a call late in a long post reaches legal.
+    long_posts: str = "windows"
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -70,7 +70,10 @@ def test_bad_inputs_never_break_the_batch(classifier):
     assert [p.language for p in preds] == ["und", "und", "und", "he", "en", "en", "he", "und", "und", "en"]
     assert preds[0].label == preds[1].label == "neutral"
     assert preds[0].notes == ("no words to classify",)
-    assert preds[3].notes == ("text longer than 20,000 characters: only the start was read",)
+    assert preds[3].notes == (
+        "text longer than 20,000 characters: only the start was read",
+        "very long post: only its first 3,056 tokens were read",  # 16 windows of 256 (long_posts: windows)
+    )
     assert preds[4].notes == ("control characters removed",)
     assert preds[5].notes == ("invalid Unicode (lone surrogates) replaced",)
     assert preds[7].notes == ("no text",)
