@@ -187,6 +187,8 @@ class Encoder:
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Return an ``(n, dim)`` float32 array of L2-normalised embeddings, in input order; a text longer
         than ``max_length`` tokens is read up to it (``embed_windows`` reads all of it)."""
+        if not texts:  # the tokenizer refuses an empty batch
+            return np.zeros((0, self.dim), dtype=np.float32)
         ids = self.tokenizer([self.prefix + t for t in texts], truncation=True, max_length=self.max_length)[
             "input_ids"
         ]

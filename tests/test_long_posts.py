@@ -139,6 +139,23 @@ def test_combine_windows_takes_the_most_negative_part_and_the_least_friendly_one
     np.testing.assert_allclose(combined, [[0.2, 0.1, 0.4, 0.9, 0.1], [0.7, 0.2, 0.3, 0.1, 0.6]])
 
 
+def test_combine_windows_refuses_windows_out_of_text_order_and_takes_an_empty_batch():
+    labels = ("praise", "neutral", "complaint", "defamation", "boycott")
+    rows = np.full((3, 5), 0.5)
+    with pytest.raises(ClassifierError, match="windows out of order"):
+        combine_windows(rows, np.array([0, 1, 0]), 2, labels)
+    with pytest.raises(ClassifierError, match="windows out of order"):
+        combine_windows(rows, np.array([0, 0, 0]), 2, labels)  # the second text has no window
+    assert combine_windows(np.zeros((0, 5)), np.zeros(0, dtype=np.int64), 0, labels).shape == (0, 5)
+
+
+def test_an_empty_batch_embeds_to_nothing_in_both_readings(classifier, windowed):
+    assert classifier.encoder.embed([]).shape == (0, classifier.encoder.dim)
+    embeddings, windows = classifier.encoder.embed_windows([])
+    assert embeddings.shape == (0, classifier.encoder.dim) and windows.ids == []
+    assert windowed[0].predict([]) == [] and windowed[1].predict([]) == []
+
+
 def _stand_in(long_posts):
     labels = ("praise", "neutral", "complaint", "defamation", "boycott")
     config = SimpleNamespace(
