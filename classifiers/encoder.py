@@ -149,7 +149,10 @@ class Encoder:
         adapter: Path | str | None = None,
         progress: Callable[[str], None] | None = None,
         model_cache: Path | str | None = None,
+        query_prefix: str | None = None,
     ) -> None:
+        """``query_prefix``: what goes before each text (default: e5's ``query: `` for an e5 model, else
+        nothing); training passes the one it read its posts with."""
         import torch
         from transformers import AutoModel, AutoTokenizer
 
@@ -162,7 +165,9 @@ class Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
         self.precision = choose_precision(precision)
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
-        self.prefix = E5_PREFIX if is_e5(path, self.name) else ""
+        self.prefix = (
+            query_prefix if query_prefix is not None else (E5_PREFIX if is_e5(path, self.name) else "")
+        )
         weights = (
             bf16_copy(path, progress) if self.precision == "bf16" and self.name == DEFAULT_ENCODER else path
         )

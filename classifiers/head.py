@@ -107,10 +107,6 @@ class Head:
         with torch.inference_mode():
             return self.network(torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float32))).numpy()
 
-    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        """``(n, labels)`` independent, calibrated probabilities, one per label."""
-        return calibrated(self.logits(embeddings), self.config.labels, self.config.calibration)
-
 
 def calibrated(
     logits: np.ndarray, labels: tuple[str, ...], calibration: dict[str, tuple[float, float]]

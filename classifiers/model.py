@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.encoder import Encoder
+from classifiers.encoder import Encoder, Windows
 from classifiers.errors import ClassifierError as ClassifierError  # re-exported: the same class
-from classifiers.head import Head
+from classifiers.head import Head, calibrated
 from classifiers.rules import (
     ACCUSATION_MODES,
     GRIPE_MODES,
@@ -54,10 +54,11 @@ class Prediction:
 def combine_windows(
     window_probs: np.ndarray, owners: np.ndarray, n_texts: int, labels: Sequence[str]
 ) -> np.ndarray:
-    """One row of label probabilities per text from its windows' rows (``owners[k]``: the text of row k):
-    a post is as much a complaint, an accusation or a call as its most negative part (the max over its
-    windows), and praise or neutral only as much as its least (the min), so one accusing paragraph in a
-    long, friendly post still reaches legal."""
+    """One row of label scores per text from its windows' rows (``owners[k]``: the text of row k): a post
+    is as much a complaint, an accusation or a call as its most negative part (the max over its windows),
+    and praise or neutral only as much as its least (the min), so one accusing paragraph in a long,
+    friendly post still reaches legal. The scores may be probabilities or raw logits: the max and min
+    commute with any increasing calibration, so combining before or after it gives the same answer."""
     if n_texts == 0:
         return np.zeros((0, len(labels)), dtype=window_probs.dtype)
     # Windows come in text order, every text at least one: each text's rows start where the owner changes.
@@ -68,6 +69,24 @@ def combine_windows(
     most = np.maximum.reduceat(window_probs, starts, axis=0)
     least = np.minimum.reduceat(window_probs, starts, axis=0)
     return np.where(negative, most, least)
+
+
+def read_logits(
+    encoder: Encoder,
+    head_logits: Callable[[np.ndarray], np.ndarray],
+    texts: Sequence[str],
+    labels: Sequence[str],
+    long_posts: str,
+    batch_size: int = 32,
+) -> tuple[np.ndarray, Windows | None]:
+    """Each (cleaned) text's raw label logits, read as the classifier reads it: up to the encoder's
+    window, or, with ``long_posts="windows"``, whole in windows combined by ``combine_windows``; with the
+    windows when they were used. Prediction calibrates these, and calibration is fitted on them, so a
+    score means a probability for the reading the product does."""
+    if long_posts == "windows":
+        embeddings, windows = encoder.embed_windows(texts, batch_size)
+        return combine_windows(head_logits(embeddings), windows.owners, len(texts), labels), windows
+    return head_logits(encoder.embed(texts, batch_size)), None
 
 
 def primary_label(scores: dict[str, float], thresholds: dict[str, float]) -> str:
@@ -111,19 +130,16 @@ class Classifier:
         cleaned = [clean(t) for t in texts]
         idx = [i for i, c in enumerate(cleaned) if has_content(c.text)]
         texts_in = [cleaned[i].text for i in idx]
-        long_notes: dict[int, str] = {}
-        if self.long_posts == "windows":
-            embeddings, windows = self.encoder.embed_windows(texts_in, batch_size)
-            probs = combine_windows(
-                self.head.probabilities(embeddings), windows.owners, len(texts_in), self.labels
-            )
-            long_notes = {
-                idx[n]: f"very long post: only its first {windows.tokens_read[n]:,} tokens were read"
-                for n, capped in enumerate(windows.capped)
-                if capped
-            }
-        else:
-            probs = self.head.probabilities(self.encoder.embed(texts_in, batch_size))
+        logits, windows = read_logits(
+            self.encoder, self.head.logits, texts_in, self.labels, self.long_posts, batch_size
+        )
+        probs = calibrated(logits, self.labels, self.head.config.calibration)
+        read = zip(windows.capped, windows.tokens_read) if windows else ()
+        long_notes = {
+            idx[n]: f"very long post: only its first {tokens:,} tokens were read"
+            for n, (capped, tokens) in enumerate(read)
+            if capped
+        }
         by_index = dict(zip(idx, probs))
         out: list[Prediction] = []
         for i, c in enumerate(cleaned):

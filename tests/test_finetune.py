@@ -107,9 +107,10 @@ def test_merged_model_matches_the_training_model(tuned):
     clf.encoder.model = clf.encoder.model.float()
     ours = np.array([[p.scores[lab] for lab in LABELS] for p in clf.predict([ex.text for ex in dev])])
     trained = calibrated(summary["own_dev_logits"], LABELS, head.config.calibration)
-    # Training ran unmerged, with other padding and attention kernels: float rounding only (a wrong merge,
-    # scale or pooling moves scores by tenths).
-    np.testing.assert_allclose(ours, trained, atol=1e-2)
+    # Calibration read the dev posts with the merged encoder, as the classifier does: the same scores up to
+    # the 4 decimals a prediction keeps (a wrong merge, scale, pooling or reading length moves them by
+    # hundredths or tenths).
+    np.testing.assert_allclose(ours, trained, atol=2e-4)
     assert summary["own_dev_y"].tolist() == multi_hot(dev, LABELS).tolist()
 
 
@@ -247,3 +248,92 @@ def test_a_read_only_cache_falls_back_to_the_float32_encoder(tmp_path, monkeypat
     messages = []
     assert bf16_copy(enc, messages.append) == enc
     assert "loading the float32 encoder instead" in messages[-1]
+
+
+LONG = " ".join(["x", "y"] * 150) + " fraud stole expired"  # 303 tokens: the accusation past 256 and past 96
+
+
+def test_calibration_reads_dev_posts_as_the_classifier_does_long_ones_whole(tmp_path, monkeypatch):
+    """``repmon train`` fits calibration on logits of the dev posts as predict reads them: 256 tokens, a
+    long post in windows combined per label, not at the training length (96 tokens)."""
+    import classifiers.finetune as ft
+    from classifiers.model import load_classifier, read_logits
+
+    seen = {}
+    real_calibrate = ft.calibrate
+
+    def spy(logits_of, *args):
+        seen["logits_of"] = logits_of
+        return real_calibrate(logits_of, *args)
+
+    monkeypatch.setattr(ft, "calibrate", spy)
+    enc = tiny_encoder(tmp_path / "encoder")
+    finetune(
+        enc,
+        toy_corpus(10),
+        [],
+        {},
+        LABELS,
+        encoder=enc,
+        base_version=f"{enc}@256",
+        found_sets=[],
+        out_dir=tmp_path / "model",
+        settings=Settings(epochs=1, batch_size=16, lora_rank=4),
+        bar=False,
+    )
+    clf = load_classifier(tmp_path / "model", encoder=enc, precision="fp32")
+    texts = [LONG, "thanks great lovely", "  late\x00 cold  "]
+    ours = seen["logits_of"](texts)
+    expected, windows = read_logits(
+        clf.encoder, clf.head.logits, [LONG, "thanks great lovely", "late cold"], LABELS, "windows"
+    )
+    assert windows is not None and int((windows.owners == 0).sum()) == 2  # the long post: two windows
+    np.testing.assert_allclose(ours, expected, atol=1e-5)
+    # the first window alone (what 256 tokens, or training's 96, read) scores the long post otherwise
+    first, _ = read_logits(clf.encoder, clf.head.logits, [LONG], LABELS, "first")
+    assert np.abs(first[0] - ours[0]).max() > 1e-3
+    # and predict is the calibrated reading
+    scores = clf.predict([LONG])[0].scores
+    np.testing.assert_allclose(
+        [scores[lab] for lab in LABELS],
+        calibrated(ours[:1], LABELS, clf.head.config.calibration)[0],
+        atol=1e-4,
+    )
+
+
+def test_the_head_version_names_its_calibration_and_a_recalibrated_model_gets_a_new_one(tuned, tmp_path):
+    import shutil
+
+    from classifiers.finetune import head_version, recalibrate
+    from classifiers.head import Head
+    from classifiers.model import load_classifier
+
+    root, enc, head, _ = tuned
+    cal, thr = head.config.calibration, head.config.thresholds
+    training = head.config.trained_on["training_hash"]
+    assert head.config.version == head_version(training, cal, thr)
+    moved = {**cal, "complaint": (cal["complaint"][0] + 0.01, cal["complaint"][1])}
+    assert head_version(training, moved, thr) != head.config.version
+    assert head_version(training, cal, {**thr, "boycott": thr["boycott"] + 0.01}) != head.config.version
+    # a model saved before versions named the calibration (its version was the training hash), whose
+    # calibration was fitted at another reading: calibrated again, it gets a version of its own
+    old = tmp_path / "old"
+    shutil.copytree(root / "model", old)
+    config = json.loads((old / "config.json").read_text())
+    del config["trained_on"]["training_hash"]
+    config["version"] = f"repmon-head-{training}"
+    config["calibration"] = {lab: [1.0, 0.0] for lab in LABELS}
+    (old / "config.json").write_text(json.dumps(config))
+    again, _ = recalibrate(old, toy_corpus(), {})
+    assert again.config.trained_on["training_hash"] == training
+    assert again.config.version == head_version(training, again.config.calibration, again.config.thresholds)
+    assert again.config.version != config["version"]
+    assert Head.load(old).config.version == again.config.version
+    # `repmon train --calibrate-only` on a model as trained reads as training did: same fit, same version
+    same = tmp_path / "same"
+    shutil.copytree(root / "model", same)
+    refit, _ = recalibrate(same, toy_corpus(), {})
+    for lab in LABELS:
+        assert refit.config.calibration[lab] == pytest.approx(cal[lab], abs=1e-4)
+    assert refit.config.version == head.config.version
+    assert load_classifier(old, encoder=enc).model_version.startswith(again.config.version + "+")

@@ -166,12 +166,16 @@ def _stand_in(long_posts):
         gripe_rules="none",
         long_posts=long_posts,
         version="h1",
+        calibration={},  # none: a score is the sigmoid of the logit
     )
     # a window's embedding is its text's length; the head reads a length over 10 as an accusation
-    accusing, friendly = [0.1, 0.1, 0.2, 0.9, 0.0], [0.9, 0.05, 0.05, 0.05, 0.05]
-    head = SimpleNamespace(
-        config=config, probabilities=lambda x: np.array([accusing if v > 10 else friendly for v in x[:, 0]])
-    )
+    accusing, friendly = [0.1, 0.1, 0.2, 0.9, 0.001], [0.9, 0.05, 0.05, 0.05, 0.05]
+
+    def logits(x):
+        probs = np.array([accusing if v > 10 else friendly for v in x[:, 0]])
+        return np.log(probs / (1 - probs))
+
+    head = SimpleNamespace(config=config, logits=logits)
 
     def embed_windows(texts, batch=32):  # a text "a b c" has one window per word
         words = [t.split() for t in texts]
