@@ -45,6 +45,7 @@ from classifiers.realsets import (
     read_hebert,
     read_hebrew_sentiment,
     read_tonic,
+    real_digest,
 )
 from classifiers.training import HIDDEN_DIM, Example, choose_thresholds, corpus_digest, multi_hot
 
@@ -323,9 +324,7 @@ def finetune(
     )
 
     digest = corpus_digest(own)
-    training = hashlib.sha256(
-        f"{digest}|{sorted(found_sets)}|{base_version}|{settings}".encode()
-    ).hexdigest()[:8]
+    training = training_hash(own, real, found_sets, base_version, settings)
     config = HeadConfig(
         id2label=dict(enumerate(labels)),
         thresholds=thresholds,
@@ -341,6 +340,7 @@ def finetune(
             "own_by_label": dict(Counter(lab for ex in own_train for lab in ex.labels)),
             "own_by_language": dict(Counter(ex.lang for ex in own_train)),
             "corpus_sha256_16": digest,
+            "real_sha256_16": real_digest(real),
             "real_sets": list(found_sets),
             "real_examples": dict(Counter(r.source for r in real)),
             "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
@@ -354,10 +354,24 @@ def finetune(
     return head, summary
 
 
+def training_hash(
+    own: Sequence[Example],
+    real: Sequence[RealExample],
+    found_sets: Sequence[str],
+    base_version: str,
+    settings: Settings,
+) -> str:
+    """The training run's name: a hash of the own corpus, the real examples as read (their texts and the
+    targets the readers gave them), the sets found, the base encoder and the settings. Two runs with the
+    same name train on the same data the same way."""
+    key = f"{corpus_digest(own)}|{real_digest(real)}|{sorted(found_sets)}|{base_version}|{settings}"
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
 def head_version(
     training: str, calibration: dict[str, tuple[float, float]], thresholds: dict[str, float]
 ) -> str:
-    """The head's version: the training run (``training``, a hash of corpus, real sets, encoder and settings)
+    """The head's version: the training run (``training``, see ``training_hash``)
     and the calibration and thresholds it ended with, so a model calibrated again gets a new version and the
     posts scored under the old one are scored again."""
     fitted = json.dumps(

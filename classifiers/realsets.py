@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -203,6 +204,17 @@ def find_training_sets(
         out.extend(rows)
         found.append(s.name)
     return out, found
+
+
+def real_digest(examples: Sequence[RealExample]) -> str:
+    """A hash of the real examples as training reads them (text, set, targets, mask, auxiliary task and
+    label), so a change to a set's file or to how a reader turns its labels into targets names a new
+    training run."""
+    h = hashlib.sha256()
+    for e in examples:
+        row = [e.text, e.source, list(e.targets), list(e.mask), e.aux_task, e.aux_label]
+        h.update(json.dumps(row, ensure_ascii=False).encode())
+    return h.hexdigest()[:16]
 
 
 def stack(examples: Sequence[RealExample]) -> tuple[np.ndarray, np.ndarray]:

@@ -57,6 +57,9 @@ def toy_corpus(n: int = 40) -> list[Example]:
     return out
 
 
+TUNED = Settings(epochs=6, batch_size=16, lora_rank=4, lora_lr=5e-3, head_lr=1e-2)
+
+
 @pytest.fixture(scope="module")
 def tuned(tmp_path_factory):
     root = tmp_path_factory.mktemp("tuned")
@@ -71,7 +74,7 @@ def tuned(tmp_path_factory):
         base_version=f"{enc}@256",
         found_sets=[],
         out_dir=root / "model",
-        settings=Settings(epochs=6, batch_size=16, lora_rank=4, lora_lr=5e-3, head_lr=1e-2),
+        settings=TUNED,
         bar=False,
     )
     return root, enc, head, summary
@@ -185,6 +188,30 @@ def test_real_set_readers_give_weak_targets(tmp_path):
     assert all(
         r.mask[LABELS.index("praise")] == 0.0 and r.targets[LABELS.index("defamation")] == 0.0 for r in rows
     )
+
+
+def test_the_training_hash_names_the_real_examples_as_read_not_only_the_sets_found():
+    import dataclasses
+
+    from classifiers.finetune import training_hash
+    from classifiers.realsets import RealExample
+
+    own = toy_corpus(2)
+    rude = RealExample("you people are idiots", "davidson-offensive", (0.0,) * 5, (0.0, 0.0, 0.0, 1.0, 1.0))
+    real = [rude, RealExample("גרוע", "hebrew-sentiment", (0.0, 0.0, 1.0, 0.0, 0.0), (1.0,) * 5)]
+    sets = ["davidson-offensive", "hebrew-sentiment"]
+    base = training_hash(own, real, sets, "enc@256", Settings())
+    assert base == training_hash(list(own), list(real), sets[::-1], "enc@256", Settings())  # a pure name
+    # the same file read with another target (a reader's change) is another training run
+    as_complaint = dataclasses.replace(rude, targets=(0.0, 0.0, 1.0, 0.0, 0.0), mask=(1.0,) * 5)
+    changed = [
+        training_hash(own, [as_complaint, real[1]], sets, "enc@256", Settings()),
+        training_hash(own, real[:1], sets, "enc@256", Settings()),  # a set's file changed
+        training_hash(own, real, sets, "enc@256", Settings(seed=1)),
+        training_hash(own, real, sets, "other@256", Settings()),
+        training_hash(own[1:], real, sets, "enc@256", Settings()),
+    ]
+    assert base not in changed and len(set(changed)) == len(changed)
 
 
 def test_missing_datasets_warn_and_train_on_the_own_corpus(tmp_path):
@@ -304,13 +331,16 @@ def test_calibration_reads_dev_posts_as_the_classifier_does_long_ones_whole(tmp_
 def test_the_head_version_names_its_calibration_and_a_recalibrated_model_gets_a_new_one(tuned, tmp_path):
     import shutil
 
-    from classifiers.finetune import head_version, recalibrate
+    from classifiers.finetune import head_version, recalibrate, training_hash
     from classifiers.head import Head
     from classifiers.model import load_classifier
+    from classifiers.realsets import real_digest
 
     root, enc, head, _ = tuned
     cal, thr = head.config.calibration, head.config.thresholds
     training = head.config.trained_on["training_hash"]
+    assert training == training_hash(toy_corpus(), [], [], f"{enc}@256", TUNED)
+    assert head.config.trained_on["real_sha256_16"] == real_digest([])
     assert head.config.version == head_version(training, cal, thr)
     moved = {**cal, "complaint": (cal["complaint"][0] + 0.01, cal["complaint"][1])}
     assert head_version(training, moved, thr) != head.config.version
@@ -337,3 +367,14 @@ def test_the_head_version_names_its_calibration_and_a_recalibrated_model_gets_a_
         assert refit.config.calibration[lab] == pytest.approx(cal[lab], abs=1e-4)
     assert refit.config.version == head.config.version
     assert load_classifier(old, encoder=enc).model_version.startswith(again.config.version + "+")
+
+
+def test_the_committed_model_version_is_its_training_run_and_calibration():
+    from classifiers.finetune import head_version
+    from classifiers.model import DEFAULT_HEAD_DIR
+
+    config = json.loads((DEFAULT_HEAD_DIR / "config.json").read_text(encoding="utf-8"))
+    trained = config["trained_on"]
+    calibration = {lab: tuple(ab) for lab, ab in config["calibration"].items()}
+    assert config["version"] == head_version(trained["training_hash"], calibration, config["thresholds"])
+    assert len(trained["real_sha256_16"]) == 16 and trained["real_sets"]
