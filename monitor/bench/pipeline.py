@@ -61,16 +61,20 @@ class ListSource:
             yield SourcePage(mentions=chunk, cursor={"offset": i + len(chunk)})
 
 
-def time_ingest(mentions: Sequence[Mention], now: datetime) -> float:
-    """Seconds to store ``mentions`` page by page into a fresh SQLite database."""
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp))
-        t0 = time.perf_counter()
-        for i in range(0, len(mentions), PAGE):
-            store.save_page("bench", mentions[i : i + PAGE], [], {"offset": i + PAGE}, now)
-        elapsed = time.perf_counter() - t0
-        store.engine.dispose()
-        return elapsed
+def time_ingest(mentions: Sequence[Mention], now: datetime, repeats: int = 1) -> float:
+    """Seconds to store ``mentions`` page by page into a fresh SQLite database: the best of ``repeats``
+    runs, each into a database of its own (one run of the 10,000-mention store lasts under half a second,
+    so a single pause on a shared machine moved the scaling ratio by 2)."""
+    best = float("inf")
+    for _ in range(max(1, repeats)):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store.open(Path(tmp))
+            t0 = time.perf_counter()
+            for i in range(0, len(mentions), PAGE):
+                store.save_page("bench", mentions[i : i + PAGE], [], {"offset": i + PAGE}, now)
+            best = min(best, time.perf_counter() - t0)
+            store.engine.dispose()
+    return best
 
 
 def virality_cpu_per_thousand(items: int = 10_000, snapshots: int = 36) -> float:
@@ -118,9 +122,9 @@ def bench_pipeline(
         store.engine.dispose()
     classify_rate = (before + classify_only()) / 2
 
-    t_small = time_ingest(synthetic_mentions(texts, n, now, seed=1), now)
+    t_small = time_ingest(synthetic_mentions(texts, n, now, seed=1), now, repeats=5)
     big_mentions = synthetic_mentions(texts, big, now, seed=2)
-    t_big = time_ingest(big_mentions, now)
+    t_big = time_ingest(big_mentions, now, repeats=2)
     result: dict[str, Any] = {
         "posts": n,
         "classifier_posts_per_s": round(classify_rate, 1),
