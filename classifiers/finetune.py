@@ -490,17 +490,21 @@ def dev_summary(head: Head, summary: DevLogits, real_dev: dict[str, list[RealExa
         probs = calibrated(summary["dev_logits"][name], labels, cal)
         legal = [labels.index(lab) for lab in LEGAL_LABELS]
         alarm = float(np.mean(probs[:, legal].max(1) >= 0.5)) if len(probs) else 0.0
-        if rows and rows[0].aux_task == "attack":
-            auc = roc_auc(list(probs[:, labels.index("defamation")]), [r.aux_label == 1 for r in rows])
-            lines.append(
-                f"{name} ({len(rows)} posts): defamation-score AUC for attacks {auc:.3f}, "
-                f"legal alarm {100 * alarm:.1f} %"
-            )
-            continue
-        neg = labels.index("complaint")
-        negative = [r.targets[neg] == 1.0 for r in rows]
         flagged = [primary_label(dict(zip(labels, map(float, p))), thr) in NEGATIVE_LABELS for p in probs]
-        tp = sum(g and p for g, p in zip(negative, flagged))
-        f1 = 2 * tp / (sum(negative) + sum(flagged)) if tp else 0.0
-        lines.append(f"{name} ({len(rows)} posts): negative F1 {f1:.3f}, legal alarm {100 * alarm:.1f} %")
+        if rows and rows[0].source == "davidson-offensive":
+            # As scripts/evaluate_all.sh scores it: an insult is an attack, read as complaint, defamation
+            # or boycott (never a call or an accusation: the legal alarm says how often it is one).
+            figure = f"attack F1 {_f1([r.aux_label == 1 for r in rows], flagged):.3f}"
+        elif rows and rows[0].aux_task == "attack":
+            auc = roc_auc(list(probs[:, labels.index("defamation")]), [r.aux_label == 1 for r in rows])
+            figure = f"defamation-score AUC for attacks {auc:.3f}"
+        else:
+            neg = labels.index("complaint")
+            figure = f"negative F1 {_f1([r.targets[neg] == 1.0 for r in rows], flagged):.3f}"
+        lines.append(f"{name} ({len(rows)} posts): {figure}, legal alarm {100 * alarm:.1f} %")
     return lines
+
+
+def _f1(gold: Sequence[bool], flagged: Sequence[bool]) -> float:
+    tp = sum(g and f for g, f in zip(gold, flagged))
+    return 2 * tp / (sum(gold) + sum(flagged)) if tp else 0.0

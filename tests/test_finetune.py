@@ -378,3 +378,37 @@ def test_the_committed_model_version_is_its_training_run_and_calibration():
     calibration = {lab: tuple(ab) for lab, ab in config["calibration"].items()}
     assert config["version"] == head_version(trained["training_hash"], calibration, config["thresholds"])
     assert len(trained["real_sha256_16"]) == 16 and trained["real_sets"]
+
+
+def test_the_training_report_scores_each_dev_part_as_evaluate_all_does(tuned):
+    from classifiers.finetune import DevLogits, dev_summary
+    from classifiers.realsets import RealExample
+
+    _, _, head, _ = tuned
+    labels = head.config.labels
+    unknown, five = (0.0,) * 5, (1.0,) * 5
+
+    def logits(top: str, n: int) -> np.ndarray:
+        row = np.full(len(labels), -8.0)
+        row[labels.index(top)] = 8.0
+        return np.tile(row, (n, 1))
+
+    # Davidson: an insult read as a complaint is an attack found; the defamation score says nothing there
+    def davidson(text: str, attack: int) -> RealExample:
+        return RealExample(text, "davidson-offensive", unknown, unknown, "attack", attack)
+
+    insults = [davidson(f"insult {i}", 1) for i in range(3)]
+    plain = [davidson(f"plain {i}", 0) for i in range(3)]
+    # a Hebrew negative comment read as neutral is a miss
+    negative = [RealExample("גרוע", "hebrew-sentiment", (0.0, 0.0, 1.0, 0.0, 0.0), five)] * 2
+    summary = DevLogits(
+        own_dev_logits=np.zeros((0, len(labels))),
+        own_dev_y=np.zeros((0, len(labels))),
+        dev_logits={
+            "davidson-dev": np.vstack([logits("complaint", 3), logits("praise", 3)]),
+            "hebrew-sentiment-dev": np.vstack([logits("complaint", 1), logits("neutral", 1)]),
+        },
+    )
+    lines = dev_summary(head, summary, {"davidson-dev": insults + plain, "hebrew-sentiment-dev": negative})
+    assert lines[0] == "davidson-dev (6 posts): attack F1 1.000, legal alarm 0.0 %"
+    assert lines[1] == "hebrew-sentiment-dev (2 posts): negative F1 0.667, legal alarm 0.0 %"
