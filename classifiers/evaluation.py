@@ -10,10 +10,17 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from classifiers.metrics import Report, expected_calibration_error, multilabel_report, reliability, roc_auc
 from classifiers.model import LEGAL_LABELS, Prediction
+
+if TYPE_CHECKING:
+    from classifiers.finetune import DevLogits
+    from classifiers.head import Head
+    from classifiers.realsets import RealExample
 
 
 @dataclass(frozen=True)
@@ -176,3 +183,42 @@ def calibration_text(report: Mapping[str, Any]) -> str:
         for b in rep["reliability"]:
             lines.append(f"  {b['bin']:<10}{b['n']:>7}{b['mean_score']:>12.3f}{b['observed']:>10.3f}")
     return "\n".join(lines)
+
+
+def dev_summary(head: Head, summary: DevLogits, real_dev: dict[str, list[RealExample]]) -> list[str]:
+    """One line per dev part: what the new model scores there (the yardsticks it never trained on)."""
+    from classifiers.head import calibrated
+    from classifiers.model import NEGATIVE_LABELS, primary_label
+    from classifiers.training import predicted_sets
+
+    labels = head.config.labels
+    cal, thr = head.config.calibration, head.config.thresholds
+    lines = []
+    own_logits = summary["own_dev_logits"]
+    if len(own_logits):
+        probs = calibrated(own_logits, labels, cal)
+        gold = [[lab for lab, v in zip(labels, row) if v] for row in summary["own_dev_y"]]
+        rep = multilabel_report(gold, predicted_sets(probs, labels, thr), labels)
+        lines.append(f"own dev ({rep.n} posts): macro-F1 {rep.macro_f1:.3f}")
+    for name, rows in real_dev.items():
+        probs = calibrated(summary["dev_logits"][name], labels, cal)
+        legal = [labels.index(lab) for lab in LEGAL_LABELS]
+        alarm = float(np.mean(probs[:, legal].max(1) >= 0.5)) if len(probs) else 0.0
+        flagged = [primary_label(dict(zip(labels, map(float, p))), thr) in NEGATIVE_LABELS for p in probs]
+        if rows and rows[0].source == "davidson-offensive":
+            # As scripts/evaluate_all.sh scores it: an insult is an attack, read as complaint, defamation
+            # or boycott (never a call or an accusation: the legal alarm says how often it is one).
+            figure = f"attack F1 {_f1([r.aux_label == 1 for r in rows], flagged):.3f}"
+        elif rows and rows[0].aux_task == "attack":
+            auc = roc_auc(list(probs[:, labels.index("defamation")]), [r.aux_label == 1 for r in rows])
+            figure = f"defamation-score AUC for attacks {auc:.3f}"
+        else:
+            neg = labels.index("complaint")
+            figure = f"negative F1 {_f1([r.targets[neg] == 1.0 for r in rows], flagged):.3f}"
+        lines.append(f"{name} ({len(rows)} posts): {figure}, legal alarm {100 * alarm:.1f} %")
+    return lines
+
+
+def _f1(gold: Sequence[bool], flagged: Sequence[bool]) -> float:
+    tp = sum(g and f for g, f in zip(gold, flagged))
+    return 2 * tp / (sum(gold) + sum(flagged)) if tp else 0.0

@@ -135,7 +135,7 @@ def _print_result(
 ) -> None:
     """What a training or calibration run scored on the dev parts, its thresholds, and where it was saved
     (``saved``: a translated line with ``{folder}`` and ``{version}``)."""
-    from classifiers.finetune import dev_summary
+    from classifiers.evaluation import dev_summary
 
     _ = common.gettext()
     print(_("On the dev parts (never trained on):"))
