@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from classifiers.metrics import Report, expected_calibration_error, multilabel_report, reliability, roc_auc
+from classifiers.metrics import (
+    Report,
+    binary_f1,
+    expected_calibration_error,
+    multilabel_report,
+    reliability,
+    roc_auc,
+)
 from classifiers.model import LEGAL_LABELS, Prediction
 
 if TYPE_CHECKING:
@@ -208,17 +215,12 @@ def dev_summary(head: Head, summary: DevLogits, real_dev: dict[str, list[RealExa
         if rows and rows[0].source == "davidson-offensive":
             # As scripts/evaluate_all.sh scores it: an insult is an attack, read as complaint, defamation
             # or boycott (never a call or an accusation: the legal alarm says how often it is one).
-            figure = f"attack F1 {_f1([r.aux_label == 1 for r in rows], flagged):.3f}"
+            figure = f"attack F1 {binary_f1([r.aux_label == 1 for r in rows], flagged):.3f}"
         elif rows and rows[0].aux_task == "attack":
             auc = roc_auc(list(probs[:, labels.index("defamation")]), [r.aux_label == 1 for r in rows])
             figure = f"defamation-score AUC for attacks {auc:.3f}"
         else:
             neg = labels.index("complaint")
-            figure = f"negative F1 {_f1([r.targets[neg] == 1.0 for r in rows], flagged):.3f}"
+            figure = f"negative F1 {binary_f1([r.targets[neg] == 1.0 for r in rows], flagged):.3f}"
         lines.append(f"{name} ({len(rows)} posts): {figure}, legal alarm {100 * alarm:.1f} %")
     return lines
-
-
-def _f1(gold: Sequence[bool], flagged: Sequence[bool]) -> float:
-    tp = sum(g and f for g, f in zip(gold, flagged))
-    return 2 * tp / (sum(gold) + sum(flagged)) if tp else 0.0

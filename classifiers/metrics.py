@@ -56,6 +56,14 @@ def _f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, f
 
 
+def binary_f1(gold: Sequence[bool], flagged: Sequence[bool]) -> float:
+    """F1 of ``flagged`` against ``gold``, one pair per post."""
+    tp = sum(1 for g, f in zip(gold, flagged) if g and f)
+    fp = sum(1 for g, f in zip(gold, flagged) if f and not g)
+    fn = sum(1 for g, f in zip(gold, flagged) if g and not f)
+    return _f1(tp, fp, fn)[2]
+
+
 def multilabel_report(
     gold: Sequence[Iterable[str]], predicted: Sequence[Iterable[str]], labels: Sequence[str]
 ) -> Report:

@@ -25,3 +25,12 @@ def test_multilabel_report_counts_each_label():
     assert rep["labels"]["defamation"]["f1"] == 1.0
     assert rep["accuracy"] == 0.0
     assert "macro-F1" in multilabel_report(gold, pred, ["complaint"]).table()
+
+
+def test_binary_f1_counts_hits_misses_and_false_flags():
+    from classifiers.metrics import binary_f1
+
+    gold = [True, True, False, False]
+    assert binary_f1(gold, [True, False, True, False]) == 0.5  # P 1/2, R 1/2
+    assert binary_f1(gold, [False] * 4) == 0.0
+    assert binary_f1(gold, gold) == 1.0
