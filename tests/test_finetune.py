@@ -414,3 +414,53 @@ def test_the_training_report_scores_each_dev_part_as_evaluate_all_does(tuned):
     lines = dev_summary(head, summary, {"davidson-dev": insults + plain, "hebrew-sentiment-dev": negative})
     assert lines[0] == "davidson-dev (6 posts): attack F1 1.000, legal alarm 0.0 %"
     assert lines[1] == "hebrew-sentiment-dev (2 posts): negative F1 0.667, legal alarm 0.0 %"
+
+
+def test_a_seeded_training_run_writes_the_same_bytes_twice_and_another_seed_does_not(tmp_path):
+    """What lets `repmon train` reproduce the committed model: with the same data and seed, two runs write
+    the same adapter and head byte for byte, the same calibration and the same version (the own corpus and
+    real posts mixed, with an auxiliary task); another seed writes other weights. The committed model's
+    own reproduction (37 minutes) is checked by the command in the model card."""
+    import hashlib
+
+    from classifiers.realsets import RealExample
+
+    enc = tiny_encoder(tmp_path / "encoder")
+    five = (1.0,) * 5
+    real = [
+        RealExample(f"late cold {i}", "hebrew-sentiment", (0.0, 0.0, 1.0, 0.0, 0.0), five) for i in range(12)
+    ] + [
+        RealExample(f"fraud x {i}", "davidson-offensive", (0.0,) * 5, (0, 0, 0, 1.0, 1.0), "attack", i % 2)
+        for i in range(12)
+    ]
+
+    def run(seed: int, name: str) -> tuple[dict[str, str], dict]:
+        out = tmp_path / name
+        finetune(
+            enc,
+            toy_corpus(10),
+            real,
+            {},
+            LABELS,
+            encoder=enc,
+            base_version=f"{enc}@256",
+            found_sets=["hebrew-sentiment", "davidson-offensive"],
+            out_dir=out,
+            settings=Settings(epochs=1, batch_size=8, lora_rank=4, seed=seed),
+            bar=False,
+        )
+        digests = {
+            str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.rglob("*.safetensors"))
+        }
+        return digests, json.loads((out / "config.json").read_text())
+
+    first, first_cfg = run(0, "a")
+    again, again_cfg = run(0, "b")
+    other, other_cfg = run(1, "c")
+    assert set(first) == {"adapter/adapter_model.safetensors", "head.safetensors"}
+    assert again == first
+    assert again_cfg == first_cfg
+    assert other["adapter/adapter_model.safetensors"] != first["adapter/adapter_model.safetensors"]
+    assert other["head.safetensors"] != first["head.safetensors"]
+    assert other_cfg["version"] != first_cfg["version"]
