@@ -232,6 +232,34 @@ def test_model_card_numbers_come_from_repmon_evaluate(capsys, monkeypatch):
 
 
 @pytest.mark.slow
+def test_the_real_style_test_file_reads_at_least_as_well_as_the_first_one(capsys, monkeypatch):
+    """Issue 12's "the new test file is at least as good as the old one": the real-style file (second hand,
+    640 posts) measured now, in float32, is the card's "now" figure and not under the first file's."""
+    import re
+    from pathlib import Path
+
+    from classifiers.training import REALSTYLE_TEST_FILE
+    from monitor.cli import common
+
+    monkeypatch.setenv("REPMON_PRECISION", "fp32")
+    card = (Path(__file__).parents[1] / "classifiers" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    first = float(re.search(r"Held-out macro-F1 \(multi-label\): \*\*([0-9.]+)\*\*", card).group(1))
+    row = r"\| own real-style test file, second hand \(640\): macro-F1 \|[^\n]*?\*\*([0-9.]+)\*\*"
+    stated = float(re.search(row, card).group(1))
+    common.classifier.cache_clear()
+    try:
+        code, out, _ = run(
+            capsys, "evaluate", "--input", str(REALSTYLE_TEST_FILE), "--label-column", "labels", "--json"
+        )
+    finally:
+        common.classifier.cache_clear()
+    assert code == 0
+    measured = json.loads(out)["macro_f1"]
+    assert measured == pytest.approx(stated, abs=0.0015)
+    assert measured >= first
+
+
+@pytest.mark.slow
 def test_a_head_trained_for_another_encoder_is_refused(capsys, monkeypatch):
     from classifiers.encoder import DEFAULT_DIR_NAME, model_cache_dir
     from monitor.cli.common import classifier as _classifier
