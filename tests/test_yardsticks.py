@@ -2,10 +2,10 @@
 
 Issue 12's goals are 0.75 complaint F1 on complaints-en-dev with a legal alarm of at most 3 %, and 0.72
 negative F1 on hebrew-sentiment dev; the committed model measures 0.726 (0.8 % alarm) and 0.735 (another
-training seed, at the current calibration: 0.711 and 0.729). The English floor sits under its figure (the goal is not met), the Hebrew
-one and the alarm at their goals. They
-read ../shared/datasets in place and are skipped where it is absent. The same figures, and more, come from
-`bash scripts/evaluate_all.sh` and are in classifiers/MODEL_CARD.md.
+training seed, at the current calibration: 0.711 and 0.729). The English floor sits under its figure (the
+goal is not met), the Hebrew one and the alarm at their goals. They read ../shared/datasets in place and
+are skipped where it is absent. The same figures, and more, come from `bash scripts/evaluate_all.sh` and
+are in classifiers/MODEL_CARD.md.
 """
 
 import pytest
