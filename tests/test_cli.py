@@ -1,6 +1,7 @@
 """The `repmon` command, run in-process on the real classifier."""
 
 import json
+import re
 
 import pytest
 
@@ -205,58 +206,56 @@ def test_bench_classify_reports_figures(capsys):
     assert set(result) >= {"latency_ms_p50", "latency_ms_p95", "mean_tokens", "meets_targets"}
 
 
-@pytest.mark.slow
-def test_model_card_numbers_come_from_repmon_evaluate(capsys, monkeypatch):
-    """The held-out figure in MODEL_CARD.md is what `repmon evaluate` measures now, in float32 as the card
-    states it (bf16, which `auto` runs on a CPU with AMX, reads 0.841 against float32's 0.843)."""
-    import re
+CARD_HELD_OUT = r"Held-out macro-F1 \(multi-label\): \*\*([0-9.]+)\*\*"
+CARD_REAL_STYLE = r"\| own real-style test file, second hand \(640\): macro-F1 \|[^\n]*?\*\*([0-9.]+)\*\*"
+
+
+def _card() -> str:
     from pathlib import Path
 
-    from classifiers.training import TEST_FILE
+    return (Path(__file__).parents[1] / "classifiers" / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+def _card_figure(pattern: str) -> float:
+    return float(re.search(pattern, _card()).group(1))
+
+
+def _evaluate_in_fp32(capsys, monkeypatch, path) -> dict:
+    """`repmon evaluate --json` on a test file in float32, as the card states its figures (bf16, which
+    `auto` runs on a CPU with AMX, reads 0.841 against float32's 0.843 on the first file), with the
+    process's classifier reloaded before and after."""
     from monitor.cli import common
 
     monkeypatch.setenv("REPMON_PRECISION", "fp32")
-    card = (Path(__file__).parents[1] / "classifiers" / "MODEL_CARD.md").read_text(encoding="utf-8")
-    stated = float(re.search(r"Held-out macro-F1 \(multi-label\): \*\*([0-9.]+)\*\*", card).group(1))
     common.classifier.cache_clear()  # the process's classifier may have been loaded in another precision
     try:
-        code, out, _ = run(
-            capsys, "evaluate", "--input", str(TEST_FILE), "--label-column", "labels", "--json"
-        )
+        code, out, _ = run(capsys, "evaluate", "--input", str(path), "--label-column", "labels", "--json")
     finally:
         common.classifier.cache_clear()
-    measured = json.loads(out)
     assert code == 0
-    assert measured["macro_f1"] == pytest.approx(stated, abs=0.0015)
-    assert measured["model_version"].split("+")[0] in card
+    return json.loads(out)
+
+
+@pytest.mark.slow
+def test_model_card_numbers_come_from_repmon_evaluate(capsys, monkeypatch):
+    """The held-out figure in MODEL_CARD.md is what `repmon evaluate` measures now, in float32 as the card
+    states it."""
+    from classifiers.training import TEST_FILE
+
+    measured = _evaluate_in_fp32(capsys, monkeypatch, TEST_FILE)
+    assert measured["macro_f1"] == pytest.approx(_card_figure(CARD_HELD_OUT), abs=0.0015)
+    assert measured["model_version"].split("+")[0] in _card()
 
 
 @pytest.mark.slow
 def test_the_real_style_test_file_reads_at_least_as_well_as_the_first_one(capsys, monkeypatch):
     """Issue 12's "the new test file is at least as good as the old one": the real-style file (second hand,
     640 posts) measured now, in float32, is the card's "now" figure and not under the first file's."""
-    import re
-    from pathlib import Path
-
     from classifiers.training import REALSTYLE_TEST_FILE
-    from monitor.cli import common
 
-    monkeypatch.setenv("REPMON_PRECISION", "fp32")
-    card = (Path(__file__).parents[1] / "classifiers" / "MODEL_CARD.md").read_text(encoding="utf-8")
-    first = float(re.search(r"Held-out macro-F1 \(multi-label\): \*\*([0-9.]+)\*\*", card).group(1))
-    row = r"\| own real-style test file, second hand \(640\): macro-F1 \|[^\n]*?\*\*([0-9.]+)\*\*"
-    stated = float(re.search(row, card).group(1))
-    common.classifier.cache_clear()
-    try:
-        code, out, _ = run(
-            capsys, "evaluate", "--input", str(REALSTYLE_TEST_FILE), "--label-column", "labels", "--json"
-        )
-    finally:
-        common.classifier.cache_clear()
-    assert code == 0
-    measured = json.loads(out)["macro_f1"]
-    assert measured == pytest.approx(stated, abs=0.0015)
-    assert measured >= first
+    measured = _evaluate_in_fp32(capsys, monkeypatch, REALSTYLE_TEST_FILE)["macro_f1"]
+    assert measured == pytest.approx(_card_figure(CARD_REAL_STYLE), abs=0.0015)
+    assert measured >= _card_figure(CARD_HELD_OUT)
 
 
 @pytest.mark.slow
