@@ -224,3 +224,19 @@ def dev_summary(head: Head, summary: DevLogits, real_dev: dict[str, list[RealExa
             figure = f"negative F1 {binary_f1([r.targets[neg] == 1.0 for r in rows], flagged):.3f}"
         lines.append(f"{name} ({len(rows)} posts): {figure}, legal alarm {100 * alarm:.1f} %")
     return lines
+
+
+def probe_report(probes: Sequence[tuple[str, str]], preds: Sequence[Prediction]) -> str:
+    """The table the probe scripts print (post, the guide's label, the label read, the two top scores),
+    right counts per guide label, then the total ``"N of M read as the guide says"`` on the last line."""
+    lines = ["| post | guide | read as | top scores |", "|---|---|---|---|"]
+    per_gold: dict[str, list[int]] = {}
+    for (text, gold), pred in zip(probes, preds, strict=True):
+        top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(pred.scores.items(), key=lambda kv: -kv[1])[:2])
+        lines.append(f"| {text} | {gold} | {pred.label} | {top} |")
+        per_gold.setdefault(gold, []).append(int(pred.label == gold))
+    lines.append("")
+    lines += [f"  {gold}: {sum(hits)} of {len(hits)}" for gold, hits in sorted(per_gold.items())]
+    right = sum(sum(hits) for hits in per_gold.values())
+    lines.append(f"{right} of {len(probes)} read as the guide says")
+    return "\n".join(lines)

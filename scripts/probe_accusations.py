@@ -14,11 +14,11 @@ written by `repmon train --output` or scripts/try_candidates.sh probes that mode
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from classifiers.evaluation import probe_report
 from classifiers.model import load_classifier
 
 # (post, what LABELING.md says it is)
@@ -230,20 +230,7 @@ PROBES = [
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     preds = load_classifier(args[0] if args else None).predict([text for text, _ in PROBES])
-    right = 0
-    per_gold: Counter[str] = Counter()
-    right_gold: Counter[str] = Counter()
-    print("| post | guide | read as | top scores |\n|---|---|---|---|")
-    for (text, gold), pred in zip(PROBES, preds):
-        hit = pred.label == gold
-        right += hit
-        per_gold[gold] += 1
-        right_gold[gold] += hit
-        top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(pred.scores.items(), key=lambda kv: -kv[1])[:2])
-        print(f"| {text} | {gold} | {pred.label} | {top} |")
-    print(f"\n{right} of {len(PROBES)} read as the guide says")
-    for gold in sorted(per_gold):
-        print(f"  {gold}: {right_gold[gold]} of {per_gold[gold]}")
+    print(probe_report(PROBES, preds))
     return 0
 
 

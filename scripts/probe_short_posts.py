@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from classifiers.evaluation import probe_report
 from classifiers.model import load_classifier
 
 # (post, what LABELING.md says it is)
@@ -38,13 +39,7 @@ PROBES = [
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     preds = load_classifier(args[0] if args else None).predict([text for text, _ in PROBES])
-    right = 0
-    print("| post | guide | read as | top scores |\n|---|---|---|---|")
-    for (text, gold), pred in zip(PROBES, preds):
-        right += pred.label == gold
-        top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(pred.scores.items(), key=lambda kv: -kv[1])[:2])
-        print(f"| {text} | {gold} | {pred.label} | {top} |")
-    print(f"\n{right} of {len(PROBES)} read as the guide says")
+    print(probe_report(PROBES, preds))
     return 0
 
 

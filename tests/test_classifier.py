@@ -138,13 +138,15 @@ def test_legal_routing_on_the_real_style_test_file(classifier):
     assert sum(serious) / len(serious) >= 0.70
 
 
-def test_short_post_probe_prints_every_probe_and_a_count(classifier, monkeypatch, capsys):
-    """scripts/probe_short_posts.py, cited by the model card's known weaknesses, runs and counts right."""
+@pytest.mark.parametrize(("script", "n_probes"), [("probe_short_posts", 14), ("probe_accusations", 64)])
+def test_probe_scripts_print_every_probe_and_counts(classifier, monkeypatch, capsys, script, n_probes):
+    """The probe scripts the model card cites (short posts; accusations without the fraud words) run on
+    the committed model by default and count right: per guide label, then in all on the last line."""
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "probe_short_posts.py"
-    spec = importlib.util.spec_from_file_location("probe_short_posts", path)
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{script}.py"
+    spec = importlib.util.spec_from_file_location(script, path)
     probe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(probe)
     loaded = []
@@ -153,6 +155,10 @@ def test_short_post_probe_prints_every_probe_and_a_count(classifier, monkeypatch
     assert loaded == [None]  # no HEAD_DIR: the committed model
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| post")]
-    assert len(rows) == len(probe.PROBES) == 14
-    right = sum(line.split(" | ")[1] == line.split(" | ")[2] for line in rows)
-    assert out.rstrip().endswith(f"{right} of 14 read as the guide says")
+    assert len(rows) == len(probe.PROBES) == n_probes
+    hits = [line.split(" | ")[1] == line.split(" | ")[2] for line in rows]
+    assert out.rstrip().endswith(f"{sum(hits)} of {n_probes} read as the guide says")
+    for gold in {line.split(" | ")[1] for line in rows}:
+        right = sum(h for h, line in zip(hits, rows) if line.split(" | ")[1] == gold)
+        total = sum(line.split(" | ")[1] == gold for line in rows)
+        assert f"  {gold}: {right} of {total}" in out.splitlines()
