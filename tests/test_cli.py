@@ -207,6 +207,7 @@ def test_bench_classify_reports_figures(capsys):
 
 
 CARD_HELD_OUT = r"Held-out macro-F1 \(multi-label\): \*\*([0-9.]+)\*\*"
+CARD_ACCUSATION_PROBES = r"probe_accusations\.py` \(64 probes[^)]*\)\s+reads (\d+) of 64"
 CARD_REAL_STYLE = r"\| own real-style test file, second hand \(640\): macro-F1 \|[^\n]*?\*\*([0-9.]+)\*\*"
 
 
@@ -256,6 +257,23 @@ def test_the_real_style_test_file_reads_at_least_as_well_as_the_first_one(capsys
     measured = _evaluate_in_fp32(capsys, monkeypatch, REALSTYLE_TEST_FILE)["macro_f1"]
     assert measured == pytest.approx(_card_figure(CARD_REAL_STYLE), abs=0.0015)
     assert measured >= _card_figure(CARD_HELD_OUT)
+
+
+@pytest.mark.slow
+def test_the_accusation_probe_count_in_the_card_is_what_the_script_reads_now(capsys, monkeypatch):
+    """The model card's known weakness cites scripts/probe_accusations.py in float32: its count is what the
+    script prints for the committed model now."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "probe_accusations.py"
+    spec = importlib.util.spec_from_file_location("probe_accusations", path)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    monkeypatch.setenv("REPMON_PRECISION", "fp32")
+    assert probe.main([]) == 0
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert last == f"{int(_card_figure(CARD_ACCUSATION_PROBES))} of 64 read as the guide says"
 
 
 @pytest.mark.slow
