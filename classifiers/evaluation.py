@@ -8,7 +8,7 @@ Pure: rows in (already read), a report out; the CLI reads the file and prints.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -224,6 +224,14 @@ def dev_summary(head: Head, summary: DevLogits, real_dev: dict[str, list[RealExa
             figure = f"negative F1 {binary_f1([r.targets[neg] == 1.0 for r in rows], flagged):.3f}"
         lines.append(f"{name} ({len(rows)} posts): {figure}, legal alarm {100 * alarm:.1f} %")
     return lines
+
+
+def run_probes(probes: Sequence[tuple[str, str]], argv: Sequence[str], load: Callable[..., Any]) -> int:
+    """A probe script's main: reads ``probes`` with the model ``load`` gives (the committed one, or the
+    HEAD_DIR in ``argv[0]``) and prints ``probe_report``."""
+    preds = load(argv[0] if argv else None).predict([text for text, _ in probes])
+    print(probe_report(probes, preds))
+    return 0
 
 
 def probe_report(probes: Sequence[tuple[str, str]], preds: Sequence[Prediction]) -> str:

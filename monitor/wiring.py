@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from monitor.errors import ConfigError
 from monitor.records import Platform
@@ -14,6 +14,9 @@ from monitor.sources import Source
 from monitor.storage import Store
 from monitor.triage import legal_playbooks
 from playbooks.engine import Library, LibraryHolder
+
+if TYPE_CHECKING:
+    from classifiers.model import Classifier
 
 KNOWN = ("demo", "x-mentions", "x-search", "x-quotes", "x-metrics", "facebook", "facebook-metrics")
 
@@ -184,3 +187,15 @@ def _facebook_sources(store: Store, names: list[str]) -> list[Source]:
     if "facebook-metrics" in names:
         out.append(FacebookMetricsSource(source, store))
     return out
+
+
+def configured_classifier(head_dir: Path | str | None = None) -> Classifier:
+    """The classifier as the settings configure it (``REPMON_PRECISION``, ``REPMON_THREADS``, ...), with
+    ``head_dir`` (a model written by ``repmon train --output``) instead of ``REPMON_HEAD_DIR`` when given:
+    for the scripts that measure a trained model, so that they read it in the arithmetic the settings name."""
+    from classifiers import load_classifier
+
+    options = classifier_options(current())
+    if head_dir is not None:
+        options["head_dir"] = Path(head_dir)
+    return load_classifier(**options)

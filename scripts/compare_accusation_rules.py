@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifiers import LABELS
 from classifiers.finetune import own_split, real_dev_sets
 from classifiers.metrics import multilabel_report
-from classifiers.model import Prediction, load_classifier
+from classifiers.model import Prediction
 from classifiers.realsets import DEFAULT_DATASETS
 from classifiers.rules import ACCUSATION_MODES, accusation_cue, apply_accusation_rules
 from classifiers.training import load_examples, training_files
+from monitor.wiring import configured_classifier
 
 SHORT_POSTS = (
     Path(__file__).resolve().parents[1] / "classifiers" / "data" / "candidates" / "short_posts.jsonl"
@@ -72,7 +73,7 @@ def main() -> None:
     parser.add_argument("model", nargs="?", help="model folder (default: the committed one)")
     parser.add_argument("--datasets", default=str(DEFAULT_DATASETS))
     args = parser.parse_args()
-    clf = load_classifier(args.model)
+    clf = configured_classifier(args.model)
     clf.accusation_rules = "none"  # the model alone; each mode is applied below
     _, dev = own_split(load_examples(training_files(), LABELS))
     short = [

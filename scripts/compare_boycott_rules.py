@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifiers import LABELS
 from classifiers.finetune import own_split, real_dev_sets
 from classifiers.metrics import multilabel_report
-from classifiers.model import load_classifier
 from classifiers.realsets import DEFAULT_DATASETS
 from classifiers.rules import RULE_MODES, apply_boycott_rules
 from classifiers.training import load_examples, predicted_sets, training_files
+from monitor.wiring import configured_classifier
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("model", nargs="?", help="model folder (default: the committed one)")
     parser.add_argument("--datasets", default=str(DEFAULT_DATASETS))
     args = parser.parse_args()
-    clf = load_classifier(args.model)
+    clf = configured_classifier(args.model)
     clf.boycott_rules = "none"  # the model alone; each mode is applied below
     _, dev = own_split(load_examples(training_files(), LABELS))
     preds = clf.predict([e.text for e in dev])

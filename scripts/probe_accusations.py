@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from classifiers.evaluation import probe_report
-from classifiers.model import load_classifier
+from classifiers.evaluation import run_probes
+from monitor.wiring import configured_classifier
 
 # (post, what LABELING.md says it is)
 PROBES = [
@@ -228,10 +228,7 @@ PROBES = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    preds = load_classifier(args[0] if args else None).predict([text for text, _ in PROBES])
-    print(probe_report(PROBES, preds))
-    return 0
+    return run_probes(PROBES, sys.argv[1:] if argv is None else argv, configured_classifier)
 
 
 if __name__ == "__main__":

@@ -150,7 +150,12 @@ def test_probe_scripts_print_every_probe_and_counts(classifier, monkeypatch, cap
     probe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(probe)
     loaded = []
-    monkeypatch.setattr(probe, "load_classifier", lambda head_dir=None: loaded.append(head_dir) or classifier)
+
+    def load(head_dir=None):
+        loaded.append(head_dir)
+        return classifier
+
+    monkeypatch.setattr(probe, "configured_classifier", load)
     assert probe.main([]) == 0
     assert loaded == [None]  # no HEAD_DIR: the committed model
     out = capsys.readouterr().out

@@ -338,6 +338,22 @@ def test_the_classifier_gets_its_configuration_from_the_settings(clean, monkeypa
     assert (seen["threads"], seen["precision"], seen["model_cache"]) == (1, "fp32", clean / "cache")
 
 
+def test_measuring_scripts_load_the_classifier_as_the_settings_say(clean, monkeypatch, tmp_path):
+    """configured_classifier (the probe and compare scripts): REPMON_PRECISION and the other settings apply,
+    and a model directory given on the command line replaces REPMON_HEAD_DIR."""
+    import classifiers
+    from monitor.wiring import configured_classifier
+
+    seen = []
+    monkeypatch.setattr(classifiers, "load_classifier", lambda **kw: seen.append(kw) or "loaded")
+    monkeypatch.setenv("REPMON_PRECISION", "fp32")
+    assert configured_classifier() == "loaded"
+    assert (seen[-1]["precision"], seen[-1]["head_dir"]) == ("fp32", None)
+    monkeypatch.setenv("REPMON_PRECISION", "int8")
+    configured_classifier(str(tmp_path))
+    assert (seen[-1]["precision"], seen[-1]["head_dir"]) == ("int8", tmp_path)
+
+
 def test_classifiers_never_read_the_environment():
     readers = []
     for path in sorted((ROOT / "classifiers").rglob("*.py")):
