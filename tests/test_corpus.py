@@ -2,6 +2,7 @@
 
 import re
 from collections import Counter
+from pathlib import Path
 
 from classifiers import LABELS
 from classifiers.training import DATA_DIR, REALSTYLE_TEST_FILE, TEST_FILE, load_examples, training_files
@@ -117,3 +118,19 @@ def test_candidate_files_follow_the_guide_and_never_touch_the_test_files():
         "en",
         "mixed",
     }
+
+
+def test_probe_posts_are_in_no_corpus_file():
+    """The probe scripts' posts (scripts/probe_*.py) are never trained on: no training or candidate file,
+    nor either test file, holds one of them."""
+    import importlib.util
+
+    probes = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "scripts").glob("probe_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        probes += [_norm(text) for text, _ in module.PROBES]
+    assert len(probes) >= 78
+    files = [*training_files(), *(DATA_DIR / "candidates").glob("*.jsonl"), TEST_FILE, REALSTYLE_TEST_FILE]
+    assert set(probes).isdisjoint(_norm(ex.text) for ex in load_examples(files, LABELS))
