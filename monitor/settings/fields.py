@@ -82,7 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPMON_PRECISION",
         "auto",
-        "Encoder arithmetic: auto (whichever of bf16, fp32 and int8 is fastest on this CPU, timed at load), "
+        "Encoder arithmetic: auto (whichever of bf16, fp32 and int8 is fastest on this CPU, timed at the "
+        "first load on this machine and remembered in precision.json in REPMON_MODEL_CACHE: delete it to "
+        "time again), "
         "bf16, fp32 (the reference), or int8 (the feed-forward layers in int8 with one scale per token, "
         "attention in fp32; within half a point of fp32: see the model card).",
         kind=choice("auto", "bf16", "int8", "fp32"),
