@@ -2,7 +2,8 @@
 groups, precision, recall and F1 overall and per value of a column, the legal alarm rate, and per label
 or group its AUC, reliability table and expected calibration error.
 
-Pure: rows in (already read), a report out; the CLI reads the file and prints.
+Pure: rows in (already read), a report out; the CLI reads the file and prints. The one exception is
+``run_probes``, the probe scripts' main (scripts/probe_*.py), which loads a model and prints.
 """
 
 from __future__ import annotations
