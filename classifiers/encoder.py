@@ -176,13 +176,14 @@ def choose_precision(
             pass  # none yet, or unreadable: time it
     chosen = (timer or fastest_precision)()
     if remember is not None:
+        tmp = remember.with_name(f".{remember.name}.{os.getpid()}")
         try:
             remember.parent.mkdir(parents=True, exist_ok=True)
-            tmp = remember.with_name(f".{remember.name}.{os.getpid()}")
             tmp.write_text(json.dumps({"machine": this, "precision": chosen}, indent=1), encoding="utf-8")
             os.replace(tmp, remember)
-        except OSError:
-            pass  # a read-only cache: timed again next time
+        except OSError:  # a read-only cache, or something else in the file's place: timed again next time
+            if tmp.parent.is_dir():
+                tmp.unlink(missing_ok=True)
     return chosen
 
 

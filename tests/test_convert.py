@@ -139,6 +139,10 @@ def test_auto_precision_is_timed_once_per_machine_and_remembered(tmp_path):
     blocked = tmp_path / "a-file" / encoder.PRECISION_FILE  # cannot be written: still answers
     (tmp_path / "a-file").write_text("")
     assert encoder.choose_precision("auto", timer("bf16"), blocked, key=lambda: here) == "bf16"
+    in_the_way = tmp_path / "dir" / encoder.PRECISION_FILE  # a folder where the file goes: no leftovers
+    in_the_way.mkdir(parents=True)
+    assert encoder.choose_precision("auto", timer("fp32"), in_the_way, key=lambda: here) == "fp32"
+    assert [p.name for p in in_the_way.parent.iterdir()] == [encoder.PRECISION_FILE]
     assert encoder.choose_precision("auto", timer("fp32"), None) == "fp32"  # nothing remembered
     assert set(encoder.machine_key()) == {"cpu", "flags", "torch", "threads"}
 
