@@ -86,7 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
         "first load on this machine and remembered in precision.json in REPMON_MODEL_CACHE: delete it to "
         "time again), "
         "bf16, fp32 (the reference), or int8 (the feed-forward layers in int8 with one scale per token, "
-        "attention in fp32; within half a point of fp32: see the model card).",
+        "attention in fp32; within 0.2 point of fp32 on the real dev yardsticks: see the model card).",
         kind=choice("auto", "bf16", "int8", "fp32"),
     ),
     Setting(
