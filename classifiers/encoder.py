@@ -9,14 +9,17 @@ environment.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import platform
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -158,33 +161,64 @@ def choose_precision(
     point on the dev yardsticks (see the model card).
 
     With ``remember`` (a JSON file; the encoder passes ``precision.json`` in the model cache) ``auto`` is
-    timed once per machine (``machine_key``) and the choice is read back afterwards: timed again at each
-    start, a busy CPU could pick another arithmetic, which changes the model version and so re-scores every
-    stored post. Delete the file to time again; a file that cannot be read or written is timed over."""
+    timed once per machine (``machine_key``; one choice kept per key) and the choice is read back
+    afterwards: timed again at each start, a busy CPU could pick another arithmetic, which changes the
+    model version and so re-scores every stored post. Processes that start together wait for the first
+    one's timing (a lock file beside it) and take its choice. Delete the file to time again; a file that
+    cannot be read or written is timed over."""
     precision = (precision or "auto").lower()
     if precision not in PRECISIONS:
         raise ClassifierError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if precision != "auto":
         return precision
-    this = key() if remember is not None else {}
-    if remember is not None:
-        try:
-            held = json.loads(remember.read_text(encoding="utf-8"))
-            if held.get("machine") == this and held.get("precision") in PRECISIONS[1:]:
-                return str(held["precision"])
-        except (OSError, ValueError, AttributeError):
-            pass  # none yet, or unreadable: time it
-    chosen = (timer or fastest_precision)()
-    if remember is not None:
+    if remember is None:
+        return (timer or fastest_precision)()
+    this = key()
+    with _locked(remember.with_name(f".{remember.name}.lock")):
+        # Held while timing: workers starting together on one machine time once and agree (each
+        # timing its own could pick another arithmetic, a model version of its own, and classify
+        # every post again).
+        choices = _remembered(remember)
+        for entry in choices:
+            if entry.get("machine") == this and entry.get("precision") in PRECISIONS[1:]:
+                return str(entry["precision"])
+        chosen = (timer or fastest_precision)()
+        kept = [e for e in choices if e.get("machine") != this] + [{"machine": this, "precision": chosen}]
         tmp = remember.with_name(f".{remember.name}.{os.getpid()}")
         try:
-            remember.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"machine": this, "precision": chosen}, indent=1), encoding="utf-8")
+            tmp.write_text(json.dumps({"choices": kept}, indent=1), encoding="utf-8")
             os.replace(tmp, remember)
         except OSError:  # a read-only cache, or something else in the file's place: timed again next time
             if tmp.parent.is_dir():
                 tmp.unlink(missing_ok=True)
     return chosen
+
+
+def _remembered(path: Path) -> list[dict[str, Any]]:
+    """The choices in ``path`` (one per machine key); none when it is missing or unreadable."""
+    try:
+        held = json.loads(path.read_text(encoding="utf-8"))
+        return [e for e in held["choices"] if isinstance(e, dict)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` between processes (``fcntl.flock``), or none where it cannot be had
+    (no such folder can be made, a read-only cache)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = path.open("a")
+    except OSError:
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class Encoder:
