@@ -29,7 +29,7 @@ import math
 import random
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
@@ -115,19 +115,25 @@ def _real_items(examples: Sequence[RealExample], weight: float) -> list[Item]:
     ]
 
 
-def real_dev_sets(root: Path | None, labels: Sequence[str]) -> dict[str, list[RealExample]]:
-    """The dev yardsticks of the real sets (never trained on), by name; empty without the datasets."""
+def real_dev_sets(
+    root: Path | None, labels: Sequence[str], without: Collection[str] = ()
+) -> dict[str, list[RealExample]]:
+    """The dev yardsticks of the real sets (never trained on), by name; empty without the datasets.
+    ``without`` names sets (as ``find_training_sets`` takes them) whose dev parts are left out too."""
     if root is None or not root.is_dir():
         return {}
     out: dict[str, list[RealExample]] = {}
     paths = {
-        "hebrew-sentiment-dev": root / "hebrew-sentiment" / "dev.tsv",
-        "hebert-test_insample": root / "hebert-sentiment" / "hebert_sentiment_aggregated.csv",
-        "tonic-dev": root / "hebrew-negative-campaign" / "TONIC_dataset.csv",
-        "davidson-dev": root / "davidson-offensive" / "labeled_data.csv",
+        "hebrew-sentiment-dev": ("hebrew-sentiment", root / "hebrew-sentiment" / "dev.tsv"),
+        "hebert-test_insample": (
+            "hebert-sentiment",
+            root / "hebert-sentiment" / "hebert_sentiment_aggregated.csv",
+        ),
+        "tonic-dev": ("hebrew-negative-campaign", root / "hebrew-negative-campaign" / "TONIC_dataset.csv"),
+        "davidson-dev": ("davidson-offensive", root / "davidson-offensive" / "labeled_data.csv"),
     }
-    for name, path in paths.items():
-        if not path.is_file():
+    for name, (set_name, path) in paths.items():
+        if set_name in without or not path.is_file():
             continue
         if name == "hebrew-sentiment-dev":
             out[name] = read_hebrew_sentiment(path, labels)

@@ -22,7 +22,7 @@ import csv
 import hashlib
 import json
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,10 +177,19 @@ def read_davidson(
     return out
 
 
+def trainable_sets() -> list[str]:
+    """The names of the sets training may read."""
+    return [s.name for s in SETS if s.trainable]
+
+
 def find_training_sets(
-    root: Path | None, labels: Sequence[str], warn: Callable[[str], None] = lambda _m: None
+    root: Path | None,
+    labels: Sequence[str],
+    warn: Callable[[str], None] = lambda _m: None,
+    without: Collection[str] = (),
 ) -> tuple[list[RealExample], list[str]]:
-    """Every trainable real set found under ``root``: its examples and the names of the sets read."""
+    """Every trainable real set found under ``root``: its examples and the names of the sets read.
+    ``without`` names sets left out on request, read as if they were absent (for an ablation)."""
     readers: dict[str, Callable[[Path], list[RealExample]]] = {
         "hebrew-sentiment": lambda p: read_hebrew_sentiment(p, labels),
         "hebert-sentiment": lambda p: read_hebert(p, labels),
@@ -194,7 +203,7 @@ def find_training_sets(
         warn(f"no real datasets at {root}: training on the project's own corpus alone")
         return out, found
     for s in SETS:
-        if not s.trainable:
+        if not s.trainable or s.name in without:
             continue
         path = root / s.path
         if not path.is_file():

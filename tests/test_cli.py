@@ -331,3 +331,47 @@ def test_train_prints_the_dev_scores_the_thresholds_and_where_it_saved(
         'thresholds: {"praise": 0.5}',
         f"{saved} {out_dir} (head-v1)",
     ]
+
+
+def test_train_without_a_set_reads_neither_its_training_nor_its_dev_part(capsys, monkeypatch, tmp_path):
+    import classifiers.encoder
+    import classifiers.evaluation
+    import classifiers.finetune
+
+    seen = {}
+
+    def fake_finetune(_enc, _examples, real, dev, *_a, **k):
+        seen.update(sources={r.source for r in real}, dev=set(dev), found=k["found_sets"])
+        return SimpleNamespace(config=SimpleNamespace(thresholds={}, version="v")), {}
+
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(classifiers.finetune, "finetune", fake_finetune)
+    monkeypatch.setattr(classifiers.encoder, "resolve_encoder", lambda *a, **k: None)
+    monkeypatch.setattr(classifiers.evaluation, "dev_summary", lambda h, s, d: [])
+    data = tmp_path / "datasets"
+    (data / "hebrew-sentiment").mkdir(parents=True)
+    for split in ("train", "dev"):
+        (data / "hebrew-sentiment" / f"{split}.tsv").write_text("comment\tlabel\nנורא\t1\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "small.jsonl").write_text(json.dumps({"text": "thanks", "labels": ["praise"]}) + "\n")
+    args = [
+        "train",
+        "--data",
+        str(corpus),
+        "--datasets",
+        str(data),
+        "--no-progress",
+        "--output",
+        str(tmp_path / "o"),
+    ]
+    assert run(capsys, *args)[0] == 0
+    assert seen == {
+        "sources": {"hebrew-sentiment"},
+        "dev": {"hebrew-sentiment-dev"},
+        "found": ["hebrew-sentiment"],
+    }
+    code, _out, err_text = run(capsys, *args, "--without", "hebrew-sentiment")
+    assert code == 0 and seen == {"sources": set(), "dev": set(), "found": []}
+    assert "left out on request: hebrew-sentiment" in err_text

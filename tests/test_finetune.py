@@ -464,3 +464,33 @@ def test_a_seeded_training_run_writes_the_same_bytes_twice_and_another_seed_does
     assert other["adapter/adapter_model.safetensors"] != first["adapter/adapter_model.safetensors"]
     assert other["head.safetensors"] != first["head.safetensors"]
     assert other_cfg["version"] != first_cfg["version"]
+
+
+def test_a_set_left_out_on_request_is_read_as_if_it_were_absent(tmp_path):
+    """`repmon train --without SET` (an ablation) trains and calibrates exactly as a datasets folder that
+    lacks the set would: the same rows, so the same training run name, and no dev part of it."""
+    from classifiers.finetune import real_dev_sets
+    from classifiers.realsets import real_digest
+
+    full, partial = tmp_path / "full", tmp_path / "partial"
+    for root in (full, partial):
+        (root / "davidson-offensive").mkdir(parents=True)
+        (root / "davidson-offensive" / "labeled_data.csv").write_text(
+            ",count,hate_speech,offensive_language,neither,class,tweet\n"
+            + "".join(f"{i},3,0,0,3,{i % 3},tweet number {i}\n" for i in range(40))
+        )
+    (full / "hebrew-sentiment").mkdir()
+    for split in ("train", "dev"):
+        (full / "hebrew-sentiment" / f"{split}.tsv").write_text(
+            "comment\tlabel\nטוב מאוד\t0\nנורא\t1\n", encoding="utf-8"
+        )
+    with_all, found_all = find_training_sets(full, LABELS)
+    assert "hebrew-sentiment" in found_all and "hebrew-sentiment-dev" in real_dev_sets(full, LABELS)
+    warnings: list[str] = []
+    left, found = find_training_sets(full, LABELS, warnings.append, without=["hebrew-sentiment"])
+    absent, found_absent = find_training_sets(partial, LABELS)
+    assert found == found_absent == ["davidson-offensive"]
+    assert left == absent and real_digest(left) == real_digest(absent) != real_digest(with_all)
+    assert not any("hebrew-sentiment" in w for w in warnings)  # asked for: not reported as missing
+    dev = real_dev_sets(full, LABELS, without=["hebrew-sentiment"])
+    assert set(dev) == set(real_dev_sets(partial, LABELS)) == {"davidson-dev"}

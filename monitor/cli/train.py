@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 def add_train(sub: Subparsers, _: Gettext) -> None:
     from classifiers.finetune import Settings
+    from classifiers.realsets import trainable_sets
 
     p = sub.add_parser(
         "train", help=_("fine-tune the classifier on classifiers/data/train and the real sets in --datasets")
@@ -30,6 +31,14 @@ def add_train(sub: Subparsers, _: Gettext) -> None:
         help=_("folder of the real labelled sets, read in place (default: ../shared/datasets)"),
     )
     p.add_argument("--own-only", action="store_true", help=_("train on the own corpus alone"))
+    p.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=trainable_sets(),
+        metavar="SET",
+        help=_("leave out one real set, for training and calibration, as if it were absent (repeatable)"),
+    )
     p.add_argument("--epochs", type=float, default=Settings().epochs, help=_("passes over the training data"))
     p.add_argument(
         "--real-weight",
@@ -93,8 +102,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         err(_("repmon train: WARNING: --own-only: the real datasets are not read"))
     else:
         warning = _("repmon train: WARNING: {warning}")
-        real, found = find_training_sets(root, LABELS, warn=lambda m: err(warning.format(warning=m)))
-        dev = real_dev_sets(root, LABELS)
+        if args.without:
+            err(_("Real sets left out on request: {sets}").format(sets=", ".join(args.without)))
+        real, found = find_training_sets(
+            root, LABELS, warn=lambda m: err(warning.format(warning=m)), without=args.without
+        )
+        dev = real_dev_sets(root, LABELS, without=args.without)
     err(_("Real sets found: {sets}").format(sets=", ".join(found) if found else _("none")))
     configured = current()
     out = Path(
