@@ -227,17 +227,28 @@ def dev_summary(head: Head, summary: DevLogits, real_dev: dict[str, list[RealExa
     return lines
 
 
-def run_probes(probes: Sequence[tuple[str, str]], argv: Sequence[str], load: Callable[..., Any]) -> int:
+def run_probes(
+    probes: Sequence[tuple[str, str]],
+    argv: Sequence[str],
+    load: Callable[..., Any],
+    focus: str | None = None,
+) -> int:
     """A probe script's main: reads ``probes`` with the model ``load`` gives (the committed one, or the
-    HEAD_DIR in ``argv[0]``) and prints ``probe_report``."""
+    HEAD_DIR in ``argv[0]``) and prints ``probe_report`` (``focus``: see there)."""
     preds = load(argv[0] if argv else None).predict([text for text, _ in probes])
-    print(probe_report(probes, preds))
+    print(probe_report(probes, preds, focus))
     return 0
 
 
-def probe_report(probes: Sequence[tuple[str, str]], preds: Sequence[Prediction]) -> str:
+def probe_report(
+    probes: Sequence[tuple[str, str]], preds: Sequence[Prediction], focus: str | None = None
+) -> str:
     """The table the probe scripts print (post, the guide's label, the label read, the two top scores),
-    right counts per guide label, then the total ``"N of M read as the guide says"`` on the last line."""
+    right counts per guide label, then the total ``"N of M read as the guide says"`` on the last line.
+
+    ``focus`` (a label) adds, before the total, how the triage sees that label whatever the primary one:
+    the posts whose ``focus`` score reaches 0.5 (what sends a defamation or boycott to legal), against
+    the posts the guide gives that label, with precision, recall and F1."""
     lines = ["| post | guide | read as | top scores |", "|---|---|---|---|"]
     per_gold: dict[str, list[int]] = {}
     for (text, gold), pred in zip(probes, preds, strict=True):
@@ -246,6 +257,17 @@ def probe_report(probes: Sequence[tuple[str, str]], preds: Sequence[Prediction])
         per_gold.setdefault(gold, []).append(int(pred.label == gold))
     lines.append("")
     lines += [f"  {gold}: {sum(hits)} of {len(hits)}" for gold, hits in sorted(per_gold.items())]
+    if focus is not None:
+        is_focus = [label == focus for _, label in probes]
+        flagged = [p.scores.get(focus, 0.0) >= 0.5 for p in preds]
+        tp = sum(g and f for g, f in zip(is_focus, flagged))
+        precision = tp / max(sum(flagged), 1)
+        recall = tp / max(sum(is_focus), 1)
+        lines.append(
+            f"{focus} score >= 0.5: {tp} of {sum(is_focus)} {focus} posts, {sum(flagged) - tp} of "
+            f"{len(is_focus) - sum(is_focus)} others (precision {precision:.2f}, recall {recall:.2f}, "
+            f"F1 {binary_f1(is_focus, flagged):.3f})"
+        )
     right = sum(sum(hits) for hits in per_gold.values())
     lines.append(f"{right} of {len(probes)} read as the guide says")
     return "\n".join(lines)

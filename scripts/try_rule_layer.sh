@@ -6,6 +6,9 @@
 #   e.g. bash scripts/try_rule_layer.sh gripe_rules floor /tmp/gripe-eval
 #   KEY: boycott_rules, accusation_rules, gripe_rules or long_posts (how posts over 256 tokens are read);
 #   MODE: one of its modes.
+# PROBE=scripts/probe_NAME.py runs that probe script on the switched model instead of evaluate_all.sh
+#   (no OUT_DIR), e.g. REPMON_PRECISION=fp32 PROBE=scripts/probe_boycott_words.py bash scripts/try_rule_layer.sh
+#   boycott_rules cap+floor
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEY=${1:?usage: try_rule_layer.sh KEY MODE [OUT_DIR]}
@@ -25,4 +28,8 @@ if key not in ("boycott_rules", "accusation_rules", "gripe_rules", "long_posts")
 config[key] = mode
 open(path, "w", encoding="utf-8").write(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
 PY
-REPMON_HEAD_DIR="$MODEL" OUT="$OUT" bash scripts/evaluate_all.sh
+if [ -n "${PROBE:-}" ]; then
+  .venv/bin/python "$PROBE" "$MODEL"
+else
+  REPMON_HEAD_DIR="$MODEL" OUT="$OUT" bash scripts/evaluate_all.sh
+fi

@@ -138,7 +138,10 @@ def test_legal_routing_on_the_real_style_test_file(classifier):
     assert sum(serious) / len(serious) >= 0.70
 
 
-@pytest.mark.parametrize(("script", "n_probes"), [("probe_short_posts", 14), ("probe_accusations", 64)])
+@pytest.mark.parametrize(
+    ("script", "n_probes"),
+    [("probe_short_posts", 14), ("probe_accusations", 64), ("probe_boycott_words", 80)],
+)
 def test_probe_scripts_print_every_probe_and_counts(classifier, monkeypatch, capsys, script, n_probes):
     """The probe scripts the model card cites (short posts; accusations without the fraud words) run on
     the committed model by default and count right: per guide label, then in all on the last line."""
@@ -167,3 +170,5 @@ def test_probe_scripts_print_every_probe_and_counts(classifier, monkeypatch, cap
         right = sum(h for h, line in zip(hits, rows) if line.split(" | ")[1] == gold)
         total = sum(line.split(" | ")[1] == gold for line in rows)
         assert f"  {gold}: {right} of {total}" in out.splitlines()
+    calls = [line for line in out.splitlines() if line.startswith("boycott score >= 0.5: ")]
+    assert len(calls) == (script == "probe_boycott_words")  # the triage's view, for the boycott probes only

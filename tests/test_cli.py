@@ -208,6 +208,15 @@ def test_bench_classify_reports_figures(capsys):
 
 CARD_HELD_OUT = r"Held-out macro-F1 \(multi-label\): \*\*([0-9.]+)\*\*"
 CARD_ACCUSATION_PROBES = r"probe_accusations\.py` \(64 probes[^)]*\)\s+reads (\d+) of 64"
+CARD_BOYCOTT_PROBES = (
+    r"probe_boycott_words\.py` \(80 probes[^)]*\)\s+reads (\d+) of 80[^*]*"
+    r"\*\*(\d+) of the 30 calls and (\d+) of the\s+50 other posts"
+    r"\s+\(precision ([0-9.]+), recall ([0-9.]+), F1 ([0-9.]+)\)\*\*"
+)
+CARD_BOYCOTT_LAYER = (
+    r"boycott_rules cap\+floor` reads \*\*(\d+) of\s+the 30 calls and (\d+) of the 50 others"
+    r"\s+\(precision ([0-9.]+),\s+recall ([0-9.]+), F1 ([0-9.]+)\)\*\*"
+)
 CARD_REAL_STYLE = r"\| own real-style test file, second hand \(640\): macro-F1 \|[^\n]*?\*\*([0-9.]+)\*\*"
 
 
@@ -274,6 +283,52 @@ def test_the_accusation_probe_count_in_the_card_is_what_the_script_reads_now(cap
     assert probe.main([]) == 0
     last = capsys.readouterr().out.rstrip().splitlines()[-1]
     assert last == f"{int(_card_figure(CARD_ACCUSATION_PROBES))} of 64 read as the guide says"
+
+
+def _boycott_probe_figures(out: str) -> tuple[str, ...]:
+    """What scripts/probe_boycott_words.py printed: calls flagged, others flagged, precision, recall, F1."""
+    line = next(x for x in out.splitlines() if x.startswith("boycott score >= 0.5: "))
+    found = re.fullmatch(
+        r"boycott score >= 0\.5: (\d+) of 30 boycott posts, (\d+) of 50 others "
+        r"\(precision ([0-9.]+), recall ([0-9.]+), F1 ([0-9.]+)\)",
+        line,
+    )
+    assert found, line
+    return found.groups()
+
+
+@pytest.mark.slow
+def test_the_boycott_probe_figures_in_the_card_are_what_the_scripts_read_now(capsys, monkeypatch):
+    """The card's known weakness and rule-layer entry cite scripts/probe_boycott_words.py in float32, with
+    the layer off (as committed) and switched to cap+floor by scripts/try_rule_layer.sh's PROBE: both are
+    what the commands print now."""
+    import importlib.util
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(
+        "probe_boycott_words", root / "scripts" / "probe_boycott_words.py"
+    )
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    monkeypatch.setenv("REPMON_PRECISION", "fp32")
+    assert probe.main([]) == 0
+    out = capsys.readouterr().out
+    card = re.search(CARD_BOYCOTT_PROBES, _card()).groups()
+    assert out.rstrip().splitlines()[-1] == f"{card[0]} of 80 read as the guide says"
+    assert _boycott_probe_figures(out) == card[1:]
+    layer = subprocess.run(
+        ["bash", "scripts/try_rule_layer.sh", "boycott_rules", "cap+floor"],
+        cwd=root,
+        env={**os.environ, "REPMON_PRECISION": "fp32", "PROBE": "scripts/probe_boycott_words.py"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
+    assert _boycott_probe_figures(layer) == re.search(CARD_BOYCOTT_LAYER, _card()).groups()
 
 
 @pytest.mark.slow

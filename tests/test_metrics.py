@@ -34,3 +34,21 @@ def test_binary_f1_counts_hits_misses_and_false_flags():
     assert binary_f1(gold, [True, False, True, False]) == 0.5  # P 1/2, R 1/2
     assert binary_f1(gold, [False] * 4) == 0.0
     assert binary_f1(gold, gold) == 1.0
+
+
+def test_a_probe_report_with_a_focus_counts_the_score_the_triage_uses_not_the_primary_label():
+    from classifiers.evaluation import probe_report
+    from classifiers.model import Prediction
+
+    def pred(label: str, boycott: float) -> Prediction:
+        return Prediction(label, {"complaint": 0.4, "boycott": boycott}, "en", "v")
+
+    probes = [("call a", "boycott"), ("call b", "boycott"), ("news", "neutral"), ("gripe", "complaint")]
+    # call a: primary complaint but boycott 0.7 (legal sees it); call b missed; the gripe is a false alarm
+    preds = [pred("complaint", 0.7), pred("boycott", 0.3), pred("neutral", 0.1), pred("complaint", 0.55)]
+    lines = probe_report(probes, preds, focus="boycott").splitlines()
+    assert lines[-2] == (
+        "boycott score >= 0.5: 1 of 2 boycott posts, 1 of 2 others (precision 0.50, recall 0.50, F1 0.500)"
+    )
+    assert lines[-1] == "3 of 4 read as the guide says"  # primary labels: call b, the news, the gripe
+    assert not any(line.startswith("boycott score") for line in probe_report(probes, preds).splitlines())
